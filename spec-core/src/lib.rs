@@ -1,0 +1,179 @@
+//! The kernel of the workspace: what an executable specification is, and what it means for one
+//! specification to refine another.
+//!
+//! A TLA+ specification is a set of variables, an initial-state predicate, a next-state relation
+//! made of named actions, and properties that every reachable state (invariants) or every step
+//! (action properties) must satisfy. [`Spec`] is that shape in Rust: a state type, its initial
+//! states, a function that enumerates the successors of a state (each labelled with the action
+//! that produced it), and named invariants. Model-checking bounds live in [`Params`], and an
+//! optional *state constraint* cuts the explored state space the way TLC's `CONSTRAINT` does.
+//!
+//! A [`Refinement`] relates a lower specification to an upper one. It maps every lower state to
+//! an upper state (the *refinement mapping*), and every lower step either to a *stutter* (the
+//! mapped state does not change) or to an upper action that must be enabled in the mapped state
+//! and must lead to the mapped next state. When the mapping cannot name the upper action, it says
+//! [`StepMapping::Search`] and the checker looks for a witness among the upper successors.
+//!
+//! This crate only describes specifications; it does not check them. The checker lives in
+//! `refinement-tests`, so a layer crate can be used as a library without pulling it in.
+//!
+//! ```
+//! use spec_core::{Action, Bound, Invariant, Params, ParamsError, Spec};
+//!
+//! /// A counter that may be incremented up to a bound.
+//! struct Counter { max: u8 }
+//!
+//! #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+//! struct Increment;
+//! impl std::fmt::Display for Increment {
+//!     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { f.write_str("Increment") }
+//! }
+//! impl Action for Increment { fn name(&self) -> &'static str { "Increment" } }
+//!
+//! impl Spec for Counter {
+//!     type State = u8;
+//!     type Action = Increment;
+//!     fn name(&self) -> &'static str { "counter" }
+//!     fn params(&self) -> Params { Params::default() }
+//!     fn action_names(&self) -> &'static [&'static str] { &["Increment"] }
+//!     fn init_states(&self) -> Vec<u8> { vec![0] }
+//!     fn next_states(&self, s: &u8, out: &mut Vec<(Increment, u8)>) {
+//!         if *s < self.max { out.push((Increment, s + 1)); }
+//!     }
+//!     fn invariants(&self) -> Vec<Invariant<Self>> {
+//!         vec![Invariant { name: "Bounded", holds: |m, s| *s <= m.max }]
+//!     }
+//! }
+//! let mut succ = Vec::new();
+//! Counter { max: 2 }.next_states(&1, &mut succ);
+//! assert_eq!(succ, vec![(Increment, 2)]);
+//! ```
+
+mod params;
+pub mod itf;
+mod seq;
+pub mod servers;
+
+pub use params::{Bound, Params, ParamsError};
+pub use seq::Seq;
+pub use servers::{permutations, ServerSet, MAX_SERVERS};
+
+use std::fmt::{Debug, Display};
+use std::hash::Hash;
+
+/// One labelled step of a specification: an action name plus its parameters (the values bound by
+/// the existential quantifiers of the TLA+ action), printable as `Name(arg, ...)`.
+pub trait Action: Clone + Eq + Debug + Display + Send + Sync {
+    /// The name of the TLA+ action this step is an instance of, such as `"WriteNewEntry"`. It is
+    /// the key of per-action coverage and must be one of [`Spec::action_names`].
+    fn name(&self) -> &'static str;
+}
+
+/// A named predicate that must hold in every reachable state.
+pub struct Invariant<M: Spec + ?Sized> {
+    /// The name of the invariant in the original specification, such as `"ChosenSafety"`.
+    pub name: &'static str,
+    /// Whether the state satisfies the invariant.
+    pub holds: fn(&M, &M::State) -> bool,
+}
+
+/// A named predicate that must hold on every step `(state, action, next)`: TLA+'s
+/// `[][P]_vars` properties, such as LeaderAppendOnly.
+pub struct ActionProperty<M: Spec + ?Sized> {
+    /// The name of the property in the original specification.
+    pub name: &'static str,
+    /// Whether the step satisfies the property.
+    pub holds: fn(&M, &M::State, &M::Action, &M::State) -> bool,
+}
+
+/// An executable specification: a state machine with named actions and invariants.
+///
+/// The enumeration order and multiplicity of [`Spec::next_states`] matter: the checker counts
+/// every successor it is given as *generated*, exactly as TLC counts every successor its
+/// enumeration of the next-state relation produces (duplicates and stuttering steps included).
+/// A port that agrees with TLC state for state enumerates the same way its TLA+ original does.
+pub trait Spec: Send + Sync {
+    /// A state: the values of all the specification's variables. Its `Serialize` form is an
+    /// object with one field per variable, written with the [`itf`] helpers so that traces can be
+    /// exported in the Informal Trace Format and printed in TLA+ notation.
+    type State: Clone + Eq + Hash + Debug + serde::Serialize + Send + Sync;
+    /// A labelled step.
+    type Action: Action;
+
+    /// The layer's name, as used on the command line (for example `"distlog"`).
+    fn name(&self) -> &'static str;
+    /// The bounds this instance was built with.
+    fn params(&self) -> Params;
+    /// The names of all actions, in the order the specification lists them.
+    fn action_names(&self) -> &'static [&'static str];
+    /// The initial states.
+    fn init_states(&self) -> Vec<Self::State>;
+    /// Appends every successor of `state` to `out`, each with the action that produced it.
+    fn next_states(&self, state: &Self::State, out: &mut Vec<(Self::Action, Self::State)>);
+
+    /// The state invariants, named as in the original specification.
+    fn invariants(&self) -> Vec<Invariant<Self>> {
+        Vec::new()
+    }
+    /// The action properties, named as in the original specification.
+    fn action_properties(&self) -> Vec<ActionProperty<Self>> {
+        Vec::new()
+    }
+    /// TLC's state constraint: a state outside it is generated and checked, but neither stored
+    /// nor explored further.
+    fn within_constraint(&self, _state: &Self::State) -> bool {
+        true
+    }
+    /// Whether [`Spec::canonical`] implements a symmetry reduction.
+    fn has_symmetry(&self) -> bool {
+        false
+    }
+    /// The canonical representative of the state's symmetry class: the same state for every
+    /// permutation of the servers, so that the number of distinct states does not depend on the
+    /// order in which they are found. The default has no symmetry.
+    fn canonical(&self, state: &Self::State) -> Self::State {
+        state.clone()
+    }
+}
+
+/// What a lower step implements at the upper level.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StepMapping<A> {
+    /// The mapped state must not change.
+    Stutter,
+    /// This upper action must be enabled in the mapped state and lead to the mapped next state.
+    Step(A),
+    /// The mapping does not say: the mapped step must be a stutter or some upper step.
+    Search,
+}
+
+/// A refinement mapping from a lower specification to an upper one.
+pub trait Refinement: Send + Sync {
+    /// The implementation.
+    type Lower: Spec;
+    /// The specification it implements.
+    type Upper: Spec;
+
+    /// The edge's name, such as `"distlog -> log-abstract"`.
+    fn name(&self) -> String {
+        format!("{} -> {}", self.lower().name(), self.upper().name())
+    }
+    /// The lower specification instance.
+    fn lower(&self) -> &Self::Lower;
+    /// The upper specification instance, with bounds large enough for every mapped state.
+    fn upper(&self) -> &Self::Upper;
+    /// The refinement mapping of states.
+    fn map_state(
+        &self,
+        state: &<Self::Lower as Spec>::State,
+    ) -> <Self::Upper as Spec>::State;
+    /// The step correspondence. The default asks the checker to search for a witness.
+    fn map_step(
+        &self,
+        _state: &<Self::Lower as Spec>::State,
+        _action: &<Self::Lower as Spec>::Action,
+        _next: &<Self::Lower as Spec>::State,
+    ) -> StepMapping<<Self::Upper as Spec>::Action> {
+        StepMapping::Search
+    }
+}
