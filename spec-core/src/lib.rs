@@ -18,7 +18,7 @@
 //! `refinement-tests`, so a layer crate can be used as a library without pulling it in.
 //!
 //! ```
-//! use spec_core::{Action, Bound, Invariant, Params, ParamsError, Spec};
+//! use spec_core::{Action, Invariant, Params, Spec};
 //!
 //! /// A counter that may be incremented up to a bound.
 //! struct Counter { max: u8 }
@@ -134,6 +134,18 @@ pub trait Spec: Send + Sync {
     fn canonical(&self, state: &Self::State) -> Self::State {
         state.clone()
     }
+}
+
+/// A specification that can be built from command-line bounds: what the `refine` tool needs to
+/// offer a layer by name.
+pub trait Layer: Spec + Sized {
+    /// The layer's name on the command line, such as `"distlog"`.
+    const NAME: &'static str;
+    /// The bounds this layer takes; any other bound given is an error.
+    const BOUNDS: &'static [Bound];
+    /// Builds the layer, filling in defaults for bounds not given and rejecting bounds the
+    /// state encoding cannot hold.
+    fn from_params(params: &Params) -> Result<Self, ParamsError>;
 }
 
 /// What a lower step implements at the upper level.
