@@ -1,1 +1,503 @@
-//! todo
+//! # DistLog: a log distributed over servers
+//!
+//! Port of `DistLog.tla` and `DistLogMC.tla` from will62794/raft-by-refinement (commit
+//! c738726). Every server keeps its own log, a sequence of values. An index is **chosen** when
+//! every server holds the same value there (the spec's `Choosers` is the single group of all
+//! servers); a chosen entry may never be removed or contradicted. There is no message passing:
+//! actions read the whole state atomically.
+//!
+//! | action | guard | effect |
+//! |---|---|---|
+//! | `WriteNewEntry(s, v)` | no value is chosen at `Len(log[s]) + 1` | append `v` to `log[s]` |
+//! | `AppendEntry(s, t)` | `log[t]` is longer than `log[s]` | append `log[t]`'s next entry to `log[s]` |
+//! | `RemoveEntry(s)` | no value is chosen at `Len(log[s])` | drop the last entry of `log[s]` |
+//!
+//! `RemoveEntry` on an empty log is enabled (nothing is chosen at index 0) and changes nothing:
+//! a stuttering step, which TLC generates and so do we.
+//!
+//! ## Refinement: DistLog -> Log
+//!
+//! [`ChosenMapping`] maps a DistLog state to the Log state whose `chosen` set is
+//! `AllChosen`, the pairs `(i, v)` such that every server has `v` at index `i`. A DistLog step
+//! chooses at most one new index, so it maps to a stutter or to Log's `Next` for a one-index
+//! block. The upper Log's index range is `MaxLogLen + 1`, so that steps into states just outside
+//! the state constraint (which the checker generates and checks) are mapped faithfully too.
+//!
+//! ## Bounds
+//!
+//! `--servers` (default 3), `--values` (default 3), `--max-log-len` (default 3): the
+//! `DistLogMC.cfg` model. The state constraint keeps every log at most `MaxLogLen` long.
+
+use log_abstract::{Choose, Log, LogState};
+use serde::{Serialize, Serializer};
+use spec_core::itf::{self, Map};
+use spec_core::{
+    permutations, Action, Bound, Invariant, Layer, Params, ParamsError, Refinement, Seq, Spec,
+    StepMapping,
+};
+use std::fmt;
+
+/// The most servers this encoding holds.
+pub const MAX_SERVERS: usize = 8;
+/// The longest log this encoding holds: `MaxLogLen + 1`, for successors outside the constraint.
+pub const LOG_CAPACITY: usize = 15;
+
+/// One server's log: values `0..V` (named v1..vV).
+pub type ServerLog = Seq<LOG_CAPACITY>;
+
+/// DistLog at given bounds.
+#[derive(Clone, Debug)]
+pub struct DistLog {
+    servers: usize,
+    values: usize,
+    max_log_len: usize,
+    mutation: Mutation,
+}
+
+/// A deliberate bug, for teaching and for testing that the checker catches it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mutation {
+    /// The specification as written.
+    #[default]
+    None,
+    /// `RemoveEntry` without its guard: a chosen entry may be removed.
+    RemoveChosen,
+    /// `WriteNewEntry` without its guard: a server may write over a chosen index.
+    OverwriteChosen,
+}
+
+/// A state of DistLog: `log[s]` for each server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct DistLogState {
+    /// The logs of servers `0..n`; the slots past `n` stay empty.
+    pub log: [ServerLog; MAX_SERVERS],
+    servers: u8,
+}
+
+impl DistLogState {
+    /// The servers' logs.
+    pub fn logs(&self) -> &[ServerLog] {
+        &self.log[..self.servers as usize]
+    }
+}
+
+impl Serialize for DistLogState {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Vars {
+            log: Map<String, Vec<String>>,
+        }
+        let log = Map(self
+            .logs()
+            .iter()
+            .enumerate()
+            .map(|(s, l)| {
+                let entries = l.as_slice().iter().map(|v| itf::value_name(*v as usize)).collect();
+                (itf::server_name(s), entries)
+            })
+            .collect());
+        Vars { log }.serialize(serializer)
+    }
+}
+
+/// A step of DistLog.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DistLogAction {
+    /// Server `s` appends value `v`.
+    WriteNewEntry {
+        /// The server.
+        s: u8,
+        /// The value.
+        v: u8,
+    },
+    /// Server `s` copies the next entry of server `t`'s longer log.
+    AppendEntry {
+        /// The server that appends.
+        s: u8,
+        /// The server copied from.
+        t: u8,
+    },
+    /// Server `s` removes its last entry.
+    RemoveEntry {
+        /// The server.
+        s: u8,
+    },
+}
+
+impl fmt::Display for DistLogAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = |s: u8| itf::server_name(s as usize);
+        match *self {
+            DistLogAction::WriteNewEntry { s, v } => {
+                write!(f, "WriteNewEntry({}, {})", n(s), itf::value_name(v as usize))
+            }
+            DistLogAction::AppendEntry { s, t } => write!(f, "AppendEntry({}, {})", n(s), n(t)),
+            DistLogAction::RemoveEntry { s } => write!(f, "RemoveEntry({})", n(s)),
+        }
+    }
+}
+
+impl Action for DistLogAction {
+    fn name(&self) -> &'static str {
+        match self {
+            DistLogAction::WriteNewEntry { .. } => "WriteNewEntry",
+            DistLogAction::AppendEntry { .. } => "AppendEntry",
+            DistLogAction::RemoveEntry { .. } => "RemoveEntry",
+        }
+    }
+}
+
+impl DistLog {
+    /// DistLog with this many servers, values and maximum log length.
+    pub fn new(servers: usize, values: usize, max_log_len: usize) -> Result<Self, ParamsError> {
+        Self::from_params(&Params {
+            servers: Some(servers),
+            values: Some(values),
+            max_log_len: Some(max_log_len),
+            ..Params::default()
+        })
+    }
+
+    /// The same specification with a deliberate bug.
+    #[must_use = "with_mutation returns the mutated specification"]
+    pub fn with_mutation(mut self, mutation: Mutation) -> Self {
+        self.mutation = mutation;
+        self
+    }
+
+    /// The number of servers.
+    pub fn servers(&self) -> usize {
+        self.servers
+    }
+
+    /// The number of values.
+    pub fn values(&self) -> usize {
+        self.values
+    }
+
+    /// The maximum log length of the state constraint.
+    pub fn max_log_len(&self) -> usize {
+        self.max_log_len
+    }
+
+    /// The state with these logs.
+    pub fn state_with(&self, logs: &[&[u8]]) -> DistLogState {
+        let mut s = DistLogState {
+            servers: self.servers as u8,
+            ..DistLogState::default()
+        };
+        for (i, l) in logs.iter().enumerate() {
+            s.log[i] = ServerLog::from_slice(l);
+        }
+        s
+    }
+
+    /// `ChosenAt(index, v)`: every server has value `v` at `index`.
+    pub fn chosen_at(&self, state: &DistLogState, index: usize, v: u8) -> bool {
+        state.logs().iter().all(|l| l.at(index) == Some(v))
+    }
+
+    /// `\E c \in Value : ChosenAt(index, c)`.
+    pub fn some_chosen_at(&self, state: &DistLogState, index: usize) -> bool {
+        match state.logs().first().and_then(|l| l.at(index)) {
+            Some(v) => self.chosen_at(state, index, v),
+            None => false,
+        }
+    }
+
+    /// WriteNewEntry(s, v): append any value at an index where nothing is chosen yet.
+    pub fn write_new_entry(&self, state: &DistLogState, s: usize, v: u8) -> Option<DistLogState> {
+        let guard = !self.some_chosen_at(state, state.log[s].len() + 1);
+        if !guard && self.mutation != Mutation::OverwriteChosen {
+            return None;
+        }
+        let mut next = *state;
+        next.log[s].push(v);
+        Some(next)
+    }
+
+    /// AppendEntry(s, t): copy the next entry of a longer log.
+    pub fn append_entry(&self, state: &DistLogState, s: usize, t: usize) -> Option<DistLogState> {
+        let (mine, theirs) = (&state.log[s], &state.log[t]);
+        if theirs.len() <= mine.len() {
+            return None;
+        }
+        let entry = theirs.at(mine.len() + 1)?;
+        let mut next = *state;
+        next.log[s].push(entry);
+        Some(next)
+    }
+
+    /// RemoveEntry(s): drop the last entry unless it is chosen. On an empty log this is a
+    /// stutter (the spec's `SubSeq(<<>>, 1, -1)` is empty).
+    pub fn remove_entry(&self, state: &DistLogState, s: usize) -> Option<DistLogState> {
+        let guard = !self.some_chosen_at(state, state.log[s].len());
+        if !guard && self.mutation != Mutation::RemoveChosen {
+            return None;
+        }
+        let mut next = *state;
+        next.log[s].pop();
+        Some(next)
+    }
+
+    /// `AllChosen` as a Log state over indices `1..=max_index`.
+    pub fn all_chosen(&self, state: &DistLogState, max_index: usize) -> LogState {
+        let mut chosen = LogState::empty(self.values);
+        for index in 1..=max_index {
+            for v in 0..self.values as u8 {
+                if self.chosen_at(state, index, v) {
+                    chosen.choose(index, v as usize);
+                }
+            }
+        }
+        chosen
+    }
+}
+
+fn chosen_safety(m: &DistLog, s: &DistLogState) -> bool {
+    (1..=LOG_CAPACITY).all(|i| (0..m.values as u8).filter(|v| m.chosen_at(s, i, *v)).count() <= 1)
+}
+
+impl Spec for DistLog {
+    type State = DistLogState;
+    type Action = DistLogAction;
+
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn params(&self) -> Params {
+        Params {
+            servers: Some(self.servers),
+            values: Some(self.values),
+            max_log_len: Some(self.max_log_len),
+            ..Params::default()
+        }
+    }
+
+    fn action_names(&self) -> &'static [&'static str] {
+        &["WriteNewEntry", "AppendEntry", "RemoveEntry"]
+    }
+
+    fn init_states(&self) -> Vec<DistLogState> {
+        vec![DistLogState {
+            servers: self.servers as u8,
+            ..DistLogState::default()
+        }]
+    }
+
+    fn next_states(&self, state: &DistLogState, out: &mut Vec<(DistLogAction, DistLogState)>) {
+        let n = self.servers;
+        for s in 0..n {
+            for v in 0..self.values as u8 {
+                if let Some(next) = self.write_new_entry(state, s, v) {
+                    out.push((DistLogAction::WriteNewEntry { s: s as u8, v }, next));
+                }
+            }
+        }
+        for s in 0..n {
+            for t in 0..n {
+                if let Some(next) = self.append_entry(state, s, t) {
+                    out.push((
+                        DistLogAction::AppendEntry {
+                            s: s as u8,
+                            t: t as u8,
+                        },
+                        next,
+                    ));
+                }
+            }
+        }
+        for s in 0..n {
+            if let Some(next) = self.remove_entry(state, s) {
+                out.push((DistLogAction::RemoveEntry { s: s as u8 }, next));
+            }
+        }
+    }
+
+    fn invariants(&self) -> Vec<Invariant<Self>> {
+        vec![Invariant {
+            name: "ChosenSafety",
+            holds: chosen_safety,
+        }]
+    }
+
+    fn within_constraint(&self, state: &DistLogState) -> bool {
+        state.logs().iter().all(|l| l.len() <= self.max_log_len)
+    }
+
+    fn has_symmetry(&self) -> bool {
+        true
+    }
+
+    /// Servers are interchangeable and no variable names a server, so sorting the logs is an
+    /// exact canonical form.
+    fn canonical(&self, state: &DistLogState) -> DistLogState {
+        let mut c = *state;
+        c.log[..self.servers].sort();
+        c
+    }
+}
+
+impl Layer for DistLog {
+    const NAME: &'static str = "distlog";
+    const BOUNDS: &'static [Bound] = &[Bound::Servers, Bound::Values, Bound::MaxLogLen];
+
+    fn from_params(params: &Params) -> Result<Self, ParamsError> {
+        params.only(Self::NAME, Self::BOUNDS)?;
+        let servers = params.value_in(
+            Self::NAME,
+            Bound::Servers,
+            3,
+            (1, MAX_SERVERS),
+            "the state holds at most 8 server logs",
+        )?;
+        let values = params.value_in(Self::NAME, Bound::Values, 3, (1, 8), "values are named v1..v8")?;
+        let max_log_len = params.value_in(
+            Self::NAME,
+            Bound::MaxLogLen,
+            3,
+            (0, LOG_CAPACITY - 1),
+            "logs are stored inline with room for MaxLogLen + 1 entries",
+        )?;
+        // The mapped Log must hold indices 1..=MaxLogLen+1 of `values` values in 64 bits.
+        if (max_log_len + 1) * values > 64 {
+            return Err(ParamsError::OutOfRange {
+                layer: Self::NAME,
+                bound: Bound::MaxLogLen,
+                value: max_log_len,
+                min: 0,
+                max: 64 / values - 1,
+                why: "the mapped Log state holds (MaxLogLen + 1) * values pairs in 64 bits",
+            });
+        }
+        Ok(DistLog {
+            servers,
+            values,
+            max_log_len,
+            mutation: Mutation::None,
+        })
+    }
+}
+
+/// The refinement mapping DistLog -> Log: `chosen <- AllChosen`.
+#[derive(Clone, Debug)]
+pub struct ChosenMapping {
+    lower: DistLog,
+    upper: Log,
+    broken: bool,
+}
+
+impl ChosenMapping {
+    /// The mapping for this DistLog instance; the upper Log has indices `1..=MaxLogLen + 1`.
+    pub fn new(lower: DistLog) -> Self {
+        let upper = Log::new(lower.values, lower.max_log_len + 1)
+            .expect("DistLog's bounds were checked to fit the mapped Log");
+        ChosenMapping {
+            lower,
+            upper,
+            broken: false,
+        }
+    }
+
+    /// A deliberately wrong mapping for teaching: an index counts as chosen as soon as the
+    /// first server has it, which Log cannot follow when that entry is later removed or differs.
+    #[must_use = "broken returns the broken mapping"]
+    pub fn broken(mut self) -> Self {
+        self.broken = true;
+        self
+    }
+}
+
+impl Refinement for ChosenMapping {
+    type Lower = DistLog;
+    type Upper = Log;
+
+    fn lower(&self) -> &DistLog {
+        &self.lower
+    }
+
+    fn upper(&self) -> &Log {
+        &self.upper
+    }
+
+    fn map_state(&self, state: &DistLogState) -> LogState {
+        if self.broken {
+            let mut chosen = LogState::empty(self.lower.values);
+            for (i, v) in state.log[0].as_slice().iter().enumerate() {
+                chosen.choose(i + 1, *v as usize);
+            }
+            return chosen;
+        }
+        self.lower.all_chosen(state, self.upper.max_index())
+    }
+
+    /// A step that changes the chosen set chooses the new indices as one block.
+    fn map_step(&self, state: &DistLogState, _: &DistLogAction, next: &DistLogState) -> StepMapping<Choose> {
+        let before = self.map_state(state);
+        let after = self.map_state(next);
+        if before == after {
+            return StepMapping::Stutter;
+        }
+        let added: Vec<(usize, usize)> = after
+            .pairs()
+            .into_iter()
+            .filter(|&(i, v)| !before.is_chosen(i, v))
+            .collect();
+        match (added.first(), added.last()) {
+            (Some(&(first, _)), Some(&(last, _))) => StepMapping::Step(Choose {
+                first: first as u8,
+                last: last as u8,
+                values: added.iter().map(|&(_, v)| v as u8).collect(),
+            }),
+            // Entries only disappeared: no Log step can do that.
+            _ => StepMapping::Search,
+        }
+    }
+}
+
+/// Every permutation of the servers applied to a state; used by tests of the canonical form.
+pub fn permuted_states(m: &DistLog, state: &DistLogState) -> Vec<DistLogState> {
+    permutations(m.servers)
+        .into_iter()
+        .map(|p| {
+            let mut s = *state;
+            for (from, to) in p.iter().enumerate() {
+                s.log[*to as usize] = state.log[from];
+            }
+            s
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remove_on_empty_log_is_a_stutter() {
+        let m = DistLog::new(2, 1, 2).unwrap();
+        let init = m.init_states()[0];
+        assert_eq!(m.remove_entry(&init, 0), Some(init));
+    }
+
+    #[test]
+    fn chosen_entries_cannot_be_removed_or_overwritten() {
+        let m = DistLog::new(2, 2, 2).unwrap();
+        let s = m.state_with(&[&[0], &[0]]);
+        assert!(m.remove_entry(&s, 0).is_none());
+        let t = m.state_with(&[&[0, 1], &[0, 1]]);
+        assert!(m.write_new_entry(&t, 0, 0).is_some(), "index 3 is free");
+        assert!(m.some_chosen_at(&t, 2));
+    }
+
+    #[test]
+    fn canonical_form_is_the_same_for_every_permutation() {
+        let m = DistLog::new(3, 2, 3).unwrap();
+        let s = m.state_with(&[&[1, 0], &[0], &[]]);
+        let c = m.canonical(&s);
+        for p in permuted_states(&m, &s) {
+            assert_eq!(m.canonical(&p), c);
+        }
+    }
+}

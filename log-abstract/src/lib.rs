@@ -1,1 +1,310 @@
-//! todo
+//! # Log: the most abstract replicated log
+//!
+//! Port of `Log.tla` from will62794/raft-by-refinement (commit c738726, the final version of
+//! 2020-01-20). A log is modelled as the set `chosen` of `(index, value)` pairs that have been
+//! decided. A set rather than a sequence, so that the one property every log must keep can even
+//! be stated: **ChosenSafety**, no two different values are ever chosen at the same index.
+//!
+//! The only action, `Next`, chooses a whole block of indices `i..j` at once, giving each a
+//! value; every index of the block must be unchosen. Choosing a block rather than one index is
+//! the widening the seed notes made so that lower levels which decide several entries in one
+//! atomic step (a Raft commit of index `k` commits everything before it) still refine Log.
+//!
+//! ## Bounds
+//!
+//! | bound | TLA+ | meaning |
+//! |---|---|---|
+//! | `--values V` | `Value = {v1..vV}` | values that may be chosen |
+//! | `--max-log-len N` | `Nat = {1..N}` | the index range `i, j` range over |
+//!
+//! The model overrides `Nat` with `1..N`, so `i > j` is possible: the block `i..j` is then
+//! empty and `Next` is a stuttering step. TLC generates those steps and so do we, one per
+//! `(i, j)` pair with `i > j`, so that generated counts agree with TLC.
+
+use serde::{Serialize, Serializer};
+use spec_core::itf::{self, Set, Tup};
+use spec_core::{Action, Bound, Invariant, Layer, Params, ParamsError, Spec};
+use std::fmt;
+
+/// Log at given bounds.
+#[derive(Clone, Debug)]
+pub struct Log {
+    values: usize,
+    max_index: usize,
+}
+
+/// A state of Log: the chosen `(index, value)` pairs, as a bitmask with bit
+/// `(index - 1) * values + value`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct LogState {
+    chosen: u64,
+    values: u8,
+}
+
+impl LogState {
+    /// The empty log for `values` values.
+    pub fn empty(values: usize) -> Self {
+        LogState {
+            chosen: 0,
+            values: values as u8,
+        }
+    }
+
+    fn bit(&self, index: usize, value: usize) -> u64 {
+        1u64 << ((index - 1) * self.values as usize + value)
+    }
+
+    /// Whether `(index, value)` is chosen (index is 1-based, value 0-based).
+    pub fn is_chosen(&self, index: usize, value: usize) -> bool {
+        self.chosen & self.bit(index, value) != 0
+    }
+
+    /// Whether some value is chosen at `index`.
+    pub fn index_chosen(&self, index: usize) -> bool {
+        (0..self.values as usize).any(|v| self.is_chosen(index, v))
+    }
+
+    /// Adds `(index, value)` to the chosen set.
+    pub fn choose(&mut self, index: usize, value: usize) {
+        self.chosen |= self.bit(index, value);
+    }
+
+    /// The chosen pairs, ordered by index then value.
+    pub fn pairs(&self) -> Vec<(usize, usize)> {
+        let v = self.values as usize;
+        (0..64)
+            .filter(|b| self.chosen & (1u64 << b) != 0)
+            .map(|b| (b / v + 1, b % v))
+            .collect()
+    }
+}
+
+impl Serialize for LogState {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Vars {
+            chosen: Set<Tup<mixed::Elem>>,
+        }
+        let chosen = Set(self
+            .pairs()
+            .into_iter()
+            .map(|(i, v)| Tup(vec![mixed::Elem::Int(i), mixed::Elem::Name(itf::value_name(v))]))
+            .collect());
+        Vars { chosen }.serialize(serializer)
+    }
+}
+
+/// Elements of the `<<index, value>>` tuples, which mix an integer and a name.
+mod mixed {
+    use serde::{Serialize, Serializer};
+
+    /// An integer or a name.
+    pub enum Elem {
+        Int(usize),
+        Name(String),
+    }
+
+    impl Serialize for Elem {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            match self {
+                Elem::Int(i) => serializer.serialize_u64(*i as u64),
+                Elem::Name(n) => serializer.serialize_str(n),
+            }
+        }
+    }
+}
+
+/// Log's one action: choose values `values[k]` for the indices `first + k` of the block
+/// `first..=last` (empty, a stutter, when `first > last`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Choose {
+    /// The first index of the block (TLA+'s `i`).
+    pub first: u8,
+    /// The last index of the block (TLA+'s `j`).
+    pub last: u8,
+    /// The value chosen at each index of the block, 0-based.
+    pub values: Vec<u8>,
+}
+
+impl fmt::Display for Choose {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let block: Vec<String> = self
+            .values
+            .iter()
+            .enumerate()
+            .map(|(k, v)| format!("{} :> {}", self.first as usize + k, itf::value_name(*v as usize)))
+            .collect();
+        write!(f, "Next({}..{}, [{}])", self.first, self.last, block.join(", "))
+    }
+}
+
+impl Action for Choose {
+    fn name(&self) -> &'static str {
+        "Next"
+    }
+}
+
+impl Log {
+    /// Log with `values` values and indices `1..=max_index`.
+    pub fn new(values: usize, max_index: usize) -> Result<Self, ParamsError> {
+        let p = Params {
+            values: Some(values),
+            max_log_len: Some(max_index),
+            ..Params::default()
+        };
+        Self::from_params(&p)
+    }
+
+    /// The number of values.
+    pub fn values(&self) -> usize {
+        self.values
+    }
+
+    /// The largest index.
+    pub fn max_index(&self) -> usize {
+        self.max_index
+    }
+
+    /// The state with exactly these chosen `(index, value)` pairs.
+    pub fn state_with(&self, pairs: impl IntoIterator<Item = (usize, usize)>) -> LogState {
+        let mut s = LogState::empty(self.values);
+        for (i, v) in pairs {
+            s.choose(i, v);
+        }
+        s
+    }
+
+    /// `Next` for the block `first..=last` with the given values: enabled iff no index of the
+    /// block is chosen yet.
+    pub fn next(&self, state: &LogState, action: &Choose) -> Option<LogState> {
+        let block = action.first..=action.last;
+        if block.clone().any(|i| state.index_chosen(i as usize)) {
+            return None;
+        }
+        let mut next = *state;
+        for (k, v) in action.values.iter().enumerate() {
+            next.choose(action.first as usize + k, *v as usize);
+        }
+        Some(next)
+    }
+}
+
+fn chosen_safety(_: &Log, s: &LogState) -> bool {
+    let pairs = s.pairs();
+    pairs.windows(2).all(|w| w[0].0 != w[1].0)
+}
+
+impl Spec for Log {
+    type State = LogState;
+    type Action = Choose;
+
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn params(&self) -> Params {
+        Params {
+            values: Some(self.values),
+            max_log_len: Some(self.max_index),
+            ..Params::default()
+        }
+    }
+
+    fn action_names(&self) -> &'static [&'static str] {
+        &["Next"]
+    }
+
+    fn init_states(&self) -> Vec<LogState> {
+        vec![LogState::empty(self.values)]
+    }
+
+    fn next_states(&self, state: &LogState, out: &mut Vec<(Choose, LogState)>) {
+        let n = self.max_index as u8;
+        for first in 1..=n {
+            for last in 1..=n {
+                if first > last {
+                    // The block is empty: one function from the empty set, a stutter.
+                    let action = Choose {
+                        first,
+                        last,
+                        values: Vec::new(),
+                    };
+                    out.push((action, *state));
+                    continue;
+                }
+                if (first..=last).any(|i| state.index_chosen(i as usize)) {
+                    continue;
+                }
+                let len = (last - first + 1) as u32;
+                let combos = (self.values as u64).pow(len);
+                for code in 0..combos {
+                    let mut rest = code;
+                    let mut values = Vec::with_capacity(len as usize);
+                    let mut next = *state;
+                    for k in 0..len as usize {
+                        let v = (rest % self.values as u64) as usize;
+                        rest /= self.values as u64;
+                        values.push(v as u8);
+                        next.choose(first as usize + k, v);
+                    }
+                    out.push((Choose { first, last, values }, next));
+                }
+            }
+        }
+    }
+
+    fn invariants(&self) -> Vec<Invariant<Self>> {
+        vec![Invariant {
+            name: "ChosenSafety",
+            holds: chosen_safety,
+        }]
+    }
+}
+
+impl Layer for Log {
+    const NAME: &'static str = "log-abstract";
+    const BOUNDS: &'static [Bound] = &[Bound::Values, Bound::MaxLogLen];
+
+    fn from_params(params: &Params) -> Result<Self, ParamsError> {
+        params.only(Self::NAME, Self::BOUNDS)?;
+        let values = params.value_in(Self::NAME, Bound::Values, 2, (1, 8), "values are named v1..v8")?;
+        let max_index = params.value_in(
+            Self::NAME,
+            Bound::MaxLogLen,
+            3,
+            (1, 64 / values),
+            "the chosen set is a 64-bit mask of (index, value) pairs: indices times values must be at most 64",
+        )?;
+        Ok(Log { values, max_index })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_block_is_a_stutter_and_blocks_need_unchosen_indices() {
+        let log = Log::new(2, 2).unwrap();
+        let mut succ = Vec::new();
+        log.next_states(&LogState::empty(2), &mut succ);
+        // (1,1): 2 values, (1,2): 4, (2,1): stutter, (2,2): 2.
+        assert_eq!(succ.len(), 9);
+        let s = log.state_with([(1, 0)]);
+        succ.clear();
+        log.next_states(&s, &mut succ);
+        // Only (2,2) with 2 values, plus the stutter (2,1).
+        assert_eq!(succ.len(), 3);
+    }
+
+    #[test]
+    fn bounds_are_validated() {
+        assert!(Log::new(8, 9).is_err());
+        let err = Log::from_params(&Params {
+            servers: Some(3),
+            ..Params::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("--values --max-log-len"), "{err}");
+    }
+}

@@ -1,1 +1,28 @@
-pub fn _placeholder() {}
+//! # The checking harness
+//!
+//! One exploration [engine] serves every mode: exhaustive breadth-first model checking of a
+//! layer's invariants ([`Invariants`]), refinement checking of a mapping between two layers on
+//! every reachable lower transition ([`RefinementCheck`]), and seeded random walks
+//! ([`simulate`]) for models too large to exhaust. [`report`] turns results into TLC-style
+//! summaries, counterexamples in TLA+ notation with changed variables marked, and traces in the
+//! Informal Trace Format. [`layers`] names every layer and edge for the `refine` command line.
+//!
+//! ```
+//! use refinement_tests::{explore, Invariants, Options};
+//! let spec = distlog::DistLog::new(2, 2, 2).unwrap();
+//! let outcome = explore(&spec, &Invariants::of(&spec), &Options { threads: 1, ..Options::default() }).unwrap();
+//! assert!(outcome.violation.is_none());
+//! assert_eq!(outcome.stats.distinct, 49); // 7 possible logs per server, all reachable
+//! ```
+
+pub mod checks;
+pub mod engine;
+pub mod fingerprint;
+pub mod layers;
+pub mod report;
+
+pub use checks::{Invariants, RefinementCheck};
+pub use engine::{
+    explore, simulate, Counterexample, Failure, FailureKind, Observer, Options, Outcome, Stats,
+    TraceStep, WalkOptions, WalkOutcome, WalkStats,
+};

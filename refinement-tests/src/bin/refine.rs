@@ -1,1 +1,339 @@
-fn main() {}
+//! `refine`: check a layer, a refinement edge, or the whole chain, at chosen bounds.
+//!
+//! Exit status: 0 when everything checked holds, 1 when a violation was found, 2 for bad usage.
+
+use clap::{Args, Parser, Subcommand};
+use refinement_tests::layers::{self, Report, RunError, ViolationReport, EDGES, LAYERS};
+use refinement_tests::report::{summary_text, walk_summary_text};
+use refinement_tests::{Options, WalkOptions};
+use serde_json::json;
+use spec_core::Params;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "refine",
+    version,
+    about = "Check the layers of the MongoDB replication refinement chain and the mappings between them.",
+    long_about = "Check the layers of the MongoDB replication refinement chain and the mappings between them.\n\nWith no command, runs the whole chain at small default bounds and prints a table.\nExit status: 0 when everything holds, 1 when a violation was found, 2 for bad usage."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check one layer's invariants and action properties exhaustively.
+    Check {
+        /// The layer (see `refine list`).
+        layer: String,
+        #[command(flatten)]
+        bounds: BoundsArgs,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Check one refinement edge on every reachable transition of the lower layer.
+    Refines {
+        /// The implementing (lower) layer.
+        lower: String,
+        /// The implemented (upper) layer.
+        upper: String,
+        /// Bounds of the lower layer; the upper layer's follow from them.
+        #[command(flatten)]
+        bounds: BoundsArgs,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Check every layer and every edge that exists, from the most concrete up, as a table.
+    Chain {
+        /// Bounds, each given to the layers that take it.
+        #[command(flatten)]
+        bounds: BoundsArgs,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Run seeded random walks through a layer, checking its invariants on every step.
+    Simulate {
+        /// The layer.
+        layer: String,
+        #[command(flatten)]
+        bounds: BoundsArgs,
+        /// Number of walks.
+        #[arg(long, default_value_t = 1000)]
+        walks: u64,
+        /// Steps per walk at most.
+        #[arg(long, default_value_t = 100)]
+        depth: usize,
+        /// Seed: the same seed gives the same walks.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Print one JSON object on standard output instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Write a counterexample, if one is found, to FILE in the Informal Trace Format.
+        #[arg(long, value_name = "FILE")]
+        trace_json: Option<PathBuf>,
+    },
+    /// List the layers, their bounds, and the refinement edges.
+    List,
+}
+
+#[derive(Args, Clone, Copy, Default)]
+struct BoundsArgs {
+    /// Number of servers.
+    #[arg(long, value_name = "N")]
+    servers: Option<usize>,
+    /// Number of client values.
+    #[arg(long, value_name = "N")]
+    values: Option<usize>,
+    /// Maximum log length (state constraint; for log-abstract, the index range).
+    #[arg(long, value_name = "N")]
+    max_log_len: Option<usize>,
+    /// Maximum term (state constraint).
+    #[arg(long, value_name = "N")]
+    max_term: Option<usize>,
+    /// Maximum config version (state constraint).
+    #[arg(long, value_name = "N")]
+    max_config_version: Option<usize>,
+}
+
+impl BoundsArgs {
+    fn params(self) -> Params {
+        Params {
+            servers: self.servers,
+            values: self.values,
+            max_log_len: self.max_log_len,
+            max_term: self.max_term,
+            max_config_version: self.max_config_version,
+        }
+    }
+}
+
+#[derive(Args, Clone)]
+struct RunArgs {
+    /// Reduce by server symmetry (an exact canonical form, like TLC's SYMMETRY Permutations).
+    #[arg(long)]
+    symmetry: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Print one JSON object on standard output instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Write a counterexample, if one is found, to FILE in the Informal Trace Format.
+    #[arg(long, value_name = "FILE")]
+    trace_json: Option<PathBuf>,
+    /// Seconds between progress lines on standard error (0: none).
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    progress: u64,
+}
+
+impl RunArgs {
+    fn options(&self) -> Options {
+        let defaults = Options::default();
+        Options {
+            threads: self.threads.unwrap_or(defaults.threads),
+            symmetry: self.symmetry,
+            progress: (self.progress > 0).then(|| Duration::from_secs(self.progress)),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Chain {
+        bounds: BoundsArgs::default(),
+        run: RunArgs {
+            symmetry: false,
+            threads: None,
+            json: false,
+            trace_json: None,
+            progress: 5,
+        },
+    });
+    match run(command) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs a command; `Ok(true)` when everything held.
+fn run(command: Command) -> Result<bool, RunError> {
+    match command {
+        Command::Check { layer, bounds, run } => {
+            let report = layers::check_layer(&layer, &bounds.params(), &run.options())?;
+            print_report(&report, &run)
+        }
+        Command::Refines {
+            lower,
+            upper,
+            bounds,
+            run,
+        } => {
+            let report = layers::check_edge(&lower, &upper, &bounds.params(), &run.options())?;
+            print_report(&report, &run)
+        }
+        Command::Chain { bounds, run } => {
+            let reports = layers::chain(&bounds.params(), &run.options())?;
+            print_chain(&reports, &run)
+        }
+        Command::Simulate {
+            layer,
+            bounds,
+            walks,
+            depth,
+            seed,
+            json,
+            trace_json,
+        } => {
+            let report =
+                layers::simulate_layer(&layer, &bounds.params(), &WalkOptions { walks, depth, seed })?;
+            write_trace(report.violation.as_ref(), trace_json.as_ref())?;
+            if json {
+                let value = json!({
+                    "command": "simulate",
+                    "target": report.target,
+                    "bounds": report.params,
+                    "seed": seed,
+                    "walks": report.stats.walks,
+                    "steps": report.stats.steps,
+                    "generated": report.stats.generated,
+                    "longest": report.stats.longest,
+                    "seconds": report.stats.seconds,
+                    "coverage": report.stats.coverage,
+                    "violation": report.violation,
+                });
+                println!("{value}");
+            } else {
+                println!("{} ({}), seed {seed}", report.target, report.params.describe());
+                if let Some(v) = &report.violation {
+                    print!("{}", v.text);
+                } else {
+                    println!("No error has been found.");
+                }
+                print!("{}", walk_summary_text(&report.stats));
+            }
+            Ok(report.violation.is_none())
+        }
+        Command::List => {
+            println!("Layers (most abstract first):");
+            for l in LAYERS {
+                let flags: Vec<&str> = l.bounds.iter().map(|b| b.flag()).collect();
+                println!(
+                    "  {:<14} {:<26} {}",
+                    l.name,
+                    l.spec,
+                    if l.implemented {
+                        flags.join(" ")
+                    } else {
+                        "(not implemented yet)".to_string()
+                    }
+                );
+            }
+            println!("Refinement edges:");
+            for e in EDGES {
+                println!("  {} -> {}: {}", e.lower, e.upper, e.mapping);
+            }
+            Ok(true)
+        }
+    }
+}
+
+fn write_trace(violation: Option<&ViolationReport>, path: Option<&PathBuf>) -> Result<(), RunError> {
+    if let (Some(v), Some(path)) = (violation, path) {
+        let text = serde_json::to_string_pretty(&v.itf).expect("ITF values serialize");
+        std::fs::write(path, text + "\n")
+            .map_err(|e| RunError(format!("cannot write {}: {e}", path.display())))?;
+        eprintln!("counterexample written to {} (ITF)", path.display());
+    }
+    Ok(())
+}
+
+fn report_json(report: &Report) -> serde_json::Value {
+    json!({
+        "target": report.target,
+        "bounds": report.params,
+        "generated": report.stats.generated,
+        "distinct": report.stats.distinct,
+        "depth": report.stats.depth,
+        "seconds": report.stats.seconds,
+        "queue_left": report.stats.queue_left,
+        "threads": report.stats.threads,
+        "symmetry": report.stats.symmetry,
+        "collision_probability": report.stats.collision_probability,
+        "coverage": report.stats.coverage,
+        "violation": report.violation,
+    })
+}
+
+fn print_report(report: &Report, run: &RunArgs) -> Result<bool, RunError> {
+    write_trace(report.violation.as_ref(), run.trace_json.as_ref())?;
+    if run.json {
+        println!("{}", report_json(report));
+    } else {
+        println!("{} ({})", report.target, report.params.describe());
+        match &report.violation {
+            Some(v) => print!("{}", v.text),
+            None => println!("Model checking completed. No error has been found."),
+        }
+        print!("{}", summary_text(&report.stats));
+    }
+    Ok(report.violation.is_none())
+}
+
+fn print_chain(reports: &[Report], run: &RunArgs) -> Result<bool, RunError> {
+    let holds = reports.iter().all(|r| r.violation.is_none());
+    let first_failure = reports.iter().find(|r| r.violation.is_some());
+    write_trace(
+        first_failure.and_then(|r| r.violation.as_ref()),
+        run.trace_json.as_ref(),
+    )?;
+    if run.json {
+        let rows: Vec<serde_json::Value> = reports.iter().map(report_json).collect();
+        let value = json!({
+            "generated": reports.iter().map(|r| r.stats.generated).sum::<u64>(),
+            "distinct": reports.iter().map(|r| r.stats.distinct).sum::<u64>(),
+            "depth": reports.iter().map(|r| r.stats.depth).max().unwrap_or(0),
+            "seconds": reports.iter().map(|r| r.stats.seconds).sum::<f64>(),
+            "violation": first_failure.map(|r| json!({"target": r.target, "violation": r.violation})),
+            "rows": rows,
+        });
+        println!("{value}");
+        return Ok(holds);
+    }
+    println!(
+        "{:<28} {:<36} {:<8} {:>12} {:>10} {:>6} {:>8}",
+        "check", "bounds", "verdict", "generated", "distinct", "depth", "seconds"
+    );
+    for r in reports {
+        let verdict = match &r.violation {
+            None => "holds".to_string(),
+            Some(v) => format!("FAILS: {}", v.property),
+        };
+        println!(
+            "{:<28} {:<36} {:<8} {:>12} {:>10} {:>6} {:>8.2}",
+            r.target,
+            r.params.describe(),
+            verdict,
+            r.stats.generated,
+            r.stats.distinct,
+            r.stats.depth,
+            r.stats.seconds
+        );
+    }
+    if let Some(r) = first_failure {
+        let v = r.violation.as_ref().expect("a failing row has a violation");
+        println!("\nFirst failure, in {}:", r.target);
+        print!("{}", v.text);
+    } else {
+        println!("\nEvery layer's invariants and every refinement edge hold at these bounds.");
+    }
+    Ok(holds)
+}

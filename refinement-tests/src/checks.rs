@@ -1,0 +1,233 @@
+//! The two things the engine checks: a specification's own properties, and a refinement
+//! mapping to the level above.
+//!
+//! # Checking a refinement mapping
+//!
+//! A lower specification `L` refines an upper specification `U` under a mapping `f` from
+//! `L`'s states to `U`'s states when every behaviour of `L`, mapped state by state through `f`,
+//! is a behaviour of `U` (allowing stuttering). For safety that comes down to two checks, made
+//! on every reachable state and transition of `L`:
+//!
+//! 1. for every initial state `s` of `L`, `f(s)` is an initial state of `U`;
+//! 2. for every transition `s --a--> s'` of `L`, either `f(s') = f(s)` (a stutter: the upper
+//!    level sees nothing happen), or `U` has a transition `f(s) --b--> f(s')`.
+//!
+//! The mapping may name `b` ([`StepMapping::Step`]), and then exactly that action must be
+//! enabled in `f(s)` and lead to `f(s')`; or name a stutter; or leave it to the checker, which
+//! then searches all of `U`'s successors of `f(s)` for a witness. Naming the step gives sharper
+//! counterexamples ("the upper action `Choose` is not enabled") and documents the design.
+//!
+//! Upper-level invariants need no separate check: a refinement that holds carries them down.
+
+use crate::engine::{Failure, FailureKind, Observer};
+use spec_core::{ActionProperty, Invariant, Refinement, Spec, StepMapping};
+
+/// Checks a specification's own invariants (on every distinct state) and action properties (on
+/// every transition).
+pub struct Invariants<M: Spec> {
+    invariants: Vec<Invariant<M>>,
+    properties: Vec<ActionProperty<M>>,
+}
+
+impl<M: Spec> Invariants<M> {
+    /// The invariants and action properties `spec` declares.
+    pub fn of(spec: &M) -> Self {
+        Invariants {
+            invariants: spec.invariants(),
+            properties: spec.action_properties(),
+        }
+    }
+
+    /// Only the invariants and action properties whose names are listed (for focused checks).
+    pub fn only(spec: &M, names: &[&str]) -> Self {
+        let mut all = Self::of(spec);
+        all.invariants.retain(|i| names.contains(&i.name));
+        all.properties.retain(|p| names.contains(&p.name));
+        all
+    }
+
+    /// The names of the properties checked.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.invariants
+            .iter()
+            .map(|i| i.name)
+            .chain(self.properties.iter().map(|p| p.name))
+            .collect()
+    }
+}
+
+impl<M: Spec> Observer<M> for Invariants<M> {
+    fn check_init(&self, spec: &M, state: &M::State) -> Result<(), Failure> {
+        self.check_state(spec, state)
+    }
+
+    fn check_state(&self, spec: &M, state: &M::State) -> Result<(), Failure> {
+        for invariant in &self.invariants {
+            if !(invariant.holds)(spec, state) {
+                return Err(Failure {
+                    kind: FailureKind::Invariant,
+                    property: invariant.name.to_string(),
+                    detail: format!("invariant {} is violated", invariant.name),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn check_step(
+        &self,
+        spec: &M,
+        state: &M::State,
+        action: &M::Action,
+        next: &M::State,
+    ) -> Result<(), Failure> {
+        for property in &self.properties {
+            if !(property.holds)(spec, state, action, next) {
+                return Err(Failure {
+                    kind: FailureKind::ActionProperty,
+                    property: property.name.to_string(),
+                    detail: format!("action property {} is violated by {action}", property.name),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks a refinement mapping on every initial state and transition of the lower level.
+pub struct RefinementCheck<'r, R: Refinement> {
+    refinement: &'r R,
+    upper_inits: Vec<<R::Upper as Spec>::State>,
+    name: String,
+}
+
+impl<'r, R: Refinement> RefinementCheck<'r, R> {
+    /// A check of `refinement`.
+    pub fn new(refinement: &'r R) -> Self {
+        RefinementCheck {
+            refinement,
+            upper_inits: refinement.upper().init_states(),
+            name: refinement.name(),
+        }
+    }
+
+    /// The refinement checked.
+    pub fn refinement(&self) -> &R {
+        self.refinement
+    }
+
+    fn failure(&self, detail: String) -> Failure {
+        Failure {
+            kind: FailureKind::Refinement,
+            property: self.name.clone(),
+            detail,
+        }
+    }
+
+    /// The upper step that witnesses a lower step, or why there is none.
+    fn witness(
+        &self,
+        state: &<R::Lower as Spec>::State,
+        action: &<R::Lower as Spec>::Action,
+        next: &<R::Lower as Spec>::State,
+    ) -> Result<Option<<R::Upper as Spec>::Action>, String> {
+        let upper = self.refinement.upper();
+        let from = self.refinement.map_state(state);
+        let to = self.refinement.map_state(next);
+        let mut successors = Vec::new();
+        match self.refinement.map_step(state, action, next) {
+            StepMapping::Stutter => {
+                if from == to {
+                    Ok(None)
+                } else {
+                    Err(format!(
+                        "{action} is mapped to a stutter, but the mapped {} state changes",
+                        upper.name()
+                    ))
+                }
+            }
+            StepMapping::Step(expected) => {
+                upper.next_states(&from, &mut successors);
+                if successors.iter().any(|(a, s)| *a == expected && *s == to) {
+                    Ok(Some(expected))
+                } else if successors.iter().any(|(a, _)| *a == expected) {
+                    Err(format!(
+                        "{action} is mapped to {} step {expected}, which is enabled in the mapped state but leads to a different state",
+                        upper.name()
+                    ))
+                } else {
+                    Err(format!(
+                        "{action} is mapped to {} step {expected}, which is not enabled in the mapped state",
+                        upper.name()
+                    ))
+                }
+            }
+            StepMapping::Search => {
+                if from == to {
+                    return Ok(None);
+                }
+                upper.next_states(&from, &mut successors);
+                match successors.into_iter().find(|(_, s)| *s == to) {
+                    Some((a, _)) => Ok(Some(a)),
+                    None => Err(format!(
+                        "{action} changes the mapped {} state, and no {} step leads from the mapped state to the mapped next state",
+                        upper.name(),
+                        upper.name()
+                    )),
+                }
+            }
+        }
+    }
+}
+
+impl<R: Refinement> Observer<R::Lower> for RefinementCheck<'_, R> {
+    fn check_init(&self, _spec: &R::Lower, state: &<R::Lower as Spec>::State) -> Result<(), Failure> {
+        let mapped = self.refinement.map_state(state);
+        if self.upper_inits.contains(&mapped) {
+            Ok(())
+        } else {
+            Err(self.failure(format!(
+                "the mapped initial state is not an initial state of {}",
+                self.refinement.upper().name()
+            )))
+        }
+    }
+
+    fn check_state(&self, _spec: &R::Lower, _state: &<R::Lower as Spec>::State) -> Result<(), Failure> {
+        Ok(())
+    }
+
+    fn check_step(
+        &self,
+        _spec: &R::Lower,
+        state: &<R::Lower as Spec>::State,
+        action: &<R::Lower as Spec>::Action,
+        next: &<R::Lower as Spec>::State,
+    ) -> Result<(), Failure> {
+        self.witness(state, action, next)
+            .map(|_| ())
+            .map_err(|detail| self.failure(detail))
+    }
+
+    fn upper_view(&self, _spec: &R::Lower, state: &<R::Lower as Spec>::State) -> Option<serde_json::Value> {
+        serde_json::to_value(self.refinement.map_state(state)).ok()
+    }
+
+    fn upper_step(
+        &self,
+        _spec: &R::Lower,
+        state: &<R::Lower as Spec>::State,
+        action: &<R::Lower as Spec>::Action,
+        next: &<R::Lower as Spec>::State,
+    ) -> Option<String> {
+        Some(match self.witness(state, action, next) {
+            Ok(None) => "stutter".to_string(),
+            Ok(Some(upper)) => upper.to_string(),
+            Err(_) => match self.refinement.map_step(state, action, next) {
+                StepMapping::Stutter => "stutter (expected; the mapped state changed)".to_string(),
+                StepMapping::Step(expected) => format!("{expected} (expected; no such step)"),
+                StepMapping::Search => "no upper step matches".to_string(),
+            },
+        })
+    }
+}

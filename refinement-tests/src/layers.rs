@@ -1,0 +1,342 @@
+//! The registry of layers and refinement edges, and type-erased runs of them by name: what the
+//! `refine` command line is built on.
+
+use crate::checks::{Invariants, RefinementCheck};
+use crate::engine::{
+    explore, simulate, FailureKind, Observer, Options, Stats, UsageError, WalkOptions, WalkStats,
+};
+use crate::report::{trace_itf, trace_text};
+use spec_core::{Bound, Layer, Params, ParamsError, Refinement, Spec};
+
+/// A layer of the refinement graph.
+#[derive(Clone, Copy, Debug)]
+pub struct LayerInfo {
+    /// Its name on the command line.
+    pub name: &'static str,
+    /// The TLA+ specification it ports.
+    pub spec: &'static str,
+    /// Its bounds (empty when not yet implemented).
+    pub bounds: &'static [Bound],
+    /// Whether it can be checked yet.
+    pub implemented: bool,
+}
+
+/// Every layer, from the most abstract down.
+pub const LAYERS: &[LayerInfo] = &[
+    LayerInfo {
+        name: "log-abstract",
+        spec: "Log",
+        bounds: <log_abstract::Log as Layer>::BOUNDS,
+        implemented: true,
+    },
+    LayerInfo {
+        name: "distlog",
+        spec: "DistLog",
+        bounds: <distlog::DistLog as Layer>::BOUNDS,
+        implemented: true,
+    },
+    LayerInfo {
+        name: "weak-raft",
+        spec: "MongoWeakRaft",
+        bounds: &[],
+        implemented: false,
+    },
+    LayerInfo {
+        name: "static-raft",
+        spec: "MongoStaticRaft",
+        bounds: &[],
+        implemented: false,
+    },
+    LayerInfo {
+        name: "dynamic-raft",
+        spec: "MongoDynamicRaft",
+        bounds: &[],
+        implemented: false,
+    },
+    LayerInfo {
+        name: "logless-raft",
+        spec: "MongoLoglessDynamicRaft",
+        bounds: &[],
+        implemented: false,
+    },
+    LayerInfo {
+        name: "raft-reconfig",
+        spec: "MongoRaftReconfig",
+        bounds: &[],
+        implemented: false,
+    },
+];
+
+/// A refinement edge `lower -> upper` that exists.
+#[derive(Clone, Copy, Debug)]
+pub struct EdgeInfo {
+    /// The implementing layer.
+    pub lower: &'static str,
+    /// The implemented layer.
+    pub upper: &'static str,
+    /// What the mapping is.
+    pub mapping: &'static str,
+}
+
+/// Every edge that exists, from the most concrete up (the order `refine chain` checks them in).
+pub const EDGES: &[EdgeInfo] = &[EdgeInfo {
+    lower: "distlog",
+    upper: "log-abstract",
+    mapping: "chosen <- the entries every server holds (AllChosen)",
+}];
+
+/// Why a run could not start: bad usage, reported with exit status 2.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunError(pub String);
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RunError {}
+
+impl From<ParamsError> for RunError {
+    fn from(e: ParamsError) -> Self {
+        RunError(e.to_string())
+    }
+}
+
+impl From<UsageError> for RunError {
+    fn from(e: UsageError) -> Self {
+        RunError(e.0)
+    }
+}
+
+/// A violation, rendered.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ViolationReport {
+    /// Invariant, action property or refinement.
+    pub kind: FailureKind,
+    /// The property or edge that failed.
+    pub property: String,
+    /// Why.
+    pub detail: String,
+    /// States in the counterexample.
+    pub trace_length: usize,
+    /// The actions of the counterexample, in order (the first state is initial).
+    pub actions: Vec<String>,
+    /// The counterexample in TLA+ notation.
+    #[serde(skip)]
+    pub text: String,
+    /// The counterexample in ITF.
+    #[serde(skip)]
+    pub itf: serde_json::Value,
+}
+
+/// The result of one exhaustive check, by name.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// `check LAYER` or `LOWER -> UPPER`.
+    pub target: String,
+    /// The bounds of the explored (lower) level.
+    pub params: Params,
+    /// What the search did.
+    pub stats: Stats,
+    /// The violation found, if any.
+    pub violation: Option<ViolationReport>,
+}
+
+/// The result of random walks, by name.
+#[derive(Clone, Debug)]
+pub struct WalkReport {
+    /// The layer.
+    pub target: String,
+    /// Its bounds.
+    pub params: Params,
+    /// What the walks did.
+    pub stats: WalkStats,
+    /// The violation found, if any.
+    pub violation: Option<ViolationReport>,
+}
+
+fn layer_info(name: &str) -> Result<&'static LayerInfo, RunError> {
+    let info = LAYERS.iter().find(|l| l.name == name).ok_or_else(|| {
+        let names: Vec<&str> = LAYERS.iter().map(|l| l.name).collect();
+        RunError(format!("unknown layer {name}; the layers are: {}", names.join(", ")))
+    })?;
+    if !info.implemented {
+        return Err(RunError(format!(
+            "layer {name} ({}) is not implemented yet; the implemented layers are: {}",
+            info.spec,
+            implemented_layers().join(", ")
+        )));
+    }
+    Ok(info)
+}
+
+/// The names of the layers that can be checked.
+pub fn implemented_layers() -> Vec<&'static str> {
+    LAYERS.iter().filter(|l| l.implemented).map(|l| l.name).collect()
+}
+
+/// The bounds of `params` that layer `name` takes (for the chain, which shares one set of flags
+/// among layers with different bounds).
+pub fn params_for(name: &str, params: &Params) -> Params {
+    let mut own = Params::default();
+    if let Some(info) = LAYERS.iter().find(|l| l.name == name) {
+        for bound in info.bounds {
+            if let Some(v) = params.get(*bound) {
+                own.set(*bound, v);
+            }
+        }
+    }
+    own
+}
+
+fn violation_report<M: Spec, O: Observer<M>>(
+    spec: &M,
+    observer: &O,
+    cex: &crate::engine::Counterexample<M>,
+) -> ViolationReport {
+    ViolationReport {
+        kind: cex.failure.kind,
+        property: cex.failure.property.clone(),
+        detail: cex.failure.detail.clone(),
+        trace_length: cex.steps.len(),
+        actions: cex
+            .steps
+            .iter()
+            .skip(1)
+            .map(|s| s.action.as_ref().map(|a| a.to_string()).unwrap_or_default())
+            .collect(),
+        text: trace_text(spec, observer, cex),
+        itf: trace_itf(spec, observer, cex),
+    }
+}
+
+fn check_spec<L: Layer>(params: &Params, options: &Options) -> Result<Report, RunError> {
+    let spec = L::from_params(params)?;
+    let observer = Invariants::of(&spec);
+    let outcome = explore(&spec, &observer, options)?;
+    Ok(Report {
+        target: format!("check {}", L::NAME),
+        params: spec.params(),
+        violation: outcome
+            .violation
+            .as_ref()
+            .map(|c| violation_report(&spec, &observer, c)),
+        stats: outcome.stats,
+    })
+}
+
+/// Checks a refinement on every reachable transition of its lower level.
+pub fn check_refinement<R: Refinement>(refinement: &R, options: &Options) -> Result<Report, RunError> {
+    let observer = RefinementCheck::new(refinement);
+    let spec = refinement.lower();
+    let outcome = explore(spec, &observer, options)?;
+    Ok(Report {
+        target: refinement.name(),
+        params: spec.params(),
+        violation: outcome
+            .violation
+            .as_ref()
+            .map(|c| violation_report(spec, &observer, c)),
+        stats: outcome.stats,
+    })
+}
+
+fn simulate_spec<L: Layer>(params: &Params, walks: &WalkOptions) -> Result<WalkReport, RunError> {
+    let spec = L::from_params(params)?;
+    let observer = Invariants::of(&spec);
+    let outcome = simulate(&spec, &observer, walks);
+    Ok(WalkReport {
+        target: format!("simulate {}", L::NAME),
+        params: spec.params(),
+        violation: outcome
+            .violation
+            .as_ref()
+            .map(|c| violation_report(&spec, &observer, c)),
+        stats: outcome.stats,
+    })
+}
+
+/// Checks layer `name`'s invariants and action properties.
+pub fn check_layer(name: &str, params: &Params, options: &Options) -> Result<Report, RunError> {
+    match layer_info(name)?.name {
+        "log-abstract" => check_spec::<log_abstract::Log>(params, options),
+        "distlog" => check_spec::<distlog::DistLog>(params, options),
+        other => unreachable!("layer {other} is marked implemented but has no runner"),
+    }
+}
+
+/// Checks the edge `lower -> upper` at the lower level's bounds.
+pub fn check_edge(lower: &str, upper: &str, params: &Params, options: &Options) -> Result<Report, RunError> {
+    layer_info(lower)?;
+    layer_info(upper)?;
+    match (lower, upper) {
+        ("distlog", "log-abstract") => {
+            let spec = <distlog::DistLog as Layer>::from_params(params)?;
+            check_refinement(&distlog::ChosenMapping::new(spec), options)
+        }
+        _ => {
+            let edges: Vec<String> = EDGES.iter().map(|e| format!("{} {}", e.lower, e.upper)).collect();
+            Err(RunError(format!(
+                "there is no refinement edge {lower} -> {upper}; the edges are: {}",
+                edges.join(", ")
+            )))
+        }
+    }
+}
+
+/// Runs seeded random walks through layer `name`, checking its invariants.
+pub fn simulate_layer(name: &str, params: &Params, walks: &WalkOptions) -> Result<WalkReport, RunError> {
+    match layer_info(name)?.name {
+        "log-abstract" => simulate_spec::<log_abstract::Log>(params, walks),
+        "distlog" => simulate_spec::<distlog::DistLog>(params, walks),
+        other => unreachable!("layer {other} is marked implemented but has no runner"),
+    }
+}
+
+/// Whether layer `name` supports symmetry reduction.
+pub fn has_symmetry(name: &str) -> bool {
+    let default = Params::default();
+    match name {
+        "log-abstract" => <log_abstract::Log as Layer>::from_params(&default).is_ok_and(|s| s.has_symmetry()),
+        "distlog" => <distlog::DistLog as Layer>::from_params(&default).is_ok_and(|s| s.has_symmetry()),
+        _ => false,
+    }
+}
+
+/// Runs the whole chain: every implemented layer's own checks, then every edge, from the most
+/// concrete level up. Symmetry is used where a layer supports it and `options.symmetry` is set.
+pub fn chain(params: &Params, options: &Options) -> Result<Vec<Report>, RunError> {
+    // A bound no implemented layer takes is a usage error, even in the chain.
+    for bound in Bound::ALL {
+        if params.get(bound).is_some()
+            && !LAYERS.iter().any(|l| l.implemented && l.bounds.contains(&bound))
+        {
+            return Err(RunError(format!(
+                "no implemented layer takes {bound}; the implemented layers are: {}",
+                implemented_layers().join(", ")
+            )));
+        }
+    }
+    let mut reports = Vec::new();
+    for layer in LAYERS.iter().rev().filter(|l| l.implemented) {
+        let options = Options {
+            symmetry: options.symmetry && has_symmetry(layer.name),
+            ..options.clone()
+        };
+        reports.push(check_layer(layer.name, &params_for(layer.name, params), &options)?);
+    }
+    for edge in EDGES {
+        let options = Options {
+            symmetry: options.symmetry && has_symmetry(edge.lower),
+            ..options.clone()
+        };
+        reports.push(check_edge(
+            edge.lower,
+            edge.upper,
+            &params_for(edge.lower, params),
+            &options,
+        )?);
+    }
+    Ok(reports)
+}

@@ -1,0 +1,252 @@
+//! Reading results: TLC-style summaries, counterexamples in TLA+ notation, and ITF traces.
+//!
+//! A counterexample is printed as TLC prints one, state by state, with two additions: variables
+//! that changed in a step are marked with `*`, and for a refinement check every state is followed
+//! by its image at the upper level (also with changes marked) and every step by the upper step it
+//! implements. The same trace is exported as ITF JSON, which the Apalache and Quint trace viewers
+//! read; in it the upper image of each variable `x` is the field `upper.x`.
+
+use crate::engine::{Counterexample, Observer, Stats, WalkStats};
+use serde_json::{json, Map, Value};
+use spec_core::Spec;
+use std::fmt::Write as _;
+
+/// Renders an ITF JSON value in TLA+ notation: sets `{a, b}`, tuples and sequences `<<a, b>>`,
+/// functions `[n1 |-> x, n2 |-> y]` (or `(k :> v @@ ...)` for non-name keys), records
+/// `[field |-> value]`.
+pub fn tla(value: &Value) -> String {
+    match value {
+        Value::Null => "NULL".into(),
+        Value::Bool(b) => if *b { "TRUE" } else { "FALSE" }.into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => format!("<<{}>>", join(items)),
+        Value::Object(fields) => {
+            if let Some(Value::Array(items)) = fields.get("#set") {
+                format!("{{{}}}", join(items))
+            } else if let Some(Value::Array(items)) = fields.get("#tup") {
+                format!("<<{}>>", join(items))
+            } else if let Some(Value::String(big)) = fields.get("#bigint") {
+                big.clone()
+            } else if let Some(Value::Array(pairs)) = fields.get("#map") {
+                let named = pairs.iter().all(|p| p.get(0).is_some_and(Value::is_string));
+                if pairs.is_empty() {
+                    "<<>>".into()
+                } else if named {
+                    let body: Vec<String> = pairs
+                        .iter()
+                        .map(|p| format!("{} |-> {}", tla(&p[0]), tla(&p[1])))
+                        .collect();
+                    format!("[{}]", body.join(", "))
+                } else {
+                    let body: Vec<String> = pairs
+                        .iter()
+                        .map(|p| format!("{} :> {}", tla(&p[0]), tla(&p[1])))
+                        .collect();
+                    format!("({})", body.join(" @@ "))
+                }
+            } else {
+                let body: Vec<String> = fields
+                    .iter()
+                    .map(|(k, v)| format!("{k} |-> {}", tla(v)))
+                    .collect();
+                format!("[{}]", body.join(", "))
+            }
+        }
+    }
+}
+
+fn join(items: &[Value]) -> String {
+    items.iter().map(tla).collect::<Vec<_>>().join(", ")
+}
+
+fn variables(value: &Value) -> Vec<(String, Value)> {
+    match value {
+        Value::Object(fields) if !fields.keys().any(|k| k.starts_with('#')) => {
+            fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        }
+        other => vec![("state".to_string(), other.clone())],
+    }
+}
+
+fn write_vars(out: &mut String, indent: &str, vars: &[(String, Value)], before: Option<&[(String, Value)]>) {
+    for (name, value) in vars {
+        let changed = before.is_some_and(|b| b.iter().any(|(n, v)| n == name && v != value));
+        let mark = if changed { "*" } else { " " };
+        let _ = writeln!(out, "{indent}{mark} {name} = {}", tla(value));
+    }
+}
+
+/// The counterexample in TLA+ notation, changed variables marked with `*`.
+pub fn trace_text<M: Spec, O: Observer<M>>(spec: &M, observer: &O, cex: &Counterexample<M>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Error: {}.", cex.failure.detail);
+    let _ = writeln!(
+        out,
+        "The behavior up to this point is ({} state{}; * marks a variable that changed):",
+        cex.steps.len(),
+        if cex.steps.len() == 1 { "" } else { "s" }
+    );
+    let mut previous: Option<(Vec<(String, Value)>, Option<Vec<(String, Value)>>)> = None;
+    for (i, step) in cex.steps.iter().enumerate() {
+        let lower = variables(&serde_json::to_value(&step.state).unwrap_or(Value::Null));
+        let upper = observer
+            .upper_view(spec, &step.state)
+            .map(|v| variables(&v));
+        match &step.action {
+            None => {
+                let _ = writeln!(out, "State {}: <Initial predicate>", i + 1);
+            }
+            Some(action) => {
+                let implements = observer.upper_step(spec, &cex.steps[i - 1].state, action, &step.state);
+                match implements {
+                    Some(upper_step) => {
+                        let _ = writeln!(out, "State {}: <{action}>  implements upper step: {upper_step}", i + 1);
+                    }
+                    None => {
+                        let _ = writeln!(out, "State {}: <{action}>", i + 1);
+                    }
+                }
+            }
+        }
+        write_vars(&mut out, "  ", &lower, previous.as_ref().map(|p| p.0.as_slice()));
+        if let Some(upper_vars) = &upper {
+            let _ = writeln!(out, "  mapped to the upper level:");
+            let before = previous.as_ref().and_then(|p| p.1.as_deref());
+            write_vars(&mut out, "    ", upper_vars, before);
+        }
+        previous = Some((lower, upper));
+    }
+    out
+}
+
+/// The counterexample in the Informal Trace Format.
+pub fn trace_itf<M: Spec, O: Observer<M>>(spec: &M, observer: &O, cex: &Counterexample<M>) -> Value {
+    let mut vars: Vec<String> = Vec::new();
+    let mut states = Vec::new();
+    for (i, step) in cex.steps.iter().enumerate() {
+        let mut object = Map::new();
+        let mut meta = Map::new();
+        meta.insert("index".into(), json!(i));
+        meta.insert(
+            "action".into(),
+            json!(step.action.as_ref().map_or("Init".to_string(), |a| a.to_string())),
+        );
+        if let (Some(action), true) = (&step.action, i > 0) {
+            if let Some(upper) = observer.upper_step(spec, &cex.steps[i - 1].state, action, &step.state) {
+                meta.insert("upper_step".into(), json!(upper));
+            }
+        }
+        object.insert("#meta".into(), Value::Object(meta));
+        for (name, value) in variables(&serde_json::to_value(&step.state).unwrap_or(Value::Null)) {
+            if i == 0 {
+                vars.push(name.clone());
+            }
+            object.insert(name, value);
+        }
+        if let Some(upper) = observer.upper_view(spec, &step.state) {
+            for (name, value) in variables(&upper) {
+                let name = format!("upper.{name}");
+                if i == 0 {
+                    vars.push(name.clone());
+                }
+                object.insert(name, value);
+            }
+        }
+        states.push(Value::Object(object));
+    }
+    json!({
+        "#meta": {
+            "format": "ITF",
+            "format-description": "https://apalache-mc.org/docs/adr/015adr-trace.html",
+            "source": spec.name(),
+            "description": cex.failure.detail,
+            "violation": cex.failure.property,
+        },
+        "vars": vars,
+        "states": states,
+    })
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The summary TLC prints at the end of a run, plus rate and coverage.
+pub fn summary_text(stats: &Stats) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} states generated, {} distinct states found, {} states left on queue.",
+        thousands(stats.generated),
+        thousands(stats.distinct),
+        thousands(stats.queue_left)
+    );
+    let _ = writeln!(out, "The depth of the complete state graph search is {}.", stats.depth);
+    let _ = writeln!(
+        out,
+        "Finished in {:.2} s ({} states generated per second) with {} thread{}, symmetry {}.",
+        stats.seconds,
+        thousands((stats.generated as f64 / stats.seconds.max(1e-9)) as u64),
+        stats.threads,
+        if stats.threads == 1 { "" } else { "s" },
+        if stats.symmetry { "on" } else { "off" }
+    );
+    let _ = writeln!(
+        out,
+        "Probability of a fingerprint collision (128-bit fingerprints): {:.1e}.",
+        stats.collision_probability
+    );
+    let _ = writeln!(out, "Coverage (successors generated / new distinct states):");
+    for c in &stats.coverage {
+        let _ = writeln!(
+            out,
+            "  {:<24} {:>14} / {}",
+            c.action,
+            thousands(c.generated),
+            thousands(c.distinct)
+        );
+    }
+    out
+}
+
+/// The summary of random walks.
+pub fn walk_summary_text(stats: &WalkStats) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} walks, {} steps, {} successors generated, longest walk {} states, {:.2} s.",
+        thousands(stats.walks),
+        thousands(stats.steps),
+        thousands(stats.generated),
+        stats.longest,
+        stats.seconds
+    );
+    let _ = writeln!(out, "Steps taken per action:");
+    for c in &stats.coverage {
+        let _ = writeln!(out, "  {:<24} {:>14}", c.action, thousands(c.generated));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_itf_values_in_tla_notation() {
+        let v = json!({"#map": [["n1", [1, 2]], ["n2", []]]});
+        assert_eq!(tla(&v), "[n1 |-> <<1, 2>>, n2 |-> <<>>]");
+        let v = json!({"#set": [{"#tup": [1, "v1"]}]});
+        assert_eq!(tla(&v), "{<<1, v1>>}");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+}
