@@ -60,10 +60,10 @@ pub enum Mutation {
     /// The specification as written.
     #[default]
     None,
-    /// `RemoveEntry` without its guard: a chosen entry may be removed.
+    /// `RemoveEntry` without its guard: a chosen entry may be removed. (WriteNewEntry's guard
+    /// cannot be broken the same way: an index is chosen only when every log reaches it, so the
+    /// next free index of a log is never chosen and that guard is always true.)
     RemoveChosen,
-    /// `WriteNewEntry` without its guard: a server may write over a chosen index.
-    OverwriteChosen,
 }
 
 /// A state of DistLog: `log[s]` for each server.
@@ -207,8 +207,7 @@ impl DistLog {
 
     /// WriteNewEntry(s, v): append any value at an index where nothing is chosen yet.
     pub fn write_new_entry(&self, state: &DistLogState, s: usize, v: u8) -> Option<DistLogState> {
-        let guard = !self.some_chosen_at(state, state.log[s].len() + 1);
-        if !guard && self.mutation != Mutation::OverwriteChosen {
+        if self.some_chosen_at(state, state.log[s].len() + 1) {
             return None;
         }
         let mut next = *state;

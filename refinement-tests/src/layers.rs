@@ -67,6 +67,49 @@ pub const LAYERS: &[LayerInfo] = &[
     },
 ];
 
+/// A deliberate bug that `--mutation NAME` plants in a layer or a mapping, for learners and for
+/// tests that the checker catches it.
+#[derive(Clone, Copy, Debug)]
+pub struct MutationInfo {
+    /// The layer it mutates, or the edge `lower -> upper` whose mapping it breaks.
+    pub target: &'static str,
+    /// Its name on the command line.
+    pub name: &'static str,
+    /// What it breaks.
+    pub what: &'static str,
+}
+
+/// Every mutation.
+pub const MUTATIONS: &[MutationInfo] = &[
+    MutationInfo {
+        target: "distlog",
+        name: "remove-chosen",
+        what: "RemoveEntry drops its guard, so a chosen entry can be removed",
+    },
+    MutationInfo {
+        target: "distlog -> log-abstract",
+        name: "first-server-chosen",
+        what: "the mapping calls chosen whatever the first server's log holds",
+    },
+];
+
+fn check_mutation(targets: &[&str], mutation: Option<&str>) -> Result<(), RunError> {
+    let Some(name) = mutation else { return Ok(()) };
+    if MUTATIONS.iter().any(|m| m.name == name && targets.contains(&m.target)) {
+        return Ok(());
+    }
+    let known: Vec<String> = MUTATIONS
+        .iter()
+        .filter(|m| targets.contains(&m.target))
+        .map(|m| m.name.to_string())
+        .collect();
+    Err(RunError(format!(
+        "unknown mutation {name} for {}; the mutations are: {}",
+        targets.join(" and "),
+        if known.is_empty() { "(none)".to_string() } else { known.join(", ") }
+    )))
+}
+
 /// A refinement edge `lower -> upper` that exists.
 #[derive(Clone, Copy, Debug)]
 pub struct EdgeInfo {
@@ -211,8 +254,7 @@ fn violation_report<M: Spec, O: Observer<M>>(
     }
 }
 
-fn check_spec<L: Layer>(params: &Params, options: &Options) -> Result<Report, RunError> {
-    let spec = L::from_params(params)?;
+fn check_spec<L: Layer>(spec: L, options: &Options) -> Result<Report, RunError> {
     let observer = Invariants::of(&spec);
     let outcome = explore(&spec, &observer, options)?;
     Ok(Report {
@@ -242,8 +284,7 @@ pub fn check_refinement<R: Refinement>(refinement: &R, options: &Options) -> Res
     })
 }
 
-fn simulate_spec<L: Layer>(params: &Params, walks: &WalkOptions) -> Result<WalkReport, RunError> {
-    let spec = L::from_params(params)?;
+fn simulate_spec<L: Layer>(spec: L, walks: &WalkOptions) -> Result<WalkReport, RunError> {
     let observer = Invariants::of(&spec);
     let outcome = simulate(&spec, &observer, walks);
     Ok(WalkReport {
@@ -257,23 +298,51 @@ fn simulate_spec<L: Layer>(params: &Params, walks: &WalkOptions) -> Result<WalkR
     })
 }
 
-/// Checks layer `name`'s invariants and action properties.
-pub fn check_layer(name: &str, params: &Params, options: &Options) -> Result<Report, RunError> {
-    match layer_info(name)?.name {
-        "log-abstract" => check_spec::<log_abstract::Log>(params, options),
-        "distlog" => check_spec::<distlog::DistLog>(params, options),
+fn distlog(params: &Params, mutation: Option<&str>) -> Result<distlog::DistLog, RunError> {
+    let spec = <distlog::DistLog as Layer>::from_params(params)?;
+    Ok(match mutation {
+        Some("remove-chosen") => spec.with_mutation(distlog::Mutation::RemoveChosen),
+        _ => spec,
+    })
+}
+
+/// Checks layer `name`'s invariants and action properties, with an optional mutation.
+pub fn check_layer(
+    name: &str,
+    params: &Params,
+    mutation: Option<&str>,
+    options: &Options,
+) -> Result<Report, RunError> {
+    let name = layer_info(name)?.name;
+    check_mutation(&[name], mutation)?;
+    match name {
+        "log-abstract" => check_spec(<log_abstract::Log as Layer>::from_params(params)?, options),
+        "distlog" => check_spec(distlog(params, mutation)?, options),
         other => unreachable!("layer {other} is marked implemented but has no runner"),
     }
 }
 
-/// Checks the edge `lower -> upper` at the lower level's bounds.
-pub fn check_edge(lower: &str, upper: &str, params: &Params, options: &Options) -> Result<Report, RunError> {
+/// Checks the edge `lower -> upper` at the lower level's bounds, with an optional mutation of
+/// the lower layer or of the mapping.
+pub fn check_edge(
+    lower: &str,
+    upper: &str,
+    params: &Params,
+    mutation: Option<&str>,
+    options: &Options,
+) -> Result<Report, RunError> {
     layer_info(lower)?;
     layer_info(upper)?;
+    let edge = format!("{lower} -> {upper}");
     match (lower, upper) {
         ("distlog", "log-abstract") => {
-            let spec = <distlog::DistLog as Layer>::from_params(params)?;
-            check_refinement(&distlog::ChosenMapping::new(spec), options)
+            check_mutation(&[lower, &edge], mutation)?;
+            let mapping = distlog::ChosenMapping::new(distlog(params, mutation)?);
+            if mutation == Some("first-server-chosen") {
+                check_refinement(&mapping.broken(), options)
+            } else {
+                check_refinement(&mapping, options)
+            }
         }
         _ => {
             let edges: Vec<String> = EDGES.iter().map(|e| format!("{} {}", e.lower, e.upper)).collect();
@@ -286,10 +355,17 @@ pub fn check_edge(lower: &str, upper: &str, params: &Params, options: &Options) 
 }
 
 /// Runs seeded random walks through layer `name`, checking its invariants.
-pub fn simulate_layer(name: &str, params: &Params, walks: &WalkOptions) -> Result<WalkReport, RunError> {
-    match layer_info(name)?.name {
-        "log-abstract" => simulate_spec::<log_abstract::Log>(params, walks),
-        "distlog" => simulate_spec::<distlog::DistLog>(params, walks),
+pub fn simulate_layer(
+    name: &str,
+    params: &Params,
+    mutation: Option<&str>,
+    walks: &WalkOptions,
+) -> Result<WalkReport, RunError> {
+    let name = layer_info(name)?.name;
+    check_mutation(&[name], mutation)?;
+    match name {
+        "log-abstract" => simulate_spec(<log_abstract::Log as Layer>::from_params(params)?, walks),
+        "distlog" => simulate_spec(distlog(params, mutation)?, walks),
         other => unreachable!("layer {other} is marked implemented but has no runner"),
     }
 }
@@ -324,7 +400,12 @@ pub fn chain(params: &Params, options: &Options) -> Result<Vec<Report>, RunError
             symmetry: options.symmetry && has_symmetry(layer.name),
             ..options.clone()
         };
-        reports.push(check_layer(layer.name, &params_for(layer.name, params), &options)?);
+        reports.push(check_layer(
+            layer.name,
+            &params_for(layer.name, params),
+            None,
+            &options,
+        )?);
     }
     for edge in EDGES {
         let options = Options {
@@ -335,6 +416,7 @@ pub fn chain(params: &Params, options: &Options) -> Result<Vec<Report>, RunError
             edge.lower,
             edge.upper,
             &params_for(edge.lower, params),
+            None,
             &options,
         )?);
     }

@@ -190,7 +190,11 @@ pub fn summary_text(stats: &Stats) -> String {
         thousands(stats.distinct),
         thousands(stats.queue_left)
     );
-    let _ = writeln!(out, "The depth of the complete state graph search is {}.", stats.depth);
+    if stats.queue_left == 0 {
+        let _ = writeln!(out, "The depth of the complete state graph search is {}.", stats.depth);
+    } else {
+        let _ = writeln!(out, "The search stopped at depth {}.", stats.depth);
+    }
     let _ = writeln!(
         out,
         "Finished in {:.2} s ({} states generated per second) with {} thread{}, symmetry {}.",

@@ -3,7 +3,7 @@
 //! Exit status: 0 when everything checked holds, 1 when a violation was found, 2 for bad usage.
 
 use clap::{Args, Parser, Subcommand};
-use refinement_tests::layers::{self, Report, RunError, ViolationReport, EDGES, LAYERS};
+use refinement_tests::layers::{self, Report, RunError, ViolationReport, EDGES, LAYERS, MUTATIONS};
 use refinement_tests::report::{summary_text, walk_summary_text};
 use refinement_tests::{Options, WalkOptions};
 use serde_json::json;
@@ -76,6 +76,9 @@ enum Command {
         /// Write a counterexample, if one is found, to FILE in the Informal Trace Format.
         #[arg(long, value_name = "FILE")]
         trace_json: Option<PathBuf>,
+        /// Plant a deliberate bug in the layer (see `refine list`).
+        #[arg(long, value_name = "NAME")]
+        mutation: Option<String>,
     },
     /// List the layers, their bounds, and the refinement edges.
     List,
@@ -126,6 +129,9 @@ struct RunArgs {
     /// Write a counterexample, if one is found, to FILE in the Informal Trace Format.
     #[arg(long, value_name = "FILE")]
     trace_json: Option<PathBuf>,
+    /// Plant a deliberate bug in the layer or the mapping (see `refine list`).
+    #[arg(long, value_name = "NAME")]
+    mutation: Option<String>,
     /// Seconds between progress lines on standard error (0: none).
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     progress: u64,
@@ -151,6 +157,7 @@ fn main() -> ExitCode {
             threads: None,
             json: false,
             trace_json: None,
+            mutation: None,
             progress: 5,
         },
     });
@@ -168,7 +175,12 @@ fn main() -> ExitCode {
 fn run(command: Command) -> Result<bool, RunError> {
     match command {
         Command::Check { layer, bounds, run } => {
-            let report = layers::check_layer(&layer, &bounds.params(), &run.options())?;
+            let report = layers::check_layer(
+                &layer,
+                &bounds.params(),
+                run.mutation.as_deref(),
+                &run.options(),
+            )?;
             print_report(&report, &run)
         }
         Command::Refines {
@@ -177,10 +189,21 @@ fn run(command: Command) -> Result<bool, RunError> {
             bounds,
             run,
         } => {
-            let report = layers::check_edge(&lower, &upper, &bounds.params(), &run.options())?;
+            let report = layers::check_edge(
+                &lower,
+                &upper,
+                &bounds.params(),
+                run.mutation.as_deref(),
+                &run.options(),
+            )?;
             print_report(&report, &run)
         }
         Command::Chain { bounds, run } => {
+            if run.mutation.is_some() {
+                return Err(RunError(
+                    "--mutation applies to check, refines and simulate, not to chain".into(),
+                ));
+            }
             let reports = layers::chain(&bounds.params(), &run.options())?;
             print_chain(&reports, &run)
         }
@@ -192,9 +215,14 @@ fn run(command: Command) -> Result<bool, RunError> {
             seed,
             json,
             trace_json,
+            mutation,
         } => {
-            let report =
-                layers::simulate_layer(&layer, &bounds.params(), &WalkOptions { walks, depth, seed })?;
+            let report = layers::simulate_layer(
+                &layer,
+                &bounds.params(),
+                mutation.as_deref(),
+                &WalkOptions { walks, depth, seed },
+            )?;
             write_trace(report.violation.as_ref(), trace_json.as_ref())?;
             if json {
                 let value = json!({
@@ -240,6 +268,10 @@ fn run(command: Command) -> Result<bool, RunError> {
             println!("Refinement edges:");
             for e in EDGES {
                 println!("  {} -> {}: {}", e.lower, e.upper, e.mapping);
+            }
+            println!("Mutations (--mutation NAME):");
+            for m in MUTATIONS {
+                println!("  {:<22} in {}: {}", m.name, m.target, m.what);
             }
             Ok(true)
         }

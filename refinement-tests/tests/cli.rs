@@ -1,0 +1,118 @@
+//! The `refine` command line: its JSON interface, exit statuses and error messages.
+
+use std::process::{Command, Output};
+
+fn refine(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_refine"))
+        .args(args)
+        .args(["--progress", "0"].iter().filter(|_| {
+            !args.is_empty() && !["list", "simulate"].contains(&args[0])
+        }))
+        .output()
+        .expect("refine runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn refines_prints_one_json_object_with_the_lower_counts() {
+    let out = refine(&[
+        "refines", "distlog", "log-abstract", "--servers", "3", "--values", "3", "--max-log-len",
+        "3", "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("one JSON object");
+    assert_eq!(v["generated"], 849_631);
+    assert_eq!(v["distinct"], 64_000);
+    assert_eq!(v["depth"], 10);
+    assert!(v["seconds"].is_number());
+    assert!(v["violation"].is_null());
+}
+
+#[test]
+fn a_violation_exits_1_and_names_the_edge() {
+    let out = refine(&[
+        "refines", "distlog", "log-abstract", "--mutation", "remove-chosen", "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(v["violation"]["property"], "distlog -> log-abstract");
+    assert_eq!(v["violation"]["kind"], "refinement");
+    assert_eq!(v["violation"]["trace_length"], 5);
+}
+
+#[test]
+fn text_counterexample_and_itf_file() {
+    let path = std::env::temp_dir().join(format!("refine-cli-{}.itf.json", std::process::id()));
+    let out = refine(&[
+        "refines",
+        "distlog",
+        "log-abstract",
+        "--mutation",
+        "first-server-chosen",
+        "--trace-json",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("State 3: <RemoveEntry(n1)>  implements upper step: no upper step matches"), "{text}");
+    let itf: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    std::fs::remove_file(&path).ok();
+    assert_eq!(itf["#meta"]["format"], "ITF");
+    assert_eq!(itf["states"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn bad_usage_exits_2_with_a_clear_message() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["check", "paxos"], "unknown layer paxos; the layers are: log-abstract, distlog"),
+        (
+            &["check", "distlog", "--max-term", "3"],
+            "layer distlog has no bound --max-term; its bounds are: --servers --values --max-log-len",
+        ),
+        (&["check", "distlog", "--servers", "9"], "--servers 9 is out of range 1..=8"),
+        (&["check", "log-abstract", "--symmetry"], "has no symmetry reduction"),
+        (&["refines", "log-abstract", "distlog"], "there is no refinement edge log-abstract -> distlog"),
+        (&["check", "distlog", "--mutation", "nope"], "unknown mutation nope for distlog"),
+        (&["check", "distlog", "--threads", "0"], "--threads must be at least 1"),
+    ];
+    for (args, message) in cases {
+        let out = refine(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+        assert!(stdout(&out).is_empty(), "{args:?}");
+    }
+    let out = refine(&["check"]);
+    assert_eq!(out.status.code(), Some(2), "clap usage errors exit 2");
+}
+
+#[test]
+fn no_arguments_runs_the_chain_table() {
+    let out = Command::new(env!("CARGO_BIN_EXE_refine")).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("distlog -> log-abstract"), "{text}");
+    assert!(text.contains("check distlog"), "{text}");
+    assert!(text.contains("Every layer's invariants and every refinement edge hold"), "{text}");
+}
+
+#[test]
+fn simulate_is_reproducible_by_seed() {
+    let args = [
+        "simulate", "distlog", "--walks", "50", "--depth", "20", "--seed", "42", "--json",
+    ];
+    let a = stdout(&refine(&args));
+    let b = stdout(&refine(&args));
+    let (a, b): (serde_json::Value, serde_json::Value) =
+        (serde_json::from_str(a.trim()).unwrap(), serde_json::from_str(b.trim()).unwrap());
+    assert_eq!(a["steps"], b["steps"]);
+    assert_eq!(a["generated"], b["generated"]);
+    assert!(a["violation"].is_null());
+}
