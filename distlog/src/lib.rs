@@ -92,7 +92,11 @@ impl Serialize for DistLogState {
             .iter()
             .enumerate()
             .map(|(s, l)| {
-                let entries = l.as_slice().iter().map(|v| itf::value_name(*v as usize)).collect();
+                let entries = l
+                    .as_slice()
+                    .iter()
+                    .map(|v| itf::value_name(*v as usize))
+                    .collect();
                 (itf::server_name(s), entries)
             })
             .collect());
@@ -129,7 +133,12 @@ impl fmt::Display for DistLogAction {
         let n = |s: u8| itf::server_name(s as usize);
         match *self {
             DistLogAction::WriteNewEntry { s, v } => {
-                write!(f, "WriteNewEntry({}, {})", n(s), itf::value_name(v as usize))
+                write!(
+                    f,
+                    "WriteNewEntry({}, {})",
+                    n(s),
+                    itf::value_name(v as usize)
+                )
             }
             DistLogAction::AppendEntry { s, t } => write!(f, "AppendEntry({}, {})", n(s), n(t)),
             DistLogAction::RemoveEntry { s } => write!(f, "RemoveEntry({})", n(s)),
@@ -254,7 +263,12 @@ impl DistLog {
 }
 
 fn chosen_safety(m: &DistLog, s: &DistLogState) -> bool {
-    (1..=LOG_CAPACITY).all(|i| (0..m.values as u8).filter(|v| m.chosen_at(s, i, *v)).count() <= 1)
+    (1..=LOG_CAPACITY).all(|i| {
+        (0..m.values as u8)
+            .filter(|v| m.chosen_at(s, i, *v))
+            .count()
+            <= 1
+    })
 }
 
 impl Spec for DistLog {
@@ -351,7 +365,13 @@ impl Layer for DistLog {
             (1, MAX_SERVERS),
             "the state holds at most 8 server logs",
         )?;
-        let values = params.value_in(Self::NAME, Bound::Values, 3, (1, 8), "values are named v1..v8")?;
+        let values = params.value_in(
+            Self::NAME,
+            Bound::Values,
+            3,
+            (1, 8),
+            "values are named v1..v8",
+        )?;
         let max_log_len = params.value_in(
             Self::NAME,
             Bound::MaxLogLen,
@@ -432,7 +452,12 @@ impl Refinement for ChosenMapping {
     }
 
     /// A step that changes the chosen set chooses the new indices as one block.
-    fn map_step(&self, state: &DistLogState, _: &DistLogAction, next: &DistLogState) -> StepMapping<Choose> {
+    fn map_step(
+        &self,
+        state: &DistLogState,
+        _: &DistLogAction,
+        next: &DistLogState,
+    ) -> StepMapping<Choose> {
         let before = self.map_state(state);
         let after = self.map_state(next);
         if before == after {

@@ -88,7 +88,12 @@ impl Serialize for LogState {
         let chosen = Set(self
             .pairs()
             .into_iter()
-            .map(|(i, v)| Tup(vec![mixed::Elem::Int(i), mixed::Elem::Name(itf::value_name(v))]))
+            .map(|(i, v)| {
+                Tup(vec![
+                    mixed::Elem::Int(i),
+                    mixed::Elem::Name(itf::value_name(v)),
+                ])
+            })
             .collect());
         Vars { chosen }.serialize(serializer)
     }
@@ -132,9 +137,21 @@ impl fmt::Display for Choose {
             .values
             .iter()
             .enumerate()
-            .map(|(k, v)| format!("{} :> {}", self.first as usize + k, itf::value_name(*v as usize)))
+            .map(|(k, v)| {
+                format!(
+                    "{} :> {}",
+                    self.first as usize + k,
+                    itf::value_name(*v as usize)
+                )
+            })
             .collect();
-        write!(f, "Next({}..{}, [{}])", self.first, self.last, block.join(", "))
+        write!(
+            f,
+            "Next({}..{}, [{}])",
+            self.first,
+            self.last,
+            block.join(", ")
+        )
     }
 }
 
@@ -247,7 +264,14 @@ impl Spec for Log {
                         values.push(v as u8);
                         next.choose(first as usize + k, v);
                     }
-                    out.push((Choose { first, last, values }, next));
+                    out.push((
+                        Choose {
+                            first,
+                            last,
+                            values,
+                        },
+                        next,
+                    ));
                 }
             }
         }
@@ -267,7 +291,13 @@ impl Layer for Log {
 
     fn from_params(params: &Params) -> Result<Self, ParamsError> {
         params.only(Self::NAME, Self::BOUNDS)?;
-        let values = params.value_in(Self::NAME, Bound::Values, 2, (1, 8), "values are named v1..v8")?;
+        let values = params.value_in(
+            Self::NAME,
+            Bound::Values,
+            2,
+            (1, 8),
+            "values are named v1..v8",
+        )?;
         let max_index = params.value_in(
             Self::NAME,
             Bound::MaxLogLen,

@@ -181,7 +181,11 @@ impl<'r, R: Refinement> RefinementCheck<'r, R> {
 }
 
 impl<R: Refinement> Observer<R::Lower> for RefinementCheck<'_, R> {
-    fn check_init(&self, _spec: &R::Lower, state: &<R::Lower as Spec>::State) -> Result<(), Failure> {
+    fn check_init(
+        &self,
+        _spec: &R::Lower,
+        state: &<R::Lower as Spec>::State,
+    ) -> Result<(), Failure> {
         let mapped = self.refinement.map_state(state);
         if self.upper_inits.contains(&mapped) {
             Ok(())
@@ -193,7 +197,11 @@ impl<R: Refinement> Observer<R::Lower> for RefinementCheck<'_, R> {
         }
     }
 
-    fn check_state(&self, _spec: &R::Lower, _state: &<R::Lower as Spec>::State) -> Result<(), Failure> {
+    fn check_state(
+        &self,
+        _spec: &R::Lower,
+        _state: &<R::Lower as Spec>::State,
+    ) -> Result<(), Failure> {
         Ok(())
     }
 
@@ -209,7 +217,11 @@ impl<R: Refinement> Observer<R::Lower> for RefinementCheck<'_, R> {
             .map_err(|detail| self.failure(detail))
     }
 
-    fn upper_view(&self, _spec: &R::Lower, state: &<R::Lower as Spec>::State) -> Option<serde_json::Value> {
+    fn upper_view(
+        &self,
+        _spec: &R::Lower,
+        state: &<R::Lower as Spec>::State,
+    ) -> Option<serde_json::Value> {
         serde_json::to_value(self.refinement.map_state(state)).ok()
     }
 

@@ -226,11 +226,16 @@ struct Visited {
 impl Visited {
     fn new() -> Self {
         Visited {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::default())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(HashMap::default()))
+                .collect(),
         }
     }
 
-    fn shard(&self, fp: Fingerprint) -> &Mutex<HashMap<Fingerprint, Node, BuildHasherDefault<PassThrough>>> {
+    fn shard(
+        &self,
+        fp: Fingerprint,
+    ) -> &Mutex<HashMap<Fingerprint, Node, BuildHasherDefault<PassThrough>>> {
         &self.shards[(fp >> 120) as usize % SHARDS]
     }
 
@@ -333,7 +338,13 @@ pub fn explore<M: Spec, O: Observer<M>>(
         names
             .iter()
             .position(|n| *n == a.name())
-            .unwrap_or_else(|| panic!("action {} is not in {}'s action names", a.name(), spec.name()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "action {} is not in {}'s action names",
+                    a.name(),
+                    spec.name()
+                )
+            })
     };
     let visited = Visited::new();
     let mut coverage = vec![(0u64, 0u64); names.len()];
@@ -362,7 +373,11 @@ pub fn explore<M: Spec, O: Observer<M>>(
         }
         if visited.insert(target, 0, 1) {
             distinct += 1;
-            let stored = if symmetry { spec.canonical(&init) } else { init };
+            let stored = if symmetry {
+                spec.canonical(&init)
+            } else {
+                init
+            };
             frontier.push((target, stored));
         }
     }
@@ -375,7 +390,13 @@ pub fn explore<M: Spec, O: Observer<M>>(
 
     std::thread::scope(|scope| {
         if let Some(every) = options.progress {
-            let (g, d, t, n, done) = (&progress_generated, &progress_distinct, &taken, &next_len, &done);
+            let (g, d, t, n, done) = (
+                &progress_generated,
+                &progress_distinct,
+                &taken,
+                &next_len,
+                &done,
+            );
             scope.spawn(move || {
                 let mut last = Instant::now();
                 let mut last_generated = 0u64;
@@ -454,7 +475,11 @@ pub fn explore<M: Spec, O: Observer<M>>(
                             if is_new {
                                 result.coverage[a].1 += 1;
                                 chunk_new += 1;
-                                let stored = if symmetry { spec.canonical(&next) } else { next };
+                                let stored = if symmetry {
+                                    spec.canonical(&next)
+                                } else {
+                                    next
+                                };
                                 result.next.push((target, stored));
                             }
                         }
@@ -470,9 +495,8 @@ pub fn explore<M: Spec, O: Observer<M>>(
                 vec![work()]
             } else {
                 std::thread::scope(|workers| {
-                    let handles: Vec<_> = (0..options.threads)
-                        .map(|_| workers.spawn(&work))
-                        .collect();
+                    let handles: Vec<_> =
+                        (0..options.threads).map(|_| workers.spawn(work)).collect();
                     handles
                         .into_iter()
                         .map(|h| h.join().expect("worker panicked"))
@@ -540,7 +564,9 @@ fn replay<M: Spec, O: Observer<M>>(
     let mut fp = found.parent;
     while fp != 0 {
         chain.push(fp);
-        fp = visited.parent(fp).expect("every stored state has a recorded parent");
+        fp = visited
+            .parent(fp)
+            .expect("every stored state has a recorded parent");
     }
     chain.reverse();
     let inits = spec.init_states();

@@ -95,7 +95,10 @@ pub const MUTATIONS: &[MutationInfo] = &[
 
 fn check_mutation(targets: &[&str], mutation: Option<&str>) -> Result<(), RunError> {
     let Some(name) = mutation else { return Ok(()) };
-    if MUTATIONS.iter().any(|m| m.name == name && targets.contains(&m.target)) {
+    if MUTATIONS
+        .iter()
+        .any(|m| m.name == name && targets.contains(&m.target))
+    {
         return Ok(());
     }
     let known: Vec<String> = MUTATIONS
@@ -106,7 +109,11 @@ fn check_mutation(targets: &[&str], mutation: Option<&str>) -> Result<(), RunErr
     Err(RunError(format!(
         "unknown mutation {name} for {}; the mutations are: {}",
         targets.join(" and "),
-        if known.is_empty() { "(none)".to_string() } else { known.join(", ") }
+        if known.is_empty() {
+            "(none)".to_string()
+        } else {
+            known.join(", ")
+        }
     )))
 }
 
@@ -202,7 +209,10 @@ pub struct WalkReport {
 fn layer_info(name: &str) -> Result<&'static LayerInfo, RunError> {
     let info = LAYERS.iter().find(|l| l.name == name).ok_or_else(|| {
         let names: Vec<&str> = LAYERS.iter().map(|l| l.name).collect();
-        RunError(format!("unknown layer {name}; the layers are: {}", names.join(", ")))
+        RunError(format!(
+            "unknown layer {name}; the layers are: {}",
+            names.join(", ")
+        ))
     })?;
     if !info.implemented {
         return Err(RunError(format!(
@@ -216,7 +226,11 @@ fn layer_info(name: &str) -> Result<&'static LayerInfo, RunError> {
 
 /// The names of the layers that can be checked.
 pub fn implemented_layers() -> Vec<&'static str> {
-    LAYERS.iter().filter(|l| l.implemented).map(|l| l.name).collect()
+    LAYERS
+        .iter()
+        .filter(|l| l.implemented)
+        .map(|l| l.name)
+        .collect()
 }
 
 /// The bounds of `params` that layer `name` takes (for the chain, which shares one set of flags
@@ -269,7 +283,10 @@ fn check_spec<L: Layer>(spec: L, options: &Options) -> Result<Report, RunError> 
 }
 
 /// Checks a refinement on every reachable transition of its lower level.
-pub fn check_refinement<R: Refinement>(refinement: &R, options: &Options) -> Result<Report, RunError> {
+pub fn check_refinement<R: Refinement>(
+    refinement: &R,
+    options: &Options,
+) -> Result<Report, RunError> {
     let observer = RefinementCheck::new(refinement);
     let spec = refinement.lower();
     let outcome = explore(spec, &observer, options)?;
@@ -345,7 +362,10 @@ pub fn check_edge(
             }
         }
         _ => {
-            let edges: Vec<String> = EDGES.iter().map(|e| format!("{} {}", e.lower, e.upper)).collect();
+            let edges: Vec<String> = EDGES
+                .iter()
+                .map(|e| format!("{} {}", e.lower, e.upper))
+                .collect();
             Err(RunError(format!(
                 "there is no refinement edge {lower} -> {upper}; the edges are: {}",
                 edges.join(", ")
@@ -374,8 +394,12 @@ pub fn simulate_layer(
 pub fn has_symmetry(name: &str) -> bool {
     let default = Params::default();
     match name {
-        "log-abstract" => <log_abstract::Log as Layer>::from_params(&default).is_ok_and(|s| s.has_symmetry()),
-        "distlog" => <distlog::DistLog as Layer>::from_params(&default).is_ok_and(|s| s.has_symmetry()),
+        "log-abstract" => {
+            <log_abstract::Log as Layer>::from_params(&default).is_ok_and(|s| s.has_symmetry())
+        }
+        "distlog" => {
+            <distlog::DistLog as Layer>::from_params(&default).is_ok_and(|s| s.has_symmetry())
+        }
         _ => false,
     }
 }
@@ -386,7 +410,9 @@ pub fn chain(params: &Params, options: &Options) -> Result<Vec<Report>, RunError
     // A bound no implemented layer takes is a usage error, even in the chain.
     for bound in Bound::ALL {
         if params.get(bound).is_some()
-            && !LAYERS.iter().any(|l| l.implemented && l.bounds.contains(&bound))
+            && !LAYERS
+                .iter()
+                .any(|l| l.implemented && l.bounds.contains(&bound))
         {
             return Err(RunError(format!(
                 "no implemented layer takes {bound}; the implemented layers are: {}",

@@ -60,7 +60,10 @@ fn join(items: &[Value]) -> String {
     items.iter().map(tla).collect::<Vec<_>>().join(", ")
 }
 
-fn variables(value: &Value) -> Vec<(String, Value)> {
+/// A state's variables, by name.
+type Vars = Vec<(String, Value)>;
+
+fn variables(value: &Value) -> Vars {
     match value {
         Value::Object(fields) if !fields.keys().any(|k| k.starts_with('#')) => {
             fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
@@ -69,7 +72,12 @@ fn variables(value: &Value) -> Vec<(String, Value)> {
     }
 }
 
-fn write_vars(out: &mut String, indent: &str, vars: &[(String, Value)], before: Option<&[(String, Value)]>) {
+fn write_vars(
+    out: &mut String,
+    indent: &str,
+    vars: &[(String, Value)],
+    before: Option<&[(String, Value)]>,
+) {
     for (name, value) in vars {
         let changed = before.is_some_and(|b| b.iter().any(|(n, v)| n == name && v != value));
         let mark = if changed { "*" } else { " " };
@@ -78,7 +86,11 @@ fn write_vars(out: &mut String, indent: &str, vars: &[(String, Value)], before: 
 }
 
 /// The counterexample in TLA+ notation, changed variables marked with `*`.
-pub fn trace_text<M: Spec, O: Observer<M>>(spec: &M, observer: &O, cex: &Counterexample<M>) -> String {
+pub fn trace_text<M: Spec, O: Observer<M>>(
+    spec: &M,
+    observer: &O,
+    cex: &Counterexample<M>,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Error: {}.", cex.failure.detail);
     let _ = writeln!(
@@ -87,7 +99,7 @@ pub fn trace_text<M: Spec, O: Observer<M>>(spec: &M, observer: &O, cex: &Counter
         cex.steps.len(),
         if cex.steps.len() == 1 { "" } else { "s" }
     );
-    let mut previous: Option<(Vec<(String, Value)>, Option<Vec<(String, Value)>>)> = None;
+    let mut previous: Option<(Vars, Option<Vars>)> = None;
     for (i, step) in cex.steps.iter().enumerate() {
         let lower = variables(&serde_json::to_value(&step.state).unwrap_or(Value::Null));
         let upper = observer
@@ -98,10 +110,15 @@ pub fn trace_text<M: Spec, O: Observer<M>>(spec: &M, observer: &O, cex: &Counter
                 let _ = writeln!(out, "State {}: <Initial predicate>", i + 1);
             }
             Some(action) => {
-                let implements = observer.upper_step(spec, &cex.steps[i - 1].state, action, &step.state);
+                let implements =
+                    observer.upper_step(spec, &cex.steps[i - 1].state, action, &step.state);
                 match implements {
                     Some(upper_step) => {
-                        let _ = writeln!(out, "State {}: <{action}>  implements upper step: {upper_step}", i + 1);
+                        let _ = writeln!(
+                            out,
+                            "State {}: <{action}>  implements upper step: {upper_step}",
+                            i + 1
+                        );
                     }
                     None => {
                         let _ = writeln!(out, "State {}: <{action}>", i + 1);
@@ -109,7 +126,12 @@ pub fn trace_text<M: Spec, O: Observer<M>>(spec: &M, observer: &O, cex: &Counter
                 }
             }
         }
-        write_vars(&mut out, "  ", &lower, previous.as_ref().map(|p| p.0.as_slice()));
+        write_vars(
+            &mut out,
+            "  ",
+            &lower,
+            previous.as_ref().map(|p| p.0.as_slice()),
+        );
         if let Some(upper_vars) = &upper {
             let _ = writeln!(out, "  mapped to the upper level:");
             let before = previous.as_ref().and_then(|p| p.1.as_deref());
@@ -121,7 +143,11 @@ pub fn trace_text<M: Spec, O: Observer<M>>(spec: &M, observer: &O, cex: &Counter
 }
 
 /// The counterexample in the Informal Trace Format.
-pub fn trace_itf<M: Spec, O: Observer<M>>(spec: &M, observer: &O, cex: &Counterexample<M>) -> Value {
+pub fn trace_itf<M: Spec, O: Observer<M>>(
+    spec: &M,
+    observer: &O,
+    cex: &Counterexample<M>,
+) -> Value {
     let mut vars: Vec<String> = Vec::new();
     let mut states = Vec::new();
     for (i, step) in cex.steps.iter().enumerate() {
@@ -130,10 +156,15 @@ pub fn trace_itf<M: Spec, O: Observer<M>>(spec: &M, observer: &O, cex: &Countere
         meta.insert("index".into(), json!(i));
         meta.insert(
             "action".into(),
-            json!(step.action.as_ref().map_or("Init".to_string(), |a| a.to_string())),
+            json!(step
+                .action
+                .as_ref()
+                .map_or("Init".to_string(), |a| a.to_string())),
         );
         if let (Some(action), true) = (&step.action, i > 0) {
-            if let Some(upper) = observer.upper_step(spec, &cex.steps[i - 1].state, action, &step.state) {
+            if let Some(upper) =
+                observer.upper_step(spec, &cex.steps[i - 1].state, action, &step.state)
+            {
                 meta.insert("upper_step".into(), json!(upper));
             }
         }
@@ -172,7 +203,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -191,7 +222,11 @@ pub fn summary_text(stats: &Stats) -> String {
         thousands(stats.queue_left)
     );
     if stats.queue_left == 0 {
-        let _ = writeln!(out, "The depth of the complete state graph search is {}.", stats.depth);
+        let _ = writeln!(
+            out,
+            "The depth of the complete state graph search is {}.",
+            stats.depth
+        );
     } else {
         let _ = writeln!(out, "The search stopped at depth {}.", stats.depth);
     }
@@ -209,7 +244,10 @@ pub fn summary_text(stats: &Stats) -> String {
         "Probability of a fingerprint collision (128-bit fingerprints): {:.1e}.",
         stats.collision_probability
     );
-    let _ = writeln!(out, "Coverage (successors generated / new distinct states):");
+    let _ = writeln!(
+        out,
+        "Coverage (successors generated / new distinct states):"
+    );
     for c in &stats.coverage {
         let _ = writeln!(
             out,

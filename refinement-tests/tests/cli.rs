@@ -5,9 +5,11 @@ use std::process::{Command, Output};
 fn refine(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_refine"))
         .args(args)
-        .args(["--progress", "0"].iter().filter(|_| {
-            !args.is_empty() && !["list", "simulate"].contains(&args[0])
-        }))
+        .args(
+            ["--progress", "0"]
+                .iter()
+                .filter(|_| !args.is_empty() && !["list", "simulate"].contains(&args[0])),
+        )
         .output()
         .expect("refine runs")
 }
@@ -23,8 +25,16 @@ fn stderr(o: &Output) -> String {
 #[test]
 fn refines_prints_one_json_object_with_the_lower_counts() {
     let out = refine(&[
-        "refines", "distlog", "log-abstract", "--servers", "3", "--values", "3", "--max-log-len",
-        "3", "--json",
+        "refines",
+        "distlog",
+        "log-abstract",
+        "--servers",
+        "3",
+        "--values",
+        "3",
+        "--max-log-len",
+        "3",
+        "--json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("one JSON object");
@@ -38,7 +48,12 @@ fn refines_prints_one_json_object_with_the_lower_counts() {
 #[test]
 fn a_violation_exits_1_and_names_the_edge() {
     let out = refine(&[
-        "refines", "distlog", "log-abstract", "--mutation", "remove-chosen", "--json",
+        "refines",
+        "distlog",
+        "log-abstract",
+        "--mutation",
+        "remove-chosen",
+        "--json",
     ]);
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
@@ -61,7 +76,10 @@ fn text_counterexample_and_itf_file() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
-    assert!(text.contains("State 3: <RemoveEntry(n1)>  implements upper step: no upper step matches"), "{text}");
+    assert!(
+        text.contains("State 3: <RemoveEntry(n1)>  implements upper step: no upper step matches"),
+        "{text}"
+    );
     let itf: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     std::fs::remove_file(&path).ok();
@@ -100,7 +118,10 @@ fn no_arguments_runs_the_chain_table() {
     let text = stdout(&out);
     assert!(text.contains("distlog -> log-abstract"), "{text}");
     assert!(text.contains("check distlog"), "{text}");
-    assert!(text.contains("Every layer's invariants and every refinement edge hold"), "{text}");
+    assert!(
+        text.contains("Every layer's invariants and every refinement edge hold"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -110,8 +131,10 @@ fn simulate_is_reproducible_by_seed() {
     ];
     let a = stdout(&refine(&args));
     let b = stdout(&refine(&args));
-    let (a, b): (serde_json::Value, serde_json::Value) =
-        (serde_json::from_str(a.trim()).unwrap(), serde_json::from_str(b.trim()).unwrap());
+    let (a, b): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_str(a.trim()).unwrap(),
+        serde_json::from_str(b.trim()).unwrap(),
+    );
     assert_eq!(a["steps"], b["steps"]);
     assert_eq!(a["generated"], b["generated"]);
     assert!(a["violation"].is_null());

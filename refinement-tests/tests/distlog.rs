@@ -73,7 +73,9 @@ use spec_core::Refinement;
 
 #[test]
 fn removing_a_chosen_entry_breaks_the_refinement_with_a_shortest_trace() {
-    let spec = DistLog::new(3, 3, 3).unwrap().with_mutation(Mutation::RemoveChosen);
+    let spec = DistLog::new(3, 3, 3)
+        .unwrap()
+        .with_mutation(Mutation::RemoveChosen);
     let mapping = ChosenMapping::new(spec);
     let mut traces = Vec::new();
     for (threads, symmetry) in [(1, false), (2, false), (1, true), (2, true)] {
@@ -106,9 +108,15 @@ fn removing_a_chosen_entry_breaks_the_refinement_with_a_shortest_trace() {
             traces.push(actions);
         }
         let text = trace_text(mapping.lower(), &check, &cex);
-        assert!(text.contains("no log-abstract step leads from the mapped state"), "{text}");
+        assert!(
+            text.contains("no log-abstract step leads from the mapped state"),
+            "{text}"
+        );
     }
-    assert_eq!(traces[0], traces[1], "1 and 2 threads report the same trace");
+    assert_eq!(
+        traces[0], traces[1],
+        "1 and 2 threads report the same trace"
+    );
 }
 
 #[test]
@@ -125,18 +133,29 @@ fn a_broken_mapping_is_caught_at_three_states_and_printed_at_both_levels() {
     let text = trace_text(mapping.lower(), &check, &cex);
     assert!(text.contains("State 1: <Initial predicate>"), "{text}");
     assert!(text.contains("mapped to the upper level:"), "{text}");
-    assert!(text.contains("* chosen = "), "a changed upper variable is marked: {text}");
-    assert!(text.contains("* log = "), "a changed lower variable is marked: {text}");
+    assert!(
+        text.contains("* chosen = "),
+        "a changed upper variable is marked: {text}"
+    );
+    assert!(
+        text.contains("* log = "),
+        "a changed lower variable is marked: {text}"
+    );
     let itf = trace_itf(mapping.lower(), &check, &cex);
     assert_eq!(itf["vars"], serde_json::json!(["log", "upper.chosen"]));
     assert_eq!(itf["states"].as_array().unwrap().len(), 3);
     assert_eq!(itf["states"][0]["log"]["#map"][0][0], "n1");
-    assert_eq!(itf["states"][0]["upper.chosen"], serde_json::json!({"#set": []}));
+    assert_eq!(
+        itf["states"][0]["upper.chosen"],
+        serde_json::json!({"#set": []})
+    );
 }
 
 #[test]
 fn random_walks_find_the_mutation_and_are_reproducible() {
-    let spec = DistLog::new(3, 2, 3).unwrap().with_mutation(Mutation::RemoveChosen);
+    let spec = DistLog::new(3, 2, 3)
+        .unwrap()
+        .with_mutation(Mutation::RemoveChosen);
     let mapping = ChosenMapping::new(spec);
     let walks = WalkOptions {
         walks: 2_000,
@@ -145,7 +164,9 @@ fn random_walks_find_the_mutation_and_are_reproducible() {
     };
     let first = simulate(mapping.lower(), &RefinementCheck::new(&mapping), &walks);
     let second = simulate(mapping.lower(), &RefinementCheck::new(&mapping), &walks);
-    let a = first.violation.expect("random walks find the removal of a chosen entry");
+    let a = first
+        .violation
+        .expect("random walks find the removal of a chosen entry");
     let b = second.violation.expect("the same seed finds it again");
     assert_eq!(a.steps.len(), b.steps.len());
     assert_eq!(first.stats.steps, second.stats.steps);

@@ -34,7 +34,11 @@ impl<T: Serialize> Serialize for Items<'_, T> {
     }
 }
 
-fn tagged<S: Serializer, T: Serialize>(serializer: S, tag: &str, value: &T) -> Result<S::Ok, S::Error> {
+fn tagged<S: Serializer, T: Serialize>(
+    serializer: S,
+    tag: &str,
+    value: &T,
+) -> Result<S::Ok, S::Error> {
     let mut map = serializer.serialize_map(Some(1))?;
     map.serialize_entry(tag, value)?;
     map.end()

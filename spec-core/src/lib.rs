@@ -49,8 +49,8 @@
 //! assert_eq!(succ, vec![(Increment, 2)]);
 //! ```
 
-mod params;
 pub mod itf;
+mod params;
 mod seq;
 pub mod servers;
 
@@ -175,10 +175,7 @@ pub trait Refinement: Send + Sync {
     /// The upper specification instance, with bounds large enough for every mapped state.
     fn upper(&self) -> &Self::Upper;
     /// The refinement mapping of states.
-    fn map_state(
-        &self,
-        state: &<Self::Lower as Spec>::State,
-    ) -> <Self::Upper as Spec>::State;
+    fn map_state(&self, state: &<Self::Lower as Spec>::State) -> <Self::Upper as Spec>::State;
     /// The step correspondence. The default asks the checker to search for a witness.
     fn map_step(
         &self,

@@ -240,7 +240,11 @@ fn run(command: Command) -> Result<bool, RunError> {
                 });
                 println!("{value}");
             } else {
-                println!("{} ({}), seed {seed}", report.target, report.params.describe());
+                println!(
+                    "{} ({}), seed {seed}",
+                    report.target,
+                    report.params.describe()
+                );
                 if let Some(v) = &report.violation {
                     print!("{}", v.text);
                 } else {
@@ -278,7 +282,10 @@ fn run(command: Command) -> Result<bool, RunError> {
     }
 }
 
-fn write_trace(violation: Option<&ViolationReport>, path: Option<&PathBuf>) -> Result<(), RunError> {
+fn write_trace(
+    violation: Option<&ViolationReport>,
+    path: Option<&PathBuf>,
+) -> Result<(), RunError> {
     if let (Some(v), Some(path)) = (violation, path) {
         let text = serde_json::to_string_pretty(&v.itf).expect("ITF values serialize");
         std::fs::write(path, text + "\n")
