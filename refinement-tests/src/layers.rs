@@ -44,8 +44,8 @@ pub const LAYERS: &[LayerInfo] = &[
     LayerInfo {
         name: "static-raft",
         spec: "MongoStaticRaft",
-        bounds: &[],
-        implemented: false,
+        bounds: <static_raft::StaticRaft as Layer>::BOUNDS,
+        implemented: true,
     },
     LayerInfo {
         name: "dynamic-raft",
@@ -79,32 +79,42 @@ pub struct MutationInfo {
     pub what: &'static str,
 }
 
-/// Every mutation.
-pub const MUTATIONS: &[MutationInfo] = &[
-    MutationInfo {
-        target: "distlog",
-        name: "remove-chosen",
-        what: "RemoveEntry drops its guard, so a chosen entry can be removed",
-    },
-    MutationInfo {
-        target: "distlog -> log-abstract",
-        name: "first-server-chosen",
-        what: "the mapping calls chosen whatever the first server's log holds",
-    },
-];
+/// Every mutation of every layer and edge.
+pub fn mutations() -> Vec<MutationInfo> {
+    let mut all = vec![
+        MutationInfo {
+            target: "distlog",
+            name: "remove-chosen",
+            what: "RemoveEntry drops its guard, so a chosen entry can be removed",
+        },
+        MutationInfo {
+            target: "distlog -> log-abstract",
+            name: "first-server-chosen",
+            what: "the mapping calls chosen whatever the first server's log holds",
+        },
+    ];
+    all.extend(static_raft::Mutation::ALL.iter().map(|m| MutationInfo {
+        target: "static-raft",
+        name: m.name(),
+        what: m.what(),
+    }));
+    all
+}
 
+/// Checks that `mutation`, if given, is one of those of `targets` (layers or edges).
 fn check_mutation(targets: &[&str], mutation: Option<&str>) -> Result<(), RunError> {
     let Some(name) = mutation else { return Ok(()) };
-    if MUTATIONS
+    let all = mutations();
+    if all
         .iter()
         .any(|m| m.name == name && targets.contains(&m.target))
     {
         return Ok(());
     }
-    let known: Vec<String> = MUTATIONS
+    let known: Vec<&str> = all
         .iter()
         .filter(|m| targets.contains(&m.target))
-        .map(|m| m.name.to_string())
+        .map(|m| m.name)
         .collect();
     Err(RunError(format!(
         "unknown mutation {name} for {}; the mutations are: {}",
@@ -315,12 +325,51 @@ fn simulate_spec<L: Layer>(spec: L, walks: &WalkOptions) -> Result<WalkReport, R
     })
 }
 
-fn distlog(params: &Params, mutation: Option<&str>) -> Result<distlog::DistLog, RunError> {
+fn build_log(params: &Params, _mutation: Option<&str>) -> Result<log_abstract::Log, RunError> {
+    Ok(<log_abstract::Log as Layer>::from_params(params)?)
+}
+
+fn build_distlog(params: &Params, mutation: Option<&str>) -> Result<distlog::DistLog, RunError> {
     let spec = <distlog::DistLog as Layer>::from_params(params)?;
     Ok(match mutation {
         Some("remove-chosen") => spec.with_mutation(distlog::Mutation::RemoveChosen),
         _ => spec,
     })
+}
+
+fn build_static_raft(
+    params: &Params,
+    mutation: Option<&str>,
+) -> Result<static_raft::StaticRaft, RunError> {
+    let spec = <static_raft::StaticRaft as Layer>::from_params(params)?;
+    Ok(match mutation.and_then(static_raft::Mutation::from_name) {
+        Some(m) => spec.with_mutation(m),
+        None => spec,
+    })
+}
+
+/// Builds layer `$name` (checked to be implemented) with its bounds and mutation, binds it to
+/// `$spec` and evaluates `$body`: the one place that maps layer names to types.
+macro_rules! with_layer {
+    ($name:expr, $params:expr, $mutation:expr, |$spec:ident| $body:expr) => {{
+        let name = layer_info($name)?.name;
+        check_mutation(&[name], $mutation)?;
+        match name {
+            "log-abstract" => {
+                let $spec = build_log($params, $mutation)?;
+                $body
+            }
+            "distlog" => {
+                let $spec = build_distlog($params, $mutation)?;
+                $body
+            }
+            "static-raft" => {
+                let $spec = build_static_raft($params, $mutation)?;
+                $body
+            }
+            other => unreachable!("layer {other} is marked implemented but has no builder"),
+        }
+    }};
 }
 
 /// Checks layer `name`'s invariants and action properties, with an optional mutation.
@@ -330,13 +379,27 @@ pub fn check_layer(
     mutation: Option<&str>,
     options: &Options,
 ) -> Result<Report, RunError> {
-    let name = layer_info(name)?.name;
-    check_mutation(&[name], mutation)?;
-    match name {
-        "log-abstract" => check_spec(<log_abstract::Log as Layer>::from_params(params)?, options),
-        "distlog" => check_spec(distlog(params, mutation)?, options),
-        other => unreachable!("layer {other} is marked implemented but has no runner"),
-    }
+    with_layer!(name, params, mutation, |spec| check_spec(spec, options))
+}
+
+/// Runs seeded random walks through layer `name`, checking its invariants.
+pub fn simulate_layer(
+    name: &str,
+    params: &Params,
+    mutation: Option<&str>,
+    walks: &WalkOptions,
+) -> Result<WalkReport, RunError> {
+    with_layer!(name, params, mutation, |spec| simulate_spec(spec, walks))
+}
+
+/// Whether layer `name` supports symmetry reduction.
+pub fn has_symmetry(name: &str) -> bool {
+    let check = || -> Result<bool, RunError> {
+        with_layer!(name, &Params::default(), None, |spec| Ok(
+            spec.has_symmetry()
+        ))
+    };
+    check().unwrap_or(false)
 }
 
 /// Checks the edge `lower -> upper` at the lower level's bounds, with an optional mutation of
@@ -351,10 +414,10 @@ pub fn check_edge(
     layer_info(lower)?;
     layer_info(upper)?;
     let edge = format!("{lower} -> {upper}");
+    check_mutation(&[lower, &edge], mutation)?;
     match (lower, upper) {
         ("distlog", "log-abstract") => {
-            check_mutation(&[lower, &edge], mutation)?;
-            let mapping = distlog::ChosenMapping::new(distlog(params, mutation)?);
+            let mapping = distlog::ChosenMapping::new(build_distlog(params, mutation)?);
             if mutation == Some("first-server-chosen") {
                 check_refinement(&mapping.broken(), options)
             } else {
@@ -371,36 +434,6 @@ pub fn check_edge(
                 edges.join(", ")
             )))
         }
-    }
-}
-
-/// Runs seeded random walks through layer `name`, checking its invariants.
-pub fn simulate_layer(
-    name: &str,
-    params: &Params,
-    mutation: Option<&str>,
-    walks: &WalkOptions,
-) -> Result<WalkReport, RunError> {
-    let name = layer_info(name)?.name;
-    check_mutation(&[name], mutation)?;
-    match name {
-        "log-abstract" => simulate_spec(<log_abstract::Log as Layer>::from_params(params)?, walks),
-        "distlog" => simulate_spec(distlog(params, mutation)?, walks),
-        other => unreachable!("layer {other} is marked implemented but has no runner"),
-    }
-}
-
-/// Whether layer `name` supports symmetry reduction.
-pub fn has_symmetry(name: &str) -> bool {
-    let default = Params::default();
-    match name {
-        "log-abstract" => {
-            <log_abstract::Log as Layer>::from_params(&default).is_ok_and(|s| s.has_symmetry())
-        }
-        "distlog" => {
-            <distlog::DistLog as Layer>::from_params(&default).is_ok_and(|s| s.has_symmetry())
-        }
-        _ => false,
     }
 }
 

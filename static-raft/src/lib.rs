@@ -1,1 +1,504 @@
-//! Not yet written: see the workspace README for the status of this layer.
+//! MongoStaticRaft as an executable specification: MongoDB's version of Raft with a fixed
+//! config.
+//!
+//! This crate ports `MongoStaticRaft.tla` (github will62794/logless-reconfig, master 05178a7)
+//! and its model `MCMongoStaticRaft.tla` state for state: it enumerates the same successors as
+//! TLC, with the same multiplicity, so the checker's counts of generated and distinct states and
+//! the search depth agree with TLC's exactly.
+//!
+//! # What the level models
+//!
+//! A set of servers, each with a term, a role (Primary or Secondary), a log of entry terms and a
+//! config (a set of servers, fixed for the whole run and the same on every server). It differs
+//! from textbook Raft the way MongoDB's replication does:
+//! - replication is *pulled*: a secondary appends the next entry of any longer log that agrees
+//!   with its own last entry ([`GetEntries`](Action::GetEntries)), and removes its last entry
+//!   when another log shows it is stale ([`RollbackEntries`](Action::RollbackEntries));
+//! - an election is one atomic step over a quorum of voters of the candidate's config
+//!   ([`BecomeLeader`](Action::BecomeLeader));
+//! - a primary commits its last entry, of its own term, once a quorum holds it in that term
+//!   ([`CommitEntry`](Action::CommitEntry)); `committed` records every commit as
+//!   `[entry |-> <<index, term>>, term |-> t]`;
+//! - terms spread by a separate step between any two servers
+//!   ([`UpdateTerms`](Action::UpdateTerms)), so a primary learns of a newer term and steps down.
+//!
+//! Initial states: every term 0, every server Secondary, every log empty, nothing committed, and
+//! one initial state per nonempty config `C ⊆ Server` with `config[s] = C` for every server `s`
+//! (`Init` quantifies over configs, so a model of 3 servers has 7 initial states, 3 up to
+//! symmetry).
+//!
+//! Invariants: OnePrimaryPerTerm, LogMatching, LeaderCompleteness (with a strict `<`, as in this
+//! spec) and StateMachineSafety; action property LeaderAppendOnly. Bounds: `servers` (1 to
+//! [`MAX_SERVERS`]), `max-term` and `max-log-len` (the model's `StateConstraint`: every term at
+//! most `MaxTerm` and every log at most `MaxLogLen` long). Symmetry: all server permutations.
+//!
+//! ```
+//! use spec_core::{Layer, Params, Spec};
+//! use static_raft::StaticRaft;
+//!
+//! let spec = StaticRaft::from_params(&Params::default()).unwrap();
+//! assert_eq!(spec.init_states().len(), 7); // one per nonempty config of 3 servers
+//! let mut next = Vec::new();
+//! spec.next_states(&spec.init_states()[6], &mut next);
+//! // From the initial state with config {n1, n2, n3}, each server can be elected by each of the
+//! // 4 quorums that contain it (3 of the 4 majorities contain a given server).
+//! assert_eq!(next.len(), 9);
+//! ```
+//!
+//! # Reusing the actions in a composition
+//!
+//! MongoRaftReconfig runs this spec as its *oplog state machine* next to MongoLoglessDynamicRaft
+//! (the *config state machine*). The two share `currentTerm`, `state` and `config`; the oplog
+//! machine alone owns `log` and `committed`, the config machine `configVersion` and
+//! `configTerm`. ClientRequest, GetEntries, RollbackEntries and CommitEntry are oplog-only steps;
+//! BecomeLeader and UpdateTerms are joint steps, taken by both machines at once.
+//!
+//! The actions are therefore public as guard/effect pairs over the [`OplogVars`] and
+//! [`OplogVarsMut`] traits, so a composed state type can run them directly:
+//!
+//! 1. implement [`OplogVars`] and [`OplogVarsMut`] for the composed state (five getters, four
+//!    setters, all field accesses);
+//! 2. enumerate bindings as `Next` does: for an oplog-only step, call its `*_enabled` guard and,
+//!    if it holds, copy the state and call its `*_effect(&pre, &mut next, ...)`;
+//! 3. for a joint step, both guards must hold on the same binding, and both effects are applied
+//!    to the same copy, each reading only `pre`:
+//!
+//! ```
+//! use spec_core::ServerSet;
+//! use static_raft::actions::{become_leader_effect, become_leader_enabled};
+//! use static_raft::{Committed, Log, OplogVars, OplogVarsMut, Role};
+//!
+//! /// A composed state: the oplog machine's variables plus the config machine's own.
+//! #[derive(Clone, Copy)]
+//! struct Composed {
+//!     current_term: [u8; 3],
+//!     state: [Role; 3],
+//!     log: [Log; 3],
+//!     config: [ServerSet; 3],
+//!     committed: Committed,
+//!     config_term: [u8; 3],
+//! }
+//! impl OplogVars for Composed {
+//!     fn current_term(&self, s: usize) -> u8 { self.current_term[s] }
+//!     fn role(&self, s: usize) -> Role { self.state[s] }
+//!     fn log(&self, s: usize) -> &Log { &self.log[s] }
+//!     fn config(&self, s: usize) -> ServerSet { self.config[s] }
+//!     fn committed(&self) -> Committed { self.committed }
+//! }
+//! impl OplogVarsMut for Composed {
+//!     fn set_current_term(&mut self, s: usize, t: u8) { self.current_term[s] = t }
+//!     fn set_role(&mut self, s: usize, r: Role) { self.state[s] = r }
+//!     fn log_mut(&mut self, s: usize) -> &mut Log { &mut self.log[s] }
+//!     fn set_committed(&mut self, c: Committed) { self.committed = c }
+//! }
+//!
+//! let pre = Composed {
+//!     current_term: [0; 3],
+//!     state: [Role::Secondary; 3],
+//!     log: [Log::new(); 3],
+//!     config: [ServerSet::all(3); 3],
+//!     committed: Committed::EMPTY,
+//!     config_term: [0; 3],
+//! };
+//! let (i, q) = (0, ServerSet(0b011));
+//! // The joint BecomeLeader: the oplog guard (and, in MongoRaftReconfig, the config machine's).
+//! assert!(become_leader_enabled(&pre, i, q, None));
+//! let mut next = pre;
+//! become_leader_effect(&pre, &mut next, i, q); // oplog half: currentTerm, state
+//! next.config_term[i] = pre.current_term[i] + 1; // config half, also computed from `pre`
+//! assert_eq!(next.current_term, [1, 1, 0]);
+//! assert_eq!(next.state[0], Role::Primary);
+//! ```
+//!
+//! On the shared variables both machines' effects of BecomeLeader and UpdateTerms write the same
+//! values, so applying both is idempotent there. Effects never read `next`, so their order does
+//! not matter. Pass `None` as the mutation for the real protocol.
+//!
+//! The composed state need not store the variables as above: if it keeps `logless-raft`'s state
+//! (shared and config variables) with `log` and `committed` beside it, its [`OplogVars`]
+//! getters read `currentTerm`, `state` and `config` from there (converting the role type) and
+//! its setters write them back. The oplog actions never write `config`. The invariants here
+//! take a [`State`]; a composition states its own (MongoRaftReconfig's LeaderCompleteness uses
+//! `<=`, not `<`), reusing [`in_log`] and [`last_term`].
+//!
+//! # Mutations: weakening one guard on purpose
+//!
+//! [`StaticRaft::with_mutation`] builds the spec with one [`Mutation`] in force: one conjunct of
+//! one guard is dropped, everything else is unchanged. It is a teaching and testing device: the
+//! checker then reports the invariant that conjunct protects, with a shortest counterexample.
+//!
+//! # What this crate is not
+//!
+//! It does not check anything: the model checker and the `refine` command live in
+//! `refinement-tests`. It has no reconfiguration (that is `logless-raft` and `raft-reconfig`).
+
+pub mod actions;
+mod state;
+
+pub use actions::Action;
+pub use state::{
+    in_log, is_prefix, last_term, leader_append_only, leader_completeness, log_matching,
+    one_primary_per_term, state_machine_safety, Committed, CommittedEntry, Log, OplogVars,
+    OplogVarsMut, Role, State, LOG_CAPACITY, MAX_COMMITTED_INDEX, MAX_COMMITTED_TERM, MAX_SERVERS,
+};
+
+use spec_core::{
+    permutations, ActionProperty, Bound, Invariant, Layer, Params, ParamsError, ServerSet, Spec,
+};
+use std::fmt;
+
+/// One guard conjunct to drop, to see what breaks (a teaching and testing device; the spec has
+/// none in force unless [`StaticRaft::with_mutation`] is called).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mutation {
+    /// BecomeLeader: voters do not compare logs (CanVoteForOplog's log-up-to-date condition).
+    /// A candidate missing a committed entry can win: breaks LeaderCompleteness.
+    VoteIgnoresLog,
+    /// BecomeLeader: voters do not require the new term to be newer than their own
+    /// (CanVoteForOplog's `currentTerm[i] < term`). A server can vote twice in one term: breaks
+    /// OnePrimaryPerTerm.
+    VoteIgnoresTerm,
+    /// CommitEntry: a primary may commit its last entry even when an older term wrote it (the
+    /// "written by this leader" conjunct), once a quorum in the primary's term holds it: the
+    /// commit rule of Raft's Figure 8. Breaks LeaderCompleteness.
+    CommitOlderTermEntry,
+    /// CommitEntry: the quorum's members need not be in the primary's term
+    /// (ImmediatelyCommitted's term condition). A deposed primary can count a voter of a newer
+    /// leader: breaks LeaderCompleteness.
+    CommitIgnoresQuorumTerm,
+    /// GetEntries: no log consistency check; a secondary appends an entry that does not extend
+    /// its log in the source log. Breaks LogMatching.
+    GetEntriesSkipsLogCheck,
+    /// RollbackEntries: a primary may roll back too (the `state[i] = Secondary` conjunct).
+    /// Breaks the action property LeaderAppendOnly.
+    PrimaryRollsBack,
+}
+
+impl Mutation {
+    /// Every mutation.
+    pub const ALL: [Mutation; 6] = [
+        Mutation::VoteIgnoresLog,
+        Mutation::VoteIgnoresTerm,
+        Mutation::CommitOlderTermEntry,
+        Mutation::CommitIgnoresQuorumTerm,
+        Mutation::GetEntriesSkipsLogCheck,
+        Mutation::PrimaryRollsBack,
+    ];
+}
+
+impl Mutation {
+    /// The mutation's name on the command line (`--mutation NAME`), such as `vote-ignores-log`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mutation::VoteIgnoresLog => "vote-ignores-log",
+            Mutation::VoteIgnoresTerm => "vote-ignores-term",
+            Mutation::CommitOlderTermEntry => "commit-older-term-entry",
+            Mutation::CommitIgnoresQuorumTerm => "commit-ignores-quorum-term",
+            Mutation::GetEntriesSkipsLogCheck => "get-entries-skips-log-check",
+            Mutation::PrimaryRollsBack => "primary-rolls-back",
+        }
+    }
+
+    /// The mutation named `name` (see [`Mutation::name`]).
+    pub fn from_name(name: &str) -> Option<Mutation> {
+        Mutation::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// What the mutation drops and what it breaks, in one line.
+    pub fn what(self) -> &'static str {
+        match self {
+            Mutation::VoteIgnoresLog => {
+                "voters skip the log-up-to-date check: breaks LeaderCompleteness"
+            }
+            Mutation::VoteIgnoresTerm => {
+                "voters skip the newer-term check: breaks OnePrimaryPerTerm"
+            }
+            Mutation::CommitOlderTermEntry => {
+                "a primary commits an older term's entry (Raft's Figure 8): breaks \
+                 LeaderCompleteness from MaxTerm 3"
+            }
+            Mutation::CommitIgnoresQuorumTerm => {
+                "the commit quorum need not be in the primary's term: breaks LeaderCompleteness"
+            }
+            Mutation::GetEntriesSkipsLogCheck => {
+                "GetEntries skips the log consistency check: breaks LogMatching"
+            }
+            Mutation::PrimaryRollsBack => {
+                "a primary may roll back its log: breaks LeaderAppendOnly"
+            }
+        }
+    }
+}
+
+impl fmt::Display for Mutation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// MongoStaticRaft at given bounds, as a [`Spec`].
+#[derive(Clone, Debug)]
+pub struct StaticRaft {
+    servers: usize,
+    max_term: u8,
+    max_log_len: u8,
+    mutation: Option<Mutation>,
+    permutations: Vec<Vec<u8>>,
+}
+
+impl StaticRaft {
+    /// The default number of servers.
+    pub const DEFAULT_SERVERS: usize = 3;
+    /// The default `MaxTerm`.
+    pub const DEFAULT_MAX_TERM: usize = 2;
+    /// The default `MaxLogLen`.
+    pub const DEFAULT_MAX_LOG_LEN: usize = 2;
+
+    /// The spec with `servers` servers, bounded by `MaxTerm = max_term` and
+    /// `MaxLogLen = max_log_len`; fails on bounds the state encoding cannot hold.
+    pub fn new(servers: usize, max_term: usize, max_log_len: usize) -> Result<Self, ParamsError> {
+        let params = Params {
+            servers: Some(servers),
+            max_term: Some(max_term),
+            max_log_len: Some(max_log_len),
+            ..Params::default()
+        };
+        Self::from_params(&params)
+    }
+
+    /// The same spec with `mutation` in force (one guard conjunct dropped).
+    #[must_use = "with_mutation returns the mutated spec; check that one"]
+    pub fn with_mutation(mut self, mutation: Mutation) -> Self {
+        self.mutation = Some(mutation);
+        self
+    }
+
+    /// The mutation in force, if any.
+    pub fn mutation(&self) -> Option<Mutation> {
+        self.mutation
+    }
+    /// The number of servers.
+    pub fn servers(&self) -> usize {
+        self.servers
+    }
+    /// `MaxTerm`.
+    pub fn max_term(&self) -> usize {
+        self.max_term as usize
+    }
+    /// `MaxLogLen`.
+    pub fn max_log_len(&self) -> usize {
+        self.max_log_len as usize
+    }
+}
+
+impl Spec for StaticRaft {
+    type State = State;
+    type Action = Action;
+
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn params(&self) -> Params {
+        Params {
+            servers: Some(self.servers),
+            max_term: Some(self.max_term as usize),
+            max_log_len: Some(self.max_log_len as usize),
+            ..Params::default()
+        }
+    }
+
+    fn action_names(&self) -> &'static [&'static str] {
+        actions::ACTION_NAMES
+    }
+
+    /// `Init`: one state per nonempty config, in increasing bitmask order.
+    fn init_states(&self) -> Vec<State> {
+        ServerSet::all(self.servers)
+            .subsets()
+            .filter(|c| !c.is_empty())
+            .map(|c| State::initial(self.servers, c))
+            .collect()
+    }
+
+    fn next_states(&self, state: &State, out: &mut Vec<(Action, State)>) {
+        actions::candidate_steps(state, self.servers, |action| {
+            if actions::enabled(state, action, self.mutation) {
+                let mut next = *state;
+                actions::apply(state, &mut next, action);
+                out.push((action, next));
+            }
+        });
+    }
+
+    fn invariants(&self) -> Vec<Invariant<Self>> {
+        vec![
+            Invariant {
+                name: "OnePrimaryPerTerm",
+                holds: |_, s| one_primary_per_term(s),
+            },
+            Invariant {
+                name: "LogMatching",
+                holds: |_, s| log_matching(s),
+            },
+            Invariant {
+                name: "LeaderCompleteness",
+                holds: |_, s| leader_completeness(s),
+            },
+            Invariant {
+                name: "StateMachineSafety",
+                holds: |_, s| state_machine_safety(s),
+            },
+        ]
+    }
+
+    fn action_properties(&self) -> Vec<ActionProperty<Self>> {
+        vec![ActionProperty {
+            name: "LeaderAppendOnly",
+            holds: |_, pre, _, next| leader_append_only(pre, next),
+        }]
+    }
+
+    /// `StateConstraint` of MCMongoStaticRaft: every term at most MaxTerm, every log at most
+    /// MaxLogLen entries.
+    fn within_constraint(&self, state: &State) -> bool {
+        state.server_ids().all(|s| {
+            state.current_term[s] <= self.max_term
+                && state.log[s].len() <= self.max_log_len as usize
+        })
+    }
+
+    fn has_symmetry(&self) -> bool {
+        true
+    }
+
+    /// The least of the state's `servers!` permuted copies under `State`'s derived order.
+    fn canonical(&self, state: &State) -> State {
+        self.permutations
+            .iter()
+            .skip(1)
+            .map(|perm| state.permuted(perm))
+            .fold(*state, std::cmp::min)
+    }
+}
+
+impl Layer for StaticRaft {
+    const NAME: &'static str = "static-raft";
+    const BOUNDS: &'static [Bound] = &[Bound::Servers, Bound::MaxTerm, Bound::MaxLogLen];
+
+    fn from_params(params: &Params) -> Result<Self, ParamsError> {
+        params.only(Self::NAME, Self::BOUNDS)?;
+        let servers = params.value_in(
+            Self::NAME,
+            Bound::Servers,
+            Self::DEFAULT_SERVERS,
+            (1, MAX_SERVERS),
+            "per-server arrays hold 5 servers; symmetry tries all n! permutations",
+        )?;
+        let max_term = params.value_in(
+            Self::NAME,
+            Bound::MaxTerm,
+            Self::DEFAULT_MAX_TERM,
+            (0, MAX_COMMITTED_TERM as usize),
+            "the committed bitmask holds terms 1..=5",
+        )?;
+        let max_log_len = params.value_in(
+            Self::NAME,
+            Bound::MaxLogLen,
+            Self::DEFAULT_MAX_LOG_LEN,
+            (0, (MAX_COMMITTED_INDEX as usize).min(LOG_CAPACITY - 1)),
+            "logs hold MaxLogLen + 1 <= 6 entries; the committed bitmask holds indexes 1..=5",
+        )?;
+        Ok(StaticRaft {
+            servers,
+            max_term: max_term as u8,
+            max_log_len: max_log_len as u8,
+            mutation: None,
+            permutations: permutations(servers),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_are_validated() {
+        assert!(StaticRaft::new(6, 2, 2).is_err());
+        assert!(StaticRaft::new(3, 6, 2).is_err());
+        assert!(StaticRaft::new(3, 2, 6).is_err());
+        let p = Params {
+            values: Some(2),
+            ..Params::default()
+        };
+        assert!(matches!(
+            StaticRaft::from_params(&p),
+            Err(ParamsError::Unused { .. })
+        ));
+        let spec = StaticRaft::from_params(&Params::default()).unwrap();
+        assert_eq!(
+            (spec.servers(), spec.max_term(), spec.max_log_len()),
+            (3, 2, 2)
+        );
+    }
+
+    #[test]
+    fn canonical_form_is_the_same_for_every_permutation() {
+        let spec = StaticRaft::new(3, 3, 2).unwrap();
+        let mut s = State::initial(3, ServerSet(0b011));
+        s.current_term = [2, 1, 0, 0, 0];
+        s.state[0] = Role::Primary;
+        s.log[0] = Log::from_slice(&[1, 2]);
+        s.log[1] = Log::from_slice(&[1]);
+        let c = spec.canonical(&s);
+        for perm in permutations(3) {
+            assert_eq!(spec.canonical(&s.permuted(&perm)), c);
+        }
+    }
+
+    #[test]
+    fn serializes_with_tla_variable_names() {
+        let mut s = State::initial(2, ServerSet::all(2));
+        s.state[0] = Role::Primary;
+        s.current_term[0] = 1;
+        s.log[0].push(1);
+        s.committed = s.committed.with(CommittedEntry {
+            index: 1,
+            entry_term: 1,
+            term: 1,
+        });
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(
+            json,
+            concat!(
+                r##"{"currentTerm":{"#map":[["n1",1],["n2",0]]},"##,
+                r##""state":{"#map":[["n1","Primary"],["n2","Secondary"]]},"##,
+                r##""log":{"#map":[["n1",[1]],["n2",[]]]},"##,
+                r##""config":{"#map":[["n1",{"#set":["n1","n2"]}],["n2",{"#set":["n1","n2"]}]]},"##,
+                r##""committed":{"#set":[{"entry":{"#tup":[1,1]},"term":1}]}}"##
+            )
+        );
+    }
+
+    #[test]
+    fn mutation_names_round_trip() {
+        for m in Mutation::ALL {
+            assert_eq!(Mutation::from_name(m.name()), Some(m));
+        }
+        assert_eq!(Mutation::from_name("none"), None);
+    }
+
+    #[test]
+    fn action_display_uses_server_names() {
+        let a = Action::BecomeLeader {
+            i: 0,
+            vote_quorum: ServerSet(0b101),
+        };
+        assert_eq!(a.to_string(), "BecomeLeader(n1, {n1, n3})");
+        assert_eq!(
+            Action::GetEntries { i: 1, j: 0 }.to_string(),
+            "GetEntries(n2, n1)"
+        );
+    }
+}

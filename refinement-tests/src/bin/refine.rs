@@ -3,7 +3,7 @@
 //! Exit status: 0 when everything checked holds, 1 when a violation was found, 2 for bad usage.
 
 use clap::{Args, Parser, Subcommand};
-use refinement_tests::layers::{self, Report, RunError, ViolationReport, EDGES, LAYERS, MUTATIONS};
+use refinement_tests::layers::{self, Report, RunError, ViolationReport, EDGES, LAYERS};
 use refinement_tests::report::{summary_text, walk_summary_text};
 use refinement_tests::{Options, WalkOptions};
 use serde_json::json;
@@ -274,7 +274,7 @@ fn run(command: Command) -> Result<bool, RunError> {
                 println!("  {} -> {}: {}", e.lower, e.upper, e.mapping);
             }
             println!("Mutations (--mutation NAME):");
-            for m in MUTATIONS {
+            for m in layers::mutations() {
                 println!("  {:<22} in {}: {}", m.name, m.target, m.what);
             }
             Ok(true)

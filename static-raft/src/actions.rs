@@ -1,0 +1,442 @@
+//! The actions of MongoStaticRaft, one guard and one effect per action, plus the enumeration of
+//! the next-state relation.
+//!
+//! Every action comes in two halves, so that a composition can run it jointly with another spec's
+//! action (see the crate docs):
+//! - `<action>_enabled(vars, args..., mutation)`: the guard, evaluated on the current state;
+//! - `<action>_effect(pre, next, args...)`: the effect. It reads only `pre` (the unprimed
+//!   variables) and writes only the variables the action changes in `next` (the primed ones),
+//!   which starts as a copy of `pre`. The variables it does not write are the action's
+//!   `UNCHANGED` list.
+//!
+//! The `mutation` argument of every guard is `None` for the spec itself. A [`Mutation`] drops one
+//! conjunct of one guard, to show which invariant that conjunct protects.
+
+use crate::state::{in_log, is_prefix, last_term, CommittedEntry, OplogVars, OplogVarsMut, Role};
+use crate::Mutation;
+use spec_core::itf::server_name;
+use spec_core::ServerSet;
+use std::fmt;
+
+/// One step of MongoStaticRaft: an action and the values of its parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// `ClientRequest(i)`.
+    ClientRequest {
+        /// The primary that takes the write.
+        i: usize,
+    },
+    /// `GetEntries(i, j)`.
+    GetEntries {
+        /// The secondary that appends an entry.
+        i: usize,
+        /// The server it copies the entry from.
+        j: usize,
+    },
+    /// `RollbackEntries(i, j)`.
+    RollbackEntries {
+        /// The secondary that removes its last entry.
+        i: usize,
+        /// The server whose log shows that entry is stale.
+        j: usize,
+    },
+    /// `BecomeLeader(i, voteQuorum)`.
+    BecomeLeader {
+        /// The candidate.
+        i: usize,
+        /// The voters, a quorum of the candidate's config.
+        vote_quorum: ServerSet,
+    },
+    /// `CommitEntry(i, commitQuorum)`.
+    CommitEntry {
+        /// The primary.
+        i: usize,
+        /// The servers that hold the entry in the primary's term, a quorum of its config.
+        commit_quorum: ServerSet,
+    },
+    /// `UpdateTerms(i, j)`.
+    UpdateTerms {
+        /// The server with the newer term.
+        i: usize,
+        /// The server that learns it.
+        j: usize,
+    },
+}
+
+/// The action names, in the order `Next` lists them.
+pub const ACTION_NAMES: &[&str] = &[
+    "ClientRequest",
+    "GetEntries",
+    "RollbackEntries",
+    "BecomeLeader",
+    "CommitEntry",
+    "UpdateTerms",
+];
+
+impl spec_core::Action for Action {
+    fn name(&self) -> &'static str {
+        match self {
+            Action::ClientRequest { .. } => "ClientRequest",
+            Action::GetEntries { .. } => "GetEntries",
+            Action::RollbackEntries { .. } => "RollbackEntries",
+            Action::BecomeLeader { .. } => "BecomeLeader",
+            Action::CommitEntry { .. } => "CommitEntry",
+            Action::UpdateTerms { .. } => "UpdateTerms",
+        }
+    }
+}
+
+fn set_name(q: ServerSet) -> String {
+    let names: Vec<String> = q.iter().map(server_name).collect();
+    format!("{{{}}}", names.join(", "))
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use spec_core::Action as _;
+        let args = match *self {
+            Action::ClientRequest { i } => server_name(i),
+            Action::GetEntries { i, j }
+            | Action::RollbackEntries { i, j }
+            | Action::UpdateTerms { i, j } => format!("{}, {}", server_name(i), server_name(j)),
+            Action::BecomeLeader { i, vote_quorum: q }
+            | Action::CommitEntry {
+                i,
+                commit_quorum: q,
+            } => {
+                format!("{}, {}", server_name(i), set_name(q))
+            }
+        };
+        write!(f, "{}({args})", self.name())
+    }
+}
+
+/// A conjunct of a guard that `dropped_by` removes: true when `holds`, or when that mutation is
+/// in force.
+fn conjunct(mutation: Option<Mutation>, dropped_by: Mutation, holds: bool) -> bool {
+    holds || mutation == Some(dropped_by)
+}
+
+// ---------------------------------------------------------------------------------------------
+// ClientRequest
+// ---------------------------------------------------------------------------------------------
+
+/// Guard of `ClientRequest(i)`: `i` is Primary.
+pub fn client_request_enabled<V: OplogVars + ?Sized>(
+    v: &V,
+    i: usize,
+    _mutation: Option<Mutation>,
+) -> bool {
+    v.role(i) == Role::Primary
+}
+
+/// Effect of `ClientRequest(i)`: primary `i` takes a client write and appends an entry of its
+/// current term to its log. Unchanged: currentTerm, state, committed, config.
+pub fn client_request_effect<P, N>(pre: &P, next: &mut N, i: usize)
+where
+    P: OplogVars + ?Sized,
+    N: OplogVarsMut + ?Sized,
+{
+    next.log_mut(i).push(pre.current_term(i));
+}
+
+// ---------------------------------------------------------------------------------------------
+// GetEntries
+// ---------------------------------------------------------------------------------------------
+
+/// Guard of `GetEntries(i, j)`: `i` is Secondary, `j`'s log is longer, and `i`'s last entry is
+/// also at the same index in `j`'s log (the log consistency check, trivially true for an empty
+/// log; dropped by [`Mutation::GetEntriesSkipsLogCheck`]).
+pub fn get_entries_enabled<V: OplogVars + ?Sized>(
+    v: &V,
+    i: usize,
+    j: usize,
+    mutation: Option<Mutation>,
+) -> bool {
+    let (log_i, log_j) = (v.log(i), v.log(j));
+    let log_ok = log_i.is_empty() || log_j.at(log_i.len()) == log_i.last();
+    v.role(i) == Role::Secondary
+        && log_j.len() > log_i.len()
+        && conjunct(mutation, Mutation::GetEntriesSkipsLogCheck, log_ok)
+}
+
+/// Effect of `GetEntries(i, j)`: secondary `i` pulls from `j` the entry that follows its own
+/// last one and appends it. Unchanged: committed, currentTerm, state, config.
+pub fn get_entries_effect<P, N>(pre: &P, next: &mut N, i: usize, j: usize)
+where
+    P: OplogVars + ?Sized,
+    N: OplogVarsMut + ?Sized,
+{
+    let new_entry_index = pre.log(i).len() + 1;
+    let new_entry = pre
+        .log(j)
+        .at(new_entry_index)
+        .expect("guard: log[j] is longer");
+    next.log_mut(i).push(new_entry);
+}
+
+// ---------------------------------------------------------------------------------------------
+// RollbackEntries
+// ---------------------------------------------------------------------------------------------
+
+/// Guard of `RollbackEntries(i, j)`: `i` is Secondary (dropped by
+/// [`Mutation::PrimaryRollsBack`]) and `CanRollback(i, j)`: `i`'s last term is older than `j`'s
+/// and `i`'s log is not a prefix of `j`'s.
+pub fn rollback_entries_enabled<V: OplogVars + ?Sized>(
+    v: &V,
+    i: usize,
+    j: usize,
+    mutation: Option<Mutation>,
+) -> bool {
+    let (log_i, log_j) = (v.log(i), v.log(j));
+    let can_rollback = last_term(log_i) < last_term(log_j) && !is_prefix(log_i, log_j);
+    conjunct(
+        mutation,
+        Mutation::PrimaryRollsBack,
+        v.role(i) == Role::Secondary,
+    ) && can_rollback
+}
+
+/// Effect of `RollbackEntries(i, j)`: secondary `i` removes its last entry, which `j`'s log
+/// shows cannot be committed. Unchanged: committed, currentTerm, state, config.
+pub fn rollback_entries_effect<P, N>(_pre: &P, next: &mut N, i: usize, _j: usize)
+where
+    P: OplogVars + ?Sized,
+    N: OplogVarsMut + ?Sized,
+{
+    next.log_mut(i).pop();
+}
+
+// ---------------------------------------------------------------------------------------------
+// BecomeLeader
+// ---------------------------------------------------------------------------------------------
+
+/// `CanVoteForOplog(i, j, term)`: voter `i` may vote for candidate `j` in `term`: `i`'s term is
+/// older (dropped by [`Mutation::VoteIgnoresTerm`]) and `j`'s log is at least as up to date as
+/// `i`'s: a newer last term, or the same last term and at least as long (dropped by
+/// [`Mutation::VoteIgnoresLog`]).
+pub fn can_vote_for_oplog<V: OplogVars + ?Sized>(
+    v: &V,
+    i: usize,
+    j: usize,
+    term: u8,
+    mutation: Option<Mutation>,
+) -> bool {
+    let (log_i, log_j) = (v.log(i), v.log(j));
+    let log_ok = last_term(log_j) > last_term(log_i)
+        || (last_term(log_j) == last_term(log_i) && log_j.len() >= log_i.len());
+    conjunct(
+        mutation,
+        Mutation::VoteIgnoresTerm,
+        v.current_term(i) < term,
+    ) && conjunct(mutation, Mutation::VoteIgnoresLog, log_ok)
+}
+
+/// Guard of `BecomeLeader(i, voteQuorum)`: the candidate is in the quorum (votes for itself) and
+/// every member can vote for it in the term after the candidate's current one. The quorum ranges
+/// over `Quorums(config[i])` in the caller.
+pub fn become_leader_enabled<V: OplogVars + ?Sized>(
+    v: &V,
+    i: usize,
+    vote_quorum: ServerSet,
+    mutation: Option<Mutation>,
+) -> bool {
+    let new_term = v.current_term(i) + 1;
+    vote_quorum.contains(i)
+        && vote_quorum
+            .iter()
+            .all(|voter| can_vote_for_oplog(v, voter, i, new_term, mutation))
+}
+
+/// Effect of `BecomeLeader(i, voteQuorum)`: an atomic election. Every voter moves to the new term
+/// (the candidate's term plus one); the candidate becomes Primary and the other voters
+/// Secondary. Unchanged: log, config, committed.
+pub fn become_leader_effect<P, N>(pre: &P, next: &mut N, i: usize, vote_quorum: ServerSet)
+where
+    P: OplogVars + ?Sized,
+    N: OplogVarsMut + ?Sized,
+{
+    let new_term = pre.current_term(i) + 1;
+    for voter in vote_quorum.iter() {
+        next.set_current_term(voter, new_term);
+        next.set_role(
+            voter,
+            if voter == i {
+                Role::Primary
+            } else {
+                Role::Secondary
+            },
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CommitEntry
+// ---------------------------------------------------------------------------------------------
+
+/// The log entry `CommitEntry(i, _)` commits: `<<Len(log[i]), LastTerm(log[i])>>`.
+///
+/// The spec writes it `<<ind, currentTerm[i]>>`; the two are equal whenever the guard's
+/// "written by this leader" conjunct holds. Naming the entry by the log's own last term is what
+/// lets [`Mutation::CommitOlderTermEntry`] drop that conjunct and commit an older term's entry.
+pub fn entry_to_commit<V: OplogVars + ?Sized>(v: &V, i: usize) -> (u8, u8) {
+    let log = v.log(i);
+    (log.len() as u8, last_term(log))
+}
+
+/// `ImmediatelyCommitted(<<index, term>>, Q)` as CommitEntry uses it: every member of `Q` holds
+/// the entry and is in the committing primary's term `primary_term` (the spec compares with the
+/// entry's term, equal to the primary's; dropped by [`Mutation::CommitIgnoresQuorumTerm`]).
+pub fn immediately_committed<V: OplogVars + ?Sized>(
+    v: &V,
+    (index, term): (u8, u8),
+    primary_term: u8,
+    q: ServerSet,
+    mutation: Option<Mutation>,
+) -> bool {
+    q.iter().all(|s| {
+        in_log(index, term, v.log(s))
+            && conjunct(
+                mutation,
+                Mutation::CommitIgnoresQuorumTerm,
+                v.current_term(s) == primary_term,
+            )
+    })
+}
+
+/// Guard of `CommitEntry(i, commitQuorum)`: `i` is a Primary with a nonempty log whose last
+/// entry it wrote itself (its term is `i`'s current term; dropped by
+/// [`Mutation::CommitOlderTermEntry`]), the entry is immediately committed by the quorum, and no
+/// record names that entry yet. The quorum ranges over `Quorums(config[i])` in the caller.
+pub fn commit_entry_enabled<V: OplogVars + ?Sized>(
+    v: &V,
+    i: usize,
+    commit_quorum: ServerSet,
+    mutation: Option<Mutation>,
+) -> bool {
+    let (ind, entry_term) = entry_to_commit(v, i);
+    let term = v.current_term(i);
+    ind > 0
+        && v.role(i) == Role::Primary
+        && conjunct(mutation, Mutation::CommitOlderTermEntry, entry_term == term)
+        && immediately_committed(v, (ind, entry_term), term, commit_quorum, mutation)
+        && !v.committed().contains_entry(ind, entry_term)
+}
+
+/// Effect of `CommitEntry(i, commitQuorum)`: primary `i` records its last entry as committed in
+/// its current term. Unchanged: currentTerm, state, log, config.
+pub fn commit_entry_effect<P, N>(pre: &P, next: &mut N, i: usize, _commit_quorum: ServerSet)
+where
+    P: OplogVars + ?Sized,
+    N: OplogVarsMut + ?Sized,
+{
+    let (index, entry_term) = entry_to_commit(pre, i);
+    let record = CommittedEntry {
+        index,
+        entry_term,
+        term: pre.current_term(i),
+    };
+    next.set_committed(pre.committed().with(record));
+}
+
+// ---------------------------------------------------------------------------------------------
+// UpdateTerms
+// ---------------------------------------------------------------------------------------------
+
+/// Guard of `UpdateTerms(i, j)`: `i`'s term is newer than `j`'s.
+pub fn update_terms_enabled<V: OplogVars + ?Sized>(
+    v: &V,
+    i: usize,
+    j: usize,
+    _mutation: Option<Mutation>,
+) -> bool {
+    v.current_term(i) > v.current_term(j)
+}
+
+/// Effect of `UpdateTerms(i, j)` (`UpdateTermsExpr`): `j` adopts `i`'s term and steps down to
+/// Secondary. Unchanged: log, config, committed.
+pub fn update_terms_effect<P, N>(pre: &P, next: &mut N, i: usize, j: usize)
+where
+    P: OplogVars + ?Sized,
+    N: OplogVarsMut + ?Sized,
+{
+    next.set_current_term(j, pre.current_term(i));
+    next.set_role(j, Role::Secondary);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The next-state relation
+// ---------------------------------------------------------------------------------------------
+
+/// Whether `action` is enabled in `v`.
+pub fn enabled<V: OplogVars + ?Sized>(v: &V, action: Action, mutation: Option<Mutation>) -> bool {
+    match action {
+        Action::ClientRequest { i } => client_request_enabled(v, i, mutation),
+        Action::GetEntries { i, j } => get_entries_enabled(v, i, j, mutation),
+        Action::RollbackEntries { i, j } => rollback_entries_enabled(v, i, j, mutation),
+        Action::BecomeLeader { i, vote_quorum } => {
+            become_leader_enabled(v, i, vote_quorum, mutation)
+        }
+        Action::CommitEntry { i, commit_quorum } => {
+            commit_entry_enabled(v, i, commit_quorum, mutation)
+        }
+        Action::UpdateTerms { i, j } => update_terms_enabled(v, i, j, mutation),
+    }
+}
+
+/// Applies the effect of `action` (whose guard holds in `pre`) to `next`.
+pub fn apply<P, N>(pre: &P, next: &mut N, action: Action)
+where
+    P: OplogVars + ?Sized,
+    N: OplogVarsMut + ?Sized,
+{
+    match action {
+        Action::ClientRequest { i } => client_request_effect(pre, next, i),
+        Action::GetEntries { i, j } => get_entries_effect(pre, next, i, j),
+        Action::RollbackEntries { i, j } => rollback_entries_effect(pre, next, i, j),
+        Action::BecomeLeader { i, vote_quorum } => become_leader_effect(pre, next, i, vote_quorum),
+        Action::CommitEntry { i, commit_quorum } => {
+            commit_entry_effect(pre, next, i, commit_quorum)
+        }
+        Action::UpdateTerms { i, j } => update_terms_effect(pre, next, i, j),
+    }
+}
+
+/// Every candidate step of `Next` in a state with `servers` servers, enabled or not, in `Next`'s
+/// order: one per binding of each disjunct's existential quantifiers, quorums ranging over
+/// `Quorums(config[s])` of the state. `GetEntries`, `RollbackEntries` and `UpdateTerms` bind
+/// `s = t` too, as TLC does; their guards are false there.
+pub fn candidate_steps<V: OplogVars + ?Sized>(
+    v: &V,
+    servers: usize,
+    mut visit: impl FnMut(Action),
+) {
+    for i in 0..servers {
+        visit(Action::ClientRequest { i });
+    }
+    for i in 0..servers {
+        for j in 0..servers {
+            visit(Action::GetEntries { i, j });
+        }
+    }
+    for i in 0..servers {
+        for j in 0..servers {
+            visit(Action::RollbackEntries { i, j });
+        }
+    }
+    for i in 0..servers {
+        for vote_quorum in v.config(i).quorums() {
+            visit(Action::BecomeLeader { i, vote_quorum });
+        }
+    }
+    for i in 0..servers {
+        for commit_quorum in v.config(i).quorums() {
+            visit(Action::CommitEntry { i, commit_quorum });
+        }
+    }
+    for i in 0..servers {
+        for j in 0..servers {
+            visit(Action::UpdateTerms { i, j });
+        }
+    }
+}
