@@ -56,8 +56,8 @@ pub const LAYERS: &[LayerInfo] = &[
     LayerInfo {
         name: "logless-raft",
         spec: "MongoLoglessDynamicRaft",
-        bounds: &[],
-        implemented: false,
+        bounds: <logless_raft::LoglessRaft as Layer>::BOUNDS,
+        implemented: true,
     },
     LayerInfo {
         name: "raft-reconfig",
@@ -95,6 +95,11 @@ pub fn mutations() -> Vec<MutationInfo> {
     ];
     all.extend(static_raft::Mutation::ALL.iter().map(|m| MutationInfo {
         target: "static-raft",
+        name: m.name(),
+        what: m.what(),
+    }));
+    all.extend(logless_raft::Mutation::ALL.iter().map(|m| MutationInfo {
+        target: "logless-raft",
         name: m.name(),
         what: m.what(),
     }));
@@ -348,6 +353,17 @@ fn build_static_raft(
     })
 }
 
+fn build_logless_raft(
+    params: &Params,
+    mutation: Option<&str>,
+) -> Result<logless_raft::LoglessRaft, RunError> {
+    let spec = <logless_raft::LoglessRaft as Layer>::from_params(params)?;
+    Ok(match mutation.and_then(logless_raft::Mutation::from_name) {
+        Some(m) => spec.with_mutation(m),
+        None => spec,
+    })
+}
+
 /// Builds layer `$name` (checked to be implemented) with its bounds and mutation, binds it to
 /// `$spec` and evaluates `$body`: the one place that maps layer names to types.
 macro_rules! with_layer {
@@ -365,6 +381,10 @@ macro_rules! with_layer {
             }
             "static-raft" => {
                 let $spec = build_static_raft($params, $mutation)?;
+                $body
+            }
+            "logless-raft" => {
+                let $spec = build_logless_raft($params, $mutation)?;
                 $body
             }
             other => unreachable!("layer {other} is marked implemented but has no builder"),

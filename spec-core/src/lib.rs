@@ -51,10 +51,12 @@
 
 pub mod itf;
 mod params;
+mod role;
 mod seq;
 pub mod servers;
 
 pub use params::{Bound, Params, ParamsError};
+pub use role::Role;
 pub use seq::Seq;
 pub use servers::{permutations, ServerSet, MAX_SERVERS};
 

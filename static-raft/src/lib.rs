@@ -116,7 +116,7 @@
 //!
 //! The composed state need not store the variables as above: if it keeps `logless-raft`'s state
 //! (shared and config variables) with `log` and `committed` beside it, its [`OplogVars`]
-//! getters read `currentTerm`, `state` and `config` from there (converting the role type) and
+//! getters read `currentTerm`, `state` and `config` from there (both crates use `spec_core::Role`) and
 //! its setters write them back. The oplog actions never write `config`. The invariants here
 //! take a [`State`]; a composition states its own (MongoRaftReconfig's LeaderCompleteness uses
 //! `<=`, not `<`), reusing [`in_log`] and [`last_term`].

@@ -38,32 +38,8 @@ pub const MAX_COMMITTED_INDEX: u8 = 5;
 /// identified by its `<<index, term>>` pair).
 pub type Log = Seq<LOG_CAPACITY>;
 
-/// The role of a server: the model values `Secondary` and `Primary` of the `state` variable.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[repr(u8)]
-pub enum Role {
-    /// A follower (the initial role of every server).
-    #[default]
-    Secondary = 0,
-    /// A leader of its current term.
-    Primary = 1,
-}
-
-impl Role {
-    /// The model value's name, as TLC prints it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Secondary => "Secondary",
-            Role::Primary => "Primary",
-        }
-    }
-}
-
-impl Serialize for Role {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name())
-    }
-}
+/// The role of a server (shared with every Raft-family layer).
+pub use spec_core::Role;
 
 /// One element of `committed`: the record `[entry |-> <<index, entry_term>>, term |-> term]`,
 /// saying that the log entry `<<index, entry_term>>` was committed by a primary of `term`.

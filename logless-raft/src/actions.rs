@@ -1,0 +1,614 @@
+//! The four actions of MongoLoglessDynamicRaft, each as a guard (`*_enabled`) and an effect
+//! (`*_effect`) over the [`ConfigVars`] and [`ConfigVarsMut`] traits, so that a composed state
+//! can run them, and as one method of [`LoglessRaft`] on [`State`] (guard then effect).
+//!
+//! Every guard is the conjunction of the conjuncts the TLA+ action lists; [`Mutation`] names
+//! each conjunct, and every guard takes the mutation in force (`None` for the real protocol),
+//! so that a mutation test can drop exactly one of them. An effect reads only `pre` and writes
+//! only what the TLA+ action assigns into `next`.
+
+use std::fmt;
+
+use spec_core::itf::server_name;
+use spec_core::ServerSet;
+
+use crate::state::{
+    config_quorum_witnesses, is_majority, is_newer_config, is_newer_or_equal_config,
+    quorums_overlap, term_quorum_witnesses, ConfigVars, ConfigVarsMut, Role, State,
+};
+use crate::LoglessRaft;
+
+/// One step of MongoLoglessDynamicRaft: an action with the values its quantifiers bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// `Reconfig(i, newConfig)`: primary `i` installs `new_config`.
+    Reconfig {
+        /// The primary.
+        i: u8,
+        /// The config it installs.
+        new_config: ServerSet,
+    },
+    /// `SendConfig(i, j)`: `j` adopts the newer config of `i`.
+    SendConfig {
+        /// The sender.
+        i: u8,
+        /// The receiver.
+        j: u8,
+    },
+    /// `BecomeLeader(i, voteQuorum)`: `i` is elected in the next term by `vote_quorum`.
+    BecomeLeader {
+        /// The candidate.
+        i: u8,
+        /// The voters, a quorum of `config[i]`.
+        vote_quorum: ServerSet,
+    },
+    /// `UpdateTerms(i, j)`: `j` learns the newer term of `i` and steps down.
+    UpdateTerms {
+        /// The server with the newer term.
+        i: u8,
+        /// The server that adopts it.
+        j: u8,
+    },
+}
+
+/// The action names, in the order `Next` lists them.
+pub const ACTION_NAMES: &[&str] = &["Reconfig", "SendConfig", "BecomeLeader", "UpdateTerms"];
+
+impl spec_core::Action for Action {
+    fn name(&self) -> &'static str {
+        match self {
+            Action::Reconfig { .. } => "Reconfig",
+            Action::SendConfig { .. } => "SendConfig",
+            Action::BecomeLeader { .. } => "BecomeLeader",
+            Action::UpdateTerms { .. } => "UpdateTerms",
+        }
+    }
+}
+
+/// Writes a set of servers in TLA+ notation, such as `{n1, n3}`.
+pub(crate) fn write_set(f: &mut fmt::Formatter<'_>, set: ServerSet) -> fmt::Result {
+    f.write_str("{")?;
+    for (k, s) in set.iter().enumerate() {
+        if k > 0 {
+            f.write_str(", ")?;
+        }
+        f.write_str(&server_name(s))?;
+    }
+    f.write_str("}")
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = spec_core::Action::name(self);
+        match *self {
+            Action::Reconfig { i, new_config: set }
+            | Action::BecomeLeader {
+                i,
+                vote_quorum: set,
+            } => {
+                write!(f, "{name}({}, ", server_name(i as usize))?;
+                write_set(f, set)?;
+                f.write_str(")")
+            }
+            Action::SendConfig { i, j } | Action::UpdateTerms { i, j } => write!(
+                f,
+                "{name}({}, {})",
+                server_name(i as usize),
+                server_name(j as usize)
+            ),
+        }
+    }
+}
+
+/// One guard conjunct to drop, making a mutant of the spec: a teaching and testing device
+/// for showing what each condition protects. [`LoglessRaft::with_mutation`] puts one in
+/// force; the spec has none unless asked. Each variant names the conjunct it drops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mutation {
+    /// Reconfig without `state[i] = Primary`: any server may reconfigure.
+    ReconfigSkipsPrimaryCheck,
+    /// Reconfig without `ConfigQuorumCheck(i)`: a primary may reconfigure before its current
+    /// config is committed (held by a quorum of it).
+    ReconfigSkipsConfigQuorumCheck,
+    /// Reconfig without `TermQuorumCheck(i)`: a primary may reconfigure before a quorum of its
+    /// config has learned its term, so a deposed primary can still reconfigure.
+    ReconfigSkipsTermQuorumCheck,
+    /// Reconfig without `QuorumsOverlap(config[i], newConfig)`: the new config's quorums need
+    /// not meet the old one's.
+    ReconfigSkipsQuorumsOverlap,
+    /// Reconfig without `i \in newConfig`: a primary may install a config without itself (the
+    /// empty config included).
+    ReconfigMayRemoveSelf,
+    /// SendConfig without `state[j] = Secondary`: a primary may adopt another's config.
+    SendConfigToPrimary,
+    /// SendConfig without `IsNewerConfig(i, j)`: a server may adopt an older or equal config.
+    SendConfigSkipsNewerCheck,
+    /// BecomeLeader without `i \in config[i]`: a server outside its own config may be elected.
+    LeaderOutsideConfig,
+    /// BecomeLeader without `i \in voteQuorum`: the candidate need not vote for itself.
+    LeaderOutsideQuorum,
+    /// BecomeLeader without the term half of `CanVoteForConfig` (`currentTerm[v] < term`): a
+    /// server may vote twice in one term.
+    VoteIgnoresTerm,
+    /// BecomeLeader without the config half of `CanVoteForConfig`
+    /// (`IsNewerOrEqualConfig(i, v)`): voters need not check that the candidate's config is up
+    /// to date.
+    VoteIgnoresConfig,
+    /// UpdateTerms without `currentTerm[i] > currentTerm[j]`: a server may adopt an older term.
+    UpdateTermsSkipsNewerCheck,
+}
+
+impl Mutation {
+    /// Every mutation, action by action.
+    pub const ALL: [Mutation; 12] = [
+        Mutation::ReconfigSkipsPrimaryCheck,
+        Mutation::ReconfigSkipsConfigQuorumCheck,
+        Mutation::ReconfigSkipsTermQuorumCheck,
+        Mutation::ReconfigSkipsQuorumsOverlap,
+        Mutation::ReconfigMayRemoveSelf,
+        Mutation::SendConfigToPrimary,
+        Mutation::SendConfigSkipsNewerCheck,
+        Mutation::LeaderOutsideConfig,
+        Mutation::LeaderOutsideQuorum,
+        Mutation::VoteIgnoresTerm,
+        Mutation::VoteIgnoresConfig,
+        Mutation::UpdateTermsSkipsNewerCheck,
+    ];
+}
+
+impl Mutation {
+    /// The mutation's name on a command line, in kebab case (`vote-ignores-term`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Mutation::ReconfigSkipsPrimaryCheck => "reconfig-skips-primary-check",
+            Mutation::ReconfigSkipsConfigQuorumCheck => "reconfig-skips-config-quorum-check",
+            Mutation::ReconfigSkipsTermQuorumCheck => "reconfig-skips-term-quorum-check",
+            Mutation::ReconfigSkipsQuorumsOverlap => "reconfig-skips-quorums-overlap",
+            Mutation::ReconfigMayRemoveSelf => "reconfig-may-remove-self",
+            Mutation::SendConfigToPrimary => "send-config-to-primary",
+            Mutation::SendConfigSkipsNewerCheck => "send-config-skips-newer-check",
+            Mutation::LeaderOutsideConfig => "leader-outside-config",
+            Mutation::LeaderOutsideQuorum => "leader-outside-quorum",
+            Mutation::VoteIgnoresTerm => "vote-ignores-term",
+            Mutation::VoteIgnoresConfig => "vote-ignores-config",
+            Mutation::UpdateTermsSkipsNewerCheck => "update-terms-skips-newer-check",
+        }
+    }
+
+    /// The mutation named `name` (see [`Mutation::name`]).
+    pub fn from_name(name: &str) -> Option<Mutation> {
+        Mutation::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// The guard conjunct the mutation drops, in one line.
+    pub fn what(self) -> &'static str {
+        match self {
+            Mutation::ReconfigSkipsPrimaryCheck => "any server may reconfigure, not only a primary",
+            Mutation::ReconfigSkipsConfigQuorumCheck => {
+                "a primary may reconfigure before a quorum holds its current config"
+            }
+            Mutation::ReconfigSkipsTermQuorumCheck => {
+                "a primary may reconfigure before a quorum of its config has its term"
+            }
+            Mutation::ReconfigSkipsQuorumsOverlap => {
+                "the new config's quorums need not overlap the old config's"
+            }
+            Mutation::ReconfigMayRemoveSelf => "a primary may install a config without itself",
+            Mutation::SendConfigToPrimary => "a primary may adopt another server's config",
+            Mutation::SendConfigSkipsNewerCheck => "a server may adopt an older or equal config",
+            Mutation::LeaderOutsideConfig => "a server outside its own config may be elected",
+            Mutation::LeaderOutsideQuorum => "the candidate need not be in its vote quorum",
+            Mutation::VoteIgnoresTerm => "a server may vote twice in one term",
+            Mutation::VoteIgnoresConfig => {
+                "voters need not check the candidate's config is up to date"
+            }
+            Mutation::UpdateTermsSkipsNewerCheck => "a server may adopt an older term",
+        }
+    }
+}
+
+impl fmt::Display for Mutation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// `condition`, unless `mutation` drops it: the conjunct of a guard that [`Mutation`] `this`
+/// names.
+fn conjunct(mutation: Option<Mutation>, this: Mutation, condition: bool) -> bool {
+    mutation == Some(this) || condition
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reconfig(i, newConfig)
+// ---------------------------------------------------------------------------------------------
+
+/// How many successors TLC generates for each enabled `Reconfig(i, newConfig)`; zero when the
+/// part of the guard that does not depend on the new config is false.
+///
+/// That part is: `i` is Primary, and both quorum checks hold in `config[i]`, independently of
+/// each other: one quorum has `i`'s config (version and term), one quorum (maybe another) is in
+/// `i`'s term. The quorum checks are existential guards (`\E Q \in Quorums(config[i])`), and
+/// TLC's enumeration of an action yields one successor per witness, so the count is the number
+/// of config-quorum witnesses times the number of term-quorum witnesses (a dropped check counts
+/// as one). A composition that reproduces TLC's "generated" counts multiplies its own
+/// witnesses by this.
+pub fn reconfig_witnesses<V: ConfigVars + ?Sized>(
+    v: &V,
+    i: usize,
+    mutation: Option<Mutation>,
+) -> usize {
+    let primary = conjunct(
+        mutation,
+        Mutation::ReconfigSkipsPrimaryCheck,
+        v.role(i) == Role::Primary,
+    );
+    if !primary {
+        return 0;
+    }
+    let config_witnesses = if mutation == Some(Mutation::ReconfigSkipsConfigQuorumCheck) {
+        1
+    } else {
+        config_quorum_witnesses(v, i)
+    };
+    let term_witnesses = if mutation == Some(Mutation::ReconfigSkipsTermQuorumCheck) {
+        1
+    } else {
+        term_quorum_witnesses(v, i)
+    };
+    config_witnesses * term_witnesses
+}
+
+/// The part of Reconfig's guard about the new config: its quorums all meet the quorums of
+/// `config[i]` (`QuorumsOverlap`), and it contains `i`.
+pub fn reconfig_new_config_ok<V: ConfigVars + ?Sized>(
+    v: &V,
+    i: usize,
+    new_config: ServerSet,
+    mutation: Option<Mutation>,
+) -> bool {
+    conjunct(
+        mutation,
+        Mutation::ReconfigSkipsQuorumsOverlap,
+        quorums_overlap(v.config(i), new_config),
+    ) && conjunct(
+        mutation,
+        Mutation::ReconfigMayRemoveSelf,
+        new_config.contains(i),
+    )
+}
+
+/// Guard of `Reconfig(i, newConfig)`: `i` is Primary, its config is committed (held by a quorum
+/// of it, `ConfigQuorumCheck`), its term is known to a quorum of it (`TermQuorumCheck`), the
+/// new config's quorums overlap the old one's, and the new config contains `i`.
+pub fn reconfig_enabled<V: ConfigVars + ?Sized>(
+    v: &V,
+    i: usize,
+    new_config: ServerSet,
+    mutation: Option<Mutation>,
+) -> bool {
+    reconfig_witnesses(v, i, mutation) > 0 && reconfig_new_config_ok(v, i, new_config, mutation)
+}
+
+/// Effect of `Reconfig(i, newConfig)`: `config[i]` becomes `new_config`, `configVersion[i]` goes
+/// up by one and `configTerm[i]` becomes `currentTerm[i]`. Unchanged: currentTerm, state.
+pub fn reconfig_effect<P, N>(pre: &P, next: &mut N, i: usize, new_config: ServerSet)
+where
+    P: ConfigVars + ?Sized,
+    N: ConfigVarsMut + ?Sized,
+{
+    next.set_config_term(i, pre.current_term(i));
+    next.set_config_version(i, pre.config_version(i) + 1);
+    next.set_config(i, new_config);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SendConfig(i, j)
+// ---------------------------------------------------------------------------------------------
+
+/// Guard of `SendConfig(i, j)`: `j` is Secondary and `i`'s config is newer than `j`'s.
+pub fn send_config_enabled<V: ConfigVars + ?Sized>(
+    v: &V,
+    i: usize,
+    j: usize,
+    mutation: Option<Mutation>,
+) -> bool {
+    conjunct(
+        mutation,
+        Mutation::SendConfigToPrimary,
+        v.role(j) == Role::Secondary,
+    ) && conjunct(
+        mutation,
+        Mutation::SendConfigSkipsNewerCheck,
+        is_newer_config(v, i, j),
+    )
+}
+
+/// Effect of `SendConfig(i, j)`: `j` takes `i`'s config, config version and config term.
+/// Unchanged: currentTerm, state.
+pub fn send_config_effect<P, N>(pre: &P, next: &mut N, i: usize, j: usize)
+where
+    P: ConfigVars + ?Sized,
+    N: ConfigVarsMut + ?Sized,
+{
+    next.set_config_version(j, pre.config_version(i));
+    next.set_config_term(j, pre.config_term(i));
+    next.set_config(j, pre.config(i));
+}
+
+// ---------------------------------------------------------------------------------------------
+// BecomeLeader(i, voteQuorum)
+// ---------------------------------------------------------------------------------------------
+
+/// `CanVoteForConfig(v, i, term)`: voter `voter`'s term is below `term` and candidate `i`'s
+/// config is newer than or equal to the voter's.
+pub fn can_vote_for_config<V: ConfigVars + ?Sized>(
+    v: &V,
+    voter: usize,
+    i: usize,
+    term: u8,
+    mutation: Option<Mutation>,
+) -> bool {
+    conjunct(
+        mutation,
+        Mutation::VoteIgnoresTerm,
+        v.current_term(voter) < term,
+    ) && conjunct(
+        mutation,
+        Mutation::VoteIgnoresConfig,
+        is_newer_or_equal_config(v, i, voter),
+    )
+}
+
+/// Guard of `BecomeLeader(i, voteQuorum)`: `i` is in its own config and in the quorum, and every
+/// member of the quorum can vote for `i` in the term after `i`'s. The quorum ranges over
+/// `Quorums(config[i])` in the caller.
+pub fn become_leader_enabled<V: ConfigVars + ?Sized>(
+    v: &V,
+    i: usize,
+    vote_quorum: ServerSet,
+    mutation: Option<Mutation>,
+) -> bool {
+    let new_term = v.current_term(i) + 1;
+    conjunct(
+        mutation,
+        Mutation::LeaderOutsideConfig,
+        v.config(i).contains(i),
+    ) && conjunct(
+        mutation,
+        Mutation::LeaderOutsideQuorum,
+        vote_quorum.contains(i),
+    ) && vote_quorum
+        .iter()
+        .all(|voter| can_vote_for_config(v, voter, i, new_term, mutation))
+}
+
+/// Effect of `BecomeLeader(i, voteQuorum)`: an atomic election. Every voter moves to the term
+/// after `i`'s; `i` becomes Primary and the other voters Secondary; `i`'s config is stamped
+/// with the new term (`configTerm[i]`). Unchanged: config, configVersion.
+///
+/// On the shared variables (`currentTerm`, `state`) this writes exactly what MongoStaticRaft's
+/// BecomeLeader writes, so MongoRaftReconfig can apply both to one joint step.
+pub fn become_leader_effect<P, N>(pre: &P, next: &mut N, i: usize, vote_quorum: ServerSet)
+where
+    P: ConfigVars + ?Sized,
+    N: ConfigVarsMut + ?Sized,
+{
+    let new_term = pre.current_term(i) + 1;
+    for voter in vote_quorum.iter() {
+        next.set_current_term(voter, new_term);
+        next.set_role(voter, Role::Secondary);
+    }
+    next.set_role(i, Role::Primary);
+    next.set_config_term(i, new_term);
+}
+
+// ---------------------------------------------------------------------------------------------
+// UpdateTerms(i, j)
+// ---------------------------------------------------------------------------------------------
+
+/// Guard of `UpdateTerms(i, j)`: `i`'s term is newer than `j`'s.
+pub fn update_terms_enabled<V: ConfigVars + ?Sized>(
+    v: &V,
+    i: usize,
+    j: usize,
+    mutation: Option<Mutation>,
+) -> bool {
+    conjunct(
+        mutation,
+        Mutation::UpdateTermsSkipsNewerCheck,
+        v.current_term(i) > v.current_term(j),
+    )
+}
+
+/// Effect of `UpdateTerms(i, j)` (`UpdateTermsExpr`): `j` adopts `i`'s term and steps down to
+/// Secondary. Unchanged: configVersion, configTerm, config. The same effect as MongoStaticRaft's
+/// UpdateTerms.
+pub fn update_terms_effect<P, N>(pre: &P, next: &mut N, i: usize, j: usize)
+where
+    P: ConfigVars + ?Sized,
+    N: ConfigVarsMut + ?Sized,
+{
+    next.set_current_term(j, pre.current_term(i));
+    next.set_role(j, Role::Secondary);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Any action
+// ---------------------------------------------------------------------------------------------
+
+/// Whether `action` is enabled in `v`.
+pub fn enabled<V: ConfigVars + ?Sized>(v: &V, action: Action, mutation: Option<Mutation>) -> bool {
+    let server = |s: u8| s as usize;
+    match action {
+        Action::Reconfig { i, new_config } => reconfig_enabled(v, server(i), new_config, mutation),
+        Action::SendConfig { i, j } => send_config_enabled(v, server(i), server(j), mutation),
+        Action::BecomeLeader { i, vote_quorum } => {
+            become_leader_enabled(v, server(i), vote_quorum, mutation)
+        }
+        Action::UpdateTerms { i, j } => update_terms_enabled(v, server(i), server(j), mutation),
+    }
+}
+
+/// Applies the effect of `action` (whose guard holds in `pre`) to `next`.
+pub fn apply<P, N>(pre: &P, next: &mut N, action: Action)
+where
+    P: ConfigVars + ?Sized,
+    N: ConfigVarsMut + ?Sized,
+{
+    let server = |s: u8| s as usize;
+    match action {
+        Action::Reconfig { i, new_config } => reconfig_effect(pre, next, server(i), new_config),
+        Action::SendConfig { i, j } => send_config_effect(pre, next, server(i), server(j)),
+        Action::BecomeLeader { i, vote_quorum } => {
+            become_leader_effect(pre, next, server(i), vote_quorum)
+        }
+        Action::UpdateTerms { i, j } => update_terms_effect(pre, next, server(i), server(j)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The actions on State, and Next
+// ---------------------------------------------------------------------------------------------
+
+impl LoglessRaft {
+    /// `Reconfig(i, newConfig)`: a primary whose config is committed and whose term a quorum of
+    /// it knows installs a new config whose quorums overlap the old one's, stamped with its term
+    /// and the next version. `None` when not enabled.
+    pub fn reconfig(&self, s: &State, i: usize, new_config: ServerSet) -> Option<State> {
+        reconfig_enabled(s, i, new_config, self.mutation).then(|| {
+            let mut next = *s;
+            reconfig_effect(s, &mut next, i, new_config);
+            next
+        })
+    }
+
+    /// `SendConfig(i, j)`: secondary `j` adopts the newer config of `i`.
+    pub fn send_config(&self, s: &State, i: usize, j: usize) -> Option<State> {
+        send_config_enabled(s, i, j, self.mutation).then(|| {
+            let mut next = *s;
+            send_config_effect(s, &mut next, i, j);
+            next
+        })
+    }
+
+    /// `BecomeLeader(i, voteQuorum)`: `i` wins the election of the next term with the votes of
+    /// `vote_quorum`, which must be one of `Quorums(config[i])` (not checked here).
+    pub fn become_leader(&self, s: &State, i: usize, vote_quorum: ServerSet) -> Option<State> {
+        become_leader_enabled(s, i, vote_quorum, self.mutation).then(|| {
+            let mut next = *s;
+            become_leader_effect(s, &mut next, i, vote_quorum);
+            next
+        })
+    }
+
+    /// `UpdateTerms(i, j)`: `j` adopts `i`'s newer term and becomes Secondary.
+    pub fn update_terms(&self, s: &State, i: usize, j: usize) -> Option<State> {
+        update_terms_enabled(s, i, j, self.mutation).then(|| {
+            let mut next = *s;
+            update_terms_effect(s, &mut next, i, j);
+            next
+        })
+    }
+
+    /// Appends one successor per satisfying binding of the existential quantifiers TLC
+    /// enumerates, in `Next`'s order: `Reconfig(s, newConfig)` for `s` in `Server` and
+    /// `newConfig` in `SUBSET Server`, once per pair of witnesses of its two quorum checks (see
+    /// [`reconfig_witnesses`]); `SendConfig(s, t)`; `BecomeLeader(i, Q)` for `Q` in
+    /// `Quorums(config[i])`; and `UpdateTerms(s, t)`. Equal successors of different bindings
+    /// are all kept, as TLC counts them.
+    ///
+    /// The result is what trying every binding with [`enabled`] and [`apply`] gives (a unit
+    /// test checks it); the enumeration only skips bindings that cannot be enabled.
+    pub fn next(&self, s: &State, out: &mut Vec<(Action, State)>) {
+        let mutation = self.mutation;
+        let servers = s.server_ids();
+        let all = s.server_set();
+        for i in servers.clone() {
+            let witnesses = reconfig_witnesses(s, i, mutation);
+            if witnesses == 0 {
+                continue;
+            }
+            for new_config in all.subsets() {
+                if reconfig_new_config_ok(s, i, new_config, mutation) {
+                    let action = Action::Reconfig {
+                        i: i as u8,
+                        new_config,
+                    };
+                    let mut next = *s;
+                    reconfig_effect(s, &mut next, i, new_config);
+                    for _ in 0..witnesses {
+                        out.push((action, next));
+                    }
+                }
+            }
+        }
+        for i in servers.clone() {
+            for j in servers.clone() {
+                if send_config_enabled(s, i, j, mutation) {
+                    let action = Action::SendConfig {
+                        i: i as u8,
+                        j: j as u8,
+                    };
+                    let mut next = *s;
+                    send_config_effect(s, &mut next, i, j);
+                    out.push((action, next));
+                }
+            }
+        }
+        for i in servers.clone() {
+            let config = s.config[i];
+            if !conjunct(mutation, Mutation::LeaderOutsideConfig, config.contains(i)) {
+                continue;
+            }
+            // The members of config[i] that can vote for i: every quorum of config[i] inside
+            // this set (and holding i, unless that conjunct is dropped) satisfies the guard.
+            let new_term = s.current_term[i] + 1;
+            let mut voters = ServerSet::EMPTY;
+            for v in config.iter() {
+                if can_vote_for_config(s, v, i, new_term, mutation) {
+                    voters = voters.with(v);
+                }
+            }
+            let required = if mutation == Some(Mutation::LeaderOutsideQuorum) {
+                ServerSet::EMPTY
+            } else {
+                ServerSet::single(i)
+            };
+            if !required.is_subset(voters) {
+                continue;
+            }
+            // The subsets of `voters` in increasing bitmask order, from the empty set up.
+            let mut q = 0u16;
+            loop {
+                let vote_quorum = ServerSet(q);
+                if required.is_subset(vote_quorum) && is_majority(vote_quorum.len(), config) {
+                    let action = Action::BecomeLeader {
+                        i: i as u8,
+                        vote_quorum,
+                    };
+                    let mut next = *s;
+                    become_leader_effect(s, &mut next, i, vote_quorum);
+                    out.push((action, next));
+                }
+                if q == voters.0 {
+                    break;
+                }
+                q = q.wrapping_sub(voters.0) & voters.0;
+            }
+        }
+        for i in servers.clone() {
+            for j in servers.clone() {
+                if update_terms_enabled(s, i, j, mutation) {
+                    let action = Action::UpdateTerms {
+                        i: i as u8,
+                        j: j as u8,
+                    };
+                    let mut next = *s;
+                    update_terms_effect(s, &mut next, i, j);
+                    out.push((action, next));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! The variables of MongoLoglessDynamicRaft, the helper predicates its actions share, and its
+//! invariant.
+
+use std::hash::{Hash, Hasher};
+
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
+use spec_core::itf::{server_name, Map};
+use spec_core::ServerSet;
+
+/// The most servers a [`State`] holds. Its per-server arrays have this many slots; slots past
+/// [`State::servers`] stay zeroed so that the derived `Eq` and `Hash` are exact.
+pub const MAX_SERVERS: usize = 7;
+
+/// The role of a server (shared with every Raft-family layer).
+pub use spec_core::Role;
+
+/// One state of MongoLoglessDynamicRaft: the five variables, one slot per server `0..servers`.
+///
+/// Field names are the TLA+ variable names in snake case. In the composition MongoRaftReconfig,
+/// `current_term`, `state` and `config` are shared with the oplog state machine (MongoStaticRaft)
+/// while `config_version` and `config_term` belong to this config state machine alone.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct State {
+    /// The number of servers (TLC's `Server` constant); the same in every state of a model.
+    pub servers: u8,
+    /// `currentTerm`: the latest term each server knows.
+    pub current_term: [u8; MAX_SERVERS],
+    /// `state`: each server's role.
+    pub state: [Role; MAX_SERVERS],
+    /// `configVersion`: the version of each server's config, increased by every reconfig.
+    pub config_version: [u8; MAX_SERVERS],
+    /// `configTerm`: the term in which each server's config was written (or the server was
+    /// last elected: BecomeLeader stamps the leader's config with its new term).
+    pub config_term: [u8; MAX_SERVERS],
+    /// `config`: each server's current config, a set of servers.
+    pub config: [ServerSet; MAX_SERVERS],
+}
+
+impl State {
+    /// The initial state of TLA+'s `Init` in which every server has config `init_config`:
+    /// term 0, Secondary, config version 1, config term 0.
+    pub fn initial(servers: usize, init_config: ServerSet) -> State {
+        let mut s = State {
+            servers: servers as u8,
+            ..State::default()
+        };
+        for i in 0..servers {
+            s.config_version[i] = 1;
+            s.config[i] = init_config;
+        }
+        s
+    }
+
+    /// The servers `0..servers`, TLC's `Server`.
+    pub fn server_set(&self) -> ServerSet {
+        ServerSet::all(self.servers as usize)
+    }
+
+    /// The server indexes `0..servers`.
+    pub fn server_ids(&self) -> std::ops::Range<usize> {
+        0..self.servers as usize
+    }
+}
+
+/// Read access to the variables MongoLoglessDynamicRaft's guards read, so that its actions run on
+/// any state type holding them: [`State`], or a composed state such as MongoRaftReconfig's.
+pub trait ConfigVars {
+    /// `currentTerm[s]` (shared with the oplog state machine).
+    fn current_term(&self, s: usize) -> u8;
+    /// `state[s]` (shared with the oplog state machine).
+    fn role(&self, s: usize) -> Role;
+    /// `config[s]` (shared with the oplog state machine).
+    fn config(&self, s: usize) -> ServerSet;
+    /// `configVersion[s]`.
+    fn config_version(&self, s: usize) -> u8;
+    /// `configTerm[s]`.
+    fn config_term(&self, s: usize) -> u8;
+}
+
+/// Write access to the variables MongoLoglessDynamicRaft's actions change (all five).
+pub trait ConfigVarsMut: ConfigVars {
+    /// Sets `currentTerm[s]`.
+    fn set_current_term(&mut self, s: usize, term: u8);
+    /// Sets `state[s]`.
+    fn set_role(&mut self, s: usize, role: Role);
+    /// Sets `config[s]`.
+    fn set_config(&mut self, s: usize, config: ServerSet);
+    /// Sets `configVersion[s]`.
+    fn set_config_version(&mut self, s: usize, version: u8);
+    /// Sets `configTerm[s]`.
+    fn set_config_term(&mut self, s: usize, term: u8);
+}
+
+impl ConfigVars for State {
+    fn current_term(&self, s: usize) -> u8 {
+        self.current_term[s]
+    }
+    fn role(&self, s: usize) -> Role {
+        self.state[s]
+    }
+    fn config(&self, s: usize) -> ServerSet {
+        self.config[s]
+    }
+    fn config_version(&self, s: usize) -> u8 {
+        self.config_version[s]
+    }
+    fn config_term(&self, s: usize) -> u8 {
+        self.config_term[s]
+    }
+}
+
+impl ConfigVarsMut for State {
+    fn set_current_term(&mut self, s: usize, term: u8) {
+        self.current_term[s] = term;
+    }
+    fn set_role(&mut self, s: usize, role: Role) {
+        self.state[s] = role;
+    }
+    fn set_config(&mut self, s: usize, config: ServerSet) {
+        self.config[s] = config;
+    }
+    fn set_config_version(&mut self, s: usize, version: u8) {
+        self.config_version[s] = version;
+    }
+    fn set_config_term(&mut self, s: usize, term: u8) {
+        self.config_term[s] = term;
+    }
+}
+
+/// The config of server `i` as the spec compares configs: `(configTerm[i], configVersion[i])`,
+/// term first, so that the tuple order is the spec's "newer" order.
+pub fn config_id<V: ConfigVars + ?Sized>(v: &V, i: usize) -> (u8, u8) {
+    (v.config_term(i), v.config_version(i))
+}
+
+/// `IsNewerConfig(i, j)`: the config of `i` has a greater term than that of `j`, or the same
+/// term and a greater version. It is the condition for `j` to accept `i`'s config.
+pub fn is_newer_config<V: ConfigVars + ?Sized>(v: &V, i: usize, j: usize) -> bool {
+    config_id(v, i) > config_id(v, j)
+}
+
+/// `IsNewerOrEqualConfig(i, j)`: [`is_newer_config`], or the same term and version.
+pub fn is_newer_or_equal_config<V: ConfigVars + ?Sized>(v: &V, i: usize, j: usize) -> bool {
+    config_id(v, i) >= config_id(v, j)
+}
+
+/// The members of `config[i]` that are in `i`'s term.
+pub fn in_same_term<V: ConfigVars + ?Sized>(v: &V, i: usize) -> ServerSet {
+    let mut out = ServerSet::EMPTY;
+    for t in v.config(i).iter() {
+        if v.current_term(t) == v.current_term(i) {
+            out = out.with(t);
+        }
+    }
+    out
+}
+
+/// The members of `config[i]` that have `i`'s config (version and term).
+pub fn with_same_config<V: ConfigVars + ?Sized>(v: &V, i: usize) -> ServerSet {
+    let mut out = ServerSet::EMPTY;
+    for t in v.config(i).iter() {
+        if config_id(v, t) == config_id(v, i) {
+            out = out.with(t);
+        }
+    }
+    out
+}
+
+/// `ConfigQuorumCheck(i)`: some quorum of `config[i]` has `i`'s config version and term. A
+/// majority subset exists exactly when the members that agree are a majority.
+pub fn config_quorum_check<V: ConfigVars + ?Sized>(v: &V, i: usize) -> bool {
+    config_quorum_witnesses(v, i) > 0
+}
+
+/// The number of quorums `Q` of `config[i]` that witness `ConfigQuorumCheck(i)`. TLC enumerates
+/// the `\E Q` of a guard, producing one successor per witness.
+pub fn config_quorum_witnesses<V: ConfigVars + ?Sized>(v: &V, i: usize) -> usize {
+    quorums_within(with_same_config(v, i), v.config(i))
+}
+
+/// `TermQuorumCheck(i)`: some quorum of `config[i]` is in `i`'s term.
+pub fn term_quorum_check<V: ConfigVars + ?Sized>(v: &V, i: usize) -> bool {
+    term_quorum_witnesses(v, i) > 0
+}
+
+/// The number of quorums `Q` of `config[i]` that witness `TermQuorumCheck(i)`.
+pub fn term_quorum_witnesses<V: ConfigVars + ?Sized>(v: &V, i: usize) -> usize {
+    quorums_within(in_same_term(v, i), v.config(i))
+}
+
+/// The number of quorums of `config` (majority subsets) made only of members of `within`:
+/// the subsets of `within & config` with more than half of `config`'s members.
+pub fn quorums_within(within: ServerSet, config: ServerSet) -> usize {
+    let available = ServerSet(within.0 & config.0).len();
+    let smallest = config.len() / 2 + 1;
+    (smallest..=available).map(|k| binomial(available, k)).sum()
+}
+
+/// `n` choose `k`, for the small `n` of server sets.
+fn binomial(n: usize, k: usize) -> usize {
+    (0..k).fold(1, |acc, m| acc * (n - m) / (m + 1))
+}
+
+impl Hash for State {
+    /// Hashes every field as one byte string (one call to the hasher instead of one per
+    /// field): equal states have equal bytes, so this agrees with the derived `Eq`.
+    fn hash<H: Hasher>(&self, hasher: &mut H) {
+        const N: usize = MAX_SERVERS;
+        let mut bytes = [0u8; 1 + 6 * N];
+        bytes[0] = self.servers;
+        bytes[1..1 + N].copy_from_slice(&self.current_term);
+        for (b, role) in bytes[1 + N..1 + 2 * N].iter_mut().zip(self.state) {
+            *b = role as u8;
+        }
+        bytes[1 + 2 * N..1 + 3 * N].copy_from_slice(&self.config_version);
+        bytes[1 + 3 * N..1 + 4 * N].copy_from_slice(&self.config_term);
+        for (pair, config) in bytes[1 + 4 * N..].chunks_exact_mut(2).zip(self.config) {
+            pair.copy_from_slice(&config.0.to_le_bytes());
+        }
+        hasher.write(&bytes);
+    }
+}
+
+/// Whether `count` members are more than half of `config` (`Cardinality(Q) * 2 >
+/// Cardinality(config)`, the size condition of Defs' `Quorums`).
+pub fn is_majority(count: usize, config: ServerSet) -> bool {
+    count * 2 > config.len()
+}
+
+/// Defs' `QuorumsOverlap(x, y)`: every majority quorum of `x` meets every majority quorum of `y`.
+///
+/// Computed without enumerating quorums: two disjoint quorums exist exactly when the smallest
+/// quorums, each taking first the servers the other config lacks, fit into the common servers
+/// side by side. A config with no quorum (the empty set) overlaps everything vacuously.
+pub fn quorums_overlap(x: ServerSet, y: ServerSet) -> bool {
+    if x.is_empty() || y.is_empty() {
+        return true;
+    }
+    let only_x = ServerSet(x.0 & !y.0).len();
+    let only_y = ServerSet(y.0 & !x.0).len();
+    let common = ServerSet(x.0 & y.0).len();
+    let from_common_x = (x.len() / 2 + 1).saturating_sub(only_x);
+    let from_common_y = (y.len() / 2 + 1).saturating_sub(only_y);
+    from_common_x + from_common_y > common
+}
+
+/// `OnePrimaryPerTerm` (MCMongoLoglessDynamicRaft): no two distinct servers are Primary in the
+/// same term.
+pub fn one_primary_per_term(s: &State) -> bool {
+    let mut primary_terms = [false; 256];
+    for i in s.server_ids() {
+        if s.state[i] == Role::Primary {
+            let seen = &mut primary_terms[s.current_term[i] as usize];
+            if *seen {
+                return false;
+            }
+            *seen = true;
+        }
+    }
+    true
+}
+
+/// The `StateConstraint` of MCMongoLoglessDynamicRaft: every term is at most `max_term` and
+/// every config version at most `max_config_version`.
+pub fn state_constraint(s: &State, max_term: u8, max_config_version: u8) -> bool {
+    s.server_ids()
+        .all(|i| s.current_term[i] <= max_term && s.config_version[i] <= max_config_version)
+}
+
+impl Serialize for State {
+    /// One field per TLA+ variable, each a function from server name to value.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        fn per_server<T, F: Fn(usize) -> T>(s: &State, f: F) -> Map<String, T> {
+            Map(s.server_ids().map(|i| (server_name(i), f(i))).collect())
+        }
+        let mut out = serializer.serialize_struct("State", 5)?;
+        out.serialize_field("currentTerm", &per_server(self, |i| self.current_term[i]))?;
+        out.serialize_field("state", &per_server(self, |i| self.state[i].name()))?;
+        out.serialize_field(
+            "configVersion",
+            &per_server(self, |i| self.config_version[i]),
+        )?;
+        out.serialize_field("configTerm", &per_server(self, |i| self.config_term[i]))?;
+        out.serialize_field("config", &per_server(self, |i| self.config[i]))?;
+        out.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `QuorumsOverlap` straight from its definition.
+    fn quorums_overlap_by_definition(x: ServerSet, y: ServerSet) -> bool {
+        x.quorums().all(|qx| y.quorums().all(|qy| qx.0 & qy.0 != 0))
+    }
+
+    #[test]
+    fn quorums_overlap_matches_its_definition() {
+        let all = ServerSet::all(6);
+        for x in all.subsets() {
+            for y in all.subsets() {
+                assert_eq!(
+                    quorums_overlap(x, y),
+                    quorums_overlap_by_definition(x, y),
+                    "x={x:?} y={y:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn quorum_checks_match_their_definitions() {
+        // Every assignment of terms 0..2 to 4 servers, with configs drawn from a few sets.
+        let configs = [ServerSet(0b1111), ServerSet(0b0111), ServerSet(0b1001)];
+        for code in 0..3u32.pow(4) {
+            let mut s = State::initial(4, ServerSet(0b1111));
+            for i in 0..4 {
+                let digit = (code / 3u32.pow(i as u32) % 3) as u8;
+                s.current_term[i] = digit;
+                s.config_term[i] = digit / 2;
+                s.config_version[i] = 1 + digit % 2;
+                s.config[i] = configs[i % 3];
+            }
+            for i in 0..4 {
+                let by_def_term = s.config[i]
+                    .quorums()
+                    .any(|q| q.iter().all(|t| s.current_term[t] == s.current_term[i]));
+                let by_def_config = s.config[i].quorums().any(|q| {
+                    q.iter().all(|t| {
+                        s.config_version[t] == s.config_version[i]
+                            && s.config_term[t] == s.config_term[i]
+                    })
+                });
+                assert_eq!(term_quorum_check(&s, i), by_def_term);
+                assert_eq!(config_quorum_check(&s, i), by_def_config);
+                let count_term = s.config[i]
+                    .quorums()
+                    .filter(|q| q.iter().all(|t| s.current_term[t] == s.current_term[i]))
+                    .count();
+                assert_eq!(term_quorum_witnesses(&s, i), count_term);
+                let count_config = s.config[i]
+                    .quorums()
+                    .filter(|q| q.iter().all(|t| config_id(&s, t) == config_id(&s, i)))
+                    .count();
+                assert_eq!(config_quorum_witnesses(&s, i), count_config);
+            }
+        }
+    }
+
+    #[test]
+    fn serializes_with_tla_variable_names() {
+        let s = State::initial(2, ServerSet(0b01));
+        let json = serde_json::to_value(s).unwrap();
+        assert_eq!(
+            json["config"],
+            serde_json::json!({"#map": [["n1", {"#set": ["n1"]}], ["n2", {"#set": ["n1"]}]]})
+        );
+        assert_eq!(json["state"]["#map"][0][1], "Secondary");
+        assert_eq!(json["configVersion"]["#map"][1][1], 1);
+    }
+}
