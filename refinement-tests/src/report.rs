@@ -199,7 +199,8 @@ pub fn trace_itf<M: Spec, O: Observer<M>>(
     })
 }
 
-fn thousands(n: u64) -> String {
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -4,7 +4,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use refinement_tests::layers::{self, Report, RunError, ViolationReport, EDGES, LAYERS};
-use refinement_tests::report::{summary_text, walk_summary_text};
+use refinement_tests::report::{summary_text, thousands, walk_summary_text};
 use refinement_tests::{Options, WalkOptions};
 use serde_json::json;
 use spec_core::Params;
@@ -347,25 +347,53 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<bool, RunError> {
         println!("{value}");
         return Ok(holds);
     }
-    println!(
-        "{:<28} {:<36} {:<8} {:>12} {:>10} {:>6} {:>8}",
-        "check", "bounds", "verdict", "generated", "distinct", "depth", "seconds"
-    );
-    for r in reports {
-        let verdict = match &r.violation {
-            None => "holds".to_string(),
-            Some(v) => format!("FAILS: {}", v.property),
-        };
-        println!(
-            "{:<28} {:<36} {:<8} {:>12} {:>10} {:>6} {:>8.2}",
-            r.target,
-            r.params.describe(),
-            verdict,
-            r.stats.generated,
-            r.stats.distinct,
-            r.stats.depth,
-            r.stats.seconds
-        );
+    let rows: Vec<[String; 7]> = reports
+        .iter()
+        .map(|r| {
+            [
+                r.target.clone(),
+                r.params.describe(),
+                match &r.violation {
+                    None => "holds".to_string(),
+                    Some(v) => format!("FAILS: {}", v.property),
+                },
+                thousands(r.stats.generated),
+                thousands(r.stats.distinct),
+                r.stats.depth.to_string(),
+                format!("{:.2}", r.stats.seconds),
+            ]
+        })
+        .collect();
+    let header = [
+        "check",
+        "bounds",
+        "verdict",
+        "generated",
+        "distinct",
+        "depth",
+        "seconds",
+    ]
+    .map(String::from);
+    let mut widths = [0usize; 7];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for row in std::iter::once(&header).chain(&rows) {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .enumerate()
+            .map(|(i, (cell, w))| {
+                if i < 3 {
+                    format!("{cell:<w$}")
+                } else {
+                    format!("{cell:>w$}")
+                }
+            })
+            .collect();
+        println!("{}", cells.join("  ").trim_end());
     }
     if let Some(r) = first_failure {
         let v = r.violation.as_ref().expect("a failing row has a violation");
