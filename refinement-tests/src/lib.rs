@@ -15,6 +15,7 @@
 //! assert_eq!(outcome.stats.distinct, 49); // 7 possible logs per server, all reachable
 //! ```
 
+pub mod bench;
 pub mod checks;
 pub mod engine;
 pub mod fingerprint;

@@ -3,6 +3,7 @@
 //! Exit status: 0 when everything checked holds, 1 when a violation was found, 2 for bad usage.
 
 use clap::{Args, Parser, Subcommand};
+use refinement_tests::bench;
 use refinement_tests::layers::{self, Report, RunError, ViolationReport, EDGES, LAYERS};
 use refinement_tests::report::{summary_text, thousands, walk_summary_text};
 use refinement_tests::{Options, WalkOptions};
@@ -82,6 +83,13 @@ enum Command {
     },
     /// List the layers, their bounds, and the refinement edges.
     List,
+    /// Run the reference models at 1 and 2 threads, each in a fresh process, and compare with
+    /// TLC's speed.
+    Bench {
+        /// Only the models that finish in seconds.
+        #[arg(long)]
+        quick: bool,
+    },
 }
 
 #[derive(Args, Clone, Copy, Default)]
@@ -254,6 +262,7 @@ fn run(command: Command) -> Result<bool, RunError> {
             }
             Ok(report.violation.is_none())
         }
+        Command::Bench { quick } => bench(quick),
         Command::List => {
             println!("Layers (most abstract first):");
             for l in LAYERS {
@@ -308,6 +317,7 @@ fn report_json(report: &Report) -> serde_json::Value {
         "symmetry": report.stats.symmetry,
         "collision_probability": report.stats.collision_probability,
         "coverage": report.stats.coverage,
+        "peak_rss_bytes": bench::peak_rss_bytes(),
         "violation": report.violation,
     })
 }
@@ -403,4 +413,66 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<bool, RunError> {
         println!("\nEvery layer's invariants and every refinement edge hold at these bounds.");
     }
     Ok(holds)
+}
+
+fn bench(quick: bool) -> Result<bool, RunError> {
+    let exe = std::env::current_exe()
+        .map_err(|e| RunError(format!("cannot find the refine executable: {e}")))?;
+    println!(
+        "{:<62} {:>7} {:>14} {:>12} {:>8} {:>12} {:>10} {:>9} {:>8}",
+        "model",
+        "threads",
+        "generated",
+        "distinct",
+        "seconds",
+        "states/s",
+        "peak RSS",
+        "B/distinct",
+        "x TLC"
+    );
+    for model in bench::MODELS.iter().filter(|m| m.quick || !quick) {
+        for threads in [1usize, 2] {
+            let out = std::process::Command::new(&exe)
+                .args(model.args)
+                .args([
+                    "--threads",
+                    &threads.to_string(),
+                    "--json",
+                    "--progress",
+                    "0",
+                ])
+                .output()
+                .map_err(|e| RunError(format!("cannot run {}: {e}", exe.display())))?;
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| {
+                RunError(format!(
+                    "{} did not print a JSON report ({e}): {}",
+                    model.name,
+                    String::from_utf8_lossy(&out.stderr)
+                ))
+            })?;
+            let generated = v["generated"].as_u64().unwrap_or(0);
+            let distinct = v["distinct"].as_u64().unwrap_or(0);
+            let seconds = v["seconds"].as_f64().unwrap_or(0.0);
+            let rate = generated as f64 / seconds.max(1e-9);
+            let rss = v["peak_rss_bytes"].as_u64();
+            let ratio = model
+                .tlc_rate
+                .map(|(one, two)| format!("{:.1}", rate / if threads == 1 { one } else { two }))
+                .unwrap_or_else(|| "-".into());
+            println!(
+                "{:<62} {:>7} {:>14} {:>12} {:>8.2} {:>12} {:>10} {:>9} {:>8}",
+                model.name,
+                threads,
+                thousands(generated),
+                thousands(distinct),
+                seconds,
+                thousands(rate as u64),
+                rss.map_or("-".into(), |b| format!("{} MiB", b >> 20)),
+                rss.map_or("-".into(), |b| (b / distinct.max(1)).to_string()),
+                ratio
+            );
+        }
+    }
+    println!("x TLC: states generated per second over TLC's on the same model and worker count (../shared/REFERENCE.md).");
+    Ok(true)
 }

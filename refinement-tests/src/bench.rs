@@ -1,0 +1,59 @@
+//! The benchmark behind `refine bench`: the reference models of `../shared/REFERENCE.md`, each
+//! run in a fresh process (so its peak resident memory is its own) at 1 and 2 threads, beside
+//! TLC's figures on a machine like this one.
+
+/// A benchmark model: a `refine check` command line and TLC's speed on it.
+#[derive(Clone, Copy, Debug)]
+pub struct BenchModel {
+    /// A short description.
+    pub name: &'static str,
+    /// The `refine` arguments that run it (without `--threads` and `--json`).
+    pub args: &'static [&'static str],
+    /// TLC's states generated per second with 1 and 2 workers, where REFERENCE.md has them.
+    pub tlc_rate: Option<(f64, f64)>,
+    /// Whether `--quick` runs it.
+    pub quick: bool,
+}
+
+/// The reference models.
+pub const MODELS: &[BenchModel] = &[
+    BenchModel {
+        name: "static-raft 3 servers, MaxTerm 5, MaxLogLen 3",
+        args: &[
+            "check",
+            "static-raft",
+            "--servers",
+            "3",
+            "--max-term",
+            "5",
+            "--max-log-len",
+            "3",
+        ],
+        tlc_rate: Some((150_000.0, 250_000.0)),
+        quick: true,
+    },
+    BenchModel {
+        name: "logless-raft 4 servers, MaxTerm 4, MaxConfigVersion 4, symmetry",
+        args: &[
+            "check",
+            "logless-raft",
+            "--servers",
+            "4",
+            "--max-term",
+            "4",
+            "--max-config-version",
+            "4",
+            "--symmetry",
+        ],
+        tlc_rate: None,
+        quick: false,
+    },
+];
+
+/// The peak resident memory of this process, in bytes (Linux; `None` elsewhere).
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
