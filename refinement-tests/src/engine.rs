@@ -33,16 +33,14 @@
 //! Parent links and the reported violation are chosen by a rule that does not depend on thread
 //! scheduling: among the parents at the previous level that reach a new state, the one with the
 //! smallest fingerprint is kept; when a level contains violations, the whole level is finished and
-//! the violation with the smallest (parent, state) fingerprints is reported. The trace is then
+//! the violation with the smallest (state, parent) fingerprints is reported. The trace is then
 //! rebuilt by replaying the specification from an initial state along the recorded fingerprints,
 //! so it shows real states and real actions, not canonical representatives.
 
 use crate::fingerprint::{collision_probability, fingerprint, Fingerprint};
+use crate::visited::Visited;
 use spec_core::{Action as _, Spec};
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How to run a search.
@@ -192,89 +190,28 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
-/// A hasher for keys that already are fingerprints: it keeps their low bits.
-#[derive(Default)]
-struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ b as u64;
-        }
-    }
-    fn write_u128(&mut self, v: u128) {
-        self.0 = v as u64;
-    }
-}
-
-#[derive(Clone, Copy)]
-struct Node {
-    parent: Fingerprint,
-    level: u32,
-}
-
-const SHARDS: usize = 256;
-
-/// The visited set: fingerprint -> (parent fingerprint, level), sharded by the top bits.
-struct Visited {
-    shards: Vec<Mutex<HashMap<Fingerprint, Node, BuildHasherDefault<PassThrough>>>>,
-}
-
-impl Visited {
-    fn new() -> Self {
-        Visited {
-            shards: (0..SHARDS)
-                .map(|_| Mutex::new(HashMap::default()))
-                .collect(),
-        }
-    }
-
-    fn shard(
-        &self,
-        fp: Fingerprint,
-    ) -> &Mutex<HashMap<Fingerprint, Node, BuildHasherDefault<PassThrough>>> {
-        &self.shards[(fp >> 120) as usize % SHARDS]
-    }
-
-    /// Records `fp` as reached at `level` from `parent`; true if it is new. A state reached again
-    /// at the same level keeps the smallest parent, so traces do not depend on scheduling.
-    fn insert(&self, fp: Fingerprint, parent: Fingerprint, level: u32) -> bool {
-        let mut shard = self.shard(fp).lock().expect("visited shard poisoned");
-        match shard.entry(fp) {
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(Node { parent, level });
-                true
-            }
-            std::collections::hash_map::Entry::Occupied(mut slot) => {
-                let node = slot.get_mut();
-                if node.level == level && parent < node.parent {
-                    node.parent = parent;
-                }
-                false
-            }
-        }
-    }
-
-    fn parent(&self, fp: Fingerprint) -> Option<Fingerprint> {
-        let shard = self.shard(fp).lock().expect("visited shard poisoned");
-        shard.get(&fp).map(|n| n.parent)
-    }
-}
-
 /// A violation found during a level, identified by fingerprints so it can be replayed.
 #[derive(Clone, Debug)]
 struct Found {
     parent: Fingerprint,
     target: Fingerprint,
     failure: Failure,
+    /// A failed state check on a stored state: only the thread that stored it checked it, so
+    /// `parent` is whichever parent got there first; the level's final (smallest) parent is
+    /// read from the visited set once the level is done.
+    parent_from_visited: bool,
 }
 
 impl Found {
+    /// The order in which violations are preferred: by the failing state, then by parent. Both
+    /// are the same whatever the thread scheduling.
     fn key(&self) -> (Fingerprint, Fingerprint) {
-        (self.parent, self.target)
+        let parent = if self.parent_from_visited {
+            0
+        } else {
+            self.parent
+        };
+        (self.target, parent)
     }
     fn keep_smaller(best: &mut Option<Found>, candidate: Found) {
         if best.as_ref().is_none_or(|b| candidate.key() < b.key()) {
@@ -334,10 +271,14 @@ pub fn explore<M: Spec, O: Observer<M>>(
     let start = Instant::now();
     let symmetry = options.symmetry;
     let names = spec.action_names();
+    // Action names are compared by address first: each action's name is one static string, so
+    // this avoids a string comparison per successor.
     let action_index = |a: &M::Action| {
+        let name = a.name();
         names
             .iter()
-            .position(|n| *n == a.name())
+            .position(|n| std::ptr::eq(n.as_ptr(), name.as_ptr()) && n.len() == name.len())
+            .or_else(|| names.iter().position(|n| *n == name))
             .unwrap_or_else(|| {
                 panic!(
                     "action {} is not in {}'s action names",
@@ -364,6 +305,7 @@ pub fn explore<M: Spec, O: Observer<M>>(
                     parent: 0,
                     target,
                     failure,
+                    parent_from_visited: false,
                 },
             );
             continue;
@@ -433,6 +375,7 @@ pub fn explore<M: Spec, O: Observer<M>>(
                     found: None,
                 };
                 let mut successors = Vec::new();
+                let mut views: Vec<Option<(Fingerprint, Option<M::State>)>> = Vec::new();
                 loop {
                     let begin = taken.fetch_add(chunk, Ordering::Relaxed);
                     if begin >= frontier_ref.len() {
@@ -445,23 +388,45 @@ pub fn explore<M: Spec, O: Observer<M>>(
                         successors.clear();
                         spec.next_states(state, &mut successors);
                         chunk_generated += successors.len() as u64;
-                        for (action, next) in successors.drain(..) {
+                        // Fingerprint the whole batch first and prefetch the visited-set slots,
+                        // so the cache misses of the inserts below overlap.
+                        views.clear();
+                        for (_, next) in &successors {
+                            let view = spec.within_constraint(next).then(|| {
+                                let (target, canonical) = if symmetry {
+                                    let canonical = spec.canonical(next);
+                                    (fingerprint(&canonical), Some(canonical))
+                                } else {
+                                    (fingerprint(next), None)
+                                };
+                                visited_ref.prefetch(target);
+                                (target, canonical)
+                            });
+                            views.push(view);
+                        }
+                        for ((action, next), view) in successors.drain(..).zip(views.drain(..)) {
                             let a = action_index(&action);
                             result.coverage[a].0 += 1;
-                            let inside = spec.within_constraint(&next);
-                            let target = if inside {
-                                view_of(spec, symmetry, &next)
-                            } else {
-                                0
-                            };
-                            let is_new = inside && visited_ref.insert(target, *parent, level + 1);
-                            if let Err(failure) =
-                                judge(spec, observer, state, &action, &next, is_new || !inside)
-                            {
-                                let target = if inside {
-                                    target
-                                } else {
-                                    view_of(spec, symmetry, &next)
+                            let inside = view.is_some();
+                            let is_new = view.as_ref().is_some_and(|(target, _)| {
+                                visited_ref.insert(*target, *parent, level + 1)
+                            });
+                            let verdict = observer
+                                .check_step(spec, state, &action, &next)
+                                .map_err(|failure| (failure, false))
+                                .and_then(|()| {
+                                    if is_new || !inside {
+                                        observer
+                                            .check_state(spec, &next)
+                                            .map_err(|failure| (failure, is_new))
+                                    } else {
+                                        Ok(())
+                                    }
+                                });
+                            if let Err((failure, parent_from_visited)) = verdict {
+                                let target = match &view {
+                                    Some((target, _)) => *target,
+                                    None => view_of(spec, symmetry, &next),
                                 };
                                 Found::keep_smaller(
                                     &mut result.found,
@@ -469,18 +434,14 @@ pub fn explore<M: Spec, O: Observer<M>>(
                                         parent: *parent,
                                         target,
                                         failure,
+                                        parent_from_visited,
                                     },
                                 );
                             }
-                            if is_new {
+                            if let (true, Some((target, canonical))) = (is_new, view) {
                                 result.coverage[a].1 += 1;
                                 chunk_new += 1;
-                                let stored = if symmetry {
-                                    spec.canonical(&next)
-                                } else {
-                                    next
-                                };
-                                result.next.push((target, stored));
+                                result.next.push((target, canonical.unwrap_or(next)));
                             }
                         }
                     }
@@ -516,6 +477,11 @@ pub fn explore<M: Spec, O: Observer<M>>(
                 if let Some(f) = r.found {
                     Found::keep_smaller(&mut found, f);
                 }
+            }
+            if let Some(f) = found.as_mut().filter(|f| f.parent_from_visited) {
+                f.parent = visited
+                    .parent(f.target)
+                    .expect("a stored failing state is in the visited set");
             }
             frontier = next_frontier;
             if !frontier.is_empty() {

@@ -85,9 +85,16 @@ impl Hasher for Fingerprinter {
 
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
+        self.flush();
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.word(u64::from_le_bytes(chunk.try_into().expect("8-byte chunk")));
+        }
+        for &b in chunks.remainder() {
             self.write_u8(b);
         }
+        // Mark the end of the slice so that ([1], [2]) and ([1, 2], []) differ.
+        self.word(bytes.len() as u64 | (0xff << 56));
     }
 
     #[inline(always)]

@@ -21,6 +21,7 @@ pub mod engine;
 pub mod fingerprint;
 pub mod layers;
 pub mod report;
+mod visited;
 
 pub use checks::{Invariants, RefinementCheck};
 pub use engine::{
