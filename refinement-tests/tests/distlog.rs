@@ -197,3 +197,59 @@ fn quickcheck_random_walks_through_the_refinement_check() {
         .tests(200)
         .quickcheck(walk_refines as fn(u64) -> bool);
 }
+
+/// Log refines itself by the identity: the smallest second edge to compose with.
+struct LogIdentity(Log);
+
+impl Refinement for LogIdentity {
+    type Lower = Log;
+    type Upper = Log;
+    fn lower(&self) -> &Log {
+        &self.0
+    }
+    fn upper(&self) -> &Log {
+        &self.0
+    }
+    fn map_state(&self, state: &log_abstract::LogState) -> log_abstract::LogState {
+        *state
+    }
+    fn map_step(
+        &self,
+        _: &log_abstract::LogState,
+        action: &log_abstract::Choose,
+        _: &log_abstract::LogState,
+    ) -> spec_core::StepMapping<log_abstract::Choose> {
+        spec_core::StepMapping::Step(action.clone())
+    }
+}
+
+#[test]
+fn composed_mappings_check_like_their_parts_and_name_the_whole_path() {
+    let spec = DistLog::new(3, 3, 3).unwrap();
+    let mapping = ChosenMapping::new(spec.clone());
+    let composed = spec_core::Composed::new(mapping.clone(), LogIdentity(mapping.upper().clone()));
+    assert_eq!(composed.name(), "distlog -> log-abstract -> log-abstract");
+    let out = explore(
+        composed.lower(),
+        &RefinementCheck::new(&composed),
+        &options(2, true),
+    )
+    .unwrap();
+    assert!(out.violation.is_none());
+    assert_eq!((out.stats.generated, out.stats.distinct), (151_522, 11_480));
+
+    let broken = spec_core::Composed::new(mapping.broken(), LogIdentity(Log::new(3, 4).unwrap()));
+    let cex = explore(
+        broken.lower(),
+        &RefinementCheck::new(&broken),
+        &options(2, false),
+    )
+    .unwrap()
+    .violation
+    .expect("the broken first edge breaks the composite");
+    assert_eq!(
+        cex.failure.property,
+        "distlog -> log-abstract -> log-abstract"
+    );
+    assert_eq!(cex.steps.len(), 3);
+}

@@ -188,3 +188,79 @@ pub trait Refinement: Send + Sync {
         StepMapping::Search
     }
 }
+
+/// The composition of two refinement mappings `lower -> middle -> upper`: how a layer reaches a
+/// level two or more steps above it. States map through both mappings; a step maps to a stutter
+/// when the first mapping says so, to the second mapping's image of the middle step when the
+/// first names one, and is left to the checker's search otherwise.
+///
+/// The middle specification instance of `first` (its upper) and of `second` (its lower) should
+/// be built with the same bounds; [`Composed::new`] does not check that, the refinement check
+/// does (a middle state the second mapping was not built for fails to map).
+pub struct Composed<R1, R2> {
+    first: R1,
+    second: R2,
+}
+
+impl<R1, R2> Composed<R1, R2>
+where
+    R1: Refinement,
+    R2: Refinement<Lower = R1::Upper>,
+{
+    /// `second ∘ first`.
+    pub fn new(first: R1, second: R2) -> Self {
+        Composed { first, second }
+    }
+
+    /// The first (lower) edge.
+    pub fn first(&self) -> &R1 {
+        &self.first
+    }
+
+    /// The second (upper) edge.
+    pub fn second(&self) -> &R2 {
+        &self.second
+    }
+}
+
+impl<R1, R2> Refinement for Composed<R1, R2>
+where
+    R1: Refinement,
+    R2: Refinement<Lower = R1::Upper>,
+{
+    type Lower = R1::Lower;
+    type Upper = R2::Upper;
+
+    fn name(&self) -> String {
+        format!("{} -> {}", self.first.name(), self.second.upper().name())
+    }
+
+    fn lower(&self) -> &Self::Lower {
+        self.first.lower()
+    }
+
+    fn upper(&self) -> &Self::Upper {
+        self.second.upper()
+    }
+
+    fn map_state(&self, state: &<Self::Lower as Spec>::State) -> <Self::Upper as Spec>::State {
+        self.second.map_state(&self.first.map_state(state))
+    }
+
+    fn map_step(
+        &self,
+        state: &<Self::Lower as Spec>::State,
+        action: &<Self::Lower as Spec>::Action,
+        next: &<Self::Lower as Spec>::State,
+    ) -> StepMapping<<Self::Upper as Spec>::Action> {
+        match self.first.map_step(state, action, next) {
+            StepMapping::Stutter => StepMapping::Stutter,
+            StepMapping::Step(middle) => self.second.map_step(
+                &self.first.map_state(state),
+                &middle,
+                &self.first.map_state(next),
+            ),
+            StepMapping::Search => StepMapping::Search,
+        }
+    }
+}
