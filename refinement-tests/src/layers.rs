@@ -62,8 +62,8 @@ pub const LAYERS: &[LayerInfo] = &[
     LayerInfo {
         name: "raft-reconfig",
         spec: "MongoRaftReconfig",
-        bounds: &[],
-        implemented: false,
+        bounds: <raft_reconfig::RaftReconfig as Layer>::BOUNDS,
+        implemented: true,
     },
 ];
 
@@ -100,6 +100,11 @@ pub fn mutations() -> Vec<MutationInfo> {
     }));
     all.extend(logless_raft::Mutation::ALL.iter().map(|m| MutationInfo {
         target: "logless-raft",
+        name: m.name(),
+        what: m.what(),
+    }));
+    all.extend(raft_reconfig::Mutation::ALL.iter().map(|m| MutationInfo {
+        target: "raft-reconfig",
         name: m.name(),
         what: m.what(),
     }));
@@ -144,11 +149,18 @@ pub struct EdgeInfo {
 }
 
 /// Every edge that exists, from the most concrete up (the order `refine chain` checks them in).
-pub const EDGES: &[EdgeInfo] = &[EdgeInfo {
-    lower: "distlog",
-    upper: "log-abstract",
-    mapping: "chosen <- the entries every server holds (AllChosen)",
-}];
+pub const EDGES: &[EdgeInfo] = &[
+    EdgeInfo {
+        lower: "raft-reconfig",
+        upper: "logless-raft",
+        mapping: "the config state machine: oplog steps stutter (the original's RefinesMLDR)",
+    },
+    EdgeInfo {
+        lower: "distlog",
+        upper: "log-abstract",
+        mapping: "chosen <- the entries every server holds (AllChosen)",
+    },
+];
 
 /// Why a run could not start: bad usage, reported with exit status 2.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -364,6 +376,19 @@ fn build_logless_raft(
     })
 }
 
+fn build_raft_reconfig(
+    params: &Params,
+    mutation: Option<&str>,
+) -> Result<raft_reconfig::RaftReconfig, RunError> {
+    let spec = <raft_reconfig::RaftReconfig as Layer>::from_params(params)?;
+    Ok(
+        match mutation.and_then(raft_reconfig::Mutation::from_name) {
+            Some(m) => spec.with_mutation(m),
+            None => spec,
+        },
+    )
+}
+
 /// Builds layer `$name` (checked to be implemented) with its bounds and mutation, binds it to
 /// `$spec` and evaluates `$body`: the one place that maps layer names to types.
 macro_rules! with_layer {
@@ -385,6 +410,10 @@ macro_rules! with_layer {
             }
             "logless-raft" => {
                 let $spec = build_logless_raft($params, $mutation)?;
+                $body
+            }
+            "raft-reconfig" => {
+                let $spec = build_raft_reconfig($params, $mutation)?;
                 $body
             }
             other => unreachable!("layer {other} is marked implemented but has no builder"),
@@ -436,6 +465,10 @@ pub fn check_edge(
     let edge = format!("{lower} -> {upper}");
     check_mutation(&[lower, &edge], mutation)?;
     match (lower, upper) {
+        ("raft-reconfig", "logless-raft") => {
+            let mapping = raft_reconfig::ToLoglessRaft::new(build_raft_reconfig(params, mutation)?);
+            check_refinement(&mapping, options)
+        }
         ("distlog", "log-abstract") => {
             let mapping = distlog::ChosenMapping::new(build_distlog(params, mutation)?);
             if mutation == Some("first-server-chosen") {

@@ -1,0 +1,534 @@
+//! The actions of MongoRaftReconfig, each built from the actions of the two state machines it
+//! composes, and the enumeration of `Next`.
+//!
+//! | action | kind | guard | effect |
+//! |---|---|---|---|
+//! | `ClientRequest(i)` | oplog step | static-raft's | static-raft's |
+//! | `GetEntries(i, j)` | oplog step | static-raft's | static-raft's |
+//! | `RollbackEntries(i, j)` | oplog step | static-raft's | static-raft's |
+//! | `CommitEntry(i, Q)` | oplog step | static-raft's | static-raft's |
+//! | `Reconfig(i, newConfig)` | config step | [`oplog_commitment`] and logless-raft's | logless-raft's |
+//! | `SendConfig(i, j)` | config step | logless-raft's | logless-raft's |
+//! | `BecomeLeader(i, Q)` | joint step | both machines' | both machines' |
+//! | `UpdateTerms(i, j)` | joint step | both machines' | both machines' |
+//!
+//! An oplog step runs static-raft's guard and effect on the composed [`State`]; its effect
+//! never writes `configVersion`, `configTerm` or `config` (the spec's `UNCHANGED csmVars`). A
+//! config step runs logless-raft's and never writes `log` or `committed` (`UNCHANGED
+//! osmVars`). A joint step needs both guards on the same binding and applies both effects to
+//! one copy of the state, each reading only the old state; they write the same values to the
+//! shared `currentTerm` and `state`.
+//!
+//! # How many successors TLC generates
+//!
+//! TLC enumerates the existential quantifiers it meets while evaluating an action, including
+//! those inside guards, and yields one successor per satisfying binding. Besides the quorums
+//! `Next` itself ranges over (BecomeLeader, CommitEntry), a `Reconfig(s, newConfig)` step is
+//! produced once per combination of witnesses of:
+//! - logless-raft's two quorum checks, `ConfigQuorumCheck(s)` and `TermQuorumCheck(s)`
+//!   ([`logless_raft::actions::reconfig_witnesses`]);
+//! - `OplogCommitment(s)`: its first conjunct's `\E c \in committed : c.term = currentTerm[s]`
+//!   (one witness per record committed in `s`'s term; one when nothing is committed), and, for
+//!   every such record, the `\E quorum` of `IsCommitted` (one witness per quorum of `config[s]`
+//!   holding the entry in `s`'s term), see [`oplog_commitment_witnesses`].
+//!
+//! TLC confirms each factor: evaluating `OplogCommitment(s)` as one boolean changes its
+//! generated counts (see the README and `refinement-tests/tests/raft_reconfig.rs`).
+
+use std::fmt;
+
+use logless_raft::actions as config_sm;
+use logless_raft::quorums_within;
+use spec_core::itf::server_name;
+use spec_core::{Role, ServerSet};
+use static_raft::actions as oplog_sm;
+
+use crate::state::{members, State};
+use crate::Mutation;
+
+/// One step of MongoRaftReconfig: an action and the values its quantifiers bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// `OSM!ClientRequest(i)`: primary `i` appends an entry of its term.
+    ClientRequest {
+        /// The primary.
+        i: u8,
+    },
+    /// `OSM!GetEntries(i, j)`: secondary `i` pulls the next entry from `j`.
+    GetEntries {
+        /// The secondary that appends an entry.
+        i: u8,
+        /// The server it copies the entry from.
+        j: u8,
+    },
+    /// `OSM!RollbackEntries(i, j)`: secondary `i` drops its last entry, stale against `j`.
+    RollbackEntries {
+        /// The secondary that removes its last entry.
+        i: u8,
+        /// The server whose log shows that entry is stale.
+        j: u8,
+    },
+    /// `OSM!CommitEntry(i, commitQuorum)`: primary `i` commits its last entry.
+    CommitEntry {
+        /// The primary.
+        i: u8,
+        /// The servers holding the entry in the primary's term, a quorum of its config.
+        commit_quorum: ServerSet,
+    },
+    /// `OplogCommitment(i) /\ CSM!Reconfig(i, newConfig)`: primary `i` installs `new_config`.
+    Reconfig {
+        /// The primary.
+        i: u8,
+        /// The config it installs.
+        new_config: ServerSet,
+    },
+    /// `CSM!SendConfig(i, j)`: secondary `j` adopts the newer config of `i`.
+    SendConfig {
+        /// The sender.
+        i: u8,
+        /// The receiver.
+        j: u8,
+    },
+    /// `OSM!BecomeLeader(i, Q) /\ CSM!BecomeLeader(i, Q)`: `i` is elected by `vote_quorum`.
+    BecomeLeader {
+        /// The candidate.
+        i: u8,
+        /// The voters, a quorum of `config[i]`.
+        vote_quorum: ServerSet,
+    },
+    /// `OSM!UpdateTerms(i, j) /\ CSM!UpdateTerms(i, j)`: `j` learns `i`'s newer term.
+    UpdateTerms {
+        /// The server with the newer term.
+        i: u8,
+        /// The server that adopts it.
+        j: u8,
+    },
+}
+
+/// The action names, in the order `Next` lists them (`OSMNext`, `CSMNext`, `JointNext`).
+pub const ACTION_NAMES: &[&str] = &[
+    "ClientRequest",
+    "GetEntries",
+    "RollbackEntries",
+    "CommitEntry",
+    "Reconfig",
+    "SendConfig",
+    "BecomeLeader",
+    "UpdateTerms",
+];
+
+impl Action {
+    /// The oplog state machine's part of this step, for oplog and joint steps: static-raft's
+    /// action with the same binding.
+    pub fn oplog_action(self) -> Option<oplog_sm::Action> {
+        let s = |x: u8| x as usize;
+        Some(match self {
+            Action::ClientRequest { i } => oplog_sm::Action::ClientRequest { i: s(i) },
+            Action::GetEntries { i, j } => oplog_sm::Action::GetEntries { i: s(i), j: s(j) },
+            Action::RollbackEntries { i, j } => {
+                oplog_sm::Action::RollbackEntries { i: s(i), j: s(j) }
+            }
+            Action::CommitEntry { i, commit_quorum } => oplog_sm::Action::CommitEntry {
+                i: s(i),
+                commit_quorum,
+            },
+            Action::BecomeLeader { i, vote_quorum } => oplog_sm::Action::BecomeLeader {
+                i: s(i),
+                vote_quorum,
+            },
+            Action::UpdateTerms { i, j } => oplog_sm::Action::UpdateTerms { i: s(i), j: s(j) },
+            Action::Reconfig { .. } | Action::SendConfig { .. } => return None,
+        })
+    }
+
+    /// The config state machine's part of this step, for config and joint steps: logless-raft's
+    /// action with the same binding. (For a refinement to logless-raft, oplog steps stutter.)
+    pub fn config_action(self) -> Option<config_sm::Action> {
+        Some(match self {
+            Action::Reconfig { i, new_config } => config_sm::Action::Reconfig { i, new_config },
+            Action::SendConfig { i, j } => config_sm::Action::SendConfig { i, j },
+            Action::BecomeLeader { i, vote_quorum } => {
+                config_sm::Action::BecomeLeader { i, vote_quorum }
+            }
+            Action::UpdateTerms { i, j } => config_sm::Action::UpdateTerms { i, j },
+            Action::ClientRequest { .. }
+            | Action::GetEntries { .. }
+            | Action::RollbackEntries { .. }
+            | Action::CommitEntry { .. } => return None,
+        })
+    }
+}
+
+impl spec_core::Action for Action {
+    fn name(&self) -> &'static str {
+        match self {
+            Action::ClientRequest { .. } => "ClientRequest",
+            Action::GetEntries { .. } => "GetEntries",
+            Action::RollbackEntries { .. } => "RollbackEntries",
+            Action::CommitEntry { .. } => "CommitEntry",
+            Action::Reconfig { .. } => "Reconfig",
+            Action::SendConfig { .. } => "SendConfig",
+            Action::BecomeLeader { .. } => "BecomeLeader",
+            Action::UpdateTerms { .. } => "UpdateTerms",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = spec_core::Action::name(self);
+        let server = |s: u8| server_name(s as usize);
+        match *self {
+            Action::ClientRequest { i } => write!(f, "{name}({})", server(i)),
+            Action::GetEntries { i, j }
+            | Action::RollbackEntries { i, j }
+            | Action::SendConfig { i, j }
+            | Action::UpdateTerms { i, j } => write!(f, "{name}({}, {})", server(i), server(j)),
+            Action::CommitEntry {
+                i,
+                commit_quorum: q,
+            }
+            | Action::Reconfig { i, new_config: q }
+            | Action::BecomeLeader { i, vote_quorum: q } => {
+                let members: Vec<String> = q.iter().map(server_name).collect();
+                write!(f, "{name}({}, {{{}}})", server(i), members.join(", "))
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// OplogCommitment: what a reconfig needs of the oplog.
+// ---------------------------------------------------------------------------------------------
+
+/// The number of quorums of `config[primary]` witnessing `IsCommitted(index, primary)`: zero
+/// unless `primary`'s log has an entry of its current term at `index`, else the quorums whose
+/// every member holds that entry at `index` and is in `primary`'s term.
+pub fn is_committed_witnesses(s: &State, index: u8, primary: usize) -> usize {
+    let term = s.current_term[primary];
+    if s.log[primary].at(index as usize) != Some(term) {
+        return 0;
+    }
+    let config = s.config[primary];
+    let mut holders = ServerSet::EMPTY;
+    for n in members(config) {
+        if s.log[n].at(index as usize) == Some(term) && s.current_term[n] == term {
+            holders = holders.with(n);
+        }
+    }
+    quorums_within(holders, config)
+}
+
+/// `IsCommitted(index, primary)`: the entry at `index` of `primary`'s log is of its current term
+/// and held, in that term, by a quorum of its config ("immediately committed" in the config).
+pub fn is_committed(s: &State, index: u8, primary: usize) -> bool {
+    is_committed_witnesses(s, index, primary) > 0
+}
+
+/// The number of ways TLC satisfies `OplogCommitment(i)` (zero when it is false):
+/// - its first conjunct, "nothing is committed, or some record was committed in `i`'s term",
+///   has one witness when `committed` is empty and otherwise one per record of `i`'s term
+///   (the `\E c \in committed`; dropped by [`Mutation::OplogCommitmentSkipsTermCommit`]);
+/// - its second conjunct, "every record of `i`'s term is committed in `i`'s current config",
+///   multiplies by the [`is_committed_witnesses`] of each such record.
+///
+/// [`Mutation::ReconfigSkipsOplogCommitment`] drops the whole condition (one witness).
+pub fn oplog_commitment_witnesses(s: &State, i: usize, mutation: Option<Mutation>) -> usize {
+    if mutation == Some(Mutation::ReconfigSkipsOplogCommitment) {
+        return 1;
+    }
+    let term = s.current_term[i];
+    let of_term = || s.committed.iter().filter(|c| c.term == term);
+    let mut witnesses =
+        if s.committed.is_empty() || mutation == Some(Mutation::OplogCommitmentSkipsTermCommit) {
+            1
+        } else {
+            of_term().count()
+        };
+    for c in of_term() {
+        if witnesses == 0 {
+            break;
+        }
+        witnesses *= is_committed_witnesses(s, c.index, i);
+    }
+    witnesses
+}
+
+/// `OplogCommitment(i)`: the condition on committed oplog entries for primary `i` to
+/// reconfigure. It has committed an entry in its term (or nothing is committed at all), and
+/// every entry committed in its term is immediately committed in its current config, so that
+/// the entries survive the move to a new config.
+pub fn oplog_commitment(s: &State, i: usize, mutation: Option<Mutation>) -> bool {
+    oplog_commitment_witnesses(s, i, mutation) > 0
+}
+
+// ---------------------------------------------------------------------------------------------
+// The actions, one function each: guard, then effect.
+// ---------------------------------------------------------------------------------------------
+
+/// Runs one oplog step (static-raft's guard, then its effect on a copy), or `None`.
+fn oplog_step(s: &State, step: oplog_sm::Action, mutation: Option<Mutation>) -> Option<State> {
+    let m = mutation.and_then(Mutation::oplog);
+    oplog_sm::enabled(s, step, m).then(|| {
+        let mut next = *s;
+        oplog_sm::apply(s, &mut next, step);
+        next
+    })
+}
+
+/// Runs one config step (logless-raft's guard, then its effect on a copy), or `None`.
+fn config_step(s: &State, step: config_sm::Action, mutation: Option<Mutation>) -> Option<State> {
+    let m = mutation.and_then(Mutation::config);
+    config_sm::enabled(s, step, m).then(|| {
+        let mut next = *s;
+        config_sm::apply(s, &mut next, step);
+        next
+    })
+}
+
+/// Runs one joint step: both machines' guards on the same binding, then both effects on one
+/// copy, each reading the old state.
+fn joint_step(s: &State, action: Action, mutation: Option<Mutation>) -> Option<State> {
+    let oplog = action
+        .oplog_action()
+        .expect("a joint step has an oplog part");
+    let config = action
+        .config_action()
+        .expect("a joint step has a config part");
+    let (mo, mc) = (
+        mutation.and_then(Mutation::oplog),
+        mutation.and_then(Mutation::config),
+    );
+    (oplog_sm::enabled(s, oplog, mo) && config_sm::enabled(s, config, mc)).then(|| {
+        let mut next = *s;
+        oplog_sm::apply(s, &mut next, oplog);
+        config_sm::apply(s, &mut next, config);
+        next
+    })
+}
+
+/// `ClientRequest(i)` (oplog step): primary `i` takes a client write, appending an entry of its
+/// current term to its log.
+pub fn client_request(s: &State, i: usize, mutation: Option<Mutation>) -> Option<State> {
+    oplog_step(s, oplog_sm::Action::ClientRequest { i }, mutation)
+}
+
+/// `GetEntries(i, j)` (oplog step): secondary `i` appends the entry of `j`'s longer log that
+/// follows its own last entry, if its last entry matches `j`'s log.
+pub fn get_entries(s: &State, i: usize, j: usize, mutation: Option<Mutation>) -> Option<State> {
+    oplog_step(s, oplog_sm::Action::GetEntries { i, j }, mutation)
+}
+
+/// `RollbackEntries(i, j)` (oplog step): secondary `i` removes its last entry, which `j`'s log
+/// shows cannot be committed.
+pub fn rollback_entries(
+    s: &State,
+    i: usize,
+    j: usize,
+    mutation: Option<Mutation>,
+) -> Option<State> {
+    oplog_step(s, oplog_sm::Action::RollbackEntries { i, j }, mutation)
+}
+
+/// `CommitEntry(i, commitQuorum)` (oplog step): primary `i` records its last entry, of its own
+/// term and held by `commit_quorum` in that term, as committed.
+pub fn commit_entry(
+    s: &State,
+    i: usize,
+    commit_quorum: ServerSet,
+    mutation: Option<Mutation>,
+) -> Option<State> {
+    oplog_step(
+        s,
+        oplog_sm::Action::CommitEntry { i, commit_quorum },
+        mutation,
+    )
+}
+
+/// `Reconfig(i, newConfig)` (config step): `OplogCommitment(i)`, then logless-raft's Reconfig:
+/// a primary whose config is committed and whose term a quorum of it knows installs a config
+/// that overlaps the old one, containing itself, with the next version and its term.
+pub fn reconfig(
+    s: &State,
+    i: usize,
+    new_config: ServerSet,
+    mutation: Option<Mutation>,
+) -> Option<State> {
+    let step = config_sm::Action::Reconfig {
+        i: i as u8,
+        new_config,
+    };
+    if !oplog_commitment(s, i, mutation) {
+        return None;
+    }
+    config_step(s, step, mutation)
+}
+
+/// `SendConfig(i, j)` (config step): secondary `j` adopts `i`'s newer config.
+pub fn send_config(s: &State, i: usize, j: usize, mutation: Option<Mutation>) -> Option<State> {
+    let step = config_sm::Action::SendConfig {
+        i: i as u8,
+        j: j as u8,
+    };
+    config_step(s, step, mutation)
+}
+
+/// `BecomeLeader(i, voteQuorum)` (joint step): an atomic election, allowed by both machines:
+/// every voter is in an older term, has a log no more up to date than `i`'s and a config no
+/// newer than `i`'s, and `i` is in its own config. The voters move to the new term, `i`
+/// becomes Primary and stamps its config with the new term.
+pub fn become_leader(
+    s: &State,
+    i: usize,
+    vote_quorum: ServerSet,
+    mutation: Option<Mutation>,
+) -> Option<State> {
+    let action = Action::BecomeLeader {
+        i: i as u8,
+        vote_quorum,
+    };
+    joint_step(s, action, mutation)
+}
+
+/// `UpdateTerms(i, j)` (joint step): `j` adopts `i`'s newer term and steps down to Secondary.
+pub fn update_terms(s: &State, i: usize, j: usize, mutation: Option<Mutation>) -> Option<State> {
+    let action = Action::UpdateTerms {
+        i: i as u8,
+        j: j as u8,
+    };
+    joint_step(s, action, mutation)
+}
+
+/// The successor of `s` by `action`, if its guard holds (one copy, whatever its multiplicity).
+pub fn step(s: &State, action: Action, mutation: Option<Mutation>) -> Option<State> {
+    let server = |x: u8| x as usize;
+    match action {
+        Action::ClientRequest { i } => client_request(s, server(i), mutation),
+        Action::GetEntries { i, j } => get_entries(s, server(i), server(j), mutation),
+        Action::RollbackEntries { i, j } => rollback_entries(s, server(i), server(j), mutation),
+        Action::CommitEntry { i, commit_quorum } => {
+            commit_entry(s, server(i), commit_quorum, mutation)
+        }
+        Action::Reconfig { i, new_config } => reconfig(s, server(i), new_config, mutation),
+        Action::SendConfig { i, j } => send_config(s, server(i), server(j), mutation),
+        Action::BecomeLeader { i, vote_quorum } => {
+            become_leader(s, server(i), vote_quorum, mutation)
+        }
+        Action::UpdateTerms { i, j } => update_terms(s, server(i), server(j), mutation),
+    }
+}
+
+/// How many successors TLC generates for `action` when its guard holds: the witnesses of
+/// `OplogCommitment` times those of logless-raft's quorum checks for Reconfig, one otherwise.
+pub fn multiplicity(s: &State, action: Action, mutation: Option<Mutation>) -> usize {
+    match action {
+        Action::Reconfig { i, .. } => {
+            let i = i as usize;
+            oplog_commitment_witnesses(s, i, mutation)
+                * config_sm::reconfig_witnesses(s, i, mutation.and_then(Mutation::config))
+        }
+        _ => 1,
+    }
+}
+
+/// Appends the successors of `s` in `Next`'s order, one per satisfying binding of the
+/// existential quantifiers TLC enumerates (see the module docs): `OSMNext` (ClientRequest,
+/// GetEntries, RollbackEntries, CommitEntry over `Quorums(config[i])`), `CSMNext` (Reconfig
+/// over `SUBSET Server`, repeated by its witnesses; SendConfig) and `JointNext` (BecomeLeader
+/// over `Quorums(config[i])`, UpdateTerms). Equal successors of different bindings are all
+/// kept, as TLC counts them.
+///
+/// The result is what trying every binding with [`step`] and [`multiplicity`] gives (a unit
+/// test checks it); this enumeration only skips bindings that cannot be enabled.
+pub fn next(s: &State, mutation: Option<Mutation>, out: &mut Vec<(Action, State)>) {
+    let n = s.servers;
+    let mo = mutation.and_then(Mutation::oplog);
+    let mc = mutation.and_then(Mutation::config);
+    let mut push = |action: Action, next: State| out.push((action, next));
+
+    // OSMNext /\ UNCHANGED csmVars
+    for i in 0..n {
+        if let Some(next) = client_request(s, i as usize, mutation) {
+            push(Action::ClientRequest { i }, next);
+        }
+    }
+    for i in 0..n {
+        for j in 0..n {
+            if let Some(next) = get_entries(s, i as usize, j as usize, mutation) {
+                push(Action::GetEntries { i, j }, next);
+            }
+        }
+    }
+    for i in 0..n {
+        for j in 0..n {
+            if let Some(next) = rollback_entries(s, i as usize, j as usize, mutation) {
+                push(Action::RollbackEntries { i, j }, next);
+            }
+        }
+    }
+    for i in 0..n {
+        let iu = i as usize;
+        if s.state[iu] != Role::Primary || s.log[iu].is_empty() {
+            continue;
+        }
+        for commit_quorum in s.config[iu].quorums() {
+            if oplog_sm::commit_entry_enabled(s, iu, commit_quorum, mo) {
+                let mut next = *s;
+                oplog_sm::commit_entry_effect(s, &mut next, iu, commit_quorum);
+                push(Action::CommitEntry { i, commit_quorum }, next);
+            }
+        }
+    }
+
+    // CSMNext /\ UNCHANGED osmVars
+    let all = ServerSet::all(n as usize);
+    for i in 0..n {
+        let iu = i as usize;
+        let config_witnesses = config_sm::reconfig_witnesses(s, iu, mc);
+        if config_witnesses == 0 {
+            continue;
+        }
+        let witnesses = config_witnesses * oplog_commitment_witnesses(s, iu, mutation);
+        if witnesses == 0 {
+            continue;
+        }
+        for new_config in all.subsets() {
+            if config_sm::reconfig_new_config_ok(s, iu, new_config, mc) {
+                let mut next = *s;
+                config_sm::reconfig_effect(s, &mut next, iu, new_config);
+                for _ in 0..witnesses {
+                    push(Action::Reconfig { i, new_config }, next);
+                }
+            }
+        }
+    }
+    for i in 0..n {
+        for j in 0..n {
+            if let Some(next) = send_config(s, i as usize, j as usize, mutation) {
+                push(Action::SendConfig { i, j }, next);
+            }
+        }
+    }
+
+    // JointNext
+    for i in 0..n {
+        let iu = i as usize;
+        for vote_quorum in s.config[iu].quorums() {
+            if oplog_sm::become_leader_enabled(s, iu, vote_quorum, mo)
+                && config_sm::become_leader_enabled(s, iu, vote_quorum, mc)
+            {
+                let mut next = *s;
+                oplog_sm::become_leader_effect(s, &mut next, iu, vote_quorum);
+                config_sm::become_leader_effect(s, &mut next, iu, vote_quorum);
+                push(Action::BecomeLeader { i, vote_quorum }, next);
+            }
+        }
+    }
+    for i in 0..n {
+        for j in 0..n {
+            if let Some(next) = update_terms(s, i as usize, j as usize, mutation) {
+                push(Action::UpdateTerms { i, j }, next);
+            }
+        }
+    }
+}
