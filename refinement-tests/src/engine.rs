@@ -329,29 +329,39 @@ pub fn explore<M: Spec, O: Observer<M>>(
     let taken = AtomicUsize::new(0);
     let next_len = AtomicU64::new(0);
     let done = AtomicBool::new(false);
+    let level_len = AtomicU64::new(0);
+    let current_level = AtomicUsize::new(depth);
 
     std::thread::scope(|scope| {
         if let Some(every) = options.progress {
-            let (g, d, t, n, done) = (
+            let (g, d, t, n, level_len, level, done) = (
                 &progress_generated,
                 &progress_distinct,
                 &taken,
                 &next_len,
+                &level_len,
+                &current_level,
                 &done,
             );
             scope.spawn(move || {
                 let mut last = Instant::now();
-                let mut last_generated = 0u64;
+                let mut last_generated = g.load(Ordering::Relaxed);
                 while !done.load(Ordering::Relaxed) {
                     std::thread::sleep(Duration::from_millis(50));
                     if last.elapsed() >= every {
                         let generated = g.load(Ordering::Relaxed);
-                        let rate = (generated - last_generated) as f64 / last.elapsed().as_secs_f64();
+                        let rate =
+                            (generated - last_generated) as f64 / last.elapsed().as_secs_f64();
+                        let left_in_level = level_len
+                            .load(Ordering::Relaxed)
+                            .saturating_sub(t.load(Ordering::Relaxed) as u64);
                         eprintln!(
-                            "progress: {generated} generated ({rate:.0} s/s), {} distinct, {} taken from this level, {} on next level",
-                            d.load(Ordering::Relaxed),
-                            t.load(Ordering::Relaxed),
-                            n.load(Ordering::Relaxed)
+                            "Progress({}): {} states generated ({}/s), {} distinct states found, {} states left on queue.",
+                            level.load(Ordering::Relaxed),
+                            crate::report::thousands(generated),
+                            crate::report::thousands(rate as u64),
+                            crate::report::thousands(d.load(Ordering::Relaxed)),
+                            crate::report::thousands(left_in_level + n.load(Ordering::Relaxed)),
                         );
                         last = Instant::now();
                         last_generated = generated;
@@ -364,6 +374,8 @@ pub fn explore<M: Spec, O: Observer<M>>(
             let level = depth as u32;
             taken.store(0, Ordering::Relaxed);
             next_len.store(0, Ordering::Relaxed);
+            level_len.store(frontier.len() as u64, Ordering::Relaxed);
+            current_level.store(depth, Ordering::Relaxed);
             let chunk = 256usize;
             let frontier_ref = &frontier;
             let visited_ref = &visited;
