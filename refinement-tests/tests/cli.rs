@@ -125,6 +125,26 @@ fn no_arguments_runs_the_chain_table() {
 }
 
 #[test]
+fn the_chain_reports_the_unsafe_weak_raft_as_an_expected_failure() {
+    let out = refine(&["chain", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert!(v["violation"].is_null());
+    let expected = v["expected_failures"].as_array().unwrap();
+    assert_eq!(expected.len(), 1);
+    assert_eq!(expected[0]["target"], "check weak-raft");
+    assert_eq!(expected[0]["violation"]["property"], "StateMachineSafety");
+    assert_eq!(expected[0]["violation"]["trace_length"], 5);
+    let rows = v["rows"].as_array().unwrap();
+    assert!(rows
+        .iter()
+        .any(|r| r["target"] == "static-raft -> safe-weak-raft" && r["violation"].is_null()));
+    assert!(rows
+        .iter()
+        .any(|r| r["target"] == "raft-reconfig -> logless-raft" && r["violation"].is_null()));
+}
+
+#[test]
 fn simulate_is_reproducible_by_seed() {
     let args = [
         "simulate", "distlog", "--walks", "50", "--depth", "20", "--seed", "42", "--json",

@@ -1,1 +1,613 @@
-//! Not yet written: see the workspace README for the status of this layer.
+//! MongoWeakRaft and MongoSafeWeakRaft as executable specifications: Raft with no assumption
+//! about the quorums servers use, and the same protocol restricted to the steps that keep the
+//! *weak quorum condition*.
+//!
+//! This crate ports `specs/refinements/MongoWeakRaft.tla`, `MongoSafeWeakRaft.tla` and their
+//! models `MCMongoWeakRaft.tla`, `MCMongoSafeWeakRaft.tla` (github will62794/logless-reconfig,
+//! commit c7dce8d) state for state: it enumerates the same successors as TLC, with the same
+//! multiplicity, so the checker's counts of generated and distinct states and the search depth
+//! agree with TLC's exactly.
+//!
+//! # What the level models
+//!
+//! The level sits between the log-based abstractions (`distlog`, `log-abstract`) and the Mongo
+//! protocols (`static-raft`, `dynamic-raft`): it says what a Raft-like protocol may do with its
+//! logs, terms and elections, and leaves open which quorums it uses. The original authors
+//! define *safety* for any Raft-like protocol as "refines MongoSafeWeakRaft".
+//!
+//! Servers have a term, a role (Primary or Secondary), a log of entry terms and a config (a set
+//! of servers). The protocol steps ([`Step`]) are those of MongoStaticRaft, with two more
+//! freedoms:
+//! - [`MergeEntries`](Step::MergeEntries): a coarse replication step that copies a whole newer
+//!   log (by last entry) over another server's log, replication and rollback in one;
+//! - [`BecomeLeader`](Step::BecomeLeader) may append a no-op entry of the new term, or not;
+//!
+//! and RollbackEntries no longer asks the server to be Secondary. Above all, **every step may
+//! also change one server's config** to any nonempty set of servers ([`ChangeConfig`]): `Next`
+//! is `NextStatic /\ \E s \in Server : ChangeConfig(s)`. Quorums (majorities of a server's
+//! current config) then need not overlap, and the protocol is unsafe: the spec's own theorem is
+//! `~(Spec => []StateMachineSafety)`.
+//!
+//! Two history variables record what happened, for the conditions and invariants to read:
+//! `elections` (every `[leader, term]` elected) and `committed` (every `[entry, term]`
+//! committed). No protocol guard reads `elections`; CommitEntry reads `committed` only to commit
+//! an entry once.
+//!
+//! # The two variants
+//!
+//! - [`WeakRaft`] (layer `weak-raft`, MongoWeakRaft): any step. It violates StateMachineSafety
+//!   (two entries committed at one index, in 5 states at the default bounds); its only declared
+//!   invariant is StateMachineSafety, so that checking it finds and prints that counterexample.
+//!   [`WeakRaft::with_all_invariants`] declares every invariant listed below except
+//!   FutureCommittedImpliesImmediatelyCommitted (with 3 servers, ElectionSafety then fails
+//!   first: two leaders of term 1, in 3 states).
+//! - [`SafeWeakRaft`] (layer `safe-weak-raft`, MongoSafeWeakRaft): the same spec restricted to
+//!   initial states and steps whose resulting state satisfies the WeakQuorumCondition
+//!   ([`conditions::weak_quorum_condition`]): `Init == MWR!Init /\ WQC`, `Next == MWR!Next /\
+//!   WQC'`. Quorums still need not overlap, but each quorum a server could use to win an
+//!   election or commit meets the newest election's term and every committed entry.
+//!
+//! The StrictQuorumCondition (all quorums overlap and configs never change, an action
+//! property) and the WeakQuorumCondition (a state predicate, with its parts QC_1, QC_2, QC_3)
+//! are public in [`conditions`].
+//!
+//! # Invariants, and what this port found about MongoSafeWeakRaft
+//!
+//! | name | defined in | MongoSafeWeakRaft |
+//! |---|---|---|
+//! | StateMachineSafety | MongoWeakRaft | **violated**: 3 servers, MaxTerm 3, MaxLogLen 2 (a 15-state behaviour) |
+//! | ElectionSafety | MongoWeakRaft | no violation found |
+//! | LeaderCompleteness | MongoWeakRaft | **violated**: 3 servers, MaxTerm 2, MaxLogLen 2 (9 states, shortest) |
+//! | TermSafetyCondition (TS1, TS2, TS3) | MongoSafeWeakRaft | violated with TS3 (= LeaderCompleteness) |
+//! | CommittedEntryImpliesLesserSiblingTerms | MongoSafeWeakRaft | no violation found |
+//! | LogMatching | MongoWeakRaft | **violated**: 3 servers, MaxTerm 2, MaxLogLen 2 (7 states, shortest) |
+//! | ImmediatelyCommittedImpliesFutureCommitted | MongoWeakRaft | **violated**: same bounds (8 states, shortest) |
+//! | ElectionDisablesOldTerms | MongoWeakRaft | **violated**: 3 servers, MaxTerm 1, MaxLogLen 1 (3 states) |
+//! | FutureCommittedImpliesImmediatelyCommitted | MongoWeakRaft | violated (not meant to hold) |
+//!
+//! [`SafeWeakRaft`] declares the first five, the properties the spec claims (its theorem is
+//! `Spec => []StateMachineSafety`; its model checks ElectionSafety, LeaderCompleteness,
+//! StateMachineSafety and CommittedEntryImpliesLesserSiblingTerms). All hold at 2 servers
+//! (the default bounds) and at 3 servers with MaxTerm 1, or MaxTerm 2 and MaxLogLen 1. The
+//! violations above are real behaviours of the original spec: TLC replays each trace (a model
+//! whose constraint keeps only the trace's states) and reports the same invariant violated.
+//!
+//! The cause is one freedom of MongoWeakRaft: MergeEntries and RollbackEntries have no role
+//! guard, so a *primary's* log can be overwritten or cut. A stale primary (of term 1, say)
+//! whose log was replaced by a newer one (`<<2>>`) then appends a client write of its old term:
+//! `<<2, 1>>`. That log holds the entry committed in term 2, so a quorum containing it meets
+//! QC_2, yet it looks *older* than a log `<<1, 1>>` that lacks the entry, and votes for its
+//! owner: a leader without a committed entry (LeaderCompleteness), and from there a second
+//! commit at the same index (StateMachineSafety). LogMatching and
+//! ImmediatelyCommittedImpliesFutureCommitted fail on the same kind of log. MongoStaticRaft
+//! forbids exactly this: its primaries never roll back or receive entries. With those two role
+//! guards added (RollbackEntries by a Secondary only, MergeEntries into a Secondary only), an
+//! experiment on a copy of this crate found no violation of the five declared invariants,
+//! LogMatching or ImmediatelyCommittedImpliesFutureCommitted at 3 servers, MaxTerm 2 or 3,
+//! MaxLogLen 2 (this port keeps the spec as written).
+//!
+//! # Bounds
+//!
+//! `servers` (1 to [`MAX_SERVERS`], default 2), `max-term` and `max-log-len` (the models'
+//! `StateConstraint`: every term at most `MaxTerm`, every log at most `MaxLogLen` long; default
+//! 2 each). The models declare `MaxConfigVersion` but never use it; this port has no such
+//! bound. Symmetry: all server permutations (`MCMongoSafeWeakRaft.cfg` uses it;
+//! `MCMongoWeakRaft.cfg` does not). The defaults are small because every step comes with
+//! `servers x (2^servers - 1)` config changes: 3 servers are fine with `MaxTerm` 1 or
+//! `MaxLogLen` 1, and take minutes beyond.
+//!
+//! ```
+//! use spec_core::Spec;
+//! use weak_raft::{SafeWeakRaft, WeakRaft};
+//!
+//! let weak = WeakRaft::new(3, 2, 2).unwrap();
+//! assert_eq!(weak.init_states().len(), 7); // one per nonempty config of 3 servers
+//! let mut next = Vec::new();
+//! weak.next_states(&weak.init_states()[6], &mut next);
+//! // From config {n1, n2, n3} everywhere: 3 candidates x 3 quorums containing each x (with or
+//! // without the no-op) = 18 elections, each with any of 3 x 7 config changes.
+//! assert_eq!(next.len(), 18 * 21);
+//!
+//! // The safe variant drops the steps after which some server could be elected, or commit,
+//! // with a quorum that misses the newest election's term.
+//! let safe = SafeWeakRaft::new(3, 2, 2).unwrap();
+//! let mut safe_next = Vec::new();
+//! safe.next_states(&safe.init_states()[6], &mut safe_next);
+//! assert!(safe_next.len() < next.len());
+//! ```
+//!
+//! # What this crate is not
+//!
+//! It does not check anything: the model checker and the `refine` command live in
+//! `refinement-tests`. The refinement mappings *to* this level live in the lower crates
+//! (`static-raft`'s `refinement` module maps MongoStaticRaft onto [`SafeWeakRaft`]).
+
+pub mod actions;
+pub mod conditions;
+mod state;
+
+pub use actions::{Action, ChangeConfig, Step};
+pub use conditions::{strict_quorum_condition, weak_quorum_condition, QuorumContext};
+pub use state::{
+    election_disables_old_terms, election_safety, future_committed_implies_immediately_committed,
+    get_term, immediately_committed_implies_future_committed, in_log, is_future_committed,
+    last_term, leader_completeness, log_entries_all, log_matching, newer_log, state_machine_safety,
+    Committed, CommittedEntry, ElectionRecord, Elections, Log, Role, State, LOG_CAPACITY,
+    MAX_COMMITTED_INDEX, MAX_COMMITTED_TERM, MAX_SERVERS, MAX_TERM,
+};
+
+use spec_core::{permutations, Bound, Invariant, Layer, Params, ParamsError, ServerSet, Spec};
+
+/// The bounds shared by both variants, and what they need for symmetry.
+#[derive(Clone, Debug)]
+struct Bounds {
+    servers: usize,
+    max_term: u8,
+    max_log_len: u8,
+    permutations: Vec<Vec<u8>>,
+}
+
+impl Bounds {
+    const DEFAULT_SERVERS: usize = 2;
+    const DEFAULT_MAX_TERM: usize = 2;
+    const DEFAULT_MAX_LOG_LEN: usize = 2;
+    const BOUNDS: &'static [Bound] = &[Bound::Servers, Bound::MaxTerm, Bound::MaxLogLen];
+
+    fn from_params(layer: &'static str, params: &Params) -> Result<Bounds, ParamsError> {
+        params.only(layer, Self::BOUNDS)?;
+        let servers = params.value_in(
+            layer,
+            Bound::Servers,
+            Self::DEFAULT_SERVERS,
+            (1, MAX_SERVERS),
+            "per-server arrays hold 5 servers; symmetry tries all n! permutations",
+        )?;
+        let max_term = params.value_in(
+            layer,
+            Bound::MaxTerm,
+            Self::DEFAULT_MAX_TERM,
+            (0, MAX_TERM),
+            "elections hold terms 1..=6 and the committed bitmask terms 1..=5",
+        )?;
+        let max_log_len = params.value_in(
+            layer,
+            Bound::MaxLogLen,
+            Self::DEFAULT_MAX_LOG_LEN,
+            (0, LOG_CAPACITY - 1),
+            "logs hold MaxLogLen + 1 <= 6 entries; the committed bitmask holds indexes 1..=5",
+        )?;
+        Ok(Bounds {
+            servers,
+            max_term: max_term as u8,
+            max_log_len: max_log_len as u8,
+            permutations: permutations(servers),
+        })
+    }
+
+    fn params(&self) -> Params {
+        Params {
+            servers: Some(self.servers),
+            max_term: Some(self.max_term as usize),
+            max_log_len: Some(self.max_log_len as usize),
+            ..Params::default()
+        }
+    }
+
+    /// `Init` of MongoWeakRaft: one state per nonempty config, in increasing bitmask order.
+    fn init_states(&self) -> Vec<State> {
+        ServerSet::all(self.servers)
+            .subsets()
+            .filter(|c| !c.is_empty())
+            .map(|c| State::initial(self.servers, c))
+            .collect()
+    }
+
+    /// `StateConstraint`: every term at most MaxTerm, every log at most MaxLogLen entries.
+    fn within_constraint(&self, state: &State) -> bool {
+        state.server_ids().all(|s| {
+            state.current_term[s] <= self.max_term
+                && state.log[s].len() <= self.max_log_len as usize
+        })
+    }
+
+    /// The least of the state's `servers!` permuted copies under `State`'s derived order.
+    fn canonical(&self, state: &State) -> State {
+        self.permutations
+            .iter()
+            .skip(1)
+            .map(|perm| state.permuted(perm))
+            .fold(*state, std::cmp::min)
+    }
+}
+
+/// The invariants MongoSafeWeakRaft satisfies, StateMachineSafety first.
+fn safe_invariants<M: Spec<State = State>>() -> Vec<Invariant<M>> {
+    vec![
+        Invariant {
+            name: "StateMachineSafety",
+            holds: |_, s| state_machine_safety(s),
+        },
+        Invariant {
+            name: "ElectionSafety",
+            holds: |_, s| election_safety(s),
+        },
+        Invariant {
+            name: "LeaderCompleteness",
+            holds: |_, s| leader_completeness(s),
+        },
+        Invariant {
+            name: "TermSafetyCondition",
+            holds: |_, s| conditions::term_safety_condition(s),
+        },
+        Invariant {
+            name: "CommittedEntryImpliesLesserSiblingTerms",
+            holds: |_, s| conditions::committed_entry_implies_lesser_sibling_terms(s),
+        },
+    ]
+}
+
+/// MongoWeakRaft at given bounds, as a [`Spec`]: the unsafe variant.
+#[derive(Clone, Debug)]
+pub struct WeakRaft {
+    bounds: Bounds,
+    all_invariants: bool,
+}
+
+impl WeakRaft {
+    /// The default number of servers.
+    pub const DEFAULT_SERVERS: usize = Bounds::DEFAULT_SERVERS;
+    /// The default `MaxTerm`.
+    pub const DEFAULT_MAX_TERM: usize = Bounds::DEFAULT_MAX_TERM;
+    /// The default `MaxLogLen`.
+    pub const DEFAULT_MAX_LOG_LEN: usize = Bounds::DEFAULT_MAX_LOG_LEN;
+
+    /// The spec with `servers` servers, bounded by `MaxTerm = max_term` and
+    /// `MaxLogLen = max_log_len`; fails on bounds the state encoding cannot hold.
+    pub fn new(servers: usize, max_term: usize, max_log_len: usize) -> Result<Self, ParamsError> {
+        Self::from_params(&Params {
+            servers: Some(servers),
+            max_term: Some(max_term),
+            max_log_len: Some(max_log_len),
+            ..Params::default()
+        })
+    }
+
+    /// The same spec, declaring every invariant of MongoWeakRaft and MongoSafeWeakRaft (most of
+    /// which this unsafe variant violates) instead of StateMachineSafety alone.
+    #[must_use = "with_all_invariants returns the spec; check that one"]
+    pub fn with_all_invariants(mut self) -> Self {
+        self.all_invariants = true;
+        self
+    }
+
+    /// The number of servers.
+    pub fn servers(&self) -> usize {
+        self.bounds.servers
+    }
+    /// `MaxTerm`.
+    pub fn max_term(&self) -> usize {
+        self.bounds.max_term as usize
+    }
+    /// `MaxLogLen`.
+    pub fn max_log_len(&self) -> usize {
+        self.bounds.max_log_len as usize
+    }
+}
+
+impl Spec for WeakRaft {
+    type State = State;
+    type Action = Action;
+
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn params(&self) -> Params {
+        self.bounds.params()
+    }
+
+    fn action_names(&self) -> &'static [&'static str] {
+        actions::ACTION_NAMES
+    }
+
+    fn init_states(&self) -> Vec<State> {
+        self.bounds.init_states()
+    }
+
+    fn next_states(&self, state: &State, out: &mut Vec<(Action, State)>) {
+        actions::next(state, |action, next| out.push((action, next)));
+    }
+
+    /// StateMachineSafety, which the spec's theorem says fails; with
+    /// [`WeakRaft::with_all_invariants`], every invariant of the two specs.
+    fn invariants(&self) -> Vec<Invariant<Self>> {
+        let mut all = safe_invariants();
+        if self.all_invariants {
+            all.push(Invariant {
+                name: "LogMatching",
+                holds: |_, s| log_matching(s),
+            });
+            all.push(Invariant {
+                name: "ImmediatelyCommittedImpliesFutureCommitted",
+                holds: |_, s| immediately_committed_implies_future_committed(s),
+            });
+            all.push(Invariant {
+                name: "ElectionDisablesOldTerms",
+                holds: |_, s| election_disables_old_terms(s),
+            });
+        } else {
+            all.truncate(1);
+        }
+        all
+    }
+
+    fn within_constraint(&self, state: &State) -> bool {
+        self.bounds.within_constraint(state)
+    }
+
+    fn has_symmetry(&self) -> bool {
+        true
+    }
+
+    fn canonical(&self, state: &State) -> State {
+        self.bounds.canonical(state)
+    }
+}
+
+impl Layer for WeakRaft {
+    const NAME: &'static str = "weak-raft";
+    const BOUNDS: &'static [Bound] = Bounds::BOUNDS;
+
+    fn from_params(params: &Params) -> Result<Self, ParamsError> {
+        Ok(WeakRaft {
+            bounds: Bounds::from_params(Self::NAME, params)?,
+            all_invariants: false,
+        })
+    }
+}
+
+/// MongoSafeWeakRaft at given bounds, as a [`Spec`]: MongoWeakRaft restricted to initial states
+/// and steps whose resulting state satisfies the WeakQuorumCondition.
+#[derive(Clone, Debug)]
+pub struct SafeWeakRaft {
+    bounds: Bounds,
+}
+
+impl SafeWeakRaft {
+    /// The default number of servers.
+    pub const DEFAULT_SERVERS: usize = Bounds::DEFAULT_SERVERS;
+    /// The default `MaxTerm`.
+    pub const DEFAULT_MAX_TERM: usize = Bounds::DEFAULT_MAX_TERM;
+    /// The default `MaxLogLen`.
+    pub const DEFAULT_MAX_LOG_LEN: usize = Bounds::DEFAULT_MAX_LOG_LEN;
+
+    /// The spec with `servers` servers, bounded by `MaxTerm = max_term` and
+    /// `MaxLogLen = max_log_len`; fails on bounds the state encoding cannot hold.
+    pub fn new(servers: usize, max_term: usize, max_log_len: usize) -> Result<Self, ParamsError> {
+        Self::from_params(&Params {
+            servers: Some(servers),
+            max_term: Some(max_term),
+            max_log_len: Some(max_log_len),
+            ..Params::default()
+        })
+    }
+
+    /// The number of servers.
+    pub fn servers(&self) -> usize {
+        self.bounds.servers
+    }
+    /// `MaxTerm`.
+    pub fn max_term(&self) -> usize {
+        self.bounds.max_term as usize
+    }
+    /// `MaxLogLen`.
+    pub fn max_log_len(&self) -> usize {
+        self.bounds.max_log_len as usize
+    }
+}
+
+impl Spec for SafeWeakRaft {
+    type State = State;
+    type Action = Action;
+
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn params(&self) -> Params {
+        self.bounds.params()
+    }
+
+    fn action_names(&self) -> &'static [&'static str] {
+        actions::ACTION_NAMES
+    }
+
+    /// `MWR!Init /\ WeakQuorumCondition` (every initial state satisfies it: nothing was elected
+    /// or committed yet).
+    fn init_states(&self) -> Vec<State> {
+        let mut inits = self.bounds.init_states();
+        inits.retain(weak_quorum_condition);
+        inits
+    }
+
+    /// `MWR!Next /\ WeakQuorumCondition'`: the successors of MongoWeakRaft, in the same order
+    /// and multiplicity, that satisfy the condition.
+    fn next_states(&self, state: &State, out: &mut Vec<(Action, State)>) {
+        actions::next_static(state, |step, base| {
+            // `base` has the new protocol variables and the old configs; a config change sets
+            // one server's config, so only that server's part of the condition is re-evaluated.
+            let context = QuorumContext::new(&base);
+            let mut holds = [true; MAX_SERVERS];
+            for s in base.server_ids() {
+                holds[s] = context.holds_for(s, base.config[s]);
+            }
+            let failing = base.server_ids().filter(|&s| !holds[s]).count();
+            actions::config_changes(state, step, |change| {
+                let others_hold = failing == 0 || (failing == 1 && !holds[change.i]);
+                if others_hold && context.holds_for(change.i, change.new_config) {
+                    let mut next = base;
+                    next.config[change.i] = change.new_config;
+                    out.push((
+                        Action {
+                            step,
+                            change_config: change,
+                        },
+                        next,
+                    ));
+                }
+            });
+        });
+    }
+
+    /// StateMachineSafety, ElectionSafety, LeaderCompleteness, TermSafetyCondition,
+    /// CommittedEntryImpliesLesserSiblingTerms and ImmediatelyCommittedImpliesFutureCommitted
+    /// (not LogMatching nor ElectionDisablesOldTerms, which this spec violates: see the crate
+    /// docs).
+    fn invariants(&self) -> Vec<Invariant<Self>> {
+        safe_invariants()
+    }
+
+    fn within_constraint(&self, state: &State) -> bool {
+        self.bounds.within_constraint(state)
+    }
+
+    fn has_symmetry(&self) -> bool {
+        true
+    }
+
+    fn canonical(&self, state: &State) -> State {
+        self.bounds.canonical(state)
+    }
+}
+
+impl Layer for SafeWeakRaft {
+    const NAME: &'static str = "safe-weak-raft";
+    const BOUNDS: &'static [Bound] = Bounds::BOUNDS;
+
+    fn from_params(params: &Params) -> Result<Self, ParamsError> {
+        Ok(SafeWeakRaft {
+            bounds: Bounds::from_params(Self::NAME, params)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_are_validated() {
+        assert!(WeakRaft::new(6, 2, 2).is_err());
+        assert!(WeakRaft::new(3, 6, 2).is_err());
+        assert!(SafeWeakRaft::new(3, 2, 6).is_err());
+        let p = Params {
+            values: Some(2),
+            ..Params::default()
+        };
+        assert!(matches!(
+            WeakRaft::from_params(&p),
+            Err(ParamsError::Unused { .. })
+        ));
+        let spec = SafeWeakRaft::from_params(&Params::default()).unwrap();
+        assert_eq!(
+            (spec.servers(), spec.max_term(), spec.max_log_len()),
+            (2, 2, 2)
+        );
+        assert_eq!(spec.name(), "safe-weak-raft");
+    }
+
+    #[test]
+    fn canonical_form_is_the_same_for_every_permutation() {
+        let spec = WeakRaft::new(3, 3, 2).unwrap();
+        let mut s = State::initial(3, ServerSet(0b011));
+        s.current_term = [2, 1, 0, 0, 0];
+        s.state[0] = Role::Primary;
+        s.log[0] = Log::from_slice(&[1, 2]);
+        s.log[1] = Log::from_slice(&[1]);
+        s.config[2] = ServerSet(0b100);
+        s.elections = Elections::EMPTY.with(1, 1).with(0, 2);
+        let c = spec.canonical(&s);
+        for perm in permutations(3) {
+            assert_eq!(spec.canonical(&s.permuted(&perm)), c);
+        }
+    }
+
+    #[test]
+    fn serializes_with_tla_variable_names() {
+        let mut s = State::initial(2, ServerSet::all(2));
+        s.state[0] = Role::Primary;
+        s.current_term[0] = 1;
+        s.log[0].push(1);
+        s.elections = s.elections.with(0, 1);
+        s.committed = s.committed.with(CommittedEntry {
+            index: 1,
+            entry_term: 1,
+            term: 1,
+        });
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(
+            json,
+            concat!(
+                r##"{"currentTerm":{"#map":[["n1",1],["n2",0]]},"##,
+                r##""state":{"#map":[["n1","Primary"],["n2","Secondary"]]},"##,
+                r##""log":{"#map":[["n1",[1]],["n2",[]]]},"##,
+                r##""config":{"#map":[["n1",{"#set":["n1","n2"]}],["n2",{"#set":["n1","n2"]}]]},"##,
+                r##""elections":{"#set":[{"leader":"n1","term":1}]},"##,
+                r##""committed":{"#set":[{"entry":{"#tup":[1,1]},"term":1}]}}"##
+            )
+        );
+    }
+
+    #[test]
+    fn action_display_names_the_step_and_the_config_change() {
+        let a = Action {
+            step: Step::BecomeLeader {
+                i: 0,
+                vote_quorum: ServerSet(0b101),
+                noop: true,
+            },
+            change_config: ChangeConfig {
+                i: 2,
+                new_config: ServerSet(0b100),
+            },
+        };
+        assert_eq!(
+            a.to_string(),
+            r"BecomeLeader(n1, {n1, n3}, no-op) /\ ChangeConfig(n3, {n3})"
+        );
+        assert_eq!(spec_core::Action::name(&a), "BecomeLeader");
+    }
+
+    #[test]
+    fn update_terms_is_counted_once_and_other_steps_once_per_config_change() {
+        let spec = WeakRaft::new(3, 2, 2).unwrap();
+        let mut s = State::initial(3, ServerSet::all(3));
+        s.current_term[0] = 1;
+        let mut next = Vec::new();
+        spec.next_states(&s, &mut next);
+        let count = |name: &str| {
+            next.iter()
+                .filter(|(a, _)| spec_core::Action::name(a) == name)
+                .count()
+        };
+        // n1 can raise n2 and n3: two bindings, one successor each.
+        assert_eq!(count("UpdateTerms"), 2);
+        // n1 can be elected by 3 quorums, n2 and n3 by 1 each (n1 is in term 1): with or
+        // without the no-op, each with 21 config changes.
+        assert_eq!(count("BecomeLeader"), (3 + 1 + 1) * 2 * 21);
+    }
+
+    #[test]
+    fn apply_agrees_with_the_enumeration() {
+        let spec = WeakRaft::new(3, 2, 2).unwrap();
+        let mut s = State::initial(3, ServerSet::all(3));
+        s.current_term[0] = 1;
+        s.state[0] = Role::Primary;
+        s.log[0].push(1);
+        let mut next = Vec::new();
+        spec.next_states(&s, &mut next);
+        for (action, successor) in &next {
+            assert_eq!(actions::apply(&s, *action), Some(*successor), "{action}");
+        }
+    }
+}

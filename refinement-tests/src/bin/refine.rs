@@ -338,8 +338,8 @@ fn print_report(report: &Report, run: &RunArgs) -> Result<bool, RunError> {
 }
 
 fn print_chain(reports: &[Report], run: &RunArgs) -> Result<bool, RunError> {
-    let holds = reports.iter().all(|r| r.violation.is_none());
-    let first_failure = reports.iter().find(|r| r.violation.is_some());
+    let holds = reports.iter().all(|r| r.as_expected());
+    let first_failure = reports.iter().find(|r| !r.as_expected());
     write_trace(
         first_failure.and_then(|r| r.violation.as_ref()),
         run.trace_json.as_ref(),
@@ -352,6 +352,11 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<bool, RunError> {
             "depth": reports.iter().map(|r| r.stats.depth).max().unwrap_or(0),
             "seconds": reports.iter().map(|r| r.stats.seconds).sum::<f64>(),
             "violation": first_failure.map(|r| json!({"target": r.target, "violation": r.violation})),
+            "expected_failures": reports
+                .iter()
+                .filter(|r| r.violation.is_some() && r.as_expected())
+                .map(|r| json!({"target": r.target, "violation": r.violation}))
+                .collect::<Vec<_>>(),
             "rows": rows,
         });
         println!("{value}");
@@ -363,9 +368,10 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<bool, RunError> {
             [
                 r.target.clone(),
                 r.params.describe(),
-                match &r.violation {
-                    None => "holds".to_string(),
-                    Some(v) => format!("FAILS: {}", v.property),
+                match (&r.violation, r.as_expected()) {
+                    (None, _) => "holds".to_string(),
+                    (Some(v), true) => format!("fails as expected: {}", v.property),
+                    (Some(v), false) => format!("FAILS: {}", v.property),
                 },
                 thousands(r.stats.generated),
                 thousands(r.stats.distinct),
@@ -410,7 +416,15 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<bool, RunError> {
         println!("\nFirst failure, in {}:", r.target);
         print!("{}", v.text);
     } else {
-        println!("\nEvery layer's invariants and every refinement edge hold at these bounds.");
+        println!("\nEvery layer's invariants and every refinement edge hold at these bounds, except the documented expected failures:");
+        for r in reports.iter().filter(|r| r.violation.is_some()) {
+            if let (Some(v), Some(e)) = (&r.violation, &r.expected_failure) {
+                println!(
+                    "  {}: {} ({}); a {}-state counterexample, printed by `refine {}`.",
+                    r.target, v.property, e.why, v.trace_length, r.target
+                );
+            }
+        }
     }
     Ok(holds)
 }

@@ -1,0 +1,494 @@
+//! The actions of MongoWeakRaft, one function per action (guard, then effect), and the
+//! enumeration of the next-state relation.
+//!
+//! `Next` is `NextStatic /\ \E s \in Server : ChangeConfig(s)`: every step is one protocol step
+//! of `NextStatic` ([`Step`]) taken together with a [`ChangeConfig`] that sets one server's
+//! config to any nonempty set of servers (its current config included). The protocol actions
+//! leave `config` to ChangeConfig, except UpdateTerms, which keeps `config` UNCHANGED: a step
+//! with UpdateTerms can only "change" a server's config to the config it has, and TLC counts it
+//! once (see [`config_changes`]).
+//!
+//! Each protocol action is a function `action(state, args...) -> Option<State>`: `None` when the
+//! guard is false, otherwise the successor with the protocol variables changed and `config` as
+//! it was. [`next`] then applies every ChangeConfig binding to it.
+
+use crate::state::{
+    get_term, in_log, last_term, newer_log, CommittedEntry, Log, Role, State, MAX_SERVERS,
+};
+use spec_core::itf::server_name;
+use spec_core::ServerSet;
+use std::fmt;
+
+/// One protocol step of `NextStatic`: an action and the values of its parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Step {
+    /// `ClientRequest(i)`.
+    ClientRequest {
+        /// The primary that takes the write.
+        i: usize,
+    },
+    /// `GetEntries(i, j)`.
+    GetEntries {
+        /// The secondary that appends an entry.
+        i: usize,
+        /// The server it copies the entry from.
+        j: usize,
+    },
+    /// `RollbackEntries(i, j)`.
+    RollbackEntries {
+        /// The server that removes its last entry.
+        i: usize,
+        /// The server whose log shows that entry is stale.
+        j: usize,
+    },
+    /// `BecomeLeader(i, voteQuorum)`, with or without the optional no-op entry (the two
+    /// disjuncts of its `log'` conjunct).
+    BecomeLeader {
+        /// The candidate.
+        i: usize,
+        /// The voters, a quorum of the candidate's config.
+        vote_quorum: ServerSet,
+        /// Whether the new leader appends a no-op entry of its new term.
+        noop: bool,
+    },
+    /// `CommitEntry(i, commitQuorum)`.
+    CommitEntry {
+        /// The primary.
+        i: usize,
+        /// The servers that hold the entry in the primary's term, a quorum of its config.
+        commit_quorum: ServerSet,
+    },
+    /// `MergeEntries(i, j)`.
+    MergeEntries {
+        /// The server with the newer log.
+        i: usize,
+        /// The server whose log is replaced by `i`'s.
+        j: usize,
+    },
+    /// `UpdateTerms(i, j)`.
+    UpdateTerms {
+        /// The server with the newer term.
+        i: usize,
+        /// The server that learns it.
+        j: usize,
+    },
+}
+
+/// `ChangeConfig(i)` with its bound `newConfig`: server `i`'s config becomes `new_config` (a
+/// nonempty set of servers, possibly the config it already has).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ChangeConfig {
+    /// The server whose config is set.
+    pub i: usize,
+    /// Its new config.
+    pub new_config: ServerSet,
+}
+
+/// One step of MongoWeakRaft's `Next`: a protocol step and the config change taken with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Action {
+    /// The protocol step (a disjunct of `NextStatic`).
+    pub step: Step,
+    /// The config change taken in the same step.
+    pub change_config: ChangeConfig,
+}
+
+/// The action names, in the order `NextStatic` lists them. Every step is also a ChangeConfig;
+/// coverage is counted by protocol step.
+pub const ACTION_NAMES: &[&str] = &[
+    "ClientRequest",
+    "GetEntries",
+    "RollbackEntries",
+    "BecomeLeader",
+    "CommitEntry",
+    "MergeEntries",
+    "UpdateTerms",
+];
+
+impl Step {
+    /// The TLA+ action's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Step::ClientRequest { .. } => "ClientRequest",
+            Step::GetEntries { .. } => "GetEntries",
+            Step::RollbackEntries { .. } => "RollbackEntries",
+            Step::BecomeLeader { .. } => "BecomeLeader",
+            Step::CommitEntry { .. } => "CommitEntry",
+            Step::MergeEntries { .. } => "MergeEntries",
+            Step::UpdateTerms { .. } => "UpdateTerms",
+        }
+    }
+
+    /// Whether the action keeps `config` UNCHANGED itself (only UpdateTerms does), so that the
+    /// ChangeConfig taken with it must set a server's config to the config it has.
+    pub fn keeps_config(&self) -> bool {
+        matches!(self, Step::UpdateTerms { .. })
+    }
+}
+
+impl spec_core::Action for Action {
+    fn name(&self) -> &'static str {
+        self.step.name()
+    }
+}
+
+/// Prints a set of servers as `{n1, n2}`.
+pub fn set_name(q: ServerSet) -> String {
+    let names: Vec<String> = q.iter().map(server_name).collect();
+    format!("{{{}}}", names.join(", "))
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let args = match *self {
+            Step::ClientRequest { i } => server_name(i),
+            Step::GetEntries { i, j }
+            | Step::RollbackEntries { i, j }
+            | Step::MergeEntries { i, j }
+            | Step::UpdateTerms { i, j } => format!("{}, {}", server_name(i), server_name(j)),
+            Step::BecomeLeader {
+                i,
+                vote_quorum,
+                noop,
+            } => format!(
+                "{}, {}{}",
+                server_name(i),
+                set_name(vote_quorum),
+                if noop { ", no-op" } else { "" }
+            ),
+            Step::CommitEntry { i, commit_quorum } => {
+                format!("{}, {}", server_name(i), set_name(commit_quorum))
+            }
+        };
+        write!(f, "{}({args})", self.name())
+    }
+}
+
+impl fmt::Display for ChangeConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "ChangeConfig({}, {})",
+            server_name(self.i),
+            set_name(self.new_config)
+        )
+    }
+}
+
+/// Prints like `BecomeLeader(n1, {n1, n2}, no-op) /\ ChangeConfig(n3, {n3})`.
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} /\\ {}", self.step, self.change_config)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The protocol actions (NextStatic)
+// ---------------------------------------------------------------------------------------------
+
+/// `UpdateTerms(i, j)`: a server learns a newer term from another and steps down.
+/// Guard: `currentTerm[i] > currentTerm[j]`. Effect (`UpdateTermsExpr`): `j` adopts `i`'s term
+/// and becomes Secondary. Unchanged: log, config, elections, committed.
+pub fn update_terms(s: &State, i: usize, j: usize) -> Option<State> {
+    if s.current_term[i] <= s.current_term[j] {
+        return None;
+    }
+    let mut next = *s;
+    next.current_term[j] = s.current_term[i];
+    next.state[j] = Role::Secondary;
+    Some(next)
+}
+
+/// `CanRollback(i, j)`: `i`'s log is nonempty, its last term is older than `j`'s, and either it
+/// is longer than `j`'s or its last entry differs from `j`'s entry at the same index.
+pub fn can_rollback(log_i: &Log, log_j: &Log) -> bool {
+    !log_i.is_empty()
+        && last_term(log_i) < last_term(log_j)
+        && (log_i.len() > log_j.len() || last_term(log_i) != get_term(log_j, log_i.len()))
+}
+
+/// `RollbackEntries(i, j)`: server `i` removes its last entry, which `j`'s log shows to be
+/// stale. Guard: `CanRollback(i, j)` (in this spec a primary may roll back too). Unchanged:
+/// elections, committed, currentTerm, state.
+pub fn rollback_entries(s: &State, i: usize, j: usize) -> Option<State> {
+    if !can_rollback(&s.log[i], &s.log[j]) {
+        return None;
+    }
+    let mut next = *s;
+    next.log[i].pop();
+    Some(next)
+}
+
+/// `GetEntries(i, j)`: secondary `i` pulls one entry from `j`. Guard: `i` is Secondary, `j`'s
+/// log is longer, and `i`'s last entry is also at that index in `j`'s log (the log consistency
+/// check, trivially true for an empty log). Effect: append `j`'s entry at the next index.
+/// Unchanged: elections, committed, currentTerm, state.
+pub fn get_entries(s: &State, i: usize, j: usize) -> Option<State> {
+    let (log_i, log_j) = (&s.log[i], &s.log[j]);
+    let log_ok = log_i.is_empty() || log_j.at(log_i.len()) == log_i.last();
+    if s.state[i] != Role::Secondary || log_j.len() <= log_i.len() || !log_ok {
+        return None;
+    }
+    let new_entry = log_j.at(log_i.len() + 1).expect("guard: log[j] is longer");
+    let mut next = *s;
+    next.log[i].push(new_entry);
+    Some(next)
+}
+
+/// `MergeEntries(i, j)`: replication and rollback in one coarse step: if `i`'s log is newer
+/// than `j`'s (`NewerLog(i, j)`), `j`'s log becomes a copy of `i`'s. Any server may receive it,
+/// a primary included. Unchanged: elections, committed, currentTerm, state.
+pub fn merge_entries(s: &State, i: usize, j: usize) -> Option<State> {
+    if !newer_log(&s.log[i], &s.log[j]) {
+        return None;
+    }
+    let mut next = *s;
+    next.log[j] = s.log[i];
+    Some(next)
+}
+
+/// `ClientRequest(i)`: primary `i` takes a client write and appends an entry of its current
+/// term. Guard: `i` is Primary. Unchanged: currentTerm, state, elections, committed.
+pub fn client_request(s: &State, i: usize) -> Option<State> {
+    if s.state[i] != Role::Primary {
+        return None;
+    }
+    let mut next = *s;
+    next.log[i].push(s.current_term[i]);
+    Some(next)
+}
+
+/// `CanVoteForOplog(i, j, term)`: voter `i` may vote for candidate `j` in `term`: `i`'s term is
+/// older, and `j`'s log is at least as up to date as `i`'s (a newer last term, or the same last
+/// term and at least as long).
+pub fn can_vote_for_oplog(s: &State, i: usize, j: usize, term: u8) -> bool {
+    let (log_i, log_j) = (&s.log[i], &s.log[j]);
+    let log_ok = last_term(log_j) > last_term(log_i)
+        || (last_term(log_j) == last_term(log_i) && log_j.len() >= log_i.len());
+    s.current_term[i] < term && log_ok
+}
+
+/// The guard of `BecomeLeader(i, voteQuorum)`, which is also `Electable(i, voteQuorum)`
+/// (`ENABLED BecomeLeader(i, voteQuorum)`): the candidate votes for itself and every voter can
+/// vote for it in the term after the candidate's current one. The quorum ranges over
+/// `Quorums(config[i])` in `Next`; this guard does not look at configs.
+pub fn become_leader_enabled(s: &State, i: usize, vote_quorum: ServerSet) -> bool {
+    let new_term = s.current_term[i] + 1;
+    vote_quorum.contains(i)
+        && vote_quorum
+            .iter()
+            .all(|v| can_vote_for_oplog(s, v, i, new_term))
+}
+
+/// `BecomeLeader(i, voteQuorum)`: an atomic election. Every voter moves to the new term (the
+/// candidate's term plus one); the candidate becomes Primary and the other voters Secondary;
+/// `[leader |-> i, term |-> newTerm]` is added to `elections`; and, if `noop`, the new leader
+/// appends an entry of its new term (the optional no-op on step-up). Unchanged: committed.
+pub fn become_leader(s: &State, i: usize, vote_quorum: ServerSet, noop: bool) -> Option<State> {
+    if !become_leader_enabled(s, i, vote_quorum) {
+        return None;
+    }
+    let new_term = s.current_term[i] + 1;
+    let mut next = *s;
+    for v in vote_quorum.iter() {
+        next.current_term[v] = new_term;
+        next.state[v] = if v == i {
+            Role::Primary
+        } else {
+            Role::Secondary
+        };
+    }
+    next.elections = s.elections.with(i, new_term);
+    if noop {
+        next.log[i].push(new_term);
+    }
+    Some(next)
+}
+
+/// `ImmediatelyCommitted(<<index, term>>, Q)`: every member of `Q` holds the entry and is in the
+/// entry's term.
+pub fn immediately_committed(s: &State, (index, term): (u8, u8), q: ServerSet) -> bool {
+    q.iter()
+        .all(|t| in_log(index, term, &s.log[t]) && s.current_term[t] == term)
+}
+
+/// The guard of `CommitEntry(i, commitQuorum)` (what `ENABLED CommitEntry(i, Q)` means): `i` is
+/// a Primary with a nonempty log whose last entry is of `i`'s term, that entry is immediately
+/// committed by the quorum, and no record names it yet. The quorum ranges over
+/// `Quorums(config[i])` in `Next`; this guard does not look at configs.
+pub fn commit_entry_enabled(s: &State, i: usize, commit_quorum: ServerSet) -> bool {
+    let ind = s.log[i].len() as u8;
+    let term = s.current_term[i];
+    ind > 0
+        && s.state[i] == Role::Primary
+        && s.log[i].last() == Some(term)
+        && immediately_committed(s, (ind, term), commit_quorum)
+        && !s.committed.contains_entry(ind, term)
+}
+
+/// `CommitEntry(i, commitQuorum)`: primary `i` records its last entry `<<Len(log[i]),
+/// currentTerm[i]>>` as committed in its term. Unchanged: currentTerm, state, log, elections.
+pub fn commit_entry(s: &State, i: usize, commit_quorum: ServerSet) -> Option<State> {
+    if !commit_entry_enabled(s, i, commit_quorum) {
+        return None;
+    }
+    let term = s.current_term[i];
+    let mut next = *s;
+    next.committed = s.committed.with(CommittedEntry {
+        index: s.log[i].len() as u8,
+        entry_term: term,
+        term,
+    });
+    Some(next)
+}
+
+/// `ChangeConfig(i)` with `newConfig = new_config`: server `i`'s config becomes `new_config`.
+/// Guard: the new config is nonempty. Nothing else is constrained: it is taken together with a
+/// protocol step, which says what the other variables do.
+pub fn change_config(s: &State, i: usize, new_config: ServerSet) -> Option<State> {
+    if new_config.is_empty() {
+        return None;
+    }
+    let mut next = *s;
+    next.config[i] = new_config;
+    Some(next)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The next-state relation
+// ---------------------------------------------------------------------------------------------
+
+/// The protocol step `step` from `s`, if its guard holds: the successor with `config` as in `s`.
+pub fn apply_step(s: &State, step: Step) -> Option<State> {
+    match step {
+        Step::ClientRequest { i } => client_request(s, i),
+        Step::GetEntries { i, j } => get_entries(s, i, j),
+        Step::RollbackEntries { i, j } => rollback_entries(s, i, j),
+        Step::BecomeLeader {
+            i,
+            vote_quorum,
+            noop,
+        } => become_leader(s, i, vote_quorum, noop),
+        Step::CommitEntry { i, commit_quorum } => commit_entry(s, i, commit_quorum),
+        Step::MergeEntries { i, j } => merge_entries(s, i, j),
+        Step::UpdateTerms { i, j } => update_terms(s, i, j),
+    }
+}
+
+/// The step `action` from `s`, if it is a step of `Next`: the protocol step's guard holds, the
+/// new config is nonempty and, for UpdateTerms, equal to the server's config, and the quorum of
+/// BecomeLeader or CommitEntry is a quorum of the server's config.
+pub fn apply(s: &State, action: Action) -> Option<State> {
+    let quorum_ok = match action.step {
+        Step::BecomeLeader {
+            i, vote_quorum: q, ..
+        }
+        | Step::CommitEntry {
+            i,
+            commit_quorum: q,
+        } => s.config[i].quorums().any(|c| c == q),
+        _ => true,
+    };
+    let ChangeConfig { i, new_config } = action.change_config;
+    if !quorum_ok || (action.step.keeps_config() && new_config != s.config[i]) {
+        return None;
+    }
+    let next = apply_step(s, action.step)?;
+    change_config(&next, i, new_config)
+}
+
+/// Every satisfying binding of `NextStatic` from `s`, in `NextStatic`'s order, each with its
+/// successor (config unchanged): one per server or pair of servers (pairs include `i = j`, as
+/// TLC binds them; no guard holds there), one per quorum of the server's config for BecomeLeader
+/// (twice: with the no-op, then without) and CommitEntry.
+pub fn next_static(s: &State, mut visit: impl FnMut(Step, State)) {
+    let servers = s.server_ids();
+    let mut try_step = |step: Step| {
+        if let Some(next) = apply_step(s, step) {
+            visit(step, next);
+        }
+    };
+    for i in servers.clone() {
+        try_step(Step::ClientRequest { i });
+    }
+    for i in servers.clone() {
+        for j in servers.clone() {
+            try_step(Step::GetEntries { i, j });
+        }
+    }
+    for i in servers.clone() {
+        for j in servers.clone() {
+            try_step(Step::RollbackEntries { i, j });
+        }
+    }
+    for i in servers.clone() {
+        for vote_quorum in s.config[i].quorums() {
+            for noop in [true, false] {
+                try_step(Step::BecomeLeader {
+                    i,
+                    vote_quorum,
+                    noop,
+                });
+            }
+        }
+    }
+    for i in servers.clone() {
+        for commit_quorum in s.config[i].quorums() {
+            try_step(Step::CommitEntry { i, commit_quorum });
+        }
+    }
+    for i in servers.clone() {
+        for j in servers.clone() {
+            try_step(Step::MergeEntries { i, j });
+        }
+    }
+    for i in servers.clone() {
+        for j in servers.clone() {
+            try_step(Step::UpdateTerms { i, j });
+        }
+    }
+}
+
+/// The ChangeConfig bindings that can accompany `step` from `s` (whose successor keeps `s`'s
+/// config): every server `i` with every nonempty subset of `Server` (in increasing bitmask
+/// order); for UpdateTerms, only `ChangeConfig(n1, config[n1])`.
+///
+/// UpdateTerms keeps `config` UNCHANGED, so by the time TLC reaches `\E s \in Server :
+/// ChangeConfig(s)` every primed variable is determined. TLC then evaluates the rest of the
+/// action as a condition instead of enumerating its bindings, and the condition holds (a server
+/// may "change" its config to the one it has): one successor, not one per server. The binding
+/// named is the first witness.
+pub fn config_changes(s: &State, step: Step, mut visit: impl FnMut(ChangeConfig)) {
+    if step.keeps_config() {
+        visit(ChangeConfig {
+            i: 0,
+            new_config: s.config[0],
+        });
+        return;
+    }
+    for i in s.server_ids() {
+        for new_config in s.all_servers().subsets().filter(|c| !c.is_empty()) {
+            visit(ChangeConfig { i, new_config });
+        }
+    }
+}
+
+/// Every successor of `s` under `Next`, one per satisfying binding, as TLC enumerates them:
+/// each protocol step of [`next_static`] combined with each of its [`config_changes`].
+pub fn next(s: &State, mut visit: impl FnMut(Action, State)) {
+    next_static(s, |step, base| {
+        config_changes(s, step, |change_config| {
+            let mut next = base;
+            next.config[change_config.i] = change_config.new_config;
+            visit(
+                Action {
+                    step,
+                    change_config,
+                },
+                next,
+            );
+        });
+    });
+}
+
+const _: () = assert!(MAX_SERVERS <= spec_core::MAX_SERVERS);
