@@ -33,6 +33,24 @@ pub const MODELS: &[BenchModel] = &[
         quick: true,
     },
     BenchModel {
+        name: "raft-reconfig 3 servers, L2, T3, CV3, symmetry",
+        args: &[
+            "check",
+            "raft-reconfig",
+            "--servers",
+            "3",
+            "--max-log-len",
+            "2",
+            "--max-term",
+            "3",
+            "--max-config-version",
+            "3",
+            "--symmetry",
+        ],
+        tlc_rate: Some((66_000.0, 120_000.0)),
+        quick: true,
+    },
+    BenchModel {
         name: "logless-raft 4 servers, MaxTerm 4, MaxConfigVersion 4, symmetry",
         args: &[
             "check",
