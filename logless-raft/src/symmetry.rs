@@ -18,6 +18,8 @@
 //! renaming of the input: a true canonical form, so distinct-state counts never depend on the
 //! order states are found in.
 
+use spec_core::symmetry::{canonical_order, rename_set, Rename};
+#[cfg(test)]
 use spec_core::ServerSet;
 
 use crate::state::{State, MAX_SERVERS};
@@ -34,116 +36,14 @@ fn signature(s: &State, i: usize) -> u32 {
         | config.contains(i) as u32
 }
 
-/// A renaming of servers, with a slot for every bit of a [`ServerSet`] so that indexing it
-/// needs no bounds check.
-type Rename = [u8; 16];
-
-/// Renames the members of `set`: server `s` becomes `rename[s]`.
-fn rename_set(set: ServerSet, rename: &Rename) -> ServerSet {
-    let mut bits = set.0;
-    let mut out = 0u16;
-    while bits != 0 {
-        let s = bits.trailing_zeros() as usize;
-        out |= 1 << rename[s];
-        bits &= bits - 1;
-    }
-    ServerSet(out)
-}
-
-/// The search over renamings that sort servers by signature.
-struct Search<'a> {
-    state: &'a State,
-    n: usize,
-    sig: [u32; MAX_SERVERS],
-    /// The signature at each position of the sorted order.
-    sorted_sig: [u32; MAX_SERVERS],
-    /// The renaming being built: `order[k]` is the server placed at position `k`.
-    order: [u8; MAX_SERVERS],
-    used: u16,
-    /// The least config sequence found so far and the order that gives it.
-    best_configs: [u16; MAX_SERVERS],
-    best_order: [u8; MAX_SERVERS],
-    found: bool,
-}
-
-impl Search<'_> {
-    /// Places a server at position `k` and every later one, in every way that keeps the
-    /// signatures sorted.
-    fn place(&mut self, k: usize) {
-        if k == self.n {
-            self.evaluate();
-            return;
-        }
-        for s in 0..self.n {
-            if self.used & (1 << s) == 0 && self.sig[s] == self.sorted_sig[k] {
-                self.used |= 1 << s;
-                self.order[k] = s as u8;
-                self.place(k + 1);
-                self.used &= !(1 << s);
-            }
-        }
-    }
-
-    /// Compares the configs under the complete renaming `order` with the best so far.
-    fn evaluate(&mut self) {
-        let mut rename: Rename = [0; 16];
-        for (k, &s) in self.order[..self.n].iter().enumerate() {
-            rename[s as usize] = k as u8;
-        }
-        let mut configs = [0u16; MAX_SERVERS];
-        for (k, config) in configs[..self.n].iter_mut().enumerate() {
-            *config = rename_set(self.state.config[self.order[k] as usize], &rename).0;
-        }
-        if !self.found || configs < self.best_configs {
-            self.found = true;
-            self.best_configs = configs;
-            self.best_order = self.order;
-        }
-    }
-}
-
 /// The canonical representative of `s` under every renaming of its servers.
 pub fn canonical(s: &State) -> State {
     let n = s.servers as usize;
-    let mut sig = [0u32; MAX_SERVERS];
+    let mut sig = [0u64; MAX_SERVERS];
     for (i, slot) in sig[..n].iter_mut().enumerate() {
-        *slot = signature(s, i);
+        *slot = signature(s, i) as u64;
     }
-    // Insertion sort of the servers by signature: `order[k]` is the server at position `k`.
-    let mut order = [0u8; MAX_SERVERS];
-    let mut sorted_sig = [0u32; MAX_SERVERS];
-    let mut ties = false;
-    for (i, &si) in sig[..n].iter().enumerate() {
-        let mut k = i;
-        while k > 0 && sorted_sig[k - 1] > si {
-            sorted_sig[k] = sorted_sig[k - 1];
-            order[k] = order[k - 1];
-            k -= 1;
-        }
-        ties |= k > 0 && sorted_sig[k - 1] == si;
-        sorted_sig[k] = si;
-        order[k] = i as u8;
-    }
-    if ties {
-        let mut search = Search {
-            state: s,
-            n,
-            sig,
-            sorted_sig,
-            order: [0; MAX_SERVERS],
-            used: 0,
-            best_configs: [0; MAX_SERVERS],
-            best_order: [0; MAX_SERVERS],
-            found: false,
-        };
-        search.place(0);
-        order = search.best_order;
-    }
-
-    let mut rename: Rename = [0; 16];
-    for (k, &from) in order[..n].iter().enumerate() {
-        rename[from as usize] = k as u8;
-    }
+    let (order, rename) = canonical_order(&sig[..n], &s.config[..n]);
     let mut out = State {
         servers: s.servers,
         ..State::default()
@@ -161,7 +61,7 @@ pub fn canonical(s: &State) -> State {
 
 /// `s` with its servers renamed: server `i` becomes `perm[i]`.
 pub fn permute(s: &State, perm: &[u8]) -> State {
-    let mut rename: Rename = [0; 16];
+    let mut rename: Rename = [0; spec_core::MAX_SERVERS];
     rename[..perm.len()].copy_from_slice(perm);
     let mut out = *s;
     for i in s.server_ids() {

@@ -54,6 +54,7 @@ mod params;
 mod role;
 mod seq;
 pub mod servers;
+pub mod symmetry;
 
 pub use params::{Bound, Params, ParamsError};
 pub use role::Role;
