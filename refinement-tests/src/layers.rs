@@ -195,6 +195,16 @@ pub const EDGES: &[EdgeInfo] = &[
         mapping: "the same variables, with an elections history variable added to static-raft",
     },
     EdgeInfo {
+        lower: "static-raft",
+        upper: "log-abstract",
+        mapping: "composed: static-raft -> safe-weak-raft -> log-abstract",
+    },
+    EdgeInfo {
+        lower: "safe-weak-raft",
+        upper: "log-abstract",
+        mapping: "chosen <- the committed entries <<index, term>>",
+    },
+    EdgeInfo {
         lower: "distlog",
         upper: "log-abstract",
         mapping: "chosen <- the entries every server holds (AllChosen)",
@@ -548,6 +558,16 @@ pub fn check_edge(
             } else {
                 check_refinement(&mapping, options)
             }
+        }
+        ("safe-weak-raft", "log-abstract") => {
+            let mapping =
+                weak_raft::CommittedAreChosen::new(build_safe_weak_raft(params, mutation)?)?;
+            check_refinement(&mapping, options)
+        }
+        ("static-raft", "log-abstract") => {
+            let first = static_raft::WeakRaftMapping::new(build_static_raft(params, mutation)?)?;
+            let second = weak_raft::CommittedAreChosen::new(first.upper().clone())?;
+            check_refinement(&spec_core::Composed::new(first, second), options)
         }
         ("raft-reconfig", "logless-raft") => {
             let mapping = raft_reconfig::ToLoglessRaft::new(build_raft_reconfig(params, mutation)?);

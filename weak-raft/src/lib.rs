@@ -124,10 +124,12 @@
 
 pub mod actions;
 pub mod conditions;
+pub mod refinement;
 mod state;
 
 pub use actions::{Action, ChangeConfig, Step};
 pub use conditions::{strict_quorum_condition, weak_quorum_condition, QuorumContext};
+pub use refinement::CommittedAreChosen;
 pub use state::{
     election_disables_old_terms, election_safety, future_committed_implies_immediately_committed,
     get_term, immediately_committed_implies_future_committed, in_log, is_future_committed,
