@@ -64,7 +64,12 @@ pub const LAYERS: &[LayerInfo] = &[
         spec: "MongoSafeWeakRaft",
         bounds: <weak_raft::SafeWeakRaft as Layer>::BOUNDS,
         implemented: true,
-        expected_failure: None,
+        // A finding about the original (logless-reconfig c7dce8d), confirmed by TLC on its own
+        // modules: from 3 servers a stale primary's log can be rewritten. See weak-raft's README.
+        expected_failure: Some(ExpectedFailure {
+            property: "LeaderCompleteness",
+            why: "as written, MongoSafeWeakRaft's MergeEntries and RollbackEntries have no role guard, so a stale primary's log can be rewritten (from 3 servers; TLC agrees)",
+        }),
     },
     LayerInfo {
         name: "static-raft",
