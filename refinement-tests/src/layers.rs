@@ -411,65 +411,85 @@ fn simulate_spec<L: Layer>(spec: L, walks: &WalkOptions) -> Result<WalkReport, R
     })
 }
 
-fn build_log(params: &Params, _mutation: Option<&str>) -> Result<log_abstract::Log, RunError> {
-    Ok(<log_abstract::Log as Layer>::from_params(params)?)
+/// Builds layer `L` from its bounds, with the mutation named `mutation` if it has one of that
+/// name (names were checked against [`mutations`] before).
+fn build<L: Layer, M>(
+    params: &Params,
+    mutation: Option<&str>,
+    from_name: fn(&str) -> Option<M>,
+    with_mutation: fn(L, M) -> L,
+) -> Result<L, RunError> {
+    let spec = L::from_params(params)?;
+    Ok(match mutation.and_then(from_name) {
+        Some(m) => with_mutation(spec, m),
+        None => spec,
+    })
+}
+
+/// For layers without mutations.
+fn no_mutation(_: &str) -> Option<std::convert::Infallible> {
+    None
+}
+
+fn unmutated<L>(_: L, never: std::convert::Infallible) -> L {
+    match never {}
+}
+
+fn build_log(params: &Params, mutation: Option<&str>) -> Result<log_abstract::Log, RunError> {
+    build(params, mutation, no_mutation, unmutated)
 }
 
 fn build_distlog(params: &Params, mutation: Option<&str>) -> Result<distlog::DistLog, RunError> {
-    let spec = <distlog::DistLog as Layer>::from_params(params)?;
-    Ok(match mutation {
-        Some("remove-chosen") => spec.with_mutation(distlog::Mutation::RemoveChosen),
-        _ => spec,
-    })
+    let from_name =
+        |name: &str| (name == "remove-chosen").then_some(distlog::Mutation::RemoveChosen);
+    build(params, mutation, from_name, distlog::DistLog::with_mutation)
 }
 
 fn build_static_raft(
     params: &Params,
     mutation: Option<&str>,
 ) -> Result<static_raft::StaticRaft, RunError> {
-    let spec = <static_raft::StaticRaft as Layer>::from_params(params)?;
-    Ok(match mutation.and_then(static_raft::Mutation::from_name) {
-        Some(m) => spec.with_mutation(m),
-        None => spec,
-    })
+    let (from_name, with) = (
+        static_raft::Mutation::from_name,
+        static_raft::StaticRaft::with_mutation,
+    );
+    build(params, mutation, from_name, with)
 }
 
 fn build_logless_raft(
     params: &Params,
     mutation: Option<&str>,
 ) -> Result<logless_raft::LoglessRaft, RunError> {
-    let spec = <logless_raft::LoglessRaft as Layer>::from_params(params)?;
-    Ok(match mutation.and_then(logless_raft::Mutation::from_name) {
-        Some(m) => spec.with_mutation(m),
-        None => spec,
-    })
+    let (from_name, with) = (
+        logless_raft::Mutation::from_name,
+        logless_raft::LoglessRaft::with_mutation,
+    );
+    build(params, mutation, from_name, with)
 }
 
 fn build_raft_reconfig(
     params: &Params,
     mutation: Option<&str>,
 ) -> Result<raft_reconfig::RaftReconfig, RunError> {
-    let spec = <raft_reconfig::RaftReconfig as Layer>::from_params(params)?;
-    Ok(
-        match mutation.and_then(raft_reconfig::Mutation::from_name) {
-            Some(m) => spec.with_mutation(m),
-            None => spec,
-        },
-    )
+    let (from_name, with) = (
+        raft_reconfig::Mutation::from_name,
+        raft_reconfig::RaftReconfig::with_mutation,
+    );
+    build(params, mutation, from_name, with)
 }
 
 fn build_weak_raft(
     params: &Params,
-    _mutation: Option<&str>,
+    mutation: Option<&str>,
 ) -> Result<weak_raft::WeakRaft, RunError> {
-    Ok(<weak_raft::WeakRaft as Layer>::from_params(params)?)
+    build(params, mutation, no_mutation, unmutated)
 }
 
 fn build_safe_weak_raft(
     params: &Params,
-    _mutation: Option<&str>,
+    mutation: Option<&str>,
 ) -> Result<weak_raft::SafeWeakRaft, RunError> {
-    Ok(<weak_raft::SafeWeakRaft as Layer>::from_params(params)?)
+    build(params, mutation, no_mutation, unmutated)
 }
 
 /// Builds layer `$name` (checked to be implemented) with its bounds and mutation, binds it to

@@ -3,6 +3,27 @@
 //! Exit status: 0 when everything checked holds, 1 when a violation was found, 2 for bad usage.
 
 use clap::{Args, Parser, Subcommand};
+
+/// Writes to standard output; if the reader has gone away (`refine ... | head`), exits quietly
+/// with status 141, as a process killed by SIGPIPE would, instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if write!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(141);
+        }
+    }};
+}
+
+/// [`out!`] with a newline.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(141);
+        }
+    }};
+}
 use refinement_tests::bench;
 use refinement_tests::layers::{self, Report, RunError, ViolationReport, EDGES, LAYERS};
 use refinement_tests::report::{summary_text, thousands, walk_summary_text};
@@ -246,28 +267,28 @@ fn run(command: Command) -> Result<bool, RunError> {
                     "coverage": report.stats.coverage,
                     "violation": report.violation,
                 });
-                println!("{value}");
+                outln!("{value}");
             } else {
-                println!(
+                outln!(
                     "{} ({}), seed {seed}",
                     report.target,
                     report.params.describe()
                 );
                 if let Some(v) = &report.violation {
-                    print!("{}", v.text);
+                    out!("{}", v.text);
                 } else {
-                    println!("No error has been found.");
+                    outln!("No error has been found.");
                 }
-                print!("{}", walk_summary_text(&report.stats));
+                out!("{}", walk_summary_text(&report.stats));
             }
             Ok(report.violation.is_none())
         }
         Command::Bench { quick } => bench(quick),
         Command::List => {
-            println!("Layers (most abstract first):");
+            outln!("Layers (most abstract first):");
             for l in LAYERS {
                 let flags: Vec<&str> = l.bounds.iter().map(|b| b.flag()).collect();
-                println!(
+                outln!(
                     "  {:<14} {:<26} {}",
                     l.name,
                     l.spec,
@@ -278,13 +299,13 @@ fn run(command: Command) -> Result<bool, RunError> {
                     }
                 );
             }
-            println!("Refinement edges:");
+            outln!("Refinement edges:");
             for e in EDGES {
-                println!("  {} -> {}: {}", e.lower, e.upper, e.mapping);
+                outln!("  {} -> {}: {}", e.lower, e.upper, e.mapping);
             }
-            println!("Mutations (--mutation NAME):");
+            outln!("Mutations (--mutation NAME):");
             for m in layers::mutations() {
-                println!("  {:<22} in {}: {}", m.name, m.target, m.what);
+                outln!("  {:<22} in {}: {}", m.name, m.target, m.what);
             }
             Ok(true)
         }
@@ -325,14 +346,14 @@ fn report_json(report: &Report) -> serde_json::Value {
 fn print_report(report: &Report, run: &RunArgs) -> Result<bool, RunError> {
     write_trace(report.violation.as_ref(), run.trace_json.as_ref())?;
     if run.json {
-        println!("{}", report_json(report));
+        outln!("{}", report_json(report));
     } else {
-        println!("{} ({})", report.target, report.params.describe());
+        outln!("{} ({})", report.target, report.params.describe());
         match &report.violation {
-            Some(v) => print!("{}", v.text),
-            None => println!("Model checking completed. No error has been found."),
+            Some(v) => out!("{}", v.text),
+            None => outln!("Model checking completed. No error has been found."),
         }
-        print!("{}", summary_text(&report.stats));
+        out!("{}", summary_text(&report.stats));
     }
     Ok(report.violation.is_none())
 }
@@ -359,7 +380,7 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<bool, RunError> {
                 .collect::<Vec<_>>(),
             "rows": rows,
         });
-        println!("{value}");
+        outln!("{value}");
         return Ok(holds);
     }
     let rows: Vec<[String; 7]> = reports
@@ -409,21 +430,21 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<bool, RunError> {
                 }
             })
             .collect();
-        println!("{}", cells.join("  ").trim_end());
+        outln!("{}", cells.join("  ").trim_end());
     }
     if let Some(r) = first_failure {
         let v = r.violation.as_ref().expect("a failing row has a violation");
-        println!("\nFirst failure, in {}:", r.target);
-        print!("{}", v.text);
+        outln!("\nFirst failure, in {}:", r.target);
+        out!("{}", v.text);
     } else {
-        println!("\nEvery layer's invariants and every refinement edge hold at these bounds, except the documented expected failures:");
+        outln!("\nEvery layer's invariants and every refinement edge hold at these bounds, except the documented expected failures:");
         for r in reports.iter().filter(|r| r.violation.is_some()) {
             if let (Some(v), Some(e)) = (&r.violation, &r.expected_failure) {
                 let flags: Vec<String> = spec_core::Bound::ALL
                     .iter()
                     .filter_map(|b| r.params.get(*b).map(|n| format!(" {} {n}", b.flag())))
                     .collect();
-                println!(
+                outln!(
                     "  {}: {} ({}); a {}-state counterexample, printed by `refine {}{}`.",
                     r.target,
                     v.property,
@@ -441,7 +462,7 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<bool, RunError> {
 fn bench(quick: bool) -> Result<bool, RunError> {
     let exe = std::env::current_exe()
         .map_err(|e| RunError(format!("cannot find the refine executable: {e}")))?;
-    println!(
+    outln!(
         "{:<62} {:>7} {:>14} {:>12} {:>8} {:>12} {:>10} {:>9} {:>8}",
         "model",
         "threads",
@@ -482,7 +503,7 @@ fn bench(quick: bool) -> Result<bool, RunError> {
                 .tlc_rate
                 .map(|(one, two)| format!("{:.1}", rate / if threads == 1 { one } else { two }))
                 .unwrap_or_else(|| "-".into());
-            println!(
+            outln!(
                 "{:<62} {:>7} {:>14} {:>12} {:>8.2} {:>12} {:>10} {:>9} {:>8}",
                 model.name,
                 threads,
@@ -496,6 +517,6 @@ fn bench(quick: bool) -> Result<bool, RunError> {
             );
         }
     }
-    println!("x TLC: states generated per second over TLC's on the same model and worker count (../shared/REFERENCE.md).");
+    outln!("x TLC: states generated per second over TLC's on the same model and worker count (../shared/REFERENCE.md).");
     Ok(true)
 }
