@@ -54,6 +54,17 @@ pub struct Options {
     pub progress: Option<Duration>,
 }
 
+impl Options {
+    /// `threads` workers, symmetry reduction on or off, no progress lines: what tests use.
+    pub fn quiet(threads: usize, symmetry: bool) -> Self {
+        Options {
+            threads,
+            symmetry,
+            progress: None,
+        }
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {
@@ -167,6 +178,16 @@ pub struct Counterexample<M: Spec> {
     pub failure: Failure,
     /// The states, from an initial state to the failing one.
     pub steps: Vec<TraceStep<M>>,
+}
+
+impl<M: Spec> Counterexample<M> {
+    /// The actions taken, in order, printed as in the trace (the first state is initial).
+    pub fn actions(&self) -> Vec<String> {
+        self.steps
+            .iter()
+            .filter_map(|s| s.action.as_ref().map(|a| a.to_string()))
+            .collect()
+    }
 }
 
 /// The result of a search.

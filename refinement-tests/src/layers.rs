@@ -351,12 +351,7 @@ fn violation_report<M: Spec, O: Observer<M>>(
         property: cex.failure.property.clone(),
         detail: cex.failure.detail.clone(),
         trace_length: cex.steps.len(),
-        actions: cex
-            .steps
-            .iter()
-            .skip(1)
-            .map(|s| s.action.as_ref().map(|a| a.to_string()).unwrap_or_default())
-            .collect(),
+        actions: cex.actions(),
         text: trace_text(spec, observer, cex),
         itf: trace_itf(spec, observer, cex),
     }

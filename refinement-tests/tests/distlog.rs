@@ -8,19 +8,11 @@ use refinement_tests::{
     explore, simulate, FailureKind, Invariants, Options, RefinementCheck, WalkOptions,
 };
 
-fn options(threads: usize, symmetry: bool) -> Options {
-    Options {
-        threads,
-        symmetry,
-        progress: None,
-    }
-}
-
 /// TLC on Log.cfg (Value = {v1, v2}, Nat = {1, 2, 3}): 168 generated, 27 distinct, depth 3.
 #[test]
 fn log_matches_tlc() {
     let log = Log::new(2, 3).unwrap();
-    let out = explore(&log, &Invariants::of(&log), &options(1, false)).unwrap();
+    let out = explore(&log, &Invariants::of(&log), &Options::quiet(1, false)).unwrap();
     assert!(out.violation.is_none());
     assert_eq!(
         (out.stats.generated, out.stats.distinct, out.stats.depth),
@@ -37,7 +29,7 @@ fn distlog_refines_log_at_distlogmc_bounds_with_tlc_counts() {
         let out = explore(
             mapping.lower(),
             &RefinementCheck::new(&mapping),
-            &options(threads, false),
+            &Options::quiet(threads, false),
         )
         .unwrap();
         assert!(out.violation.is_none(), "threads {threads}");
@@ -58,7 +50,7 @@ fn distlog_symmetry_matches_tlc_and_agrees_on_the_verdict() {
         let out = explore(
             mapping.lower(),
             &RefinementCheck::new(&mapping),
-            &options(threads, true),
+            &Options::quiet(threads, true),
         )
         .unwrap();
         assert!(out.violation.is_none());
@@ -80,16 +72,11 @@ fn removing_a_chosen_entry_breaks_the_refinement_with_a_shortest_trace() {
     let mut traces = Vec::new();
     for (threads, symmetry) in [(1, false), (2, false), (1, true), (2, true)] {
         let check = RefinementCheck::new(&mapping);
-        let out = explore(mapping.lower(), &check, &options(threads, symmetry)).unwrap();
+        let out = explore(mapping.lower(), &check, &Options::quiet(threads, symmetry)).unwrap();
         let cex = out.violation.expect("the mutation is caught");
         assert_eq!(cex.failure.kind, FailureKind::Refinement);
         assert_eq!(cex.failure.property, "distlog -> log-abstract");
-        let actions: Vec<String> = cex
-            .steps
-            .iter()
-            .skip(1)
-            .map(|s| s.action.unwrap().to_string())
-            .collect();
+        let actions = cex.actions();
         // Three writes choose index 1, then one server removes it.
         assert_eq!(actions.len(), 4, "{actions:?}");
         assert!(actions[..3].iter().all(|a| a.starts_with("WriteNewEntry(")));
@@ -123,12 +110,9 @@ fn removing_a_chosen_entry_breaks_the_refinement_with_a_shortest_trace() {
 fn a_broken_mapping_is_caught_at_three_states_and_printed_at_both_levels() {
     let mapping = ChosenMapping::new(DistLog::new(3, 3, 3).unwrap()).broken();
     let check = RefinementCheck::new(&mapping);
-    let out = explore(mapping.lower(), &check, &options(2, false)).unwrap();
+    let out = explore(mapping.lower(), &check, &Options::quiet(2, false)).unwrap();
     let cex = out.violation.expect("the broken mapping is caught");
-    let actions: Vec<String> = cex.steps[1..]
-        .iter()
-        .map(|s| s.action.unwrap().to_string())
-        .collect();
+    let actions = cex.actions();
     assert_eq!(actions, ["WriteNewEntry(n1, v2)", "RemoveEntry(n1)"]);
     let text = trace_text(mapping.lower(), &check, &cex);
     assert!(text.contains("State 1: <Initial predicate>"), "{text}");
@@ -232,7 +216,7 @@ fn composed_mappings_check_like_their_parts_and_name_the_whole_path() {
     let out = explore(
         composed.lower(),
         &RefinementCheck::new(&composed),
-        &options(2, true),
+        &Options::quiet(2, true),
     )
     .unwrap();
     assert!(out.violation.is_none());
@@ -242,7 +226,7 @@ fn composed_mappings_check_like_their_parts_and_name_the_whole_path() {
     let cex = explore(
         broken.lower(),
         &RefinementCheck::new(&broken),
-        &options(2, false),
+        &Options::quiet(2, false),
     )
     .unwrap()
     .violation

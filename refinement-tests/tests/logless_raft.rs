@@ -22,16 +22,13 @@ use refinement_tests::report::{trace_itf, trace_text};
 use refinement_tests::{explore, FailureKind, Invariants, Options, Outcome};
 use spec_core::{Layer, Params, Spec};
 
-fn options(threads: usize, symmetry: bool) -> Options {
-    Options {
-        threads,
-        symmetry,
-        progress: None,
-    }
-}
-
 fn check(spec: &LoglessRaft, threads: usize, symmetry: bool) -> Outcome<LoglessRaft> {
-    explore(spec, &Invariants::of(spec), &options(threads, symmetry)).unwrap()
+    explore(
+        spec,
+        &Invariants::of(spec),
+        &Options::quiet(threads, symmetry),
+    )
+    .unwrap()
 }
 
 /// Checks `(servers, MaxTerm, MaxConfigVersion)` with 1 and 2 threads, expecting no violation
@@ -119,14 +116,6 @@ fn reference_model_matches_tlc() {
 }
 
 /// The actions of a counterexample, as printed.
-fn actions(cex: &refinement_tests::Counterexample<LoglessRaft>) -> Vec<String> {
-    cex.steps
-        .iter()
-        .skip(1)
-        .map(|s| s.action.unwrap().to_string())
-        .collect()
-}
-
 /// Checks `mutation` at `bounds` with symmetry, with 1 and 2 threads: the checker must report
 /// OnePrimaryPerTerm with a counterexample of `states` states (the initial state included)
 /// ending in a BecomeLeader step, the same trace for both thread counts.
@@ -147,7 +136,7 @@ fn assert_breaks_one_primary_per_term(
             .unwrap_or_else(|| panic!("{mutation} is caught"));
         assert_eq!(cex.failure.kind, FailureKind::Invariant, "{mutation}");
         assert_eq!(cex.failure.property, "OnePrimaryPerTerm", "{mutation}");
-        let trace = actions(&cex);
+        let trace = cex.actions();
         assert_eq!(cex.steps.len(), states, "{mutation}: {trace:?}");
         assert!(
             trace.last().unwrap().starts_with("BecomeLeader("),
@@ -176,7 +165,7 @@ fn reconfig_without_the_config_quorum_check_breaks_one_primary_per_term() {
         .unwrap()
         .with_mutation(Mutation::ReconfigSkipsConfigQuorumCheck);
     let out = check(&spec, 2, false);
-    let trace = actions(&out.violation.unwrap());
+    let trace = out.violation.unwrap().actions();
     assert_eq!(trace.len(), 5);
     assert!(trace[1].starts_with("Reconfig(") && trace[2].starts_with("Reconfig("));
 }
@@ -207,7 +196,7 @@ fn voting_without_the_term_check_breaks_one_primary_per_term() {
         .unwrap()
         .with_mutation(Mutation::VoteIgnoresTerm);
     let out = check(&spec, 1, false);
-    let trace = actions(&out.violation.unwrap());
+    let trace = out.violation.unwrap().actions();
     assert_eq!(trace.len(), 2);
     assert!(trace.iter().all(|a| a.starts_with("BecomeLeader(")));
 }
@@ -276,7 +265,7 @@ fn counterexamples_print_with_tla_variable_names() {
         .unwrap()
         .with_mutation(Mutation::VoteIgnoresTerm);
     let observer = Invariants::of(&spec);
-    let out = explore(&spec, &observer, &options(1, false)).unwrap();
+    let out = explore(&spec, &observer, &Options::quiet(1, false)).unwrap();
     let cex = out.violation.unwrap();
     let text = trace_text(&spec, &observer, &cex);
     for name in [

@@ -14,21 +14,16 @@
 
 use raft_reconfig::{Mutation, RaftReconfig, ToLoglessRaft};
 use refinement_tests::report::{trace_itf, trace_text};
-use refinement_tests::{
-    explore, Counterexample, FailureKind, Invariants, Options, Outcome, RefinementCheck,
-};
+use refinement_tests::{explore, FailureKind, Invariants, Options, Outcome, RefinementCheck};
 use spec_core::{Layer, Params, Refinement, Spec};
 
-fn options(threads: usize, symmetry: bool) -> Options {
-    Options {
-        threads,
-        symmetry,
-        progress: None,
-    }
-}
-
 fn check(spec: &RaftReconfig, threads: usize, symmetry: bool) -> Outcome<RaftReconfig> {
-    explore(spec, &Invariants::of(spec), &options(threads, symmetry)).unwrap()
+    explore(
+        spec,
+        &Invariants::of(spec),
+        &Options::quiet(threads, symmetry),
+    )
+    .unwrap()
 }
 
 /// Checks `(servers, MaxLogLen, MaxTerm, MaxConfigVersion)` with 1 and 2 threads, expecting no
@@ -114,14 +109,6 @@ fn repository_model_matches_tlc() {
 }
 
 /// The actions of a counterexample, as printed.
-fn actions(cex: &Counterexample<RaftReconfig>) -> Vec<String> {
-    cex.steps
-        .iter()
-        .skip(1)
-        .map(|s| s.action.unwrap().to_string())
-        .collect()
-}
-
 /// The properties TLC's models check.
 const SAFETY: &[&str] = &[
     "OnePrimaryPerTerm",
@@ -151,14 +138,14 @@ fn assert_mutation_caught(
     };
     let mut traces = Vec::new();
     for threads in [1, 2] {
-        let out = explore(&spec, &observer, &options(threads, true)).unwrap();
+        let out = explore(&spec, &observer, &Options::quiet(threads, true)).unwrap();
         let cex = out
             .violation
             .unwrap_or_else(|| panic!("{mutation} at {bounds:?} is caught"));
         assert_eq!(cex.failure.kind, FailureKind::Invariant, "{mutation}");
         assert_eq!(cex.failure.property, property, "{mutation}");
-        assert_eq!(cex.steps.len(), states, "{mutation}: {:?}", actions(&cex));
-        traces.push(actions(&cex));
+        assert_eq!(cex.steps.len(), states, "{mutation}: {:?}", cex.actions());
+        traces.push(cex.actions());
     }
     assert_eq!(traces[0], traces[1], "{mutation}: 1 and 2 threads agree");
     traces.pop().unwrap()
@@ -175,7 +162,12 @@ fn assert_mutation_survives(
     let spec = RaftReconfig::new(servers, max_log_len, max_term, max_config_version)
         .unwrap()
         .with_mutation(mutation);
-    let out = explore(&spec, &Invariants::only(&spec, SAFETY), &options(2, true)).unwrap();
+    let out = explore(
+        &spec,
+        &Invariants::only(&spec, SAFETY),
+        &Options::quiet(2, true),
+    )
+    .unwrap();
     assert!(out.violation.is_none(), "{mutation} at {bounds:?}");
     assert_eq!(
         (out.stats.generated, out.stats.distinct, out.stats.depth),
@@ -293,7 +285,7 @@ fn counterexamples_print_with_tla_variable_names() {
         .unwrap()
         .with_mutation(Mutation::ReconfigSkipsTermQuorumCheck);
     let invariants = Invariants::of(&spec);
-    let out = explore(&spec, &invariants, &options(1, true)).unwrap();
+    let out = explore(&spec, &invariants, &Options::quiet(1, true)).unwrap();
     let cex = out.violation.expect("caught");
     let text = trace_text(&spec, &invariants, &cex);
     assert!(
@@ -328,7 +320,7 @@ fn the_config_machine_refines_logless_raft() {
     let out = explore(
         mapping.lower(),
         &RefinementCheck::new(&mapping),
-        &options(2, true),
+        &Options::quiet(2, true),
     )
     .unwrap();
     assert!(out.violation.is_none());
@@ -341,7 +333,7 @@ fn the_config_machine_refines_logless_raft() {
     let out = explore(
         mapping.lower(),
         &RefinementCheck::new(&mapping),
-        &options(2, true),
+        &Options::quiet(2, true),
     )
     .unwrap();
     assert!(out.violation.is_none());
@@ -353,7 +345,7 @@ fn the_config_machine_refines_logless_raft() {
     let out = explore(
         mapping.lower(),
         &RefinementCheck::new(&mapping),
-        &options(2, true),
+        &Options::quiet(2, true),
     )
     .unwrap();
     let cex = out.violation.expect("the refinement breaks");
@@ -366,7 +358,7 @@ fn the_config_machine_refines_logless_raft() {
     // n1 wins term 1 (stamping its config with term 1); n2, whose config is still of term 0,
     // wins term 2 with n1's vote.
     assert_eq!(
-        actions(&cex),
+        cex.actions(),
         [
             "BecomeLeader(n1, {n1, n2, n3})",
             "BecomeLeader(n2, {n1, n2})"

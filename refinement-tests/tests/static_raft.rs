@@ -14,16 +14,13 @@ use refinement_tests::{explore, FailureKind, Invariants, Options, Outcome};
 use spec_core::Spec;
 use static_raft::{Mutation, StaticRaft};
 
-fn options(threads: usize, symmetry: bool) -> Options {
-    Options {
-        threads,
-        symmetry,
-        progress: None,
-    }
-}
-
 fn check(spec: &StaticRaft, threads: usize, symmetry: bool) -> Outcome<StaticRaft> {
-    explore(spec, &Invariants::of(spec), &options(threads, symmetry)).unwrap()
+    explore(
+        spec,
+        &Invariants::of(spec),
+        &Options::quiet(threads, symmetry),
+    )
+    .unwrap()
 }
 
 /// Checks `(servers, MaxTerm, MaxLogLen)` with 1 and 2 threads, expecting no violation and TLC's
@@ -119,12 +116,7 @@ fn assert_mutation_caught(
         assert_eq!(cex.failure.kind, kind, "{mutation}");
         assert_eq!(cex.failure.property, property, "{mutation}");
         assert_eq!(cex.steps.len(), states, "{mutation}");
-        let actions: Vec<String> = cex
-            .steps
-            .iter()
-            .skip(1)
-            .map(|s| s.action.unwrap().to_string())
-            .collect();
+        let actions = cex.actions();
         assert!(
             actions.last().unwrap().starts_with(last_action),
             "{mutation}: {actions:?}"
@@ -233,7 +225,7 @@ fn counterexamples_print_with_tla_variable_names() {
         .unwrap()
         .with_mutation(Mutation::VoteIgnoresTerm);
     let invariants = Invariants::of(&spec);
-    let out = explore(&spec, &invariants, &options(1, true)).unwrap();
+    let out = explore(&spec, &invariants, &Options::quiet(1, true)).unwrap();
     let cex = out.violation.expect("caught");
     let text = trace_text(&spec, &invariants, &cex);
     assert!(

@@ -6,14 +6,6 @@ use spec_core::{Composed, Refinement};
 use static_raft::{Mutation, StaticRaft, WeakRaftMapping};
 use weak_raft::{CommittedAreChosen, SafeWeakRaft};
 
-fn options(threads: usize, symmetry: bool) -> Options {
-    Options {
-        threads,
-        symmetry,
-        progress: None,
-    }
-}
-
 #[test]
 fn safe_weak_raft_commits_refine_log_at_two_servers() {
     for (max_term, counts) in [(2, (86_179, 3_813, 9)), (3, (428_295, 18_815, 11))] {
@@ -22,7 +14,7 @@ fn safe_weak_raft_commits_refine_log_at_two_servers() {
             let out = explore(
                 mapping.lower(),
                 &RefinementCheck::new(&mapping),
-                &options(threads, false),
+                &Options::quiet(threads, false),
             )
             .unwrap();
             assert!(out.violation.is_none(), "MaxTerm {max_term}");
@@ -47,7 +39,7 @@ fn static_raft_reaches_log_by_composition() {
     let out = explore(
         composed.lower(),
         &RefinementCheck::new(&composed),
-        &options(2, false),
+        &Options::quiet(2, false),
     )
     .unwrap();
     assert!(out.violation.is_none());
@@ -71,7 +63,7 @@ fn a_broken_vote_shows_at_the_log_level_as_two_entries_chosen_at_one_index() {
     let cex = explore(
         composed.lower(),
         &RefinementCheck::new(&composed),
-        &options(2, false),
+        &Options::quiet(2, false),
     )
     .unwrap()
     .violation

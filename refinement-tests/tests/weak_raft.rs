@@ -31,21 +31,13 @@ use weak_raft::{
     ChangeConfig, SafeWeakRaft, Step, WeakRaft,
 };
 
-fn options(threads: usize, symmetry: bool) -> Options {
-    Options {
-        threads,
-        symmetry,
-        progress: None,
-    }
-}
-
 /// `(generated, distinct, depth)`.
 type Counts = (u64, u64, usize);
 
 /// Explores with 1 and 2 threads, expecting no violation and the same `counts` both times.
 fn assert_counts<M: Spec, O: Observer<M>>(spec: &M, observer: &O, symmetry: bool, counts: Counts) {
     for threads in [1, 2] {
-        let out = explore(spec, observer, &options(threads, symmetry)).unwrap();
+        let out = explore(spec, observer, &Options::quiet(threads, symmetry)).unwrap();
         assert!(
             out.violation.is_none(),
             "{:?} symmetry {symmetry}: {:?}",
@@ -62,14 +54,7 @@ fn assert_counts<M: Spec, O: Observer<M>>(spec: &M, observer: &O, symmetry: bool
 }
 
 fn actions<M: Spec>(out: &Outcome<M>) -> Vec<String> {
-    out.violation
-        .as_ref()
-        .expect("a violation")
-        .steps
-        .iter()
-        .skip(1)
-        .map(|s| s.action.as_ref().unwrap().to_string())
-        .collect()
+    out.violation.as_ref().expect("a violation").actions()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -177,7 +162,7 @@ fn weak_raft_violates_state_machine_safety() {
     assert_eq!(invariants.names(), ["StateMachineSafety"]);
     let mut traces = Vec::new();
     for threads in [1, 2] {
-        let out = explore(&spec, &invariants, &options(threads, false)).unwrap();
+        let out = explore(&spec, &invariants, &Options::quiet(threads, false)).unwrap();
         let cex = out.violation.as_ref().expect("StateMachineSafety fails");
         assert_eq!(cex.failure.kind, FailureKind::Invariant);
         assert_eq!(cex.failure.property, "StateMachineSafety");
@@ -195,7 +180,7 @@ fn weak_raft_violates_state_machine_safety() {
         ]
     );
     // The same shape with symmetry and with 3 servers.
-    let out = explore(&spec, &invariants, &options(2, true)).unwrap();
+    let out = explore(&spec, &invariants, &Options::quiet(2, true)).unwrap();
     assert_eq!(out.violation.unwrap().steps.len(), 5);
 }
 
@@ -204,7 +189,7 @@ fn weak_raft_violates_state_machine_safety() {
 #[test]
 fn weak_raft_elects_two_leaders_in_one_term() {
     let spec = WeakRaft::new(3, 2, 1).unwrap().with_all_invariants();
-    let out = explore(&spec, &Invariants::of(&spec), &options(2, true)).unwrap();
+    let out = explore(&spec, &Invariants::of(&spec), &Options::quiet(2, true)).unwrap();
     let cex = out.violation.as_ref().expect("a violation");
     assert_eq!(cex.failure.property, "ElectionSafety");
     assert_eq!(cex.steps.len(), 3);
@@ -249,7 +234,7 @@ impl<M: Spec<State = weak_raft::State>> Observer<M> for OnlyPredicate {
 fn safe_weak_raft_does_not_keep_election_disables_old_terms() {
     let spec = SafeWeakRaft::new(3, 1, 1).unwrap();
     let observer = OnlyPredicate("ElectionDisablesOldTerms", election_disables_old_terms);
-    let out = explore(&spec, &observer, &options(1, true)).unwrap();
+    let out = explore(&spec, &observer, &Options::quiet(1, true)).unwrap();
     let cex = out.violation.as_ref().expect("a violation");
     assert_eq!(cex.steps.len(), 3);
     assert_eq!(
@@ -394,7 +379,7 @@ fn safe_weak_raft_breaks_state_machine_safety() {
 fn safe_weak_raft_leader_completeness_counterexample_is_shortest() {
     let spec = SafeWeakRaft::new(3, 2, 2).unwrap();
     let invariants = Invariants::only(&spec, &["LeaderCompleteness"]);
-    let out = explore(&spec, &invariants, &options(2, true)).unwrap();
+    let out = explore(&spec, &invariants, &Options::quiet(2, true)).unwrap();
     assert_eq!(
         out.violation.expect("LeaderCompleteness fails").steps.len(),
         9
@@ -423,7 +408,7 @@ fn leader(i: usize, vote_quorum: u16, noop: bool) -> Step {
 fn safe_weak_raft_log_matching_counterexample_is_shortest() {
     let spec = SafeWeakRaft::new(3, 2, 2).unwrap();
     let observer = OnlyPredicate("LogMatching", log_matching);
-    let out = explore(&spec, &observer, &options(2, true)).unwrap();
+    let out = explore(&spec, &observer, &Options::quiet(2, true)).unwrap();
     assert_eq!(out.violation.expect("LogMatching fails").steps.len(), 7);
 }
 
@@ -481,7 +466,7 @@ fn fast_weak_quorum_condition_agrees_with_its_definition() {
             safe: SafeWeakRaft::new(n, t, l).unwrap(),
         };
         let spec = WeakRaft::new(n, t, l).unwrap();
-        let out = explore(&spec, &observer, &options(2, symmetry)).unwrap();
+        let out = explore(&spec, &observer, &Options::quiet(2, symmetry)).unwrap();
         assert!(
             out.violation.is_none(),
             "{:?}",
@@ -540,7 +525,7 @@ fn static_raft_with_elections_keeps_election_safety() {
     let lower = mapping.lower();
     let invariants = Invariants::of(lower);
     assert!(invariants.names().contains(&"ElectionSafety"));
-    let out = explore(lower, &invariants, &options(2, true)).unwrap();
+    let out = explore(lower, &invariants, &Options::quiet(2, true)).unwrap();
     assert!(out.violation.is_none());
     assert_eq!(
         (out.stats.generated, out.stats.distinct, out.stats.depth),
@@ -589,7 +574,12 @@ impl Observer<StaticRaftWithElections> for StrictQuorums<'_> {
 #[test]
 fn static_raft_keeps_the_strict_quorum_condition() {
     let mapping = WeakRaftMapping::new(StaticRaft::new(3, 2, 2).unwrap()).unwrap();
-    let out = explore(mapping.lower(), &StrictQuorums(&mapping), &options(2, true)).unwrap();
+    let out = explore(
+        mapping.lower(),
+        &StrictQuorums(&mapping),
+        &Options::quiet(2, true),
+    )
+    .unwrap();
     assert!(out.violation.is_none());
     // The unsafe level breaks it on its first step that changes a config.
     let weak = WeakRaft::new(2, 1, 1).unwrap();
@@ -609,7 +599,7 @@ fn assert_edge_breaks(
     let check = RefinementCheck::new(mapping);
     let mut found = Vec::new();
     for threads in [1, 2] {
-        let out = explore(mapping.lower(), &check, &options(threads, true)).unwrap();
+        let out = explore(mapping.lower(), &check, &Options::quiet(threads, true)).unwrap();
         let cex = out.violation.as_ref().expect("the edge breaks");
         assert_eq!(cex.failure.kind, FailureKind::Refinement);
         assert_eq!(cex.failure.property, "static-raft -> safe-weak-raft");
