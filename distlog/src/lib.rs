@@ -81,6 +81,8 @@ impl DistLogState {
     }
 }
 
+spec_core::impl_pack!(DistLogState { log, servers });
+
 impl Serialize for DistLogState {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]

@@ -79,6 +79,8 @@ impl LogState {
     }
 }
 
+spec_core::impl_pack!(LogState { chosen, values });
+
 impl Serialize for LogState {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]

@@ -268,6 +268,15 @@ pub fn state_constraint(s: &State, max_term: u8, max_config_version: u8) -> bool
         .all(|i| s.current_term[i] <= max_term && s.config_version[i] <= max_config_version)
 }
 
+spec_core::impl_pack!(State {
+    servers,
+    current_term,
+    state,
+    config_version,
+    config_term,
+    config
+});
+
 impl Serialize for State {
     /// One field per TLA+ variable, each a function from server name to value.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

@@ -199,6 +199,17 @@ impl ConfigVarsMut for State {
     }
 }
 
+spec_core::impl_pack!(State {
+    servers,
+    current_term,
+    state,
+    config,
+    config_version,
+    config_term,
+    log,
+    committed
+});
+
 impl Serialize for State {
     /// One field per TLA+ variable, per-server ones as functions from server name to value.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

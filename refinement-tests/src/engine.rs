@@ -37,10 +37,14 @@
 //! rebuilt by replaying the specification from an initial state along the recorded fingerprints,
 //! so it shows real states and real actions, not canonical representatives.
 
+use crate::checkpoint;
 use crate::fingerprint::{collision_probability, fingerprint, Fingerprint};
-use crate::visited::Visited;
-use spec_core::{Action as _, Spec};
+use crate::spill::{Blocks, Budget, SharedBlocks, SpillDir, BLOCK_BYTES};
+use crate::visited::{Visited, COMPARED_BITS};
+use spec_core::{Action as _, Pack, Spec};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How to run a search.
@@ -52,6 +56,20 @@ pub struct Options {
     pub symmetry: bool,
     /// Print a progress line on standard error at this interval (`None`: silent).
     pub progress: Option<Duration>,
+    /// Stop the search, with a message, when the process's resident memory passes this many
+    /// bytes (`None`: no limit). See [`default_memory_limit`].
+    pub memory_limit: Option<u64>,
+    /// Bytes of states waiting in the queue (and of parent links) kept in memory; the rest goes
+    /// to files in a temporary directory, or in the checkpoint directory.
+    pub queue_memory: u64,
+    /// Save the search in this directory at the end of a level, every `checkpoint_every`.
+    pub checkpoint: Option<PathBuf>,
+    /// The least time between two checkpoints.
+    pub checkpoint_every: Duration,
+    /// Continue the search saved in this directory (and keep checkpointing there).
+    pub resume: Option<PathBuf>,
+    /// Stop once this many levels are explored (with a checkpoint, if checkpointing).
+    pub stop_after_level: Option<usize>,
 }
 
 impl Options {
@@ -60,9 +78,24 @@ impl Options {
         Options {
             threads,
             symmetry,
-            progress: None,
+            ..Options::default()
         }
     }
+}
+
+/// The memory limit used by the `refine` command: nine tenths of the memory that was available
+/// when the process started (plus what the process already held), so that a search stops with
+/// a message before the operating system kills it.
+pub fn default_memory_limit() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let available_kb: u64 = meminfo
+        .lines()
+        .find(|l| l.starts_with("MemAvailable:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some((available_kb * 1024 + resident_bytes().unwrap_or(0)) / 10 * 9)
 }
 
 impl Default for Options {
@@ -71,6 +104,12 @@ impl Default for Options {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             symmetry: false,
             progress: None,
+            memory_limit: None,
+            queue_memory: 1 << 30,
+            checkpoint: None,
+            checkpoint_every: Duration::from_secs(600),
+            resume: None,
+            stop_after_level: None,
         }
     }
 }
@@ -160,6 +199,9 @@ pub struct Stats {
     pub threads: usize,
     /// Whether symmetry reduction was on.
     pub symmetry: bool,
+    /// Why the search stopped before exploring every state, if it did (a memory limit, a
+    /// level limit); a violation is reported separately.
+    pub stopped: Option<String>,
 }
 
 /// One state of a trace and the action that led to it (`None` for the initial state).
@@ -199,22 +241,25 @@ pub struct Outcome<M: Spec> {
     pub violation: Option<Counterexample<M>>,
 }
 
-/// Why a search could not run.
+/// Why a search could not run or could not go on (bad options, a disk error, a checkpoint that
+/// does not match).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UsageError(pub String);
+pub struct SearchError(pub String);
 
-impl std::fmt::Display for UsageError {
+impl std::fmt::Display for SearchError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-impl std::error::Error for UsageError {}
+impl std::error::Error for SearchError {}
 
 /// A violation found during a level, identified by fingerprints so it can be replayed.
 #[derive(Clone, Debug)]
 struct Found {
     parent: Fingerprint,
+    /// The level the parent is at (0 for an initial state, which has none).
+    level: u32,
     target: Fingerprint,
     failure: Failure,
     /// A failed state check on a stored state: only the thread that stored it checked it, so
@@ -266,28 +311,128 @@ fn judge<M: Spec, O: Observer<M>>(
     Ok(())
 }
 
-struct WorkerResult<S> {
-    next: Vec<(Fingerprint, S)>,
+/// What one worker did in one level.
+struct WorkerResult {
     generated: u64,
     coverage: Vec<(u64, u64)>,
     found: Option<Found>,
+    error: Option<String>,
+}
+
+/// Appends a queue record: the state's fingerprint (the parent of its successors), the length
+/// of its encoding, and the encoding.
+fn push_record<S: Pack>(out: &mut Vec<u8>, fp: Fingerprint, state: &S) {
+    out.extend_from_slice(&fp.to_le_bytes());
+    let at = out.len();
+    out.extend_from_slice(&[0, 0]);
+    state.pack(out);
+    let len = u16::try_from(out.len() - at - 2).expect("a packed state is under 64 KiB");
+    out[at..at + 2].copy_from_slice(&len.to_le_bytes());
+}
+
+/// Reads the next queue record from `input`.
+fn read_record<S: Pack>(input: &mut &[u8]) -> Option<(Fingerprint, S)> {
+    if input.len() < 18 {
+        return None;
+    }
+    let fp = Fingerprint::from_le_bytes(input[..16].try_into().ok()?);
+    let len = u16::from_le_bytes(input[16..18].try_into().ok()?) as usize;
+    let mut packed = input.get(18..18 + len)?;
+    let state = S::unpack(&mut packed).filter(|_| packed.is_empty())?;
+    *input = &input[18 + len..];
+    Some((fp, state))
+}
+
+/// The parent links of one level as blocks of `(fingerprint, parent)` records.
+fn parent_blocks(
+    fresh: &[(Fingerprint, Fingerprint)],
+    budget: &Budget,
+    dir: &SpillDir,
+) -> std::io::Result<Blocks> {
+    let mut blocks = Blocks::new("parents");
+    for chunk in fresh.chunks(BLOCK_BYTES / 32) {
+        let mut block = Vec::with_capacity(chunk.len() * 32);
+        for (fp, parent) in chunk {
+            block.extend_from_slice(&fp.to_le_bytes());
+            block.extend_from_slice(&parent.to_le_bytes());
+        }
+        blocks.push(block, budget, dir)?;
+    }
+    Ok(blocks)
+}
+
+/// The parent recorded for `fp` among the parent links of one level.
+fn parent_in(links: &Blocks, fp: Fingerprint) -> std::io::Result<Option<Fingerprint>> {
+    for i in 0..links.len() {
+        let block = links.get(i)?;
+        for record in block.chunks_exact(32) {
+            if Fingerprint::from_le_bytes(record[..16].try_into().expect("16 bytes")) == fp {
+                return Ok(Some(Fingerprint::from_le_bytes(
+                    record[16..].try_into().expect("16 bytes"),
+                )));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The resident memory of this process, in bytes (Linux; `None` elsewhere).
+pub fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// A search between levels: everything a checkpoint saves.
+pub(crate) struct Search {
+    /// The visited set.
+    pub(crate) visited: Visited,
+    /// The states of level `depth`, still to be explored.
+    pub(crate) frontier: Blocks,
+    /// How many states `frontier` holds.
+    pub(crate) frontier_states: u64,
+    /// `parents[l - 1]`: the parent links of the states first found at level `l`.
+    pub(crate) parents: Vec<Blocks>,
+    /// The levels whose parent links are already in checkpoint files.
+    pub(crate) parents_saved: usize,
+    /// Levels explored or being explored (initial states are level 1).
+    pub(crate) depth: usize,
+    pub(crate) generated: u64,
+    pub(crate) distinct: u64,
+    /// Per action: (generated, distinct).
+    pub(crate) coverage: Vec<(u64, u64)>,
+    /// Seconds spent before this process took over (on resume).
+    pub(crate) seconds_before: f64,
+    /// The files of the latest checkpoint that the next one replaces.
+    pub(crate) checkpoint_files: Vec<PathBuf>,
+}
+
+fn disk_error(dir: &SpillDir) -> impl Fn(std::io::Error) -> SearchError + '_ {
+    move |e| {
+        SearchError(format!(
+            "cannot use the search's directory {}: {e}",
+            dir.path().display()
+        ))
+    }
 }
 
 /// Explores every reachable state breadth-first and checks the observer on every initial
-/// state, state and transition. Stops after the first level that contains a violation.
+/// state, state and transition. Stops after the first level that contains a violation, or
+/// when [`Options`] say to stop (memory, a level limit).
 pub fn explore<M: Spec, O: Observer<M>>(
     spec: &M,
     observer: &O,
     options: &Options,
-) -> Result<Outcome<M>, UsageError> {
+) -> Result<Outcome<M>, SearchError> {
     if options.symmetry && !spec.has_symmetry() {
-        return Err(UsageError(format!(
+        return Err(SearchError(format!(
             "layer {} has no symmetry reduction; run it without --symmetry",
             spec.name()
         )));
     }
     if options.threads == 0 {
-        return Err(UsageError("--threads must be at least 1".into()));
+        return Err(SearchError("--threads must be at least 1".into()));
     }
     let start = Instant::now();
     let symmetry = options.symmetry;
@@ -308,54 +453,88 @@ pub fn explore<M: Spec, O: Observer<M>>(
                 )
             })
     };
-    let visited = Visited::new();
-    let mut coverage = vec![(0u64, 0u64); names.len()];
-    let mut generated = 0u64;
-    let mut distinct = 0u64;
-
-    // Level 1: the initial states.
-    let mut frontier: Vec<(Fingerprint, M::State)> = Vec::new();
-    let mut found: Option<Found> = None;
-    for init in spec.init_states() {
-        generated += 1;
-        let target = view_of(spec, symmetry, &init);
-        if let Err(failure) = observer.check_init(spec, &init) {
-            Found::keep_smaller(
-                &mut found,
-                Found {
-                    parent: 0,
-                    target,
-                    failure,
-                    parent_from_visited: false,
-                },
-            );
-            continue;
-        }
-        if !spec.within_constraint(&init) {
-            continue;
-        }
-        if visited.insert(target, 0, 1) {
-            distinct += 1;
-            let stored = if symmetry {
-                spec.canonical(&init)
-            } else {
-                init
-            };
-            frontier.push((target, stored));
-        }
+    let checkpoint_dir = options.checkpoint.as_ref().or(options.resume.as_ref());
+    let dir = match checkpoint_dir {
+        Some(path) => SpillDir::kept(path),
+        None => SpillDir::temporary(),
     }
-    let mut depth = usize::from(!frontier.is_empty());
-    let progress_generated = AtomicU64::new(generated);
-    let progress_distinct = AtomicU64::new(distinct);
-    let taken = AtomicUsize::new(0);
-    let next_len = AtomicU64::new(0);
-    let done = AtomicBool::new(false);
+    .map_err(|e| SearchError(format!("cannot create the search's directory: {e}")))?;
+    let on_disk = disk_error(&dir);
+    let budget = Budget::new(options.queue_memory);
+    let mut found: Option<Found> = None;
+
+    let mut search = match &options.resume {
+        Some(path) => checkpoint::load(spec, symmetry, path)?,
+        None => {
+            // Level 1: the initial states.
+            let visited = Visited::new();
+            let mut generated = 0u64;
+            let mut block = Vec::new();
+            for init in spec.init_states() {
+                generated += 1;
+                let target = view_of(spec, symmetry, &init);
+                if let Err(failure) = observer.check_init(spec, &init) {
+                    Found::keep_smaller(
+                        &mut found,
+                        Found {
+                            parent: 0,
+                            level: 0,
+                            target,
+                            failure,
+                            parent_from_visited: false,
+                        },
+                    );
+                    continue;
+                }
+                if !spec.within_constraint(&init) {
+                    continue;
+                }
+                if visited
+                    .insert(target, 0, 1)
+                    .map_err(|_| level_too_large(1))?
+                {
+                    let stored = if symmetry {
+                        spec.canonical(&init)
+                    } else {
+                        init
+                    };
+                    push_record(&mut block, target, &stored);
+                }
+            }
+            let fresh = visited.take_fresh();
+            let mut frontier = Blocks::new("queue");
+            frontier.push(block, &budget, &dir).map_err(&on_disk)?;
+            Search {
+                visited,
+                frontier,
+                frontier_states: fresh.len() as u64,
+                parents: vec![parent_blocks(&fresh, &budget, &dir).map_err(&on_disk)?],
+                parents_saved: 0,
+                depth: usize::from(!fresh.is_empty()),
+                generated,
+                distinct: fresh.len() as u64,
+                coverage: vec![(0, 0); names.len()],
+                seconds_before: 0.0,
+                checkpoint_files: Vec::new(),
+            }
+        }
+    };
+
+    let progress_generated = AtomicU64::new(search.generated);
+    let progress_distinct = AtomicU64::new(search.distinct);
+    let taken = AtomicU64::new(0);
     let level_len = AtomicU64::new(0);
-    let current_level = AtomicUsize::new(depth);
+    let next_len = AtomicU64::new(0);
+    let current_level = AtomicUsize::new(search.depth);
+    let done = AtomicBool::new(false);
+    let stop = AtomicBool::new(false);
+    let stop_reason: Mutex<Option<String>> = Mutex::new(None);
+    let mut last_checkpoint = Instant::now();
+    let mut error: Option<SearchError> = None;
 
     std::thread::scope(|scope| {
-        if let Some(every) = options.progress {
-            let (g, d, t, n, level_len, level, done) = (
+        if options.progress.is_some() || options.memory_limit.is_some() {
+            let (g, d, t, n, level_len, level, done, stop, stop_reason) = (
                 &progress_generated,
                 &progress_distinct,
                 &taken,
@@ -363,19 +542,35 @@ pub fn explore<M: Spec, O: Observer<M>>(
                 &level_len,
                 &current_level,
                 &done,
+                &stop,
+                &stop_reason,
             );
             scope.spawn(move || {
                 let mut last = Instant::now();
                 let mut last_generated = g.load(Ordering::Relaxed);
                 while !done.load(Ordering::Relaxed) {
                     std::thread::sleep(Duration::from_millis(50));
+                    if let (Some(limit), Some(rss)) = (options.memory_limit, resident_bytes()) {
+                        if rss > limit && !stop.swap(true, Ordering::Relaxed) {
+                            *stop_reason.lock().expect("stop reason") = Some(format!(
+                                "stopped before running out of memory: {} MiB resident, over the \
+                                 limit of {} MiB (--memory-limit); the counts are those of an \
+                                 unfinished level",
+                                rss >> 20,
+                                limit >> 20
+                            ));
+                        }
+                    }
+                    let Some(every) = options.progress else {
+                        continue;
+                    };
                     if last.elapsed() >= every {
                         let generated = g.load(Ordering::Relaxed);
                         let rate =
                             (generated - last_generated) as f64 / last.elapsed().as_secs_f64();
                         let left_in_level = level_len
                             .load(Ordering::Relaxed)
-                            .saturating_sub(t.load(Ordering::Relaxed) as u64);
+                            .saturating_sub(t.load(Ordering::Relaxed));
                         eprintln!(
                             "Progress({}): {} states generated ({}/s), {} distinct states found, {} states left on queue.",
                             level.load(Ordering::Relaxed),
@@ -391,36 +586,60 @@ pub fn explore<M: Spec, O: Observer<M>>(
             });
         }
 
-        while found.is_none() && !frontier.is_empty() {
-            let level = depth as u32;
+        while found.is_none() && search.frontier_states > 0 && error.is_none() {
+            if options
+                .stop_after_level
+                .is_some_and(|last| search.depth > last)
+            {
+                *stop_reason.lock().expect("stop reason") = Some(format!(
+                    "stopped after level {} (--stop-after-level)",
+                    search.depth - 1
+                ));
+                break;
+            }
+            let level = search.depth as u32;
             taken.store(0, Ordering::Relaxed);
             next_len.store(0, Ordering::Relaxed);
-            level_len.store(frontier.len() as u64, Ordering::Relaxed);
-            current_level.store(depth, Ordering::Relaxed);
-            let chunk = 256usize;
-            let frontier_ref = &frontier;
-            let visited_ref = &visited;
-            let work = || -> WorkerResult<M::State> {
+            level_len.store(search.frontier_states, Ordering::Relaxed);
+            current_level.store(search.depth, Ordering::Relaxed);
+            let next_level = SharedBlocks::new("queue", &budget, &dir);
+            let cursor = AtomicUsize::new(0);
+            let (frontier, visited) = (&search.frontier, &search.visited);
+            let work = || -> WorkerResult {
                 let mut result = WorkerResult {
-                    next: Vec::new(),
                     generated: 0,
                     coverage: vec![(0, 0); names.len()],
                     found: None,
+                    error: None,
                 };
+                let mut out = Vec::with_capacity(BLOCK_BYTES + 512);
                 let mut successors = Vec::new();
                 let mut views: Vec<Option<(Fingerprint, Option<M::State>)>> = Vec::new();
-                loop {
-                    let begin = taken.fetch_add(chunk, Ordering::Relaxed);
-                    if begin >= frontier_ref.len() {
+                while !stop.load(Ordering::Relaxed) {
+                    let i = cursor.fetch_add(1, Ordering::Relaxed);
+                    if i >= frontier.len() {
                         break;
                     }
-                    let end = (begin + chunk).min(frontier_ref.len());
-                    let mut chunk_generated = 0u64;
-                    let mut chunk_new = 0u64;
-                    for (parent, state) in &frontier_ref[begin..end] {
+                    let block = match frontier.get(i) {
+                        Ok(block) => block,
+                        Err(e) => {
+                            result.error = Some(format!("cannot read the search queue: {e}"));
+                            stop.store(true, Ordering::Relaxed);
+                            break;
+                        }
+                    };
+                    let mut input: &[u8] = &block;
+                    let (mut block_generated, mut block_states, mut block_new) = (0u64, 0u64, 0u64);
+                    while !input.is_empty() {
+                        let Some((parent, state)) = read_record::<M::State>(&mut input) else {
+                            result.error = Some("the search queue holds a corrupt record".into());
+                            stop.store(true, Ordering::Relaxed);
+                            break;
+                        };
+                        block_states += 1;
                         successors.clear();
-                        spec.next_states(state, &mut successors);
-                        chunk_generated += successors.len() as u64;
+                        spec.next_states(&state, &mut successors);
+                        block_generated += successors.len() as u64;
                         // Fingerprint the whole batch first and prefetch the visited-set slots,
                         // so the cache misses of the inserts below overlap.
                         views.clear();
@@ -432,7 +651,7 @@ pub fn explore<M: Spec, O: Observer<M>>(
                                 } else {
                                     (fingerprint(next), None)
                                 };
-                                visited_ref.prefetch(target);
+                                visited.prefetch(target);
                                 (target, canonical)
                             });
                             views.push(view);
@@ -441,11 +660,21 @@ pub fn explore<M: Spec, O: Observer<M>>(
                             let a = action_index(&action);
                             result.coverage[a].0 += 1;
                             let inside = view.is_some();
-                            let is_new = view.as_ref().is_some_and(|(target, _)| {
-                                visited_ref.insert(*target, *parent, level + 1)
-                            });
+                            let is_new = match &view {
+                                Some((target, _)) => {
+                                    match visited.insert(*target, parent, level + 1) {
+                                        Ok(is_new) => is_new,
+                                        Err(_) => {
+                                            result.error = Some(level_too_large(level + 1).0);
+                                            stop.store(true, Ordering::Relaxed);
+                                            false
+                                        }
+                                    }
+                                }
+                                None => false,
+                            };
                             let verdict = observer
-                                .check_step(spec, state, &action, &next)
+                                .check_step(spec, &state, &action, &next)
                                 .map_err(|failure| (failure, false))
                                 .and_then(|()| {
                                     if is_new || !inside {
@@ -464,7 +693,8 @@ pub fn explore<M: Spec, O: Observer<M>>(
                                 Found::keep_smaller(
                                     &mut result.found,
                                     Found {
-                                        parent: *parent,
+                                        parent,
+                                        level,
                                         target,
                                         failure,
                                         parent_from_visited,
@@ -473,19 +703,24 @@ pub fn explore<M: Spec, O: Observer<M>>(
                             }
                             if let (true, Some((target, canonical))) = (is_new, view) {
                                 result.coverage[a].1 += 1;
-                                chunk_new += 1;
-                                result.next.push((target, canonical.unwrap_or(next)));
+                                block_new += 1;
+                                push_record(&mut out, target, canonical.as_ref().unwrap_or(&next));
+                                if out.len() >= BLOCK_BYTES {
+                                    next_level.hand_over(&mut out);
+                                }
                             }
                         }
                     }
-                    result.generated += chunk_generated;
-                    progress_generated.fetch_add(chunk_generated, Ordering::Relaxed);
-                    progress_distinct.fetch_add(chunk_new, Ordering::Relaxed);
-                    next_len.fetch_add(chunk_new, Ordering::Relaxed);
+                    result.generated += block_generated;
+                    taken.fetch_add(block_states, Ordering::Relaxed);
+                    progress_generated.fetch_add(block_generated, Ordering::Relaxed);
+                    progress_distinct.fetch_add(block_new, Ordering::Relaxed);
+                    next_len.fetch_add(block_new, Ordering::Relaxed);
                 }
+                next_level.hand_over(&mut out);
                 result
             };
-            let results: Vec<WorkerResult<M::State>> = if options.threads == 1 {
+            let results: Vec<WorkerResult> = if options.threads == 1 {
                 vec![work()]
             } else {
                 std::thread::scope(|workers| {
@@ -497,75 +732,142 @@ pub fn explore<M: Spec, O: Observer<M>>(
                         .collect()
                 })
             };
-            let mut next_frontier = Vec::new();
             for r in results {
-                let states = r.next;
-                generated += r.generated;
+                search.generated += r.generated;
                 for (i, (g, d)) in r.coverage.iter().enumerate() {
-                    coverage[i].0 += g;
-                    coverage[i].1 += d;
+                    search.coverage[i].0 += g;
+                    search.coverage[i].1 += d;
                 }
-                distinct += states.len() as u64;
-                next_frontier.extend(states);
                 if let Some(f) = r.found {
                     Found::keep_smaller(&mut found, f);
                 }
+                if let Some(e) = r.error {
+                    error.get_or_insert(SearchError(e));
+                }
             }
+            let next = match next_level.finish() {
+                Ok(next) => next,
+                Err(e) => {
+                    error.get_or_insert(on_disk(e));
+                    break;
+                }
+            };
+            let fresh = search.visited.take_fresh();
+            search.distinct += fresh.len() as u64;
             if let Some(f) = found.as_mut().filter(|f| f.parent_from_visited) {
-                f.parent = visited
-                    .parent(f.target)
-                    .expect("a stored failing state is in the visited set");
+                f.parent = fresh
+                    .iter()
+                    .find(|(fp, _)| *fp == f.target)
+                    .expect("a stored failing state was first found in this level")
+                    .1;
             }
-            frontier = next_frontier;
-            if !frontier.is_empty() {
-                depth += 1;
+            if stop.load(Ordering::Relaxed) {
+                // An unfinished level: its states stay counted, but the search ends here.
+                search.frontier_states -= taken.load(Ordering::Relaxed).min(search.frontier_states);
+                search.frontier_states += fresh.len() as u64;
+                break;
+            }
+            match parent_blocks(&fresh, &budget, &dir) {
+                Ok(links) => search.parents.push(links),
+                Err(e) => {
+                    error.get_or_insert(on_disk(e));
+                    break;
+                }
+            }
+            drop(fresh);
+            search.frontier.clear(&budget);
+            search.frontier = next;
+            search.frontier_states = next_len.load(Ordering::Relaxed);
+            if search.frontier_states > 0 {
+                search.depth += 1;
+            }
+            let stopping_next = options
+                .stop_after_level
+                .is_some_and(|last| search.depth > last);
+            if let Some(path) = checkpoint_dir.filter(|_| {
+                found.is_none()
+                    && search.frontier_states > 0
+                    && (stopping_next || last_checkpoint.elapsed() >= options.checkpoint_every)
+            }) {
+                search.seconds_before += start.elapsed().as_secs_f64();
+                let saved = checkpoint::save(spec, symmetry, &mut search, path, &budget);
+                search.seconds_before -= start.elapsed().as_secs_f64();
+                match saved {
+                    Ok(files) => {
+                        for old in search.checkpoint_files.drain(..) {
+                            if !files.contains(&old) {
+                                let _ = std::fs::remove_file(old);
+                            }
+                        }
+                        search.checkpoint_files = files;
+                        last_checkpoint = Instant::now();
+                    }
+                    Err(e) => {
+                        error.get_or_insert(on_disk(e));
+                        break;
+                    }
+                }
             }
         }
         done.store(true, Ordering::Relaxed);
     });
+    if let Some(e) = error {
+        return Err(e);
+    }
 
-    let violation = found.map(|f| replay(spec, observer, symmetry, &visited, f));
+    let violation = match found {
+        Some(f) => Some(replay(spec, observer, symmetry, &search.parents, f).map_err(&on_disk)?),
+        None => None,
+    };
     let coverage = names
         .iter()
-        .zip(coverage)
-        .map(|(action, (generated, distinct))| ActionCoverage {
+        .zip(&search.coverage)
+        .map(|(action, &(generated, distinct))| ActionCoverage {
             action,
             generated,
             distinct,
         })
         .collect();
+    let stopped = stop_reason.into_inner().expect("stop reason");
     Ok(Outcome {
         stats: Stats {
-            generated,
-            distinct,
-            depth,
-            queue_left: frontier.len() as u64,
-            seconds: start.elapsed().as_secs_f64(),
+            generated: search.generated,
+            distinct: search.distinct,
+            depth: search.depth,
+            queue_left: search.frontier_states,
+            seconds: search.seconds_before + start.elapsed().as_secs_f64(),
             coverage,
-            collision_probability: collision_probability(distinct),
+            collision_probability: collision_probability(search.distinct, COMPARED_BITS),
             threads: options.threads,
             symmetry,
+            stopped,
         },
         violation,
     })
 }
 
+fn level_too_large(level: u32) -> SearchError {
+    SearchError(format!(
+        "level {level} holds more new states than the visited set can index (about a billion \
+         per level)"
+    ))
+}
+
 /// Rebuilds the trace of a violation by replaying the specification along the recorded
-/// fingerprints, from an initial state to the failing step.
+/// parent links, from an initial state to the failing step.
 fn replay<M: Spec, O: Observer<M>>(
     spec: &M,
     observer: &O,
     symmetry: bool,
-    visited: &Visited,
+    parents: &[Blocks],
     found: Found,
-) -> Counterexample<M> {
+) -> std::io::Result<Counterexample<M>> {
     let mut chain = Vec::new();
-    let mut fp = found.parent;
+    let (mut fp, mut level) = (found.parent, found.level as usize);
     while fp != 0 {
         chain.push(fp);
-        fp = visited
-            .parent(fp)
-            .expect("every stored state has a recorded parent");
+        fp = parent_in(&parents[level - 1], fp)?.expect("every stored state has a parent link");
+        level -= 1;
     }
     chain.reverse();
     let inits = spec.init_states();
@@ -576,13 +878,13 @@ fn replay<M: Spec, O: Observer<M>>(
                 view_of(spec, symmetry, s) == found.target && observer.check_init(spec, s).is_err()
             })
             .expect("the failing initial state is an initial state");
-        return Counterexample {
+        return Ok(Counterexample {
             failure: found.failure,
             steps: vec![TraceStep {
                 action: None,
                 state: init,
             }],
-        };
+        });
     }
     let first = inits
         .into_iter()
@@ -626,7 +928,7 @@ fn replay<M: Spec, O: Observer<M>>(
         action: Some(action),
         state: next,
     });
-    Counterexample { failure, steps }
+    Ok(Counterexample { failure, steps })
 }
 
 /// How to run random walks.

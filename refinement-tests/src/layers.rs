@@ -3,7 +3,7 @@
 
 use crate::checks::{Invariants, RefinementCheck};
 use crate::engine::{
-    explore, simulate, FailureKind, Observer, Options, Stats, UsageError, WalkOptions, WalkStats,
+    explore, simulate, FailureKind, Observer, Options, SearchError, Stats, WalkOptions, WalkStats,
 };
 use crate::report::{trace_itf, trace_text};
 use spec_core::{Bound, Layer, Params, ParamsError, Refinement, Spec};
@@ -234,8 +234,8 @@ impl From<ParamsError> for RunError {
     }
 }
 
-impl From<UsageError> for RunError {
-    fn from(e: UsageError) -> Self {
+impl From<SearchError> for RunError {
+    fn from(e: SearchError) -> Self {
         RunError(e.0)
     }
 }

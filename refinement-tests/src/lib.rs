@@ -16,15 +16,17 @@
 //! ```
 
 pub mod bench;
+mod checkpoint;
 pub mod checks;
 pub mod engine;
 pub mod fingerprint;
 pub mod layers;
 pub mod report;
+mod spill;
 mod visited;
 
 pub use checks::{Invariants, RefinementCheck};
 pub use engine::{
-    explore, simulate, Counterexample, Failure, FailureKind, Observer, Options, Outcome, Stats,
-    TraceStep, WalkOptions, WalkOutcome, WalkStats,
+    default_memory_limit, explore, resident_bytes, simulate, Counterexample, Failure, FailureKind,
+    Observer, Options, Outcome, SearchError, Stats, TraceStep, WalkOptions, WalkOutcome, WalkStats,
 };

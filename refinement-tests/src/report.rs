@@ -242,9 +242,12 @@ pub fn summary_text(stats: &Stats) -> String {
     );
     let _ = writeln!(
         out,
-        "Probability of a fingerprint collision (128-bit fingerprints): {:.1e}.",
+        "Probability of a fingerprint collision (82 compared bits of 128-bit fingerprints): {:.1e}.",
         stats.collision_probability
     );
+    if let Some(why) = &stats.stopped {
+        let _ = writeln!(out, "The search did not finish: {why}.");
+    }
     let _ = writeln!(
         out,
         "Coverage (successors generated / new distinct states):"

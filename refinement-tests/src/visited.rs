@@ -1,43 +1,100 @@
-//! The visited set of the breadth-first search: for every distinct state, its fingerprint, the
-//! fingerprint of the state it was first reached from, and the level it was reached at.
+//! The visited set of the breadth-first search: one 12-byte slot per distinct state.
 //!
-//! It is a set of open-addressing hash tables with linear probing, one per shard, each behind
-//! its own lock; the shard is chosen by the fingerprint's top bits and the slot by its low bits,
-//! so a lookup is usually one cache miss. Fingerprints are already uniformly distributed, so no
-//! further hashing is needed. A table doubles when it is three-quarters full.
+//! Memory is what limits an exhaustive search, so a slot holds only what identifies a state:
+//! 72 bits of its 128-bit fingerprint (the shard it lives in implies 10 more, so 82 bits are
+//! compared) and 24 bits of bookkeeping for the level being built. Parent links, which traces
+//! need, do not stay here: a state's parent only matters until its level is finished (to keep
+//! the smallest one, so that traces do not depend on thread scheduling), so each shard keeps a
+//! *fresh* list of `(fingerprint, parent)` for the states it first saw in the current level, and
+//! the engine moves those lists to the trace store (and to disk) when the level ends.
+//!
+//! A slot's bookkeeping is the index of its state in its shard's fresh list and a 4-bit tag of
+//! the level it was found at. A state reached again looks at its fresh entry only when the tag
+//! is the current level's, and trusts it only when the entry's full fingerprint is its own, so
+//! a stale index from an older level with the same tag is recognized and ignored.
+//!
+//! Each shard is an open-addressing table with linear probing behind its own lock; the shard is
+//! chosen by the fingerprint's top bits and the slot by its low bits, so a lookup is usually one
+//! cache miss. A table doubles when it is three-quarters full; since there are many shards, a
+//! doubling copies a small fraction of the set.
 
 use crate::fingerprint::Fingerprint;
+use std::io::{Read, Write};
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-const SHARDS: usize = 256;
-const INITIAL_SLOTS: usize = 1024;
+const SHARD_BITS: u32 = 10;
+const SHARDS: usize = 1 << SHARD_BITS;
+const INITIAL_SLOTS: usize = 256;
+const INDEX_BITS: u32 = 20;
+const TAG_BITS: u32 = 4;
 
+/// How many bits of a fingerprint tell two states apart in the visited set.
+pub(crate) const COMPARED_BITS: u32 = 64 + 8 + SHARD_BITS;
+
+/// The most states one shard can first see in one level; with [`SHARDS`] shards, a level can
+/// hold about a billion new states.
+const MAX_FRESH: usize = 1 << INDEX_BITS;
+
+/// A slot: `key` is the fingerprint's low 64 bits (never zero: zero marks an empty slot);
+/// `extra` is 8 more fingerprint bits, the level tag and the fresh index.
 #[derive(Clone, Copy, Default)]
+#[repr(C)]
 struct Slot {
-    /// Zero marks an empty slot (no fingerprint is zero).
-    fp: Fingerprint,
-    parent: Fingerprint,
-    level: u32,
+    key: [u32; 2],
+    extra: u32,
 }
 
-struct Table {
+impl Slot {
+    fn key(fp: Fingerprint) -> u64 {
+        (fp as u64).max(1)
+    }
+    fn high_byte(fp: Fingerprint) -> u32 {
+        (fp >> 64) as u8 as u32
+    }
+    fn key64(&self) -> u64 {
+        self.key[0] as u64 | (self.key[1] as u64) << 32
+    }
+    fn is_empty(&self) -> bool {
+        self.key == [0, 0]
+    }
+    fn matches(&self, key: u64, high: u32) -> bool {
+        self.key64() == key && self.extra >> 24 == high
+    }
+    fn tag(&self) -> u32 {
+        (self.extra >> INDEX_BITS) & ((1 << TAG_BITS) - 1)
+    }
+    fn index(&self) -> usize {
+        (self.extra & ((1 << INDEX_BITS) - 1)) as usize
+    }
+    fn new(key: u64, high: u32, tag: u32, index: usize) -> Slot {
+        Slot {
+            key: [key as u32, (key >> 32) as u32],
+            extra: high << 24 | tag << INDEX_BITS | index as u32,
+        }
+    }
+}
+
+struct Shard {
     slots: Vec<Slot>,
     len: usize,
+    /// `(fingerprint, parent)` of the states first seen in the current level, in the order seen.
+    fresh: Vec<(Fingerprint, Fingerprint)>,
 }
 
-impl Table {
-    fn new() -> Self {
-        Table {
-            slots: vec![Slot::default(); INITIAL_SLOTS],
+impl Shard {
+    fn with_slots(slots: usize) -> Self {
+        Shard {
+            slots: vec![Slot::default(); slots],
             len: 0,
+            fresh: Vec::new(),
         }
     }
 
-    fn position(&self, fp: Fingerprint) -> usize {
+    fn position(&self, key: u64, high: u32) -> usize {
         let mask = self.slots.len() - 1;
-        let mut i = fp as usize & mask;
-        while self.slots[i].fp != 0 && self.slots[i].fp != fp {
+        let mut i = key as usize & mask;
+        while !self.slots[i].is_empty() && !self.slots[i].matches(key, high) {
             i = (i + 1) & mask;
         }
         i
@@ -46,8 +103,12 @@ impl Table {
     fn grow(&mut self) {
         let doubled = vec![Slot::default(); self.slots.len() * 2];
         let old = std::mem::replace(&mut self.slots, doubled);
-        for slot in old.into_iter().filter(|s| s.fp != 0) {
-            let i = self.position(slot.fp);
+        let mask = self.slots.len() - 1;
+        for slot in old.into_iter().filter(|s| !s.is_empty()) {
+            let mut i = slot.key64() as usize & mask;
+            while !self.slots[i].is_empty() {
+                i = (i + 1) & mask;
+            }
             self.slots[i] = slot;
         }
     }
@@ -60,22 +121,34 @@ struct SlotsHint {
     mask: AtomicUsize,
 }
 
+/// A level too large for the fresh lists' indexes.
+#[derive(Debug)]
+pub(crate) struct LevelTooLarge;
+
 /// The visited set, shared by all worker threads.
 pub(crate) struct Visited {
-    shards: Vec<Mutex<Table>>,
+    shards: Vec<Mutex<Shard>>,
     hints: Vec<SlotsHint>,
 }
 
 impl Visited {
     pub(crate) fn new() -> Self {
-        let shards: Vec<Mutex<Table>> = (0..SHARDS).map(|_| Mutex::new(Table::new())).collect();
+        Self::from_shards(
+            (0..SHARDS)
+                .map(|_| Shard::with_slots(INITIAL_SLOTS))
+                .collect(),
+        )
+    }
+
+    fn from_shards(shards: Vec<Shard>) -> Self {
+        let shards: Vec<Mutex<Shard>> = shards.into_iter().map(Mutex::new).collect();
         let hints = shards
             .iter()
             .map(|shard| {
-                let mut table = shard.lock().expect("fresh lock");
+                let mut shard = shard.lock().expect("fresh lock");
                 SlotsHint {
-                    base: AtomicPtr::new(table.slots.as_mut_ptr()),
-                    mask: AtomicUsize::new(table.slots.len() - 1),
+                    base: AtomicPtr::new(shard.slots.as_mut_ptr()),
+                    mask: AtomicUsize::new(shard.slots.len() - 1),
                 }
             })
             .collect();
@@ -83,11 +156,7 @@ impl Visited {
     }
 
     fn shard_index(fp: Fingerprint) -> usize {
-        (fp >> 120) as usize % SHARDS
-    }
-
-    fn shard(&self, fp: Fingerprint) -> &Mutex<Table> {
-        &self.shards[Self::shard_index(fp)]
+        (fp >> (128 - SHARD_BITS)) as usize
     }
 
     /// Asks the processor to start loading the slot where `fp` would be, so that a batch of
@@ -96,7 +165,7 @@ impl Visited {
     pub(crate) fn prefetch(&self, fp: Fingerprint) {
         let hint = &self.hints[Self::shard_index(fp)];
         let base = hint.base.load(Ordering::Relaxed);
-        let slot = base.wrapping_add(fp as usize & hint.mask.load(Ordering::Relaxed));
+        let slot = base.wrapping_add(Slot::key(fp) as usize & hint.mask.load(Ordering::Relaxed));
         #[cfg(target_arch = "x86_64")]
         // SAFETY: PREFETCHT0 is only a hint: it never faults and has no architectural effect,
         // whatever the address, so a stale or torn base/mask pair (the table may have grown and
@@ -111,34 +180,122 @@ impl Visited {
         let _ = slot;
     }
 
-    /// Records `fp` as reached at `level` from `parent`; true if it is new. A state reached again
-    /// at the same level keeps the smallest parent, so traces do not depend on scheduling.
-    pub(crate) fn insert(&self, fp: Fingerprint, parent: Fingerprint, level: u32) -> bool {
-        let mut table = self.shard(fp).lock().expect("visited shard poisoned");
-        let i = table.position(fp);
-        let slot = &mut table.slots[i];
-        if slot.fp == fp {
-            if slot.level == level && parent < slot.parent {
-                slot.parent = parent;
+    /// Records `fp` as reached at `level` from `parent`; true if it is new. A state reached
+    /// again in the level it was first found at keeps the smallest parent, so that traces do
+    /// not depend on scheduling.
+    pub(crate) fn insert(
+        &self,
+        fp: Fingerprint,
+        parent: Fingerprint,
+        level: u32,
+    ) -> Result<bool, LevelTooLarge> {
+        let index = Self::shard_index(fp);
+        let mut shard = self.shards[index].lock().expect("visited shard poisoned");
+        let (key, high, tag) = (Slot::key(fp), Slot::high_byte(fp), level % (1 << TAG_BITS));
+        let i = shard.position(key, high);
+        let slot = shard.slots[i];
+        if !slot.is_empty() {
+            if slot.tag() == tag {
+                if let Some(entry) = shard.fresh.get_mut(slot.index()) {
+                    if entry.0 == fp && parent < entry.1 {
+                        entry.1 = parent;
+                    }
+                }
             }
-            return false;
+            return Ok(false);
         }
-        *slot = Slot { fp, parent, level };
-        table.len += 1;
-        if table.len * 4 > table.slots.len() * 3 {
-            table.grow();
-            let hint = &self.hints[Self::shard_index(fp)];
-            hint.base.store(table.slots.as_mut_ptr(), Ordering::Relaxed);
-            hint.mask.store(table.slots.len() - 1, Ordering::Relaxed);
+        let fresh = shard.fresh.len();
+        if fresh >= MAX_FRESH {
+            return Err(LevelTooLarge);
         }
-        true
+        shard.fresh.push((fp, parent));
+        shard.slots[i] = Slot::new(key, high, tag, fresh);
+        shard.len += 1;
+        if shard.len * 4 > shard.slots.len() * 3 {
+            shard.grow();
+            let hint = &self.hints[index];
+            hint.base.store(shard.slots.as_mut_ptr(), Ordering::Relaxed);
+            hint.mask.store(shard.slots.len() - 1, Ordering::Relaxed);
+        }
+        Ok(true)
     }
 
-    /// The parent recorded for `fp` (zero for an initial state), if `fp` was visited.
-    pub(crate) fn parent(&self, fp: Fingerprint) -> Option<Fingerprint> {
-        let table = self.shard(fp).lock().expect("visited shard poisoned");
-        let slot = table.slots[table.position(fp)];
-        (slot.fp == fp).then_some(slot.parent)
+    /// The `(fingerprint, parent)` pairs of the states first found in the level just finished,
+    /// shard by shard; the fresh lists are emptied for the next level.
+    pub(crate) fn take_fresh(&self) -> Vec<(Fingerprint, Fingerprint)> {
+        let mut all = Vec::new();
+        for shard in &self.shards {
+            let mut shard = shard.lock().expect("visited shard poisoned");
+            all.append(&mut shard.fresh);
+            shard.fresh = Vec::new();
+        }
+        all
+    }
+
+    /// The distinct states stored.
+    pub(crate) fn len(&self) -> u64 {
+        self.shards
+            .iter()
+            .map(|s| s.lock().expect("visited shard poisoned").len as u64)
+            .sum()
+    }
+
+    /// Writes the set (between levels, when the fresh lists are empty) for a checkpoint.
+    pub(crate) fn save(&self, out: &mut impl Write) -> std::io::Result<()> {
+        out.write_all(&(SHARDS as u64).to_le_bytes())?;
+        let mut bytes = Vec::new();
+        for shard in &self.shards {
+            let shard = shard.lock().expect("visited shard poisoned");
+            debug_assert!(shard.fresh.is_empty(), "saved between levels");
+            out.write_all(&(shard.len as u64).to_le_bytes())?;
+            out.write_all(&(shard.slots.len() as u64).to_le_bytes())?;
+            bytes.clear();
+            for slot in &shard.slots {
+                for word in [slot.key[0], slot.key[1], slot.extra] {
+                    bytes.extend_from_slice(&word.to_le_bytes());
+                }
+            }
+            out.write_all(&bytes)?;
+        }
+        Ok(())
+    }
+
+    /// Reads a set written by [`Visited::save`].
+    pub(crate) fn load(input: &mut impl Read) -> std::io::Result<Self> {
+        let bad = |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, why.to_string());
+        let mut word = [0u8; 8];
+        let mut read_u64 = |input: &mut dyn Read| -> std::io::Result<u64> {
+            input.read_exact(&mut word)?;
+            Ok(u64::from_le_bytes(word))
+        };
+        if read_u64(input)? != SHARDS as u64 {
+            return Err(bad("the visited set was saved with another shard count"));
+        }
+        let mut shards = Vec::with_capacity(SHARDS);
+        let mut bytes = Vec::new();
+        for _ in 0..SHARDS {
+            let len = read_u64(input)? as usize;
+            let slots = read_u64(input)? as usize;
+            if !slots.is_power_of_two() || len * 4 > slots * 3 {
+                return Err(bad("a visited-set shard has an impossible size"));
+            }
+            bytes.resize(slots * 12, 0);
+            input.read_exact(&mut bytes)?;
+            let mut shard = Shard::with_slots(0);
+            shard.len = len;
+            shard.slots = bytes
+                .chunks_exact(12)
+                .map(|c| {
+                    let w = |k: usize| u32::from_le_bytes(c[4 * k..4 * k + 4].try_into().unwrap());
+                    Slot {
+                        key: [w(0), w(1)],
+                        extra: w(2),
+                    }
+                })
+                .collect();
+            shards.push(shard);
+        }
+        Ok(Self::from_shards(shards))
     }
 }
 
@@ -147,29 +304,50 @@ mod tests {
     use super::*;
     use crate::fingerprint::fingerprint;
 
+    fn parent_of(visited: &Visited, fp: Fingerprint) -> Option<Fingerprint> {
+        let index = Visited::shard_index(fp);
+        let shard = visited.shards[index].lock().unwrap();
+        shard.fresh.iter().find(|e| e.0 == fp).map(|e| e.1)
+    }
+
     #[test]
     fn inserts_grow_and_keep_the_smallest_parent_of_a_level() {
         let visited = Visited::new();
         for i in 0..100_000u64 {
-            assert!(visited.insert(fingerprint(&i), 7, 2));
+            assert!(visited.insert(fingerprint(&i), 7, 2).unwrap());
         }
         for i in 0..100_000u64 {
-            assert!(!visited.insert(fingerprint(&i), 9, 2));
-            assert_eq!(visited.parent(fingerprint(&i)), Some(7));
+            assert!(!visited.insert(fingerprint(&i), 9, 2).unwrap());
+            assert_eq!(parent_of(&visited, fingerprint(&i)), Some(7));
         }
         let fp = fingerprint(&5u64);
-        assert!(!visited.insert(fp, 3, 2));
-        assert_eq!(
-            visited.parent(fp),
-            Some(3),
-            "a smaller parent at the same level wins"
-        );
-        assert!(!visited.insert(fp, 1, 3));
-        assert_eq!(
-            visited.parent(fp),
-            Some(3),
-            "a later level never changes the parent"
-        );
-        assert_eq!(visited.parent(fingerprint(&u64::MAX)), None);
+        assert!(!visited.insert(fp, 3, 2).unwrap());
+        assert_eq!(parent_of(&visited, fp), Some(3), "a smaller parent wins");
+        assert_eq!(visited.len(), 100_000);
+        assert_eq!(visited.take_fresh().len(), 100_000);
+        // The next level: old states are found again (even under an equal tag, 16 levels on,
+        // their stale fresh index is not trusted) and their parents are no longer kept.
+        assert!(visited.insert(fingerprint(&100_000u64), 1, 18).unwrap());
+        assert!(!visited.insert(fp, 1, 18).unwrap());
+        assert!(!visited.insert(fingerprint(&0u64), 1, 18).unwrap());
+        assert_eq!(visited.take_fresh(), vec![(fingerprint(&100_000u64), 1)]);
+    }
+
+    #[test]
+    fn a_saved_set_loads_with_the_same_members() {
+        let visited = Visited::new();
+        for i in 0..5_000u64 {
+            visited.insert(fingerprint(&i), 0, 1).unwrap();
+        }
+        visited.take_fresh();
+        let mut bytes = Vec::new();
+        visited.save(&mut bytes).unwrap();
+        let loaded = Visited::load(&mut bytes.as_slice()).unwrap();
+        assert_eq!(loaded.len(), 5_000);
+        for i in 0..5_000u64 {
+            assert!(!loaded.insert(fingerprint(&i), 0, 2).unwrap());
+        }
+        assert!(loaded.insert(fingerprint(&5_000u64), 0, 2).unwrap());
+        assert!(Visited::load(&mut &bytes[..100]).is_err());
     }
 }

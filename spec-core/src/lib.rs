@@ -50,12 +50,14 @@
 //! ```
 
 pub mod itf;
+pub mod pack;
 mod params;
 mod role;
 mod seq;
 pub mod servers;
 pub mod symmetry;
 
+pub use pack::Pack;
 pub use params::{Bound, Params, ParamsError};
 pub use role::Role;
 pub use seq::Seq;
@@ -99,7 +101,7 @@ pub trait Spec: Send + Sync {
     /// A state: the values of all the specification's variables. Its `Serialize` form is an
     /// object with one field per variable, written with the [`itf`] helpers so that traces can be
     /// exported in the Informal Trace Format and printed in TLA+ notation.
-    type State: Clone + Eq + Hash + Debug + serde::Serialize + Send + Sync;
+    type State: Clone + Eq + Hash + Debug + serde::Serialize + Pack + Send + Sync;
     /// A labelled step.
     type Action: Action;
 

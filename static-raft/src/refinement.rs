@@ -84,6 +84,8 @@ pub struct StateWithElections {
     pub elections: Elections,
 }
 
+spec_core::impl_pack!(StateWithElections { state, elections });
+
 /// Serialized as MongoStaticRaft's variables plus `elections`, with the TLA+ names.
 impl Serialize for StateWithElections {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

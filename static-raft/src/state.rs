@@ -139,6 +139,8 @@ impl fmt::Debug for Committed {
     }
 }
 
+spec_core::impl_pack!(Committed(u128));
+
 impl Serialize for Committed {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         itf::Set(self.iter().collect()).serialize(serializer)
@@ -204,6 +206,15 @@ impl State {
         out
     }
 }
+
+spec_core::impl_pack!(State {
+    servers,
+    current_term,
+    state,
+    log,
+    config,
+    committed
+});
 
 impl Serialize for State {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

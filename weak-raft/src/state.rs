@@ -38,32 +38,8 @@ const ELECTION_TERMS: usize = MAX_TERM + 1;
 /// identified by its `<<index, term>>` pair).
 pub type Log = Seq<LOG_CAPACITY>;
 
-/// The role of a server: the model values `Secondary` and `Primary` of the `state` variable.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[repr(u8)]
-pub enum Role {
-    /// A follower (the initial role of every server).
-    #[default]
-    Secondary = 0,
-    /// A leader of its current term.
-    Primary = 1,
-}
-
-impl Role {
-    /// The model value's name, as TLC prints it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Secondary => "Secondary",
-            Role::Primary => "Primary",
-        }
-    }
-}
-
-impl Serialize for Role {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name())
-    }
-}
+/// The role of a server (shared with every Raft-family layer).
+pub use spec_core::Role;
 
 // ---------------------------------------------------------------------------------------------
 // History variable `committed`
@@ -173,6 +149,8 @@ impl fmt::Debug for Committed {
         f.debug_set().entries(self.iter()).finish()
     }
 }
+
+spec_core::impl_pack!(Committed(u128));
 
 impl Serialize for Committed {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -286,6 +264,8 @@ impl fmt::Debug for Elections {
     }
 }
 
+spec_core::impl_pack!(Elections { leaders });
+
 impl Serialize for Elections {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         itf::Set(self.iter().collect()).serialize(serializer)
@@ -366,6 +346,16 @@ impl State {
         out
     }
 }
+
+spec_core::impl_pack!(State {
+    servers,
+    current_term,
+    state,
+    log,
+    config,
+    elections,
+    committed
+});
 
 impl Serialize for State {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

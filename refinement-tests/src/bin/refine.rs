@@ -27,7 +27,7 @@ macro_rules! outln {
 use refinement_tests::bench;
 use refinement_tests::layers::{self, Report, RunError, ViolationReport, EDGES, LAYERS};
 use refinement_tests::report::{summary_text, thousands, walk_summary_text};
-use refinement_tests::{Options, WalkOptions};
+use refinement_tests::{default_memory_limit, Options, WalkOptions};
 use serde_json::json;
 use spec_core::Params;
 use std::path::PathBuf;
@@ -164,6 +164,25 @@ struct RunArgs {
     /// Seconds between progress lines on standard error (0: none).
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     progress: u64,
+    /// Stop with a message when resident memory passes this many MiB (default: nine tenths of
+    /// the memory available at start; 0: no limit).
+    #[arg(long, value_name = "MIB")]
+    memory_limit: Option<u64>,
+    /// MiB of queued states and parent links kept in memory; the rest is spilled to disk.
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    queue_memory: u64,
+    /// Save the search in DIR at the end of a level, every --checkpoint-every seconds.
+    #[arg(long, value_name = "DIR")]
+    checkpoint: Option<PathBuf>,
+    /// Seconds between two checkpoints.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    checkpoint_every: u64,
+    /// Continue the search saved in DIR by --checkpoint (same layer, bounds and --symmetry).
+    #[arg(long, value_name = "DIR")]
+    resume: Option<PathBuf>,
+    /// Stop after exploring this many levels (with a checkpoint, if checkpointing).
+    #[arg(long, value_name = "N")]
+    stop_after_level: Option<usize>,
 }
 
 impl RunArgs {
@@ -173,6 +192,16 @@ impl RunArgs {
             threads: self.threads.unwrap_or(defaults.threads),
             symmetry: self.symmetry,
             progress: (self.progress > 0).then(|| Duration::from_secs(self.progress)),
+            memory_limit: match self.memory_limit {
+                Some(0) => None,
+                Some(mib) => Some(mib << 20),
+                None => default_memory_limit(),
+            },
+            queue_memory: self.queue_memory << 20,
+            checkpoint: self.checkpoint.clone(),
+            checkpoint_every: Duration::from_secs(self.checkpoint_every),
+            resume: self.resume.clone(),
+            stop_after_level: self.stop_after_level,
         }
     }
 }
@@ -188,6 +217,12 @@ fn main() -> ExitCode {
             trace_json: None,
             mutation: None,
             progress: 5,
+            memory_limit: None,
+            queue_memory: 1024,
+            checkpoint: None,
+            checkpoint_every: 600,
+            resume: None,
+            stop_after_level: None,
         },
     });
     match run(command) {
@@ -355,7 +390,16 @@ fn print_report(report: &Report, run: &RunArgs) -> Result<bool, RunError> {
         }
         out!("{}", summary_text(&report.stats));
     }
-    Ok(report.violation.is_none())
+    match (&report.violation, &report.stats.stopped) {
+        (None, Some(why)) => Err(RunError(format!(
+            "{why}; the search is incomplete{}",
+            match &run.checkpoint {
+                Some(dir) => format!(" (continue it with --resume {})", dir.display()),
+                None => String::new(),
+            }
+        ))),
+        _ => Ok(report.violation.is_none()),
+    }
 }
 
 fn print_chain(reports: &[Report], run: &RunArgs) -> Result<bool, RunError> {

@@ -1,0 +1,196 @@
+//! A compact byte encoding of states, for search queues and checkpoints kept on disk.
+//!
+//! A large breadth-first search cannot keep its frontier in memory: the flagship
+//! MongoRaftReconfig model has levels of tens of millions of states. The checker therefore
+//! writes each state it has yet to explore as bytes, in blocks that go to disk once memory is
+//! short, and reads them back when their level comes. [`Pack`] is that encoding. It is not a
+//! serialization format for people (that is the ITF JSON of `Serialize`): it is the state's
+//! fields one after another, integers little-endian, with no names and no version.
+//!
+//! A state type gets it by listing its fields with [`impl_pack!`]; the building blocks
+//! (integers, `bool`, arrays, [`ServerSet`], [`Seq`], [`Role`]) implement it here. Decoding is
+//! the exact inverse: `unpack(pack(s)) == s` for every state, which each layer's tests check
+//! through the checker (every state of a search goes through the encoding).
+
+use crate::{Role, Seq, ServerSet};
+
+/// A value that can be written as bytes and read back exactly.
+pub trait Pack: Sized {
+    /// Appends the encoding of `self` to `out`.
+    fn pack(&self, out: &mut Vec<u8>);
+    /// Reads a value from the front of `input` and advances it past the value; `None` if the
+    /// bytes are too short or not an encoding of this type (a truncated or foreign file).
+    fn unpack(input: &mut &[u8]) -> Option<Self>;
+}
+
+fn take<'a>(input: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+    if input.len() < n {
+        return None;
+    }
+    let (head, tail) = input.split_at(n);
+    *input = tail;
+    Some(head)
+}
+
+macro_rules! pack_int {
+    ($($t:ty),*) => {$(
+        impl Pack for $t {
+            fn pack(&self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn unpack(input: &mut &[u8]) -> Option<Self> {
+                let bytes = take(input, std::mem::size_of::<$t>())?;
+                Some(<$t>::from_le_bytes(bytes.try_into().ok()?))
+            }
+        }
+    )*};
+}
+pack_int!(u8, u16, u32, u64, u128);
+
+/// `usize` fields (server indexes) are small: written as `u32`, so that files do not depend on
+/// the machine's word size.
+impl Pack for usize {
+    fn pack(&self, out: &mut Vec<u8>) {
+        u32::try_from(*self)
+            .expect("a packed usize fits in 32 bits")
+            .pack(out)
+    }
+    fn unpack(input: &mut &[u8]) -> Option<Self> {
+        usize::try_from(u32::unpack(input)?).ok()
+    }
+}
+
+impl Pack for bool {
+    fn pack(&self, out: &mut Vec<u8>) {
+        out.push(u8::from(*self));
+    }
+    fn unpack(input: &mut &[u8]) -> Option<Self> {
+        match u8::unpack(input)? {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        }
+    }
+}
+
+impl<T: Pack, const N: usize> Pack for [T; N] {
+    fn pack(&self, out: &mut Vec<u8>) {
+        for item in self {
+            item.pack(out);
+        }
+    }
+    fn unpack(input: &mut &[u8]) -> Option<Self> {
+        let items: Vec<T> = (0..N).map(|_| T::unpack(input)).collect::<Option<_>>()?;
+        items.try_into().ok()
+    }
+}
+
+impl Pack for ServerSet {
+    fn pack(&self, out: &mut Vec<u8>) {
+        self.0.pack(out)
+    }
+    fn unpack(input: &mut &[u8]) -> Option<Self> {
+        Some(ServerSet(u16::unpack(input)?))
+    }
+}
+
+impl Pack for Role {
+    fn pack(&self, out: &mut Vec<u8>) {
+        out.push(*self as u8);
+    }
+    fn unpack(input: &mut &[u8]) -> Option<Self> {
+        match u8::unpack(input)? {
+            0 => Some(Role::Secondary),
+            1 => Some(Role::Primary),
+            _ => None,
+        }
+    }
+}
+
+/// The length, then only the items in use: the slots past the end are zero by construction.
+impl<const N: usize> Pack for Seq<N> {
+    fn pack(&self, out: &mut Vec<u8>) {
+        out.push(self.len() as u8);
+        out.extend_from_slice(self.as_slice());
+    }
+    fn unpack(input: &mut &[u8]) -> Option<Self> {
+        let len = u8::unpack(input)? as usize;
+        if len > N {
+            return None;
+        }
+        Some(Seq::from_slice(take(input, len)?))
+    }
+}
+
+/// Implements [`Pack`] for a struct by packing the listed fields in order: every field must be
+/// listed (the struct literal in `unpack` does not compile otherwise). For a tuple struct with
+/// one field, write `impl_pack!(Name(Inner))`.
+///
+/// ```
+/// use spec_core::{impl_pack, Pack, ServerSet};
+/// #[derive(Debug, PartialEq)]
+/// struct S { term: [u8; 3], config: ServerSet }
+/// impl_pack!(S { term, config });
+/// let s = S { term: [1, 2, 3], config: ServerSet(5) };
+/// let mut bytes = Vec::new();
+/// s.pack(&mut bytes);
+/// assert_eq!(S::unpack(&mut bytes.as_slice()), Some(s));
+/// ```
+#[macro_export]
+macro_rules! impl_pack {
+    ($ty:ident { $($field:ident),* $(,)? }) => {
+        impl $crate::Pack for $ty {
+            fn pack(&self, out: &mut Vec<u8>) {
+                $( $crate::Pack::pack(&self.$field, out); )*
+            }
+            fn unpack(input: &mut &[u8]) -> Option<Self> {
+                Some($ty { $( $field: $crate::Pack::unpack(input)?, )* })
+            }
+        }
+    };
+    ($ty:ident ( $inner:ty )) => {
+        impl $crate::Pack for $ty {
+            fn pack(&self, out: &mut Vec<u8>) {
+                $crate::Pack::pack(&self.0, out);
+            }
+            fn unpack(input: &mut &[u8]) -> Option<Self> {
+                Some($ty(<$inner as $crate::Pack>::unpack(input)?))
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip<T: Pack + PartialEq + std::fmt::Debug>(value: T) {
+        let mut bytes = Vec::new();
+        value.pack(&mut bytes);
+        let mut input = bytes.as_slice();
+        assert_eq!(T::unpack(&mut input).as_ref(), Some(&value));
+        assert!(input.is_empty(), "unpack reads exactly what pack wrote");
+    }
+
+    #[test]
+    fn building_blocks_round_trip() {
+        round_trip(0xABu8);
+        round_trip(0xBEEFu16);
+        round_trip(u128::MAX - 7);
+        round_trip(12usize);
+        round_trip(true);
+        round_trip([ServerSet(3), ServerSet(0), ServerSet(7)]);
+        round_trip([Role::Primary, Role::Secondary]);
+        round_trip(Seq::<4>::from_slice(&[1, 2, 2]));
+        round_trip(Seq::<4>::new());
+    }
+
+    #[test]
+    fn short_or_foreign_input_is_refused() {
+        assert_eq!(u32::unpack(&mut [1u8, 2].as_slice()), None);
+        assert_eq!(bool::unpack(&mut [2u8].as_slice()), None);
+        assert_eq!(Role::unpack(&mut [9u8].as_slice()), None);
+        assert_eq!(Seq::<2>::unpack(&mut [3u8, 1, 1, 1].as_slice()), None);
+        assert_eq!(Seq::<4>::unpack(&mut [3u8, 1].as_slice()), None);
+    }
+}
