@@ -1,2 +1,426 @@
-//! MongoDynamicRaft: not yet written (see this crate's README and issue 4). The crate exists so
-//! the workspace has the shape of the refinement graph; it exports nothing.
+//! MongoDynamicRaft as an executable specification: Raft with log-based reconfiguration, where
+//! every client write carries a config.
+//!
+//! This crate ports `specs/refinements/MongoDynamicRaft.tla` (github will62794/logless-reconfig,
+//! commit c7dce8d) state for state: it enumerates the same successors as TLC, with the same
+//! multiplicity, so the checker's counts of generated and distinct states and the search depth
+//! agree with TLC's exactly (the original has no model file; see the tests in
+//! `refinement-tests/tests/dynamic_raft.rs` for the model used).
+//!
+//! # What the level models
+//!
+//! MongoDynamicRaft is the "log-based" way to change a Raft group's membership, the design the
+//! logless protocol (`logless-raft`) is meant to implement without a log. It is MongoWeakRaft
+//! (crate `weak-raft`), whose steps may change configs arbitrarily, restricted to four actions
+//! that change configs only in disciplined ways:
+//!
+//! - [`ClientRequest(i, newConfig)`](Action::ClientRequest): a primary's write carries a new
+//!   config, which the primary adopts at once. It appends an entry of its term to `log[i]` and
+//!   `newConfig` to `configLog[i]`. Guards: the primary's last entry is committed
+//!   (`LastIsCommitted`), the quorums of the old and new configs overlap (`QuorumsOverlap`), and
+//!   the primary stays a member.
+//! - [`MergeEntries(i, j)`](Action::MergeEntries): a server with a newer log (by last entry)
+//!   copies its log, its config log and its config onto another server (replication and
+//!   rollback in one step; the receiver may be a primary).
+//! - [`BecomeLeader(i, voteQuorum)`](Action::BecomeLeader): an atomic election, as in
+//!   MongoWeakRaft, with the no-op entry made mandatory (it carries the leader's current config):
+//!   a new primary cannot reconfigure until an entry of its term is committed.
+//! - [`CommitEntry(i, commitQuorum)`](Action::CommitEntry): as in MongoWeakRaft.
+//!
+//! There is no UpdateTerms, GetEntries or RollbackEntries. A server's config is the config of
+//! its last log entry (or the initial config while its log is empty): the config travels with
+//! the log.
+//!
+//! [`DynamicRaft::with_update_terms`] is a generalization with MongoWeakRaft's UpdateTerms as a
+//! fifth action, which the mapping from the logless protocol needs (`logless-raft`'s
+//! `refinement` module); it keeps the invariants and the edge to MongoSafeWeakRaft.
+//!
+//! # State
+//!
+//! [`State`] is MongoWeakRaft's state (`currentTerm`, `state`, `log`, `config`, and the history
+//! variables `elections` and `committed`, in `weak-raft`'s encoding, field `raft`) plus
+//! `configLog` ([`ConfigLog`] per server: a byte per entry). `Copy`, no heap.
+//!
+//! # Invariants
+//!
+//! ElectionSafety, LeaderCompleteness, LogMatching and StateMachineSafety (MongoWeakRaft's, on
+//! the shared variables), and LogMatchingWithConfigs (LogMatching for logs and config logs
+//! together). With 3 servers all five hold at every bound tried; with 4 servers LogMatching
+//! and LogMatchingWithConfigs fail (a deposed primary that has not learned it is deposed
+//! receives a newer log by MergeEntries and writes an entry of its old term after it; see the
+//! README), while ElectionSafety, LeaderCompleteness and StateMachineSafety hold.
+//!
+//! # Up the refinement chain
+//!
+//! The spec's theorems say MongoDynamicRaft refines MongoWeakRaft and keeps the
+//! WeakQuorumCondition on every step, that is, it refines MongoSafeWeakRaft:
+//! [`refinement::SafeWeakRaftMapping`] checks that (`dynamic-raft -> safe-weak-raft`).
+//!
+//! It does not check anything itself: the model checker and the `refine` command live in
+//! `refinement-tests`.
+
+pub mod actions;
+pub mod refinement;
+mod state;
+
+pub use actions::Action;
+pub use refinement::SafeWeakRaftMapping;
+pub use state::{
+    election_safety, leader_completeness, log_matching, log_matching_with_configs,
+    state_machine_safety, ConfigLog, State,
+};
+/// The `weak-raft` crate, whose state, types and actions this one reuses.
+pub use weak_raft;
+
+use spec_core::{permutations, Bound, Invariant, Layer, Params, ParamsError, ServerSet, Spec};
+use weak_raft::{LOG_CAPACITY, MAX_SERVERS, MAX_TERM};
+
+/// MongoDynamicRaft at given bounds, as a [`Spec`].
+#[derive(Clone, Debug)]
+pub struct DynamicRaft {
+    with_update_terms: bool,
+    servers: usize,
+    max_term: u8,
+    max_log_len: u8,
+    permutations: Vec<Vec<u8>>,
+}
+
+impl DynamicRaft {
+    /// The default number of servers.
+    pub const DEFAULT_SERVERS: usize = 3;
+    /// The default `MaxTerm`.
+    pub const DEFAULT_MAX_TERM: usize = 2;
+    /// The default `MaxLogLen`.
+    pub const DEFAULT_MAX_LOG_LEN: usize = 2;
+
+    /// The spec with `servers` servers, bounded by `MaxTerm = max_term` and
+    /// `MaxLogLen = max_log_len`; fails on bounds the state encoding cannot hold.
+    pub fn new(servers: usize, max_term: usize, max_log_len: usize) -> Result<Self, ParamsError> {
+        Self::from_params(&Params {
+            servers: Some(servers),
+            max_term: Some(max_term),
+            max_log_len: Some(max_log_len),
+            ..Params::default()
+        })
+    }
+
+    /// The generalization with MongoWeakRaft's UpdateTerms as a fifth action (a server learns
+    /// a newer term from another and steps down; logs and configs unchanged). MongoDynamicRaft
+    /// has no action that changes terms alone; the logless protocol does, so the mapping
+    /// `logless-raft -> dynamic-raft` needs this (see `logless-raft`'s `refinement` module). It
+    /// is still a restriction of MongoWeakRaft, and still refines MongoSafeWeakRaft.
+    #[must_use = "with_update_terms returns the generalized spec; check that one"]
+    pub fn with_update_terms(mut self) -> Self {
+        self.with_update_terms = true;
+        self
+    }
+
+    /// Whether this is the generalization of [`DynamicRaft::with_update_terms`].
+    pub fn has_update_terms(&self) -> bool {
+        self.with_update_terms
+    }
+
+    /// The number of servers.
+    pub fn servers(&self) -> usize {
+        self.servers
+    }
+    /// `MaxTerm`.
+    pub fn max_term(&self) -> usize {
+        self.max_term as usize
+    }
+    /// `MaxLogLen`.
+    pub fn max_log_len(&self) -> usize {
+        self.max_log_len as usize
+    }
+}
+
+impl Spec for DynamicRaft {
+    type State = State;
+    type Action = Action;
+
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn params(&self) -> Params {
+        Params {
+            servers: Some(self.servers),
+            max_term: Some(self.max_term as usize),
+            max_log_len: Some(self.max_log_len as usize),
+            ..Params::default()
+        }
+    }
+
+    fn action_names(&self) -> &'static [&'static str] {
+        if self.with_update_terms {
+            actions::ACTION_NAMES_WITH_UPDATE_TERMS
+        } else {
+            actions::ACTION_NAMES
+        }
+    }
+
+    /// `Init`: one state per nonempty initial config (the same on every server), in increasing
+    /// bitmask order, with empty logs and config logs.
+    fn init_states(&self) -> Vec<State> {
+        ServerSet::all(self.servers)
+            .subsets()
+            .filter(|c| !c.is_empty())
+            .map(|c| State::initial(self.servers, c))
+            .collect()
+    }
+
+    fn next_states(&self, state: &State, out: &mut Vec<(Action, State)>) {
+        actions::next(state, self.with_update_terms, |action, next| {
+            out.push((action, next))
+        });
+    }
+
+    /// ElectionSafety, LeaderCompleteness, LogMatching, StateMachineSafety and
+    /// LogMatchingWithConfigs.
+    fn invariants(&self) -> Vec<Invariant<Self>> {
+        vec![
+            Invariant {
+                name: "ElectionSafety",
+                holds: |_, s| election_safety(s),
+            },
+            Invariant {
+                name: "LeaderCompleteness",
+                holds: |_, s| leader_completeness(s),
+            },
+            Invariant {
+                name: "LogMatching",
+                holds: |_, s| log_matching(s),
+            },
+            Invariant {
+                name: "StateMachineSafety",
+                holds: |_, s| state_machine_safety(s),
+            },
+            Invariant {
+                name: "LogMatchingWithConfigs",
+                holds: |_, s| log_matching_with_configs(s),
+            },
+        ]
+    }
+
+    /// `StateConstraint`: every term at most MaxTerm, every log at most MaxLogLen entries.
+    fn within_constraint(&self, state: &State) -> bool {
+        let r = &state.raft;
+        r.server_ids().all(|s| {
+            r.current_term[s] <= self.max_term && r.log[s].len() <= self.max_log_len as usize
+        })
+    }
+
+    fn has_symmetry(&self) -> bool {
+        true
+    }
+
+    /// The least of the state's `servers!` permuted copies under `State`'s derived order
+    /// (servers renamed everywhere, configs and config logs included).
+    fn canonical(&self, state: &State) -> State {
+        self.permutations
+            .iter()
+            .skip(1)
+            .map(|perm| state.permuted(perm))
+            .fold(*state, std::cmp::min)
+    }
+}
+
+impl Layer for DynamicRaft {
+    const NAME: &'static str = "dynamic-raft";
+    /// `MaxConfigVersion` is declared by the spec but used by nothing: not a bound here.
+    const BOUNDS: &'static [Bound] = &[Bound::Servers, Bound::MaxTerm, Bound::MaxLogLen];
+
+    fn from_params(params: &Params) -> Result<Self, ParamsError> {
+        let layer = Self::NAME;
+        params.only(layer, Self::BOUNDS)?;
+        let servers = params.value_in(
+            layer,
+            Bound::Servers,
+            Self::DEFAULT_SERVERS,
+            (1, MAX_SERVERS),
+            "per-server arrays hold 5 servers; symmetry tries all n! permutations",
+        )?;
+        let max_term = params.value_in(
+            layer,
+            Bound::MaxTerm,
+            Self::DEFAULT_MAX_TERM,
+            (0, MAX_TERM),
+            "elections hold terms 1..=6 and the committed bitmask terms 1..=5",
+        )?;
+        let max_log_len = params.value_in(
+            layer,
+            Bound::MaxLogLen,
+            Self::DEFAULT_MAX_LOG_LEN,
+            (0, LOG_CAPACITY - 1),
+            "logs hold MaxLogLen + 1 <= 6 entries; the committed bitmask holds indexes 1..=5",
+        )?;
+        Ok(DynamicRaft {
+            with_update_terms: false,
+            servers,
+            max_term: max_term as u8,
+            max_log_len: max_log_len as u8,
+            permutations: permutations(servers),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use weak_raft::{CommittedEntry, Role};
+
+    #[test]
+    fn bounds_are_validated() {
+        assert!(DynamicRaft::new(6, 2, 2).is_err());
+        assert!(DynamicRaft::new(3, 6, 2).is_err());
+        assert!(DynamicRaft::new(3, 2, 6).is_err());
+        let p = Params {
+            max_config_version: Some(2),
+            ..Params::default()
+        };
+        assert!(matches!(
+            DynamicRaft::from_params(&p),
+            Err(ParamsError::Unused { .. })
+        ));
+        let spec = DynamicRaft::from_params(&Params::default()).unwrap();
+        assert_eq!(
+            (spec.servers(), spec.max_term(), spec.max_log_len()),
+            (3, 2, 2)
+        );
+        assert_eq!(spec.name(), "dynamic-raft");
+    }
+
+    /// A primary `n1` in term 1 with the committed no-op `<<1>>` and config `{n1, n2}`.
+    fn primary_with_committed_noop() -> State {
+        let mut s = State::initial(3, ServerSet(0b011));
+        s.raft.current_term = [1, 1, 0, 0, 0];
+        s.raft.state[0] = Role::Primary;
+        s.raft.log[0].push(1);
+        s.raft.log[1].push(1);
+        s.config_log[0].push(ServerSet(0b011));
+        s.config_log[1].push(ServerSet(0b011));
+        s.raft.elections = s.raft.elections.with(0, 1);
+        s.raft.committed = s.raft.committed.with(CommittedEntry {
+            index: 1,
+            entry_term: 1,
+            term: 1,
+        });
+        s
+    }
+
+    #[test]
+    fn canonical_form_is_the_same_for_every_permutation() {
+        let spec = DynamicRaft::new(3, 3, 2).unwrap();
+        let mut s = primary_with_committed_noop();
+        s.raft.config[2] = ServerSet(0b100);
+        let c = spec.canonical(&s);
+        for perm in permutations(3) {
+            assert_eq!(spec.canonical(&s.permuted(&perm)), c);
+        }
+    }
+
+    #[test]
+    fn serializes_with_tla_variable_names() {
+        let mut s = State::initial(2, ServerSet::all(2));
+        s.raft.state[0] = Role::Primary;
+        s.raft.current_term[0] = 1;
+        s.raft.log[0].push(1);
+        s.config_log[0].push(ServerSet(0b01));
+        s.raft.elections = s.raft.elections.with(0, 1);
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(
+            json,
+            concat!(
+                r##"{"currentTerm":{"#map":[["n1",1],["n2",0]]},"##,
+                r##""state":{"#map":[["n1","Primary"],["n2","Secondary"]]},"##,
+                r##""log":{"#map":[["n1",[1]],["n2",[]]]},"##,
+                r##""config":{"#map":[["n1",{"#set":["n1","n2"]}],["n2",{"#set":["n1","n2"]}]]},"##,
+                r##""configLog":{"#map":[["n1",[{"#set":["n1"]}]],["n2",[]]]},"##,
+                r##""elections":{"#set":[{"leader":"n1","term":1}]},"##,
+                r##""committed":{"#set":[]}}"##
+            )
+        );
+    }
+
+    #[test]
+    fn client_request_needs_overlap_membership_and_a_committed_last_entry() {
+        let s = primary_with_committed_noop();
+        let spec = DynamicRaft::new(3, 2, 2).unwrap();
+        let mut next = Vec::new();
+        spec.next_states(&s, &mut next);
+        let reconfigs: Vec<ServerSet> = next
+            .iter()
+            .filter_map(|(a, _)| match *a {
+                Action::ClientRequest { new_config, .. } => Some(new_config),
+                _ => None,
+            })
+            .collect();
+        // From {n1, n2} (quorum: both): every config holding n1 whose quorums meet {n1, n2}.
+        // {n1} (quorum {n1}), {n1, n2}, {n1, n3} (quorum {n1, n3} meets {n1, n2}), and
+        // {n1, n2, n3} (every majority meets {n1, n2}).
+        assert_eq!(
+            reconfigs,
+            vec![
+                ServerSet(0b001),
+                ServerSet(0b011),
+                ServerSet(0b101),
+                ServerSet(0b111)
+            ]
+        );
+        let (_, after) = next
+            .iter()
+            .find(|(a, _)| matches!(a, Action::ClientRequest { new_config, .. } if *new_config == ServerSet(0b111)))
+            .unwrap();
+        assert_eq!(after.raft.config[0], ServerSet(0b111));
+        assert_eq!(after.raft.log[0].as_slice(), &[1, 1]);
+        assert_eq!(after.config_log[0].last(), Some(ServerSet(0b111)));
+        // The new entry is not committed: no further reconfig.
+        let mut again = Vec::new();
+        spec.next_states(after, &mut again);
+        assert!(!again
+            .iter()
+            .any(|(a, _)| matches!(a, Action::ClientRequest { i: 0, .. })));
+    }
+
+    #[test]
+    fn become_leader_always_appends_a_noop_with_the_config() {
+        let spec = DynamicRaft::new(3, 2, 2).unwrap();
+        let s = State::initial(3, ServerSet(0b111));
+        let mut next = Vec::new();
+        spec.next_states(&s, &mut next);
+        // 3 candidates, each in 3 majorities holding itself: 9 elections, nothing else.
+        assert_eq!(next.len(), 9);
+        for (a, t) in &next {
+            let Action::BecomeLeader { i, .. } = *a else {
+                panic!("{a}")
+            };
+            assert_eq!(t.raft.log[i].as_slice(), &[1]);
+            assert_eq!(t.config_log[i].last(), Some(ServerSet(0b111)));
+        }
+    }
+
+    #[test]
+    fn apply_agrees_with_the_enumeration() {
+        let spec = DynamicRaft::new(3, 2, 2).unwrap();
+        let s = primary_with_committed_noop();
+        let mut next = Vec::new();
+        spec.next_states(&s, &mut next);
+        assert!(!next.is_empty());
+        for (action, successor) in &next {
+            assert_eq!(actions::apply(&s, *action), Some(*successor), "{action}");
+        }
+    }
+
+    #[test]
+    fn action_display_names_servers() {
+        let a = Action::ClientRequest {
+            i: 0,
+            new_config: ServerSet(0b101),
+        };
+        assert_eq!(a.to_string(), "ClientRequest(n1, {n1, n3})");
+        assert_eq!(
+            Action::MergeEntries { i: 1, j: 2 }.to_string(),
+            "MergeEntries(n2, n3)"
+        );
+    }
+}

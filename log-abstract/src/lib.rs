@@ -23,7 +23,7 @@
 
 use serde::{Serialize, Serializer};
 use spec_core::itf::{self, Set, Tup};
-use spec_core::{Action, Bound, Invariant, Layer, Params, ParamsError, Spec};
+use spec_core::{Action, Bound, Invariant, Layer, Params, ParamsError, Spec, StepMapping};
 use std::fmt;
 
 /// Log at given bounds.
@@ -191,6 +191,29 @@ impl Log {
             s.choose(i, v);
         }
         s
+    }
+
+    /// How a lower step that can only add chosen pairs (a Raft commit, say) maps to Log: a
+    /// stutter if it adds none, else `Next` for the block of indices it adds, with their values.
+    /// When the lower step chose a second value at a chosen index, the block overlaps chosen
+    /// indices, so that `Next` is not enabled and the refinement check reports the step.
+    pub fn step_between(before: &LogState, after: &LogState) -> StepMapping<Choose> {
+        if before == after {
+            return StepMapping::Stutter;
+        }
+        let added: Vec<(usize, usize)> = after
+            .pairs()
+            .into_iter()
+            .filter(|&(i, v)| !before.is_chosen(i, v))
+            .collect();
+        match (added.first(), added.last()) {
+            (Some(&(first, _)), Some(&(last, _))) => StepMapping::Step(Choose {
+                first: first as u8,
+                last: last as u8,
+                values: added.iter().map(|&(_, v)| v as u8).collect(),
+            }),
+            _ => StepMapping::Search,
+        }
     }
 
     /// `Next` for the block `first..=last` with the given values: enabled iff no index of the

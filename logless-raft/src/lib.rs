@@ -137,6 +137,7 @@
 //! `raft-reconfig`).
 
 pub mod actions;
+pub mod refinement;
 mod state;
 pub mod symmetry;
 

@@ -97,6 +97,7 @@ pub mod actions;
 pub mod refinement;
 mod state;
 pub mod symmetry;
+pub mod to_log;
 
 pub use actions::{Action, ACTION_NAMES};
 pub use refinement::ToLoglessRaft;
@@ -113,6 +114,7 @@ pub use state::{
     primary_in_term_contains_newest_config_of_term, state_constraint, state_machine_safety,
     terms_of_entries_grow_monotonically, uniform_log_entries_in_term, State, MAX_SERVERS,
 };
+pub use to_log::CommittedAreChosen;
 
 use spec_core::{Bound, Invariant, Layer, Params, ParamsError, Spec};
 use static_raft::{LOG_CAPACITY, MAX_COMMITTED_INDEX, MAX_COMMITTED_TERM};

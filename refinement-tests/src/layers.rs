@@ -81,8 +81,8 @@ pub const LAYERS: &[LayerInfo] = &[
     LayerInfo {
         name: "dynamic-raft",
         spec: "MongoDynamicRaft",
-        bounds: &[],
-        implemented: false,
+        bounds: <dynamic_raft::DynamicRaft as Layer>::BOUNDS,
+        implemented: true,
         expected_failure: None,
     },
     LayerInfo {
@@ -131,6 +131,26 @@ pub fn mutations() -> Vec<MutationInfo> {
         target: "static-raft -> safe-weak-raft",
         name: "elections-from-primaries",
         what: "the mapping computes elections from the current primaries instead of a history variable",
+    });
+    all.push(MutationInfo {
+        target: "dynamic-raft -> safe-weak-raft",
+        name: "merge-keeps-config",
+        what: "the mapping sends MergeEntries to a step that keeps every config, as if only the log moved",
+    });
+    all.push(MutationInfo {
+        target: "logless-raft -> dynamic-raft",
+        name: "upper-without-update-terms",
+        what: "MongoDynamicRaft as written, without UpdateTerms: logless-raft's UpdateTerms has no counterpart",
+    });
+    all.push(MutationInfo {
+        target: "logless-raft -> dynamic-raft",
+        name: "independent-quorum-checks",
+        what: "logless-raft's Reconfig as written: its config and term checks may use different quorums",
+    });
+    all.push(MutationInfo {
+        target: "static-raft -> safe-weak-raft",
+        name: "writer-is-newest-leader",
+        what: "the mapping attributes every client write to the primary of the newest term (one leader)",
     });
     all.extend(static_raft::Mutation::ALL.iter().map(|m| MutationInfo {
         target: "static-raft",
@@ -193,6 +213,31 @@ pub const EDGES: &[EdgeInfo] = &[
         lower: "raft-reconfig",
         upper: "logless-raft",
         mapping: "the config state machine: oplog steps stutter (the original's RefinesMLDR)",
+    },
+    EdgeInfo {
+        lower: "raft-reconfig",
+        upper: "log-abstract",
+        mapping: "the oplog state machine: chosen <- the committed entries <<index, term>>",
+    },
+    EdgeInfo {
+        lower: "logless-raft",
+        upper: "dynamic-raft",
+        mapping: "history variables (log, configLog, elections, committed) on logless-raft; the two fixes of the open TODO: UpdateTerms in dynamic-raft, one quorum for Reconfig's two checks",
+    },
+    EdgeInfo {
+        lower: "logless-raft",
+        upper: "log-abstract",
+        mapping: "composed: logless-raft -> dynamic-raft -> safe-weak-raft -> log-abstract",
+    },
+    EdgeInfo {
+        lower: "dynamic-raft",
+        upper: "safe-weak-raft",
+        mapping: "configLog forgotten; each step is MongoWeakRaft's step with the config change it makes (the original's MDRRefinesMWR)",
+    },
+    EdgeInfo {
+        lower: "dynamic-raft",
+        upper: "log-abstract",
+        mapping: "composed: dynamic-raft -> safe-weak-raft -> log-abstract",
     },
     EdgeInfo {
         lower: "static-raft",
@@ -473,6 +518,13 @@ fn build_raft_reconfig(
     build(params, mutation, from_name, with)
 }
 
+fn build_dynamic_raft(
+    params: &Params,
+    mutation: Option<&str>,
+) -> Result<dynamic_raft::DynamicRaft, RunError> {
+    build(params, mutation, no_mutation, unmutated)
+}
+
 fn build_weak_raft(
     params: &Params,
     mutation: Option<&str>,
@@ -512,6 +564,10 @@ macro_rules! with_layer {
             }
             "static-raft" => {
                 let $spec = build_static_raft($params, $mutation)?;
+                $body
+            }
+            "dynamic-raft" => {
+                let $spec = build_dynamic_raft($params, $mutation)?;
                 $body
             }
             "logless-raft" => {
@@ -573,10 +629,16 @@ pub fn check_edge(
     match (lower, upper) {
         ("static-raft", "safe-weak-raft") => {
             let mapping = static_raft::WeakRaftMapping::new(build_static_raft(params, mutation)?)?;
-            if mutation == Some("elections-from-primaries") {
-                check_refinement(&mapping.broken(), options)
-            } else {
-                check_refinement(&mapping, options)
+            match mutation {
+                Some("elections-from-primaries") => check_refinement(
+                    &mapping.with_flaw(static_raft::MappingFlaw::ElectionsFromPrimaries),
+                    options,
+                ),
+                Some("writer-is-newest-leader") => check_refinement(
+                    &mapping.with_flaw(static_raft::MappingFlaw::WriterIsNewestLeader),
+                    options,
+                ),
+                _ => check_refinement(&mapping, options),
             }
         }
         ("safe-weak-raft", "log-abstract") => {
@@ -591,6 +653,48 @@ pub fn check_edge(
         }
         ("raft-reconfig", "logless-raft") => {
             let mapping = raft_reconfig::ToLoglessRaft::new(build_raft_reconfig(params, mutation)?);
+            check_refinement(&mapping, options)
+        }
+        ("logless-raft", "dynamic-raft") => {
+            let spec = build_logless_raft(params, mutation)?;
+            let mapping = match mutation {
+                Some("upper-without-update-terms") => {
+                    logless_raft::refinement::DynamicRaftMapping::new(spec)?
+                }
+                Some("independent-quorum-checks") => {
+                    logless_raft::refinement::DynamicRaftMapping::new(spec)?.with_update_terms()
+                }
+                _ => logless_raft::refinement::DynamicRaftMapping::generalized(spec)?,
+            };
+            check_refinement(&mapping, options)
+        }
+        ("logless-raft", "log-abstract") => {
+            let first = logless_raft::refinement::DynamicRaftMapping::generalized(
+                build_logless_raft(params, mutation)?,
+            )?;
+            let second = dynamic_raft::SafeWeakRaftMapping::new(first.upper().clone())?;
+            let third = weak_raft::CommittedAreChosen::new(second.upper().clone())?;
+            let composed = spec_core::Composed::new(spec_core::Composed::new(first, second), third);
+            check_refinement(&composed, options)
+        }
+        ("dynamic-raft", "safe-weak-raft") => {
+            let mapping =
+                dynamic_raft::SafeWeakRaftMapping::new(build_dynamic_raft(params, mutation)?)?;
+            if mutation == Some("merge-keeps-config") {
+                check_refinement(&mapping.broken(), options)
+            } else {
+                check_refinement(&mapping, options)
+            }
+        }
+        ("dynamic-raft", "log-abstract") => {
+            let first =
+                dynamic_raft::SafeWeakRaftMapping::new(build_dynamic_raft(params, mutation)?)?;
+            let second = weak_raft::CommittedAreChosen::new(first.upper().clone())?;
+            check_refinement(&spec_core::Composed::new(first, second), options)
+        }
+        ("raft-reconfig", "log-abstract") => {
+            let mapping =
+                raft_reconfig::CommittedAreChosen::new(build_raft_reconfig(params, mutation)?)?;
             check_refinement(&mapping, options)
         }
         ("distlog", "log-abstract") => {

@@ -12,7 +12,7 @@
 //! TLC, given the same conjuncts (all but TypeOK and LogMatching, whose `\A j \in Nat` TLC
 //! cannot enumerate), agrees on them as well: see the mutation tests below.
 
-use raft_reconfig::{Mutation, RaftReconfig, ToLoglessRaft};
+use raft_reconfig::{CommittedAreChosen, Mutation, RaftReconfig, ToLoglessRaft};
 use refinement_tests::report::{trace_itf, trace_text};
 use refinement_tests::{explore, FailureKind, Invariants, Options, Outcome, RefinementCheck};
 use spec_core::{Layer, Params, Refinement, Spec};
@@ -362,6 +362,66 @@ fn the_config_machine_refines_logless_raft() {
         [
             "BecomeLeader(n1, {n1, n2, n3})",
             "BecomeLeader(n2, {n1, n2})"
+        ]
+    );
+}
+
+/// The oplog half seen from the top: committed entries are chosen in Log. It holds at the
+/// default bounds (the lower counts are MongoRaftReconfig's own, as `refine check raft-reconfig
+/// --symmetry` reports them); with reconfigs that skip the
+/// oplog commitment check, the leader that lost a committed entry commits another at the same
+/// index, which Log cannot choose.
+#[test]
+fn the_oplog_machine_refines_log_abstract() {
+    let mapping = CommittedAreChosen::new(RaftReconfig::new(3, 2, 2, 2).unwrap()).unwrap();
+    let out = explore(
+        mapping.lower(),
+        &RefinementCheck::new(&mapping),
+        &Options::quiet(2, true),
+    )
+    .unwrap();
+    assert!(out.violation.is_none());
+    assert_eq!(
+        (out.stats.generated, out.stats.distinct, out.stats.depth),
+        (841_937, 79_129, 22),
+        "MongoRaftReconfig's own counts at 3/L2/T2/CV2 with symmetry"
+    );
+
+    let mutant = RaftReconfig::new(3, 1, 2, 3)
+        .unwrap()
+        .with_mutation(Mutation::ReconfigSkipsOplogCommitment);
+    let mapping = CommittedAreChosen::new(mutant).unwrap();
+    let out = explore(
+        mapping.lower(),
+        &RefinementCheck::new(&mapping),
+        &Options::quiet(2, true),
+    )
+    .unwrap();
+    let cex = out.violation.expect("the refinement breaks");
+    assert_eq!(cex.failure.kind, FailureKind::Refinement);
+    assert_eq!(cex.failure.property, "raft-reconfig -> log-abstract");
+    assert!(
+        cex.failure.detail.contains("not enabled"),
+        "{}",
+        cex.failure.detail
+    );
+    // The 10-state LeaderCompleteness trace above, then the new leader n2 writes and commits
+    // its own entry at index 1, where term 1's entry is already chosen.
+    assert_eq!(
+        cex.actions(),
+        [
+            "BecomeLeader(n1, {n1})",
+            "ClientRequest(n1)",
+            "CommitEntry(n1, {n1})",
+            "Reconfig(n1, {n1, n2})",
+            "UpdateTerms(n1, n2)",
+            "SendConfig(n1, n2)",
+            "Reconfig(n1, {n1, n2, n3})",
+            "SendConfig(n1, n2)",
+            "BecomeLeader(n2, {n2, n3})",
+            "ClientRequest(n2)",
+            "GetEntries(n3, n2)",
+            "CommitEntry(n2, {n2, n3})",
         ]
     );
 }

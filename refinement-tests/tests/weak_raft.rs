@@ -23,7 +23,7 @@ use refinement_tests::{
 use spec_core::ServerSet;
 use spec_core::{Refinement, Spec};
 use static_raft::{
-    Mutation, StateWithElections, StaticRaft, StaticRaftWithElections, WeakRaftMapping,
+    MappingFlaw, Mutation, StateWithElections, StaticRaft, StaticRaftWithElections, WeakRaftMapping,
 };
 use weak_raft::conditions::{strict_quorum_condition, weak_quorum_condition, QuorumContext};
 use weak_raft::{
@@ -614,7 +614,7 @@ fn assert_edge_breaks(
     found.pop().unwrap()
 }
 
-/// The wrong mapping [`WeakRaftMapping::broken`] computes `elections` from the current primaries
+/// The wrong mapping [`MappingFlaw::ElectionsFromPrimaries`] computes `elections` from the current primaries
 /// instead of recording it. The shortest counterexample has 3 states: n1 is elected in term 1
 /// by `{n1, n2}`, then n2 in term 2 by all three servers, which deposes n1: the mapped
 /// `elections` loses the term-1 record, which no upper step does (the upper BecomeLeader is
@@ -624,7 +624,7 @@ fn assert_edge_breaks(
 fn elections_computed_from_primaries_break_the_edge() {
     let mapping = WeakRaftMapping::new(StaticRaft::new(3, 2, 2).unwrap())
         .unwrap()
-        .broken();
+        .with_flaw(MappingFlaw::ElectionsFromPrimaries);
     let (detail, text) = assert_edge_breaks(
         &mapping,
         3,
@@ -642,6 +642,44 @@ fn elections_computed_from_primaries_break_the_edge() {
         text.contains("  * elections = {[leader |-> n1, term |-> 1], [leader |-> n2, term |-> 2]}")
     );
     assert!(text.contains("    * elections = {[leader |-> n2, term |-> 2]}"));
+}
+
+/// The single-leader assumption [`MappingFlaw::WriterIsNewestLeader`] maps a client write to a
+/// write by the primary of the newest term. The shortest counterexample is the classic stale
+/// leader: n1 wins term 1 with `{n1, n2}`, n2 wins term 2 with `{n2, n3}` (n1 is not told and
+/// stays primary in term 1), then n1 writes. The upper level has that step too (any primary may
+/// write), but the mapping names n2's write, which is enabled and leads elsewhere.
+#[test]
+fn a_write_by_a_stale_leader_refutes_the_single_leader_mapping() {
+    let mapping = WeakRaftMapping::new(StaticRaft::new(3, 2, 2).unwrap())
+        .unwrap()
+        .with_flaw(MappingFlaw::WriterIsNewestLeader);
+    let (detail, text) = assert_edge_breaks(
+        &mapping,
+        4,
+        &[
+            "BecomeLeader(n1, {n1, n2})",
+            "BecomeLeader(n2, {n2, n3})",
+            "ClientRequest(n1)",
+        ],
+    );
+    assert_eq!(
+        detail,
+        r"ClientRequest(n1) is mapped to safe-weak-raft step ClientRequest(n2) /\ ChangeConfig(n1, {n1, n2, n3}), which is enabled in the mapped state but leads to a different state"
+    );
+    assert!(
+        text.contains("  * log = [n1 |-> <<1>>, n2 |-> <<>>, n3 |-> <<>>]"),
+        "{text}"
+    );
+    // The correct mapping keeps the writer, and the edge holds on the same model.
+    let correct = WeakRaftMapping::new(StaticRaft::new(3, 2, 2).unwrap()).unwrap();
+    let out = explore(
+        correct.lower(),
+        &RefinementCheck::new(&correct),
+        &Options::quiet(2, true),
+    )
+    .unwrap();
+    assert!(out.violation.is_none());
 }
 
 /// A guard bug in MongoStaticRaft shows up at the upper level: with voters that ignore logs

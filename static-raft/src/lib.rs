@@ -137,7 +137,7 @@ pub mod refinement;
 mod state;
 
 pub use actions::Action;
-pub use refinement::{StateWithElections, StaticRaftWithElections, WeakRaftMapping};
+pub use refinement::{MappingFlaw, StateWithElections, StaticRaftWithElections, WeakRaftMapping};
 pub use state::{
     in_log, is_prefix, last_term, leader_append_only, leader_completeness, log_matching,
     one_primary_per_term, state_machine_safety, Committed, CommittedEntry, Log, OplogVars,

@@ -21,8 +21,8 @@
 //! forgotten once it steps down and its entries are overwritten (two runs that elected `n1` or
 //! `n2` in term 1 can reach the same state). The natural guess, "the current primaries with
 //! their terms", fails: a step that deposes a primary would *remove* an election record, which
-//! no upper step does. [`WeakRaftMapping::broken`] is that guess, and the checker refutes it in
-//! three states (two elections, the second deposing the first leader).
+//! no upper step does. [`MappingFlaw::ElectionsFromPrimaries`] is that guess, and the checker
+//! refutes it in three states (two elections, the second deposing the first leader).
 //!
 //! So the lower side gets the history variable: [`StaticRaftWithElections`] is MongoStaticRaft
 //! plus `elections`, which BecomeLeader extends with `[leader |-> i, term |-> newTerm]` and no
@@ -54,6 +54,11 @@
 //! them all. No step is a stutter. The checker then checks that the named step is enabled in the
 //! mapped state, which includes the weak quorum condition in the next state, and that it leads
 //! to the mapped next state.
+//!
+//! The step mapping keeps the writer of a client write: there may be two primaries at once, a
+//! deposed one that has not heard of the newer term yet and the newest one, and both may write.
+//! [`MappingFlaw::WriterIsNewestLeader`] assumes a single leader and is refuted by the classic
+//! stale-leader trace (two elections, then a write by the old leader).
 //!
 //! # What the edge does not say
 //!
@@ -234,13 +239,29 @@ impl Spec for StaticRaftWithElections {
     }
 }
 
+/// A deliberate mistake in [`WeakRaftMapping`], for learners and tests: each is a plausible
+/// guess that the checker refutes with a short trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MappingFlaw {
+    /// `elections` is computed from the current state, as the set of current primaries with
+    /// their terms, instead of being recorded. Refuted in three states: after two elections,
+    /// the second of which deposes the first leader, the mapped `elections` has lost a record.
+    ElectionsFromPrimaries,
+    /// A client write is mapped to a write by *the* leader, the primary of the newest term: the
+    /// single-leader assumption. Refuted in four states: two elections whose quorums leave the
+    /// first leader out, so that it is still primary in its old term, then a write by that
+    /// stale leader, which the upper level takes (any primary may write) but the mapping
+    /// attributes to the new leader.
+    WriterIsNewestLeader,
+}
+
 /// The refinement mapping MongoStaticRaft (with the history variable `elections`) ->
 /// MongoSafeWeakRaft; see the module docs.
 #[derive(Clone, Debug)]
 pub struct WeakRaftMapping {
     lower: StaticRaftWithElections,
     upper: SafeWeakRaft,
-    broken: bool,
+    flaw: Option<MappingFlaw>,
 }
 
 impl WeakRaftMapping {
@@ -251,23 +272,20 @@ impl WeakRaftMapping {
         Ok(WeakRaftMapping {
             lower: StaticRaftWithElections::new(spec),
             upper,
-            broken: false,
+            flaw: None,
         })
     }
 
-    /// The same edge with a wrong mapping, for learners and tests: `elections` is computed from
-    /// the current state as the set of current primaries with their terms, instead of being
-    /// recorded. The checker refutes it in three states: after two elections, the second of
-    /// which deposes the first leader, the mapped `elections` has lost a record.
-    #[must_use = "broken returns the mapping with the wrong state mapping; check that one"]
-    pub fn broken(mut self) -> Self {
-        self.broken = true;
+    /// The same edge with a deliberate mistake in the mapping (see [`MappingFlaw`]).
+    #[must_use = "with_flaw returns the flawed mapping; check that one"]
+    pub fn with_flaw(mut self, flaw: MappingFlaw) -> Self {
+        self.flaw = Some(flaw);
         self
     }
 
-    /// Whether this is the wrong mapping of [`WeakRaftMapping::broken`].
-    pub fn is_broken(&self) -> bool {
-        self.broken
+    /// The mistake in this mapping, if any.
+    pub fn flaw(&self) -> Option<MappingFlaw> {
+        self.flaw
     }
 }
 
@@ -290,8 +308,8 @@ impl Refinement for WeakRaftMapping {
         &self.upper
     }
 
-    /// Every variable copied; `elections` from the history variable (or, when broken, from the
-    /// current primaries).
+    /// Every variable copied; `elections` from the history variable (or, with the flaw
+    /// [`MappingFlaw::ElectionsFromPrimaries`], from the current primaries).
     fn map_state(&self, s: &StateWithElections) -> weak_raft::State {
         let lower = &s.state;
         let mut upper = weak_raft::State::initial(lower.servers as usize, lower.config[0]);
@@ -310,7 +328,7 @@ impl Refinement for WeakRaftMapping {
                 term: c.term,
             })
             .collect();
-        upper.elections = if self.broken {
+        upper.elections = if self.flaw == Some(MappingFlaw::ElectionsFromPrimaries) {
             lower
                 .server_ids()
                 .filter(|&i| lower.state[i] == Role::Primary)
@@ -334,6 +352,15 @@ impl Refinement for WeakRaftMapping {
         _next: &StateWithElections,
     ) -> StepMapping<weak_raft::Action> {
         let step = match *action {
+            Action::ClientRequest { i } if self.flaw == Some(MappingFlaw::WriterIsNewestLeader) => {
+                let s = &state.state;
+                let newest = s
+                    .server_ids()
+                    .filter(|&p| s.state[p] == Role::Primary)
+                    .max_by_key(|&p| (s.current_term[p], std::cmp::Reverse(p)))
+                    .unwrap_or(i);
+                Step::ClientRequest { i: newest }
+            }
             Action::ClientRequest { i } => Step::ClientRequest { i },
             Action::GetEntries { i, j } => Step::GetEntries { i, j },
             Action::RollbackEntries { i, j } => Step::RollbackEntries { i, j },

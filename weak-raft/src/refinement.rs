@@ -53,22 +53,6 @@ impl Refinement for CommittedAreChosen {
 
     /// A step that commits a new entry chooses its index as a one-index block.
     fn map_step(&self, state: &State, _: &Action, next: &State) -> StepMapping<Choose> {
-        let (before, after) = (self.map_state(state), self.map_state(next));
-        if before == after {
-            return StepMapping::Stutter;
-        }
-        let added: Vec<(usize, usize)> = after
-            .pairs()
-            .into_iter()
-            .filter(|&(i, v)| !before.is_chosen(i, v))
-            .collect();
-        match (added.first(), added.last()) {
-            (Some(&(first, _)), Some(&(last, _))) => StepMapping::Step(Choose {
-                first: first as u8,
-                last: last as u8,
-                values: added.iter().map(|&(_, v)| v as u8).collect(),
-            }),
-            _ => StepMapping::Search,
-        }
+        Log::step_between(&self.map_state(state), &self.map_state(next))
     }
 }

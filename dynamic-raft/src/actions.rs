@@ -1,0 +1,262 @@
+//! The actions of MongoDynamicRaft, one function per action (guard, then effect), and the
+//! enumeration of the next-state relation.
+//!
+//! Each action is MongoWeakRaft's action of the same name (from `weak-raft`, on the shared
+//! variables) conjoined with what MongoDynamicRaft says of `config` and `configLog`. Each
+//! function returns `None` when the guard is false, otherwise the successor.
+
+use crate::state::State;
+use spec_core::itf::server_name;
+use spec_core::ServerSet;
+use std::fmt;
+use weak_raft::actions as weak;
+use weak_raft::conditions::quorums_overlap;
+
+/// One step of MongoDynamicRaft's `Next`: an action and the values of its parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// `ClientRequest(i, newConfig)`: a write that also reconfigures.
+    ClientRequest {
+        /// The primary that takes the write.
+        i: usize,
+        /// The config the write carries, which becomes `i`'s config.
+        new_config: ServerSet,
+    },
+    /// `MergeEntries(i, j)`.
+    MergeEntries {
+        /// The server with the newer log.
+        i: usize,
+        /// The server whose log, config log and config are replaced by `i`'s.
+        j: usize,
+    },
+    /// `BecomeLeader(i, voteQuorum)`, with its mandatory no-op.
+    BecomeLeader {
+        /// The candidate.
+        i: usize,
+        /// The voters, a quorum of the candidate's config.
+        vote_quorum: ServerSet,
+    },
+    /// `CommitEntry(i, commitQuorum)`.
+    CommitEntry {
+        /// The primary.
+        i: usize,
+        /// The servers that hold the entry in the primary's term, a quorum of its config.
+        commit_quorum: ServerSet,
+    },
+    /// `UpdateTerms(i, j)`: MongoWeakRaft's action, which MongoDynamicRaft does not have; only
+    /// the generalization [`DynamicRaft::with_update_terms`](crate::DynamicRaft::with_update_terms)
+    /// takes it.
+    UpdateTerms {
+        /// The server with the newer term.
+        i: usize,
+        /// The server that learns it.
+        j: usize,
+    },
+}
+
+/// The action names, in the order `Next` lists them.
+pub const ACTION_NAMES: &[&str] = &[
+    "ClientRequest",
+    "MergeEntries",
+    "BecomeLeader",
+    "CommitEntry",
+];
+
+/// The action names of the generalization with UpdateTerms.
+pub const ACTION_NAMES_WITH_UPDATE_TERMS: &[&str] = &[
+    "ClientRequest",
+    "MergeEntries",
+    "BecomeLeader",
+    "CommitEntry",
+    "UpdateTerms",
+];
+
+impl spec_core::Action for Action {
+    fn name(&self) -> &'static str {
+        match self {
+            Action::ClientRequest { .. } => "ClientRequest",
+            Action::MergeEntries { .. } => "MergeEntries",
+            Action::BecomeLeader { .. } => "BecomeLeader",
+            Action::CommitEntry { .. } => "CommitEntry",
+            Action::UpdateTerms { .. } => "UpdateTerms",
+        }
+    }
+}
+
+/// Prints like `ClientRequest(n1, {n1, n2})` or `MergeEntries(n1, n2)`.
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = spec_core::Action::name(self);
+        let (i, rest) = match *self {
+            Action::ClientRequest { i, new_config: q }
+            | Action::BecomeLeader { i, vote_quorum: q }
+            | Action::CommitEntry {
+                i,
+                commit_quorum: q,
+            } => (i, weak::set_name(q)),
+            Action::MergeEntries { i, j } | Action::UpdateTerms { i, j } => (i, server_name(j)),
+        };
+        write!(f, "{name}({}, {rest})", server_name(i))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The actions
+// ---------------------------------------------------------------------------------------------
+
+/// `LastIsCommitted(i)`: `i`'s log is empty, or some committed record names its last entry
+/// `<<Len(log[i]), LastTerm(log[i])>>`.
+pub fn last_is_committed(s: &State, i: usize) -> bool {
+    let log = &s.raft.log[i];
+    match log.last() {
+        None => true,
+        Some(term) => s.raft.committed.contains_entry(log.len() as u8, term),
+    }
+}
+
+/// `ClientRequest(i, newConfig)`: primary `i` takes a client write that carries a new config:
+/// it appends an entry of its term to its log, `newConfig` to its config log, and adopts
+/// `newConfig` as its config. Guard: its last entry is committed (`LastIsCommitted`), every
+/// quorum of `newConfig` meets every quorum of its current config (`QuorumsOverlap`), `i` is a
+/// member of `newConfig`, and `i` is Primary (MongoWeakRaft's ClientRequest). Unchanged:
+/// currentTerm, state, elections, committed.
+pub fn client_request(s: &State, i: usize, new_config: ServerSet) -> Option<State> {
+    if !last_is_committed(s, i)
+        || !quorums_overlap(s.raft.config[i], new_config)
+        || !new_config.contains(i)
+    {
+        return None;
+    }
+    let mut next = State {
+        raft: weak::client_request(&s.raft, i)?,
+        config_log: s.config_log,
+    };
+    next.raft.config[i] = new_config;
+    next.config_log[i].push(new_config);
+    Some(next)
+}
+
+/// `MergeEntries(i, j)`: if `i`'s log is newer than `j`'s (by last entry), `j` takes `i`'s
+/// log, config log and config (MongoWeakRaft's MergeEntries, with the configs that go with the
+/// entries). Any server may receive it, a primary included. Unchanged: currentTerm, state,
+/// elections, committed.
+pub fn merge_entries(s: &State, i: usize, j: usize) -> Option<State> {
+    let mut next = State {
+        raft: weak::merge_entries(&s.raft, i, j)?,
+        config_log: s.config_log,
+    };
+    next.config_log[j] = s.config_log[i];
+    next.raft.config[j] = s.raft.config[i];
+    Some(next)
+}
+
+/// `BecomeLeader(i, voteQuorum)`: MongoWeakRaft's atomic election (voters take the new term,
+/// `i` becomes Primary, the election is recorded), with its no-op made mandatory: the new leader
+/// appends an entry of its new term, and its current config to its config log, so that a
+/// reconfig must wait until an entry of the new term is committed. Of MongoWeakRaft's two
+/// disjuncts for `log'` only the one that appends agrees with this action's `log'`, so there is
+/// one successor per quorum. Unchanged: config, committed.
+pub fn become_leader(s: &State, i: usize, vote_quorum: ServerSet) -> Option<State> {
+    let mut next = State {
+        raft: weak::become_leader(&s.raft, i, vote_quorum, true)?,
+        config_log: s.config_log,
+    };
+    next.config_log[i].push(s.raft.config[i]);
+    Some(next)
+}
+
+/// `CommitEntry(i, commitQuorum)`: MongoWeakRaft's CommitEntry: primary `i` records its last
+/// entry, of its own term and held by the quorum in that term, as committed. Unchanged: config,
+/// configLog (and currentTerm, state, log, elections).
+pub fn commit_entry(s: &State, i: usize, commit_quorum: ServerSet) -> Option<State> {
+    Some(State {
+        raft: weak::commit_entry(&s.raft, i, commit_quorum)?,
+        config_log: s.config_log,
+    })
+}
+
+/// `UpdateTerms(i, j)` (MongoWeakRaft's, not an action of MongoDynamicRaft): `j` learns `i`'s
+/// newer term and steps down. Guard: `currentTerm[i] > currentTerm[j]`. Unchanged: log,
+/// configLog, config, elections, committed.
+pub fn update_terms(s: &State, i: usize, j: usize) -> Option<State> {
+    Some(State {
+        raft: weak::update_terms(&s.raft, i, j)?,
+        config_log: s.config_log,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The next-state relation
+// ---------------------------------------------------------------------------------------------
+
+/// The step `action` from `s`, if it is a step of `Next` (the quorum of BecomeLeader and
+/// CommitEntry must be a quorum of the server's config), or of the generalization's
+/// UpdateTerms.
+pub fn apply(s: &State, action: Action) -> Option<State> {
+    match action {
+        Action::ClientRequest { i, new_config } => client_request(s, i, new_config),
+        Action::MergeEntries { i, j } => merge_entries(s, i, j),
+        Action::BecomeLeader { i, vote_quorum } => {
+            is_quorum_at(s, i, vote_quorum).then(|| become_leader(s, i, vote_quorum))?
+        }
+        Action::CommitEntry { i, commit_quorum } => {
+            is_quorum_at(s, i, commit_quorum).then(|| commit_entry(s, i, commit_quorum))?
+        }
+        Action::UpdateTerms { i, j } => update_terms(s, i, j),
+    }
+}
+
+/// Whether `q` is in `QuorumsAt(i)`.
+fn is_quorum_at(s: &State, i: usize, q: ServerSet) -> bool {
+    s.raft.config[i].quorums().any(|c| c == q)
+}
+
+/// Every successor of `s` under `Next`, one per satisfying binding, in `Next`'s order:
+/// ClientRequest per server and subset of `Server` (in increasing bitmask order), MergeEntries
+/// per pair of servers (pairs include `i = j`, where the guard never holds), BecomeLeader and
+/// CommitEntry per server and quorum of its config; then, if `with_update_terms`,
+/// UpdateTerms per pair of servers.
+pub fn next(s: &State, with_update_terms: bool, mut visit: impl FnMut(Action, State)) {
+    let servers = s.server_ids();
+    let mut try_action = |action: Action, next: Option<State>| {
+        if let Some(next) = next {
+            visit(action, next);
+        }
+    };
+    for i in servers.clone() {
+        for new_config in s.raft.all_servers().subsets() {
+            try_action(
+                Action::ClientRequest { i, new_config },
+                client_request(s, i, new_config),
+            );
+        }
+    }
+    for i in servers.clone() {
+        for j in servers.clone() {
+            try_action(Action::MergeEntries { i, j }, merge_entries(s, i, j));
+        }
+    }
+    for i in servers.clone() {
+        for vote_quorum in s.raft.config[i].quorums() {
+            try_action(
+                Action::BecomeLeader { i, vote_quorum },
+                become_leader(s, i, vote_quorum),
+            );
+        }
+    }
+    for i in servers.clone() {
+        for commit_quorum in s.raft.config[i].quorums() {
+            try_action(
+                Action::CommitEntry { i, commit_quorum },
+                commit_entry(s, i, commit_quorum),
+            );
+        }
+    }
+    if with_update_terms {
+        for i in servers.clone() {
+            for j in servers.clone() {
+                try_action(Action::UpdateTerms { i, j }, update_terms(s, i, j));
+            }
+        }
+    }
+}
