@@ -123,61 +123,6 @@ impl<'r, R: Refinement> RefinementCheck<'r, R> {
             detail,
         }
     }
-
-    /// The upper step that witnesses a lower step, or why there is none.
-    fn witness(
-        &self,
-        state: &<R::Lower as Spec>::State,
-        action: &<R::Lower as Spec>::Action,
-        next: &<R::Lower as Spec>::State,
-    ) -> Result<Option<<R::Upper as Spec>::Action>, String> {
-        let upper = self.refinement.upper();
-        let from = self.refinement.map_state(state);
-        let to = self.refinement.map_state(next);
-        let mut successors = Vec::new();
-        match self.refinement.map_step(state, action, next) {
-            StepMapping::Stutter => {
-                if from == to {
-                    Ok(None)
-                } else {
-                    Err(format!(
-                        "{action} is mapped to a stutter, but the mapped {} state changes",
-                        upper.name()
-                    ))
-                }
-            }
-            StepMapping::Step(expected) => {
-                upper.next_states(&from, &mut successors);
-                if successors.iter().any(|(a, s)| *a == expected && *s == to) {
-                    Ok(Some(expected))
-                } else if successors.iter().any(|(a, _)| *a == expected) {
-                    Err(format!(
-                        "{action} is mapped to {} step {expected}, which is enabled in the mapped state but leads to a different state",
-                        upper.name()
-                    ))
-                } else {
-                    Err(format!(
-                        "{action} is mapped to {} step {expected}, which is not enabled in the mapped state",
-                        upper.name()
-                    ))
-                }
-            }
-            StepMapping::Search => {
-                if from == to {
-                    return Ok(None);
-                }
-                upper.next_states(&from, &mut successors);
-                match successors.into_iter().find(|(_, s)| *s == to) {
-                    Some((a, _)) => Ok(Some(a)),
-                    None => Err(format!(
-                        "{action} changes the mapped {} state, and no {} step leads from the mapped state to the mapped next state",
-                        upper.name(),
-                        upper.name()
-                    )),
-                }
-            }
-        }
-    }
 }
 
 impl<R: Refinement> Observer<R::Lower> for RefinementCheck<'_, R> {
@@ -212,7 +157,8 @@ impl<R: Refinement> Observer<R::Lower> for RefinementCheck<'_, R> {
         action: &<R::Lower as Spec>::Action,
         next: &<R::Lower as Spec>::State,
     ) -> Result<(), Failure> {
-        self.witness(state, action, next)
+        self.refinement
+            .implements(state, action, next)
             .map(|_| ())
             .map_err(|detail| self.failure(detail))
     }
@@ -232,7 +178,7 @@ impl<R: Refinement> Observer<R::Lower> for RefinementCheck<'_, R> {
         action: &<R::Lower as Spec>::Action,
         next: &<R::Lower as Spec>::State,
     ) -> Option<String> {
-        Some(match self.witness(state, action, next) {
+        Some(match self.refinement.implements(state, action, next) {
             Ok(None) => "stutter".to_string(),
             Ok(Some(upper)) => upper.to_string(),
             Err(_) => match self.refinement.map_step(state, action, next) {

@@ -190,12 +190,74 @@ pub trait Refinement: Send + Sync {
     ) -> StepMapping<<Self::Upper as Spec>::Action> {
         StepMapping::Search
     }
+    /// Whether the lower step `state -[action]-> next` implements an upper step: `Ok(None)` for
+    /// a stutter, `Ok(Some(a))` for the upper action `a` that leads from the mapped state to the
+    /// mapped next state, `Err` with the reason otherwise. The default follows [`map_step`]
+    /// (see [`StepMapping`]); a composite checks its edges one after the other, so that a
+    /// failure names the edge that broke.
+    ///
+    /// [`map_step`]: Refinement::map_step
+    fn implements(
+        &self,
+        state: &<Self::Lower as Spec>::State,
+        action: &<Self::Lower as Spec>::Action,
+        next: &<Self::Lower as Spec>::State,
+    ) -> Result<Option<<Self::Upper as Spec>::Action>, String> {
+        let upper = self.upper();
+        let from = self.map_state(state);
+        let to = self.map_state(next);
+        let mut successors = Vec::new();
+        match self.map_step(state, action, next) {
+            StepMapping::Stutter if from == to => Ok(None),
+            StepMapping::Stutter => Err(format!(
+                "{action} is mapped to a stutter, but the mapped {} state changes",
+                upper.name()
+            )),
+            StepMapping::Step(expected) => {
+                upper.next_states(&from, &mut successors);
+                if successors.iter().any(|(a, s)| *a == expected && *s == to) {
+                    Ok(Some(expected))
+                } else if successors.iter().any(|(a, _)| *a == expected) {
+                    Err(format!(
+                        "{action} is mapped to {} step {expected}, which is enabled in the mapped state but leads to a different state",
+                        upper.name()
+                    ))
+                } else {
+                    Err(format!(
+                        "{action} is mapped to {} step {expected}, which is not enabled in the mapped state",
+                        upper.name()
+                    ))
+                }
+            }
+            StepMapping::Search if from == to => Ok(None),
+            StepMapping::Search => {
+                upper.next_states(&from, &mut successors);
+                successors
+                    .into_iter()
+                    .find(|(_, s)| *s == to)
+                    .map(|(a, _)| Some(a))
+                    .ok_or_else(|| {
+                        format!(
+                            "{action} changes the mapped {} state, and no {} step leads from the mapped state to the mapped next state",
+                            upper.name(),
+                            upper.name()
+                        )
+                    })
+            }
+        }
+    }
 }
 
 /// The composition of two refinement mappings `lower -> middle -> upper`: how a layer reaches a
 /// level two or more steps above it. States map through both mappings; a step maps to a stutter
 /// when the first mapping says so, to the second mapping's image of the middle step when the
 /// first names one, and is left to the checker's search otherwise.
+///
+/// A composite step is checked edge by edge ([`Refinement::implements`]): the lower step must
+/// implement a middle step (or stutter), and that middle step an upper one. So a composite holds
+/// only if every edge holds along the lower level's behaviours, and a failure says which edge
+/// broke (`edge static-raft -> safe-weak-raft: ...`), even when the composite's two ends alone
+/// would not show it.
 ///
 /// The middle specification instance of `first` (its upper) and of `second` (its lower) should
 /// be built with the same bounds; [`Composed::new`] does not check that, the refinement check
@@ -264,6 +326,40 @@ where
                 &self.first.map_state(next),
             ),
             StepMapping::Search => StepMapping::Search,
+        }
+    }
+
+    fn implements(
+        &self,
+        state: &<Self::Lower as Spec>::State,
+        action: &<Self::Lower as Spec>::Action,
+        next: &<Self::Lower as Spec>::State,
+    ) -> Result<Option<<Self::Upper as Spec>::Action>, String> {
+        let at_edge = |edge: String| {
+            move |why: String| {
+                if why.starts_with("edge ") {
+                    why
+                } else {
+                    format!("edge {edge}: {why}")
+                }
+            }
+        };
+        let middle_step = self
+            .first
+            .implements(state, action, next)
+            .map_err(at_edge(self.first.name()))?;
+        let (from, to) = (self.first.map_state(state), self.first.map_state(next));
+        match middle_step {
+            Some(middle) => self
+                .second
+                .implements(&from, &middle, &to)
+                .map_err(at_edge(self.second.name())),
+            None if self.second.map_state(&from) == self.second.map_state(&to) => Ok(None),
+            None => Err(at_edge(self.second.name())(format!(
+                "{action} is a stutter at {}, but the mapped {} state changes",
+                self.second.lower().name(),
+                self.second.upper().name()
+            ))),
         }
     }
 }

@@ -402,6 +402,14 @@ fn print_report(report: &Report, run: &RunArgs) -> Result<bool, RunError> {
     }
 }
 
+/// The edge a composite's failure names (`edge A -> B: ...`), if any.
+fn failing_edge(detail: &str) -> Option<&str> {
+    detail
+        .strip_prefix("edge ")?
+        .split_once(": ")
+        .map(|(edge, _)| edge)
+}
+
 fn print_chain(reports: &[Report], run: &RunArgs) -> Result<bool, RunError> {
     let holds = reports.iter().all(|r| r.as_expected());
     let first_failure = reports.iter().find(|r| !r.as_expected());
@@ -436,7 +444,10 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<bool, RunError> {
                 match (&r.violation, r.as_expected()) {
                     (None, _) => "holds".to_string(),
                     (Some(v), true) => format!("fails as expected: {}", v.property),
-                    (Some(v), false) => format!("FAILS: {}", v.property),
+                    (Some(v), false) => match failing_edge(&v.detail) {
+                        Some(edge) => format!("FAILS at edge {edge}"),
+                        None => format!("FAILS: {}", v.property),
+                    },
                 },
                 thousands(r.stats.generated),
                 thousands(r.stats.distinct),
