@@ -13,6 +13,8 @@ pub struct BenchModel {
     pub tlc_rate: Option<(f64, f64)>,
     /// Whether `--quick` runs it.
     pub quick: bool,
+    /// The flagship: run only with `--flagship`, and only with 2 threads (40 minutes).
+    pub flagship: bool,
 }
 
 /// The reference models.
@@ -31,6 +33,7 @@ pub const MODELS: &[BenchModel] = &[
         ],
         tlc_rate: Some((150_000.0, 250_000.0)),
         quick: true,
+        flagship: false,
     },
     BenchModel {
         name: "raft-reconfig 3 servers, L2, T3, CV3, symmetry",
@@ -49,6 +52,7 @@ pub const MODELS: &[BenchModel] = &[
         ],
         tlc_rate: Some((66_000.0, 120_000.0)),
         quick: true,
+        flagship: false,
     },
     BenchModel {
         name: "logless-raft 4 servers, MaxTerm 4, MaxConfigVersion 4, symmetry",
@@ -65,6 +69,26 @@ pub const MODELS: &[BenchModel] = &[
         ],
         tlc_rate: None,
         quick: false,
+        flagship: false,
+    },
+    BenchModel {
+        name: "raft-reconfig 4 servers, L2, T3, CV3, symmetry (flagship)",
+        args: &[
+            "check",
+            "raft-reconfig",
+            "--servers",
+            "4",
+            "--max-log-len",
+            "2",
+            "--max-term",
+            "3",
+            "--max-config-version",
+            "3",
+            "--symmetry",
+        ],
+        tlc_rate: None,
+        quick: false,
+        flagship: true,
     },
 ];
 

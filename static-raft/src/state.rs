@@ -322,14 +322,9 @@ pub fn is_prefix(s: &Log, t: &Log) -> bool {
 
 /// OnePrimaryPerTerm: no two servers are Primary in the same term.
 pub fn one_primary_per_term(s: &State) -> bool {
-    let primaries: Vec<usize> = s
-        .server_ids()
-        .filter(|&i| s.state[i] == Role::Primary)
-        .collect();
-    primaries.iter().enumerate().all(|(k, &a)| {
-        primaries[k + 1..]
-            .iter()
-            .all(|&b| s.current_term[a] != s.current_term[b])
+    let primary = |i: usize| s.state[i] == Role::Primary;
+    s.server_ids().filter(|&a| primary(a)).all(|a| {
+        (a + 1..s.servers as usize).all(|b| !primary(b) || s.current_term[a] != s.current_term[b])
     })
 }
 
@@ -358,11 +353,14 @@ pub fn leader_completeness(s: &State) -> bool {
 
 /// StateMachineSafety: two committed records at the same index are the same record.
 pub fn state_machine_safety(s: &State) -> bool {
-    let records: Vec<CommittedEntry> = s.committed.iter().collect();
-    records
-        .iter()
-        .enumerate()
-        .all(|(k, a)| records[k + 1..].iter().all(|b| a.index != b.index))
+    // Records are distinct, so two records at one index differ: count indexes seen.
+    let mut indexes = 0u64;
+    s.committed.iter().all(|c| {
+        let bit = 1u64 << (c.index % 64);
+        let fresh = indexes & bit == 0;
+        indexes |= bit;
+        fresh
+    })
 }
 
 /// LeaderAppendOnly, the action property `[][...]_vars`: a step never shortens the log of a
