@@ -159,3 +159,82 @@ fn simulate_is_reproducible_by_seed() {
     assert_eq!(a["generated"], b["generated"]);
     assert!(a["violation"].is_null());
 }
+
+#[test]
+fn a_search_over_its_memory_limit_stops_with_exit_2_and_says_why() {
+    let out = refine(&[
+        "check",
+        "static-raft",
+        "--servers",
+        "3",
+        "--max-term",
+        "5",
+        "--max-log-len",
+        "3",
+        "--memory-limit",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("stopped before running out of memory"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("The search did not finish"));
+}
+
+#[test]
+fn a_checkpointed_search_resumes_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("refine-cli-checkpoint-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let dir_arg = dir.to_str().unwrap();
+    let model = [
+        "check",
+        "static-raft",
+        "--servers",
+        "3",
+        "--max-term",
+        "3",
+        "--symmetry",
+    ];
+    let first = refine(
+        &[
+            &model[..],
+            &["--checkpoint", dir_arg, "--stop-after-level", "4"],
+        ]
+        .concat(),
+    );
+    assert_eq!(first.status.code(), Some(2));
+    assert!(
+        stderr(&first).contains(&format!("continue it with --resume {dir_arg}")),
+        "{}",
+        stderr(&first)
+    );
+    let resumed = refine(&[&model[..], &["--resume", dir_arg, "--json"]].concat());
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    let v: serde_json::Value = serde_json::from_str(stdout(&resumed).trim()).unwrap();
+    assert_eq!(
+        (
+            v["generated"].clone(),
+            v["distinct"].clone(),
+            v["depth"].clone()
+        ),
+        (39_527.into(), 5_509.into(), 15.into())
+    );
+    let other = refine(&[
+        "check",
+        "static-raft",
+        "--servers",
+        "3",
+        "--symmetry",
+        "--resume",
+        dir_arg,
+    ]);
+    assert_eq!(other.status.code(), Some(2));
+    assert!(
+        stderr(&other).contains("cannot resume"),
+        "{}",
+        stderr(&other)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
