@@ -125,9 +125,21 @@ struct SlotsHint {
 #[derive(Debug)]
 pub(crate) struct LevelTooLarge;
 
+/// A shard's lock on a cache line of its own, so that threads working on neighbouring shards
+/// do not take the line from each other.
+#[repr(align(128))]
+struct Padded(Mutex<Shard>);
+
+impl std::ops::Deref for Padded {
+    type Target = Mutex<Shard>;
+    fn deref(&self) -> &Mutex<Shard> {
+        &self.0
+    }
+}
+
 /// The visited set, shared by all worker threads.
 pub(crate) struct Visited {
-    shards: Vec<Mutex<Shard>>,
+    shards: Vec<Padded>,
     hints: Vec<SlotsHint>,
 }
 
@@ -141,7 +153,7 @@ impl Visited {
     }
 
     fn from_shards(shards: Vec<Shard>) -> Self {
-        let shards: Vec<Mutex<Shard>> = shards.into_iter().map(Mutex::new).collect();
+        let shards: Vec<Padded> = shards.into_iter().map(|s| Padded(Mutex::new(s))).collect();
         let hints = shards
             .iter()
             .map(|shard| {
