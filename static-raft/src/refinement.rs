@@ -289,13 +289,6 @@ impl WeakRaftMapping {
     }
 }
 
-fn role(r: Role) -> weak_raft::Role {
-    match r {
-        Role::Secondary => weak_raft::Role::Secondary,
-        Role::Primary => weak_raft::Role::Primary,
-    }
-}
-
 impl Refinement for WeakRaftMapping {
     type Lower = StaticRaftWithElections;
     type Upper = SafeWeakRaft;
@@ -315,7 +308,7 @@ impl Refinement for WeakRaftMapping {
         let mut upper = weak_raft::State::initial(lower.servers as usize, lower.config[0]);
         for i in lower.server_ids() {
             upper.current_term[i] = lower.current_term[i];
-            upper.state[i] = role(lower.state[i]);
+            upper.state[i] = lower.state[i];
             upper.log[i] = lower.log[i];
             upper.config[i] = lower.config[i];
         }
