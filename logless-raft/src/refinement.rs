@@ -57,6 +57,9 @@
 //! # What holds and what does not
 //!
 //! As written, the mapping fails twice; each failure has a one-line fix, and with both it holds.
+//! The traces quoted are the shortest ones found with symmetry reduction (as the tests pin them);
+//! without it, `refine refines` may print another shortest trace of the same length, with other
+//! servers.
 //!
 //! 1. **UpdateTerms has no counterpart.** The logless spec spreads terms (and steps primaries
 //!    down) by UpdateTerms; MongoDynamicRaft changes terms and roles only by elections. The
