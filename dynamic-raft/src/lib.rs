@@ -72,26 +72,23 @@ pub use state::{
 /// The `weak-raft` crate, whose state, types and actions this one reuses.
 pub use weak_raft;
 
-use spec_core::{permutations, Bound, Invariant, Layer, Params, ParamsError, ServerSet, Spec};
-use weak_raft::{LOG_CAPACITY, MAX_SERVERS, MAX_TERM};
+use spec_core::{Bound, Invariant, Layer, Params, ParamsError, ServerSet, Spec};
+use weak_raft::RaftBounds;
 
 /// MongoDynamicRaft at given bounds, as a [`Spec`].
 #[derive(Clone, Debug)]
 pub struct DynamicRaft {
     with_update_terms: bool,
-    servers: usize,
-    max_term: u8,
-    max_log_len: u8,
-    permutations: Vec<Vec<u8>>,
+    bounds: RaftBounds,
 }
 
 impl DynamicRaft {
     /// The default number of servers.
     pub const DEFAULT_SERVERS: usize = 3;
     /// The default `MaxTerm`.
-    pub const DEFAULT_MAX_TERM: usize = 2;
+    pub const DEFAULT_MAX_TERM: usize = RaftBounds::DEFAULT_MAX_TERM;
     /// The default `MaxLogLen`.
-    pub const DEFAULT_MAX_LOG_LEN: usize = 2;
+    pub const DEFAULT_MAX_LOG_LEN: usize = RaftBounds::DEFAULT_MAX_LOG_LEN;
 
     /// The spec with `servers` servers, bounded by `MaxTerm = max_term` and
     /// `MaxLogLen = max_log_len`; fails on bounds the state encoding cannot hold.
@@ -122,15 +119,15 @@ impl DynamicRaft {
 
     /// The number of servers.
     pub fn servers(&self) -> usize {
-        self.servers
+        self.bounds.servers
     }
     /// `MaxTerm`.
     pub fn max_term(&self) -> usize {
-        self.max_term as usize
+        self.bounds.max_term as usize
     }
     /// `MaxLogLen`.
     pub fn max_log_len(&self) -> usize {
-        self.max_log_len as usize
+        self.bounds.max_log_len as usize
     }
 }
 
@@ -143,12 +140,7 @@ impl Spec for DynamicRaft {
     }
 
     fn params(&self) -> Params {
-        Params {
-            servers: Some(self.servers),
-            max_term: Some(self.max_term as usize),
-            max_log_len: Some(self.max_log_len as usize),
-            ..Params::default()
-        }
+        self.bounds.params()
     }
 
     fn action_names(&self) -> &'static [&'static str] {
@@ -162,10 +154,10 @@ impl Spec for DynamicRaft {
     /// `Init`: one state per nonempty initial config (the same on every server), in increasing
     /// bitmask order, with empty logs and config logs.
     fn init_states(&self) -> Vec<State> {
-        ServerSet::all(self.servers)
+        ServerSet::all(self.bounds.servers)
             .subsets()
             .filter(|c| !c.is_empty())
-            .map(|c| State::initial(self.servers, c))
+            .map(|c| State::initial(self.bounds.servers, c))
             .collect()
     }
 
@@ -206,7 +198,8 @@ impl Spec for DynamicRaft {
     fn within_constraint(&self, state: &State) -> bool {
         let r = &state.raft;
         r.server_ids().all(|s| {
-            r.current_term[s] <= self.max_term && r.log[s].len() <= self.max_log_len as usize
+            r.current_term[s] <= self.bounds.max_term
+                && r.log[s].len() <= self.bounds.max_log_len as usize
         })
     }
 
@@ -217,7 +210,8 @@ impl Spec for DynamicRaft {
     /// The least of the state's `servers!` permuted copies under `State`'s derived order
     /// (servers renamed everywhere, configs and config logs included).
     fn canonical(&self, state: &State) -> State {
-        self.permutations
+        self.bounds
+            .permutations
             .iter()
             .skip(1)
             .map(|perm| state.permuted(perm))
@@ -228,38 +222,12 @@ impl Spec for DynamicRaft {
 impl Layer for DynamicRaft {
     const NAME: &'static str = "dynamic-raft";
     /// `MaxConfigVersion` is declared by the spec but used by nothing: not a bound here.
-    const BOUNDS: &'static [Bound] = &[Bound::Servers, Bound::MaxTerm, Bound::MaxLogLen];
+    const BOUNDS: &'static [Bound] = RaftBounds::BOUNDS;
 
     fn from_params(params: &Params) -> Result<Self, ParamsError> {
-        let layer = Self::NAME;
-        params.only(layer, Self::BOUNDS)?;
-        let servers = params.value_in(
-            layer,
-            Bound::Servers,
-            Self::DEFAULT_SERVERS,
-            (1, MAX_SERVERS),
-            "per-server arrays hold 5 servers; symmetry tries all n! permutations",
-        )?;
-        let max_term = params.value_in(
-            layer,
-            Bound::MaxTerm,
-            Self::DEFAULT_MAX_TERM,
-            (0, MAX_TERM),
-            "elections hold terms 1..=6 and the committed bitmask terms 1..=5",
-        )?;
-        let max_log_len = params.value_in(
-            layer,
-            Bound::MaxLogLen,
-            Self::DEFAULT_MAX_LOG_LEN,
-            (0, LOG_CAPACITY - 1),
-            "logs hold MaxLogLen + 1 <= 6 entries; the committed bitmask holds indexes 1..=5",
-        )?;
         Ok(DynamicRaft {
             with_update_terms: false,
-            servers,
-            max_term: max_term as u8,
-            max_log_len: max_log_len as u8,
-            permutations: permutations(servers),
+            bounds: RaftBounds::from_params(Self::NAME, params, Self::DEFAULT_SERVERS)?,
         })
     }
 }
@@ -314,7 +282,7 @@ mod tests {
         let mut s = primary_with_committed_noop();
         s.raft.config[2] = ServerSet(0b100);
         let c = spec.canonical(&s);
-        for perm in permutations(3) {
+        for perm in spec_core::permutations(3) {
             assert_eq!(spec.canonical(&s.permuted(&perm)), c);
         }
     }

@@ -140,27 +140,43 @@ pub use state::{
 
 use spec_core::{permutations, Bound, Invariant, Layer, Params, ParamsError, ServerSet, Spec};
 
-/// The bounds shared by both variants, and what they need for symmetry.
+/// The bounds of a layer on this crate's state encoding (both variants here, and
+/// `dynamic-raft`), checked against what the encoding holds, and the server permutations that
+/// symmetry reduction needs.
 #[derive(Clone, Debug)]
-struct Bounds {
-    servers: usize,
-    max_term: u8,
-    max_log_len: u8,
-    permutations: Vec<Vec<u8>>,
+pub struct RaftBounds {
+    /// The number of servers.
+    pub servers: usize,
+    /// `MaxTerm`.
+    pub max_term: u8,
+    /// `MaxLogLen`.
+    pub max_log_len: u8,
+    /// Every permutation of the servers.
+    pub permutations: Vec<Vec<u8>>,
 }
 
-impl Bounds {
-    const DEFAULT_SERVERS: usize = 2;
-    const DEFAULT_MAX_TERM: usize = 2;
-    const DEFAULT_MAX_LOG_LEN: usize = 2;
-    const BOUNDS: &'static [Bound] = &[Bound::Servers, Bound::MaxTerm, Bound::MaxLogLen];
+impl RaftBounds {
+    /// The default number of servers of both variants.
+    pub const DEFAULT_SERVERS: usize = 2;
+    /// The default `MaxTerm`.
+    pub const DEFAULT_MAX_TERM: usize = 2;
+    /// The default `MaxLogLen`.
+    pub const DEFAULT_MAX_LOG_LEN: usize = 2;
+    /// The bounds such a layer takes.
+    pub const BOUNDS: &'static [Bound] = &[Bound::Servers, Bound::MaxTerm, Bound::MaxLogLen];
 
-    fn from_params(layer: &'static str, params: &Params) -> Result<Bounds, ParamsError> {
+    /// The bounds of layer `layer` from `params`, with `default_servers` when `--servers` is not
+    /// given; fails on a bound the layer does not take or the encoding cannot hold.
+    pub fn from_params(
+        layer: &'static str,
+        params: &Params,
+        default_servers: usize,
+    ) -> Result<RaftBounds, ParamsError> {
         params.only(layer, Self::BOUNDS)?;
         let servers = params.value_in(
             layer,
             Bound::Servers,
-            Self::DEFAULT_SERVERS,
+            default_servers,
             (1, MAX_SERVERS),
             "per-server arrays hold 5 servers; symmetry tries all n! permutations",
         )?;
@@ -178,7 +194,7 @@ impl Bounds {
             (0, LOG_CAPACITY - 1),
             "logs hold MaxLogLen + 1 <= 6 entries; the committed bitmask holds indexes 1..=5",
         )?;
-        Ok(Bounds {
+        Ok(RaftBounds {
             servers,
             max_term: max_term as u8,
             max_log_len: max_log_len as u8,
@@ -186,7 +202,8 @@ impl Bounds {
         })
     }
 
-    fn params(&self) -> Params {
+    /// The bounds as `Params`.
+    pub fn params(&self) -> Params {
         Params {
             servers: Some(self.servers),
             max_term: Some(self.max_term as usize),
@@ -251,17 +268,17 @@ fn safe_invariants<M: Spec<State = State>>() -> Vec<Invariant<M>> {
 /// MongoWeakRaft at given bounds, as a [`Spec`]: the unsafe variant.
 #[derive(Clone, Debug)]
 pub struct WeakRaft {
-    bounds: Bounds,
+    bounds: RaftBounds,
     all_invariants: bool,
 }
 
 impl WeakRaft {
     /// The default number of servers.
-    pub const DEFAULT_SERVERS: usize = Bounds::DEFAULT_SERVERS;
+    pub const DEFAULT_SERVERS: usize = RaftBounds::DEFAULT_SERVERS;
     /// The default `MaxTerm`.
-    pub const DEFAULT_MAX_TERM: usize = Bounds::DEFAULT_MAX_TERM;
+    pub const DEFAULT_MAX_TERM: usize = RaftBounds::DEFAULT_MAX_TERM;
     /// The default `MaxLogLen`.
-    pub const DEFAULT_MAX_LOG_LEN: usize = Bounds::DEFAULT_MAX_LOG_LEN;
+    pub const DEFAULT_MAX_LOG_LEN: usize = RaftBounds::DEFAULT_MAX_LOG_LEN;
 
     /// The spec with `servers` servers, bounded by `MaxTerm = max_term` and
     /// `MaxLogLen = max_log_len`; fails on bounds the state encoding cannot hold.
@@ -358,11 +375,11 @@ impl Spec for WeakRaft {
 
 impl Layer for WeakRaft {
     const NAME: &'static str = "weak-raft";
-    const BOUNDS: &'static [Bound] = Bounds::BOUNDS;
+    const BOUNDS: &'static [Bound] = RaftBounds::BOUNDS;
 
     fn from_params(params: &Params) -> Result<Self, ParamsError> {
         Ok(WeakRaft {
-            bounds: Bounds::from_params(Self::NAME, params)?,
+            bounds: RaftBounds::from_params(Self::NAME, params, Self::DEFAULT_SERVERS)?,
             all_invariants: false,
         })
     }
@@ -372,16 +389,16 @@ impl Layer for WeakRaft {
 /// and steps whose resulting state satisfies the WeakQuorumCondition.
 #[derive(Clone, Debug)]
 pub struct SafeWeakRaft {
-    bounds: Bounds,
+    bounds: RaftBounds,
 }
 
 impl SafeWeakRaft {
     /// The default number of servers.
-    pub const DEFAULT_SERVERS: usize = Bounds::DEFAULT_SERVERS;
+    pub const DEFAULT_SERVERS: usize = RaftBounds::DEFAULT_SERVERS;
     /// The default `MaxTerm`.
-    pub const DEFAULT_MAX_TERM: usize = Bounds::DEFAULT_MAX_TERM;
+    pub const DEFAULT_MAX_TERM: usize = RaftBounds::DEFAULT_MAX_TERM;
     /// The default `MaxLogLen`.
-    pub const DEFAULT_MAX_LOG_LEN: usize = Bounds::DEFAULT_MAX_LOG_LEN;
+    pub const DEFAULT_MAX_LOG_LEN: usize = RaftBounds::DEFAULT_MAX_LOG_LEN;
 
     /// The spec with `servers` servers, bounded by `MaxTerm = max_term` and
     /// `MaxLogLen = max_log_len`; fails on bounds the state encoding cannot hold.
@@ -484,11 +501,11 @@ impl Spec for SafeWeakRaft {
 
 impl Layer for SafeWeakRaft {
     const NAME: &'static str = "safe-weak-raft";
-    const BOUNDS: &'static [Bound] = Bounds::BOUNDS;
+    const BOUNDS: &'static [Bound] = RaftBounds::BOUNDS;
 
     fn from_params(params: &Params) -> Result<Self, ParamsError> {
         Ok(SafeWeakRaft {
-            bounds: Bounds::from_params(Self::NAME, params)?,
+            bounds: RaftBounds::from_params(Self::NAME, params, Self::DEFAULT_SERVERS)?,
         })
     }
 }
