@@ -789,9 +789,12 @@ pub fn explore<M: Spec, O: Observer<M>>(
                     && search.frontier_states > 0
                     && (stopping_next || last_checkpoint.elapsed() >= options.checkpoint_every)
             }) {
-                search.seconds_before += start.elapsed().as_secs_f64();
+                // The checkpoint records the time spent so far; this process keeps counting
+                // from `start`.
+                let so_far = start.elapsed().as_secs_f64();
+                search.seconds_before += so_far;
                 let saved = checkpoint::save(spec, symmetry, &mut search, path, &budget);
-                search.seconds_before -= start.elapsed().as_secs_f64();
+                search.seconds_before -= so_far;
                 match saved {
                     Ok(files) => {
                         for old in search.checkpoint_files.drain(..) {
