@@ -23,7 +23,7 @@ use spec_core::Spec;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-const FORMAT: &str = "refine-checkpoint-1";
+const FORMAT: &str = "refine-checkpoint-2";
 
 #[derive(Serialize, Deserialize)]
 struct Meta {

@@ -38,7 +38,7 @@
 //! so it shows real states and real actions, not canonical representatives.
 
 use crate::checkpoint;
-use crate::fingerprint::{collision_probability, fingerprint, Fingerprint};
+use crate::fingerprint::{collision_probability, fingerprint, fingerprint_bytes, Fingerprint};
 use crate::spill::{Blocks, Budget, SharedBlocks, SpillDir, BLOCK_BYTES};
 use crate::visited::{Visited, COMPARED_BITS};
 use spec_core::{Action as _, Pack, Spec};
@@ -311,6 +311,48 @@ fn judge<M: Spec, O: Observer<M>>(
     Ok(())
 }
 
+/// The position of each action in the specification's action names, for per-action coverage.
+///
+/// An action's name is a `&'static str`, and each distinct address seen is looked up by
+/// string once and then remembered, so the lookup per successor compares a few pointers
+/// instead of strings (the same name may live at several addresses).
+struct ActionIndex<'s, M: Spec> {
+    spec: &'s M,
+    names: &'static [&'static str],
+    seen: Vec<((*const u8, usize), usize)>,
+}
+
+impl<'s, M: Spec> ActionIndex<'s, M> {
+    fn new(spec: &'s M) -> Self {
+        ActionIndex {
+            spec,
+            names: spec.action_names(),
+            seen: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn of(&mut self, action: &M::Action) -> usize {
+        let name = action.name();
+        let address = (name.as_ptr(), name.len());
+        if let Some(&(_, i)) = self.seen.iter().find(|(a, _)| *a == address) {
+            return i;
+        }
+        let i = self
+            .names
+            .iter()
+            .position(|n| *n == name)
+            .unwrap_or_else(|| {
+                panic!(
+                    "action {name} is not in {}'s action names",
+                    self.spec.name()
+                )
+            });
+        self.seen.push((address, i));
+        i
+    }
+}
+
 /// What one worker did in one level.
 struct WorkerResult {
     generated: u64,
@@ -319,31 +361,24 @@ struct WorkerResult {
     error: Option<String>,
 }
 
-/// Appends a queue record: the state's fingerprint (the parent of its successors), the length
-/// of its encoding, and the encoding.
-fn push_record<S: Pack>(out: &mut Vec<u8>, fp: Fingerprint, state: &S) {
-    out.extend_from_slice(&fp.to_le_bytes());
-    let at = out.len();
-    out.extend_from_slice(&[0, 0]);
-    state.pack(out);
-    let len = u16::try_from(out.len() - at - 2).expect("a packed state is under 64 KiB");
-    out[at..at + 2].copy_from_slice(&len.to_le_bytes());
+/// Appends a queue record: the length of the state's encoding, and the encoding. The state's
+/// fingerprint (the parent of its successors) is not stored: it is that of the encoding.
+fn push_record(out: &mut Vec<u8>, packed: &[u8]) {
+    let len = u16::try_from(packed.len()).expect("a packed state is under 64 KiB");
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(packed);
 }
 
-/// Reads the next queue record from `input`.
-fn read_record<S: Pack>(input: &mut &[u8]) -> Option<(Fingerprint, S)> {
-    if input.len() < 18 {
-        return None;
-    }
-    let fp = Fingerprint::from_le_bytes(input[..16].try_into().ok()?);
-    let len = u16::from_le_bytes(input[16..18].try_into().ok()?) as usize;
-    let mut packed = input.get(18..18 + len)?;
-    let state = S::unpack(&mut packed).filter(|_| packed.is_empty())?;
-    *input = &input[18 + len..];
-    Some((fp, state))
+/// Reads the next queue record from `input`: the state's encoding and the state.
+fn read_record<'a, S: Pack>(input: &mut &'a [u8]) -> Option<(&'a [u8], S)> {
+    let len = u16::from_le_bytes(input.get(..2)?.try_into().ok()?) as usize;
+    let packed = input.get(2..2 + len)?;
+    let mut rest = packed;
+    let state = S::unpack(&mut rest).filter(|_| rest.is_empty())?;
+    *input = &input[2 + len..];
+    Some((packed, state))
 }
 
-/// The parent links of one level as blocks of `(fingerprint, parent)` records.
 fn parent_blocks(
     fresh: &[(Fingerprint, Fingerprint)],
     budget: &Budget,
@@ -437,22 +472,6 @@ pub fn explore<M: Spec, O: Observer<M>>(
     let start = Instant::now();
     let symmetry = options.symmetry;
     let names = spec.action_names();
-    // Action names are compared by address first: each action's name is one static string, so
-    // this avoids a string comparison per successor.
-    let action_index = |a: &M::Action| {
-        let name = a.name();
-        names
-            .iter()
-            .position(|n| std::ptr::eq(n.as_ptr(), name.as_ptr()) && n.len() == name.len())
-            .or_else(|| names.iter().position(|n| *n == name))
-            .unwrap_or_else(|| {
-                panic!(
-                    "action {} is not in {}'s action names",
-                    a.name(),
-                    spec.name()
-                )
-            })
-    };
     let checkpoint_dir = options.checkpoint.as_ref().or(options.resume.as_ref());
     let dir = match checkpoint_dir {
         Some(path) => SpillDir::kept(path),
@@ -493,12 +512,13 @@ pub fn explore<M: Spec, O: Observer<M>>(
                     .insert(target, 0, 1)
                     .map_err(|_| level_too_large(1))?
                 {
-                    let stored = if symmetry {
-                        spec.canonical(&init)
+                    let mut packed = Vec::new();
+                    if symmetry {
+                        spec.canonical(&init).pack(&mut packed);
                     } else {
-                        init
-                    };
-                    push_record(&mut block, target, &stored);
+                        init.pack(&mut packed);
+                    }
+                    push_record(&mut block, &packed);
                 }
             }
             let fresh = visited.take_fresh();
@@ -606,6 +626,7 @@ pub fn explore<M: Spec, O: Observer<M>>(
             let cursor = AtomicUsize::new(0);
             let (frontier, visited) = (&search.frontier, &search.visited);
             let work = || -> WorkerResult {
+                let mut action_index = ActionIndex::new(spec);
                 let mut result = WorkerResult {
                     generated: 0,
                     coverage: vec![(0, 0); names.len()],
@@ -614,7 +635,10 @@ pub fn explore<M: Spec, O: Observer<M>>(
                 };
                 let mut out = Vec::with_capacity(BLOCK_BYTES + 512);
                 let mut successors = Vec::new();
-                let mut views: Vec<Option<(Fingerprint, Option<M::State>)>> = Vec::new();
+                // The successors' encodings, one after another, and per successor its
+                // fingerprint and the end of its encoding (`None` outside the constraint).
+                let mut packed: Vec<u8> = Vec::new();
+                let mut views: Vec<Option<(Fingerprint, usize)>> = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
                     let i = cursor.fetch_add(1, Ordering::Relaxed);
                     if i >= frontier.len() {
@@ -631,36 +655,41 @@ pub fn explore<M: Spec, O: Observer<M>>(
                     let mut input: &[u8] = &block;
                     let (mut block_generated, mut block_states, mut block_new) = (0u64, 0u64, 0u64);
                     while !input.is_empty() {
-                        let Some((parent, state)) = read_record::<M::State>(&mut input) else {
+                        let Some((parent_packed, state)) = read_record::<M::State>(&mut input)
+                        else {
                             result.error = Some("the search queue holds a corrupt record".into());
                             stop.store(true, Ordering::Relaxed);
                             break;
                         };
+                        let parent = fingerprint_bytes(parent_packed);
                         block_states += 1;
                         successors.clear();
                         spec.next_states(&state, &mut successors);
                         block_generated += successors.len() as u64;
                         // Fingerprint the whole batch first and prefetch the visited-set slots,
                         // so the cache misses of the inserts below overlap.
+                        packed.clear();
                         views.clear();
                         for (_, next) in &successors {
                             let view = spec.within_constraint(next).then(|| {
-                                let (target, canonical) = if symmetry {
-                                    let canonical = spec.canonical(next);
-                                    (fingerprint(&canonical), Some(canonical))
+                                let start = packed.len();
+                                if symmetry {
+                                    spec.canonical(next).pack(&mut packed);
                                 } else {
-                                    (fingerprint(next), None)
-                                };
+                                    next.pack(&mut packed);
+                                }
+                                let target = fingerprint_bytes(&packed[start..]);
                                 visited.prefetch(target);
-                                (target, canonical)
+                                (target, packed.len())
                             });
                             views.push(view);
                         }
-                        for ((action, next), view) in successors.drain(..).zip(views.drain(..)) {
-                            let a = action_index(&action);
+                        let mut start = 0;
+                        for ((action, next), view) in successors.iter().zip(&views) {
+                            let a = action_index.of(action);
                             result.coverage[a].0 += 1;
                             let inside = view.is_some();
-                            let is_new = match &view {
+                            let is_new = match view {
                                 Some((target, _)) => {
                                     match visited.insert(*target, parent, level + 1) {
                                         Ok(is_new) => is_new,
@@ -674,21 +703,21 @@ pub fn explore<M: Spec, O: Observer<M>>(
                                 None => false,
                             };
                             let verdict = observer
-                                .check_step(spec, &state, &action, &next)
+                                .check_step(spec, &state, action, next)
                                 .map_err(|failure| (failure, false))
                                 .and_then(|()| {
                                     if is_new || !inside {
                                         observer
-                                            .check_state(spec, &next)
+                                            .check_state(spec, next)
                                             .map_err(|failure| (failure, is_new))
                                     } else {
                                         Ok(())
                                     }
                                 });
                             if let Err((failure, parent_from_visited)) = verdict {
-                                let target = match &view {
+                                let target = match view {
                                     Some((target, _)) => *target,
-                                    None => view_of(spec, symmetry, &next),
+                                    None => view_of(spec, symmetry, next),
                                 };
                                 Found::keep_smaller(
                                     &mut result.found,
@@ -701,13 +730,16 @@ pub fn explore<M: Spec, O: Observer<M>>(
                                     },
                                 );
                             }
-                            if let (true, Some((target, canonical))) = (is_new, view) {
-                                result.coverage[a].1 += 1;
-                                block_new += 1;
-                                push_record(&mut out, target, canonical.as_ref().unwrap_or(&next));
-                                if out.len() >= BLOCK_BYTES {
-                                    next_level.hand_over(&mut out);
+                            if let Some((_, end)) = *view {
+                                if is_new {
+                                    result.coverage[a].1 += 1;
+                                    block_new += 1;
+                                    push_record(&mut out, &packed[start..end]);
+                                    if out.len() >= BLOCK_BYTES {
+                                        next_level.hand_over(&mut out);
+                                    }
                                 }
+                                start = end;
                             }
                         }
                     }
@@ -1006,6 +1038,7 @@ pub fn simulate<M: Spec, O: Observer<M>>(
     let start = Instant::now();
     let names = spec.action_names();
     let mut coverage = vec![0u64; names.len()];
+    let mut action_index = ActionIndex::new(spec);
     let mut stats = WalkStats {
         walks: 0,
         steps: 0,
@@ -1049,9 +1082,7 @@ pub fn simulate<M: Spec, O: Observer<M>>(
             }
             let (action, next) = successors.swap_remove(rng.below(successors.len()));
             stats.steps += 1;
-            if let Some(i) = names.iter().position(|n| *n == action.name()) {
-                coverage[i] += 1;
-            }
+            coverage[action_index.of(&action)] += 1;
             let result = judge(spec, observer, current, &action, &next, true);
             trace.push(TraceStep {
                 action: Some(action),

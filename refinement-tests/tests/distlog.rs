@@ -86,10 +86,10 @@ fn removing_a_chosen_entry_breaks_the_refinement_with_a_shortest_trace() {
             assert_eq!(
                 actions,
                 [
-                    "WriteNewEntry(n1, v1)",
-                    "WriteNewEntry(n3, v1)",
                     "WriteNewEntry(n2, v1)",
-                    "RemoveEntry(n2)"
+                    "WriteNewEntry(n3, v1)",
+                    "WriteNewEntry(n1, v1)",
+                    "RemoveEntry(n1)"
                 ]
             );
             traces.push(actions);
@@ -113,7 +113,7 @@ fn a_broken_mapping_is_caught_at_three_states_and_printed_at_both_levels() {
     let out = explore(mapping.lower(), &check, &Options::quiet(2, false)).unwrap();
     let cex = out.violation.expect("the broken mapping is caught");
     let actions = cex.actions();
-    assert_eq!(actions, ["WriteNewEntry(n1, v2)", "RemoveEntry(n1)"]);
+    assert_eq!(actions, ["WriteNewEntry(n1, v3)", "RemoveEntry(n1)"]);
     let text = trace_text(mapping.lower(), &check, &cex);
     assert!(text.contains("State 1: <Initial predicate>"), "{text}");
     assert!(text.contains("mapped to the upper level:"), "{text}");

@@ -207,8 +207,8 @@ fn reconfig_without_oplog_commitment_breaks_leader_completeness() {
             "ClientRequest(n1)",
             "CommitEntry(n1, {n1})",
             "Reconfig(n1, {n1, n2})",
-            "UpdateTerms(n1, n2)",
             "SendConfig(n1, n2)",
+            "UpdateTerms(n1, n2)",
             "Reconfig(n1, {n1, n2, n3})",
             "SendConfig(n1, n2)",
             "BecomeLeader(n2, {n2, n3})",
@@ -359,10 +359,7 @@ fn the_config_machine_refines_logless_raft() {
     // wins term 2 with n1's vote.
     assert_eq!(
         cex.actions(),
-        [
-            "BecomeLeader(n1, {n1, n2, n3})",
-            "BecomeLeader(n2, {n1, n2})"
-        ]
+        ["BecomeLeader(n1, {n1, n2})", "BecomeLeader(n2, {n1, n2})"]
     );
 }
 
@@ -414,8 +411,8 @@ fn the_oplog_machine_refines_log_abstract() {
             "ClientRequest(n1)",
             "CommitEntry(n1, {n1})",
             "Reconfig(n1, {n1, n2})",
-            "UpdateTerms(n1, n2)",
             "SendConfig(n1, n2)",
+            "UpdateTerms(n1, n2)",
             "Reconfig(n1, {n1, n2, n3})",
             "SendConfig(n1, n2)",
             "BecomeLeader(n2, {n2, n3})",

@@ -76,15 +76,15 @@ fn a_broken_vote_is_refuted_at_the_first_edge_of_the_composite() {
     assert_eq!(
         cex.actions(),
         [
-            "BecomeLeader(n1, {n1, n3})",
-            "ClientRequest(n1)",
-            "BecomeLeader(n3, {n1, n3})"
+            "BecomeLeader(n3, {n2, n3})",
+            "ClientRequest(n3)",
+            "BecomeLeader(n2, {n2, n3})"
         ]
     );
     assert!(
         cex.failure
             .detail
-            .starts_with("edge static-raft -> safe-weak-raft: BecomeLeader(n3, {n1, n3}) is mapped to safe-weak-raft step"),
+            .starts_with("edge static-raft -> safe-weak-raft: BecomeLeader(n2, {n2, n3}) is mapped to safe-weak-raft step"),
         "{}",
         cex.failure.detail
     );

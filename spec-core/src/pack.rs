@@ -15,6 +15,11 @@
 use crate::{Role, Seq, ServerSet};
 
 /// A value that can be written as bytes and read back exactly.
+///
+/// The encoding is also a state's identity for the checker, which fingerprints these bytes:
+/// equal values must pack to equal bytes (a field that `Eq` ignores, such as the slots past a
+/// [`Seq`]'s end, must not be written), and `unpack` must invert `pack`, so that unequal values
+/// pack to unequal bytes.
 pub trait Pack: Sized {
     /// Appends the encoding of `self` to `out`.
     fn pack(&self, out: &mut Vec<u8>);
@@ -80,8 +85,14 @@ impl<T: Pack, const N: usize> Pack for [T; N] {
         }
     }
     fn unpack(input: &mut &[u8]) -> Option<Self> {
-        let items: Vec<T> = (0..N).map(|_| T::unpack(input)).collect::<Option<_>>()?;
-        items.try_into().ok()
+        // Built in place (no heap allocation: this runs for every state the search expands).
+        let mut complete = true;
+        let items: [Option<T>; N] = std::array::from_fn(|_| {
+            let item = if complete { T::unpack(input) } else { None };
+            complete &= item.is_some();
+            item
+        });
+        complete.then(|| items.map(|item| item.expect("every item was read")))
     }
 }
 

@@ -69,6 +69,17 @@ impl<const N: usize> Seq<N> {
         self.items[self.len as usize] = 0;
         Some(item)
     }
+    /// Raft's Log Matching property for two logs of entry terms: wherever they hold the same
+    /// item at an index, they are equal up to that index. Checking the last index where they
+    /// agree is enough, since equal prefixes there make every shorter prefix equal.
+    pub fn log_matches(&self, other: &Self) -> bool {
+        let (a, b) = (self.as_slice(), other.as_slice());
+        let common = a.len().min(b.len());
+        match (0..common).rev().find(|&k| a[k] == b[k]) {
+            Some(last) => (0..last).all(|k| a[k] == b[k]),
+            None => true,
+        }
+    }
     /// Keeps the first `len` items (TLA+'s `SubSeq(s, 1, len)`).
     pub fn truncate(&mut self, len: usize) {
         while self.len() > len {
@@ -116,6 +127,22 @@ impl<const N: usize> fmt::Debug for Seq<N> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_matching_looks_at_every_agreeing_index() {
+        let log = |items: &[u8]| Seq::<4>::from_slice(items);
+        assert!(log(&[1, 1, 2]).log_matches(&log(&[1, 1, 2, 3])));
+        assert!(log(&[1, 2]).log_matches(&log(&[2, 1])), "never agree");
+        assert!(log(&[]).log_matches(&log(&[1])));
+        assert!(
+            !log(&[1, 2, 3]).log_matches(&log(&[2, 2, 3])),
+            "agree at 2 and 3, not 1"
+        );
+        assert!(
+            !log(&[1, 2, 4]).log_matches(&log(&[2, 2, 3])),
+            "agree at 2 only"
+        );
+    }
 
     #[test]
     fn equality_ignores_stale_items() {
