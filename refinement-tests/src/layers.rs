@@ -402,8 +402,24 @@ fn violation_report<M: Spec, O: Observer<M>>(
     }
 }
 
-fn check_spec<L: Layer>(spec: L, options: &Options) -> Result<Report, RunError> {
-    let observer = Invariants::of(&spec);
+/// Checks `spec`'s invariants and action properties, or only those named in `only` (each must
+/// be one the layer declares).
+fn check_spec<L: Layer>(spec: L, only: &[String], options: &Options) -> Result<Report, RunError> {
+    let all = Invariants::of(&spec);
+    let observer = if only.is_empty() {
+        all
+    } else {
+        let declared = all.names();
+        if let Some(unknown) = only.iter().find(|n| !declared.contains(&n.as_str())) {
+            return Err(RunError(format!(
+                "layer {} has no invariant or action property {unknown}; it has: {}",
+                L::NAME,
+                declared.join(", ")
+            )));
+        }
+        let names: Vec<&str> = only.iter().map(String::as_str).collect();
+        Invariants::only(&spec, &names)
+    };
     let outcome = explore(&spec, &observer, options)?;
     Ok(Report {
         target: format!("check {}", L::NAME),
@@ -583,14 +599,18 @@ macro_rules! with_layer {
     }};
 }
 
-/// Checks layer `name`'s invariants and action properties, with an optional mutation.
+/// Checks layer `name`'s invariants and action properties (all of them, or those named in
+/// `only`), with an optional mutation.
 pub fn check_layer(
     name: &str,
     params: &Params,
     mutation: Option<&str>,
+    only: &[String],
     options: &Options,
 ) -> Result<Report, RunError> {
-    with_layer!(name, params, mutation, |spec| check_spec(spec, options))
+    with_layer!(name, params, mutation, |spec| check_spec(
+        spec, only, options
+    ))
 }
 
 /// Runs seeded random walks through layer `name`, checking its invariants.
@@ -740,7 +760,13 @@ pub fn chain(params: &Params, options: &Options) -> Result<Vec<Report>, RunError
             symmetry: options.symmetry && has_symmetry(layer.name),
             ..options.clone()
         };
-        let mut report = check_layer(layer.name, &params_for(layer.name, params), None, &options)?;
+        let mut report = check_layer(
+            layer.name,
+            &params_for(layer.name, params),
+            None,
+            &[],
+            &options,
+        )?;
         report.expected_failure = layer.expected_failure;
         reports.push(report);
     }

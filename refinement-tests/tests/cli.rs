@@ -8,7 +8,7 @@ fn refine(args: &[&str]) -> Output {
         .args(
             ["--progress", "0"]
                 .iter()
-                .filter(|_| !args.is_empty() && !["list", "simulate"].contains(&args[0])),
+                .filter(|_| !args.is_empty() && !["list", "simulate", "bench"].contains(&args[0])),
         )
         .output()
         .expect("refine runs")
@@ -237,4 +237,61 @@ fn a_checkpointed_search_resumes_from_the_command_line() {
         stderr(&other)
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--invariant` narrows the check to the named properties, as TLC's INVARIANT lines do: a
+/// guard bug that breaks LeaderCompleteness in 6 states goes unnoticed by OnePrimaryPerTerm,
+/// which then explores the mutant's whole state space; an unknown name is a usage error.
+#[test]
+fn invariant_selects_the_properties_checked() {
+    let all = refine(&[
+        "check",
+        "static-raft",
+        "--mutation",
+        "vote-ignores-log",
+        "--json",
+    ]);
+    assert_eq!(all.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(stdout(&all).trim()).unwrap();
+    assert_eq!(v["violation"]["property"], "LeaderCompleteness");
+    assert_eq!(v["violation"]["trace_length"], 6);
+
+    let one = refine(&[
+        "check",
+        "static-raft",
+        "--mutation",
+        "vote-ignores-log",
+        "--invariant",
+        "OnePrimaryPerTerm",
+        "--json",
+    ]);
+    assert_eq!(one.status.code(), Some(0), "{}", stderr(&one));
+    let v: serde_json::Value = serde_json::from_str(stdout(&one).trim()).unwrap();
+    assert!(v["violation"].is_null());
+    assert_eq!(
+        (&v["generated"], &v["distinct"], &v["depth"]),
+        (&106_765.into(), &12_403.into(), &21.into())
+    );
+
+    let unknown = refine(&["check", "static-raft", "--invariant", "TypeOK"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains(
+            "layer static-raft has no invariant or action property TypeOK; it has: \
+             OnePrimaryPerTerm, LogMatching, LeaderCompleteness, StateMachineSafety, LeaderAppendOnly"
+        ),
+        "{}",
+        stderr(&unknown)
+    );
+}
+
+#[test]
+fn bench_refuses_zero_repetitions() {
+    let out = refine(&["bench", "--repeat", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--repeat must be at least 1"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -26,10 +26,10 @@ impl<const N: usize> Seq<N> {
     }
     /// A sequence holding `items`. Panics if there are more than `N`: callers validate bounds.
     pub fn from_slice(items: &[u8]) -> Self {
+        assert!(items.len() <= N, "sequence capacity {N} exceeded");
         let mut s = Self::new();
-        for &i in items {
-            s.push(i);
-        }
+        s.items[..items.len()].copy_from_slice(items);
+        s.len = items.len() as u8;
         s
     }
     /// The number of items (TLA+'s `Len`).
@@ -43,6 +43,10 @@ impl<const N: usize> Seq<N> {
     /// The items.
     pub fn as_slice(&self) -> &[u8] {
         &self.items[..self.len as usize]
+    }
+    /// All `N` slots: the items, then zeros (a slot past the end is always zero).
+    pub(crate) fn slots(&self) -> &[u8; N] {
+        &self.items
     }
     /// The item at 1-based index `i`, as TLA+ indexes sequences, if there is one.
     pub fn at(&self, i: usize) -> Option<u8> {

@@ -248,6 +248,26 @@ pub fn become_leader_enabled<V: OplogVars + ?Sized>(
             .all(|voter| can_vote_for_oplog(v, voter, i, new_term, mutation))
 }
 
+/// The servers among the first `servers` that can vote for candidate `i` in the term after
+/// its current one: `become_leader_enabled(v, i, q, m)` is exactly `q.contains(i) &&
+/// q.is_subset(voters_for(v, i, servers, m))`, which lets the enumeration ask each voter once
+/// per candidate instead of once per quorum.
+pub fn voters_for<V: OplogVars + ?Sized>(
+    v: &V,
+    i: usize,
+    servers: usize,
+    mutation: Option<Mutation>,
+) -> ServerSet {
+    let new_term = v.current_term(i) + 1;
+    let mut voters = ServerSet::EMPTY;
+    for voter in 0..servers {
+        if can_vote_for_oplog(v, voter, i, new_term, mutation) {
+            voters = voters.with(voter);
+        }
+    }
+    voters
+}
+
 /// Effect of `BecomeLeader(i, voteQuorum)`: an atomic election. Every voter moves to the new term
 /// (the candidate's term plus one); the candidate becomes Primary and the other voters
 /// Secondary. Unchanged: log, config, committed.

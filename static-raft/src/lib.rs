@@ -324,8 +324,21 @@ impl Spec for StaticRaft {
     }
 
     fn next_states(&self, state: &State, out: &mut Vec<(Action, State)>) {
+        // BecomeLeader's guard asks the same voters about the same candidate once per quorum;
+        // the voters of each candidate are computed once instead (same result, see
+        // `actions::voters_for`).
+        let mut voters: [Option<ServerSet>; state::MAX_SERVERS] = [None; state::MAX_SERVERS];
         actions::candidate_steps(state, self.servers, |action| {
-            if actions::enabled(state, action, self.mutation) {
+            let enabled = match action {
+                Action::BecomeLeader { i, vote_quorum } => {
+                    let voters = *voters[i].get_or_insert_with(|| {
+                        actions::voters_for(state, i, self.servers, self.mutation)
+                    });
+                    vote_quorum.contains(i) && vote_quorum.is_subset(voters)
+                }
+                _ => actions::enabled(state, action, self.mutation),
+            };
+            if enabled {
                 let mut next = *state;
                 actions::apply(state, &mut next, action);
                 out.push((action, next));

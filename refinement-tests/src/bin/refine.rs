@@ -52,6 +52,10 @@ enum Command {
     Check {
         /// The layer (see `refine list`).
         layer: String,
+        /// Check only this invariant or action property (repeatable, like TLC's INVARIANT
+        /// lines; default: all the layer declares).
+        #[arg(long = "invariant", value_name = "NAME")]
+        invariants: Vec<String>,
         #[command(flatten)]
         bounds: BoundsArgs,
         #[command(flatten)]
@@ -114,6 +118,9 @@ enum Command {
         /// minutes, 10 GiB of memory, 12 GB of temporary disk).
         #[arg(long, conflicts_with = "quick")]
         flagship: bool,
+        /// Runs per model and thread count; the table shows the median (and the fastest).
+        #[arg(long, value_name = "N", default_value_t = 3)]
+        repeat: usize,
     },
 }
 
@@ -242,11 +249,17 @@ fn main() -> ExitCode {
 /// Runs a command; `Ok(true)` when everything held.
 fn run(command: Command) -> Result<bool, RunError> {
     match command {
-        Command::Check { layer, bounds, run } => {
+        Command::Check {
+            layer,
+            invariants,
+            bounds,
+            run,
+        } => {
             let report = layers::check_layer(
                 &layer,
                 &bounds.params(),
                 run.mutation.as_deref(),
+                &invariants,
                 &run.options(),
             )?;
             print_report(&report, &run)
@@ -322,7 +335,11 @@ fn run(command: Command) -> Result<bool, RunError> {
             }
             Ok(report.violation.is_none())
         }
-        Command::Bench { quick, flagship } => bench(quick, flagship),
+        Command::Bench {
+            quick,
+            flagship,
+            repeat,
+        } => bench(quick, flagship, repeat),
         Command::List => {
             outln!("Layers (most abstract first):");
             for l in LAYERS {
@@ -518,17 +535,62 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<bool, RunError> {
     Ok(holds)
 }
 
-fn bench(quick: bool, flagship: bool) -> Result<bool, RunError> {
+/// One run of a benchmark model in a fresh process.
+struct BenchRun {
+    generated: u64,
+    distinct: u64,
+    seconds: f64,
+    peak_rss: Option<u64>,
+}
+
+fn bench_run(
+    exe: &std::path::Path,
+    model: &bench::BenchModel,
+    threads: usize,
+) -> Result<BenchRun, RunError> {
+    let out = std::process::Command::new(exe)
+        .args(model.args)
+        .args(model.invariants.iter().flat_map(|i| ["--invariant", i]))
+        .args([
+            "--threads",
+            &threads.to_string(),
+            "--json",
+            "--progress",
+            "0",
+        ])
+        .output()
+        .map_err(|e| RunError(format!("cannot run {}: {e}", exe.display())))?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| {
+        RunError(format!(
+            "{} did not print a JSON report ({e}): {}",
+            model.name,
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    })?;
+    Ok(BenchRun {
+        generated: v["generated"].as_u64().unwrap_or(0),
+        distinct: v["distinct"].as_u64().unwrap_or(0),
+        seconds: v["seconds"].as_f64().unwrap_or(0.0),
+        peak_rss: v["peak_rss_bytes"].as_u64(),
+    })
+}
+
+fn bench(quick: bool, flagship: bool, repeat: usize) -> Result<bool, RunError> {
+    if repeat == 0 {
+        return Err(RunError("--repeat must be at least 1".into()));
+    }
     let exe = std::env::current_exe()
         .map_err(|e| RunError(format!("cannot find the refine executable: {e}")))?;
     outln!(
-        "{:<62} {:>7} {:>14} {:>12} {:>8} {:>12} {:>10} {:>9} {:>8}",
+        "{:<62} {:>7} {:>14} {:>12} {:>8} {:>8} {:>12} {:>8} {:>10} {:>9} {:>8}",
         "model",
         "threads",
         "generated",
         "distinct",
         "seconds",
+        "best",
         "states/s",
+        "speedup",
         "peak RSS",
         "B/distinct",
         "x TLC"
@@ -538,48 +600,65 @@ fn bench(quick: bool, flagship: bool) -> Result<bool, RunError> {
         .filter(|m| (m.quick || !quick) && (!m.flagship || flagship));
     for model in models {
         let threads: &[usize] = if model.flagship { &[2] } else { &[1, 2] };
-        for &threads in threads {
-            let out = std::process::Command::new(&exe)
-                .args(model.args)
-                .args([
-                    "--threads",
-                    &threads.to_string(),
-                    "--json",
-                    "--progress",
-                    "0",
-                ])
-                .output()
-                .map_err(|e| RunError(format!("cannot run {}: {e}", exe.display())))?;
-            let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| {
-                RunError(format!(
-                    "{} did not print a JSON report ({e}): {}",
-                    model.name,
-                    String::from_utf8_lossy(&out.stderr)
-                ))
-            })?;
-            let generated = v["generated"].as_u64().unwrap_or(0);
-            let distinct = v["distinct"].as_u64().unwrap_or(0);
-            let seconds = v["seconds"].as_f64().unwrap_or(0.0);
-            let rate = generated as f64 / seconds.max(1e-9);
-            let rss = v["peak_rss_bytes"].as_u64();
+        let repeat = if model.flagship { 1 } else { repeat };
+        // Rounds interleave the thread counts, so that a slow stretch of the machine falls on
+        // both alike.
+        let mut runs: Vec<Vec<BenchRun>> = threads.iter().map(|_| Vec::new()).collect();
+        for _ in 0..repeat {
+            for (k, &t) in threads.iter().enumerate() {
+                runs[k].push(bench_run(&exe, model, t)?);
+            }
+        }
+        let mut one_thread_median = None;
+        for (k, &t) in threads.iter().enumerate() {
+            let runs = &mut runs[k];
+            if runs
+                .iter()
+                .any(|r| (r.generated, r.distinct) != (runs[0].generated, runs[0].distinct))
+            {
+                return Err(RunError(format!(
+                    "{}: runs with {t} threads disagree on the counts",
+                    model.name
+                )));
+            }
+            runs.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+            let (generated, distinct) = (runs[0].generated, runs[0].distinct);
+            let median = runs[runs.len() / 2].seconds;
+            let best = runs[0].seconds;
+            let rate = generated as f64 / median.max(1e-9);
+            if t == 1 {
+                one_thread_median = Some(median);
+            }
+            let speedup = match one_thread_median {
+                Some(one) if t > 1 => format!("{:.2}", one / median.max(1e-9)),
+                _ => "-".into(),
+            };
+            let rss = runs.iter().filter_map(|r| r.peak_rss).max();
             let ratio = model
                 .tlc_rate
-                .map(|(one, two)| format!("{:.1}", rate / if threads == 1 { one } else { two }))
+                .map(|(one, two)| format!("{:.1}", rate / if t == 1 { one } else { two }))
                 .unwrap_or_else(|| "-".into());
             outln!(
-                "{:<62} {:>7} {:>14} {:>12} {:>8.2} {:>12} {:>10} {:>9} {:>8}",
+                "{:<62} {:>7} {:>14} {:>12} {:>8.2} {:>8.2} {:>12} {:>8} {:>10} {:>9} {:>8}",
                 model.name,
-                threads,
+                t,
                 thousands(generated),
                 thousands(distinct),
-                seconds,
+                median,
+                best,
                 thousands(rate as u64),
+                speedup,
                 rss.map_or("-".into(), |b| format!("{} MiB", b >> 20)),
                 rss.map_or("-".into(), |b| (b / distinct.max(1)).to_string()),
                 ratio
             );
         }
     }
-    outln!("x TLC: states generated per second over TLC's on the same model and worker count (../shared/REFERENCE.md).");
+    outln!(
+        "seconds: the median of {repeat} runs (best: the fastest), each in a fresh process; \
+         states/s, speedup and x TLC from the median."
+    );
+    outln!("x TLC: states generated per second over TLC's on the same model, invariants and worker count (../shared/REFERENCE.md).");
+    outln!("Models with a TLC figure check the invariants of TLC's configuration (OnePrimaryPerTerm, StateMachineSafety, LeaderCompleteness); the others, all the layer's.");
     Ok(true)
 }
