@@ -380,20 +380,30 @@ fn read_record<'a, S: Pack>(input: &mut &'a [u8]) -> Option<(&'a [u8], S)> {
 }
 
 fn parent_blocks(
-    fresh: &[(Fingerprint, Fingerprint)],
+    visited: &Visited,
     budget: &Budget,
     dir: &SpillDir,
-) -> std::io::Result<Blocks> {
+) -> std::io::Result<(Blocks, u64)> {
     let mut blocks = Blocks::new("parents");
-    for chunk in fresh.chunks(BLOCK_BYTES / 32) {
-        let mut block = Vec::with_capacity(chunk.len() * 32);
-        for (fp, parent) in chunk {
+    let mut block = Vec::with_capacity(BLOCK_BYTES);
+    let count = visited.drain_fresh(|links| -> std::io::Result<()> {
+        for (fp, parent) in links {
             block.extend_from_slice(&fp.to_le_bytes());
             block.extend_from_slice(&parent.to_le_bytes());
+            if block.len() >= BLOCK_BYTES {
+                blocks.push(
+                    std::mem::replace(&mut block, Vec::with_capacity(BLOCK_BYTES)),
+                    budget,
+                    dir,
+                )?;
+            }
         }
+        Ok(())
+    })?;
+    if !block.is_empty() {
         blocks.push(block, budget, dir)?;
     }
-    Ok(blocks)
+    Ok((blocks, count))
 }
 
 /// The parent recorded for `fp` among the parent links of one level.
@@ -521,18 +531,18 @@ pub fn explore<M: Spec, O: Observer<M>>(
                     push_record(&mut block, &packed);
                 }
             }
-            let fresh = visited.take_fresh();
+            let (links, fresh) = parent_blocks(&visited, &budget, &dir).map_err(&on_disk)?;
             let mut frontier = Blocks::new("queue");
             frontier.push(block, &budget, &dir).map_err(&on_disk)?;
             Search {
                 visited,
                 frontier,
-                frontier_states: fresh.len() as u64,
-                parents: vec![parent_blocks(&fresh, &budget, &dir).map_err(&on_disk)?],
+                frontier_states: fresh,
+                parents: vec![links],
                 parents_saved: 0,
-                depth: usize::from(!fresh.is_empty()),
+                depth: usize::from(fresh > 0),
                 generated,
-                distinct: fresh.len() as u64,
+                distinct: fresh,
                 coverage: vec![(0, 0); names.len()],
                 seconds_before: 0.0,
                 checkpoint_files: Vec::new(),
@@ -784,29 +794,30 @@ pub fn explore<M: Spec, O: Observer<M>>(
                     break;
                 }
             };
-            let fresh = search.visited.take_fresh();
-            search.distinct += fresh.len() as u64;
             if let Some(f) = found.as_mut().filter(|f| f.parent_from_visited) {
-                f.parent = fresh
-                    .iter()
-                    .find(|(fp, _)| *fp == f.target)
-                    .expect("a stored failing state was first found in this level")
-                    .1;
+                f.parent = search
+                    .visited
+                    .fresh_parent(f.target)
+                    .expect("a stored failing state was first found in this level");
             }
             if stop.load(Ordering::Relaxed) {
                 // An unfinished level: its states stay counted, but the search ends here.
+                let fresh = search.visited.fresh_len();
+                search.distinct += fresh;
                 search.frontier_states -= taken.load(Ordering::Relaxed).min(search.frontier_states);
-                search.frontier_states += fresh.len() as u64;
+                search.frontier_states += fresh;
                 break;
             }
-            match parent_blocks(&fresh, &budget, &dir) {
-                Ok(links) => search.parents.push(links),
+            match parent_blocks(&search.visited, &budget, &dir) {
+                Ok((links, fresh)) => {
+                    search.distinct += fresh;
+                    search.parents.push(links);
+                }
                 Err(e) => {
                     error.get_or_insert(on_disk(e));
                     break;
                 }
             }
-            drop(fresh);
             search.frontier.clear(&budget);
             search.frontier = next;
             search.frontier_states = next_len.load(Ordering::Relaxed);

@@ -295,15 +295,43 @@ impl Visited {
         Ok(true)
     }
 
-    /// The `(fingerprint, parent)` pairs of the states first found in the level just finished,
-    /// shard by shard; the fresh lists are emptied for the next level.
-    pub(crate) fn take_fresh(&self) -> Vec<(Fingerprint, Fingerprint)> {
-        let mut all = Vec::new();
+    /// Hands the `(fingerprint, parent)` pairs of the states first found in the level just
+    /// finished to `links`, shard by shard, and empties the fresh lists for the next level.
+    /// Returns how many there were.
+    pub(crate) fn drain_fresh<E>(
+        &self,
+        mut links: impl FnMut(&[(Fingerprint, Fingerprint)]) -> Result<(), E>,
+    ) -> Result<u64, E> {
+        let mut count = 0;
         for shard in &self.shards {
-            let mut shard = shard.lock();
-            all.append(&mut shard.fresh);
-            shard.fresh = Vec::new();
+            let fresh = std::mem::take(&mut shard.lock().fresh);
+            count += fresh.len() as u64;
+            links(&fresh)?;
         }
+        Ok(count)
+    }
+
+    /// How many states were first found in the current level so far.
+    pub(crate) fn fresh_len(&self) -> u64 {
+        self.shards
+            .iter()
+            .map(|s| s.lock().fresh.len() as u64)
+            .sum()
+    }
+
+    /// The parent recorded for `fp` if it was first found in the current level.
+    pub(crate) fn fresh_parent(&self, fp: Fingerprint) -> Option<Fingerprint> {
+        let shard = self.shards[Self::shard_index(fp)].lock();
+        shard.fresh.iter().find(|(f, _)| *f == fp).map(|&(_, p)| p)
+    }
+
+    #[cfg(test)]
+    fn take_fresh(&self) -> Vec<(Fingerprint, Fingerprint)> {
+        let mut all = Vec::new();
+        let _ = self.drain_fresh(|links| -> Result<(), ()> {
+            all.extend_from_slice(links);
+            Ok(())
+        });
         all
     }
 

@@ -52,6 +52,7 @@
 pub mod itf;
 pub mod pack;
 mod params;
+pub mod raft;
 mod role;
 mod seq;
 pub mod servers;

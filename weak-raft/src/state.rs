@@ -4,159 +4,34 @@
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 use spec_core::itf::{self, server_name};
-use spec_core::{Seq, ServerSet};
+use spec_core::ServerSet;
 use std::fmt;
 
 /// The most servers a [`State`] holds (its per-server arrays have this many slots). Symmetry
 /// reduction tries all `servers!` permutations, at most 120.
 pub const MAX_SERVERS: usize = 5;
 
-/// The longest log a [`State`] holds. A state inside the `MaxLogLen` constraint has logs of at
-/// most `MaxLogLen` entries, and its successors at most one more (ClientRequest and the no-op of
-/// BecomeLeader append one entry; GetEntries one; MergeEntries copies an existing log), so
-/// `MaxLogLen` can be at most `LOG_CAPACITY - 1`.
-pub const LOG_CAPACITY: usize = 6;
-
 /// The largest `MaxTerm` the encoding holds. Elections happen in states inside the constraint,
 /// so an election record's term is at most `MaxTerm + 1`, and a committed record's term at most
 /// `MaxTerm`.
 pub const MAX_TERM: usize = 5;
 
-/// The largest term a committed record may carry, and the largest index it may name: the
-/// [`Committed`] bitmask has one bit per (index, entry term, commit term) triple in
-/// `1..=MAX_COMMITTED_INDEX × 1..=MAX_COMMITTED_TERM × 1..=MAX_COMMITTED_TERM` (125 of 128
-/// bits). Commits happen only in states inside the constraint, so `MaxTerm` and `MaxLogLen` are
-/// at most these values.
-pub const MAX_COMMITTED_TERM: u8 = MAX_TERM as u8;
-/// See [`MAX_COMMITTED_TERM`].
-pub const MAX_COMMITTED_INDEX: u8 = (LOG_CAPACITY - 1) as u8;
-
 /// The terms an election record may carry: `1..=MAX_TERM + 1`.
 const ELECTION_TERMS: usize = MAX_TERM + 1;
-
-/// A log: the term of each entry, in order (the Mongo specs' logs hold terms only; an entry is
-/// identified by its `<<index, term>>` pair).
-pub type Log = Seq<LOG_CAPACITY>;
 
 /// The role of a server (shared with every Raft-family layer).
 pub use spec_core::Role;
 
-// ---------------------------------------------------------------------------------------------
-// History variable `committed`
-// ---------------------------------------------------------------------------------------------
+/// Logs, the `committed` history variable and the log operators, shared with MongoStaticRaft.
+/// (MongoWeakRaft's logs may grow by one entry past `MaxLogLen`: ClientRequest and the no-op of
+/// BecomeLeader append one entry, GetEntries one, and MergeEntries copies an existing log.)
+pub use spec_core::raft::{
+    in_log, last_term, Committed, CommittedEntry, Log, LOG_CAPACITY, MAX_COMMITTED_INDEX,
+    MAX_COMMITTED_TERM,
+};
 
-/// One element of `committed`: the record `[entry |-> <<index, entry_term>>, term |-> term]`,
-/// saying that the log entry `<<index, entry_term>>` was committed by a primary of `term`.
-///
-/// CommitEntry always records `entry_term = term` (a primary commits only an entry of its own
-/// term), but the record keeps both fields, as the spec does, so that a lower level's records
-/// map onto these one for one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CommittedEntry {
-    /// The entry's index, `entry[1]`.
-    pub index: u8,
-    /// The entry's term, `entry[2]`.
-    pub entry_term: u8,
-    /// The term of the primary that committed it, `term`.
-    pub term: u8,
-}
-
-impl CommittedEntry {
-    fn bit(self) -> u32 {
-        assert!(
-            (1..=MAX_COMMITTED_INDEX).contains(&self.index)
-                && (1..=MAX_COMMITTED_TERM).contains(&self.entry_term)
-                && (1..=MAX_COMMITTED_TERM).contains(&self.term),
-            "committed record {self:?} is outside the encoding's bounds"
-        );
-        let terms = MAX_COMMITTED_TERM as u32;
-        ((self.index as u32 - 1) * terms + (self.entry_term as u32 - 1)) * terms
-            + (self.term as u32 - 1)
-    }
-
-    fn from_bit(bit: u32) -> CommittedEntry {
-        let terms = MAX_COMMITTED_TERM as u32;
-        CommittedEntry {
-            index: (bit / (terms * terms) + 1) as u8,
-            entry_term: (bit / terms % terms + 1) as u8,
-            term: (bit % terms + 1) as u8,
-        }
-    }
-}
-
-impl Serialize for CommittedEntry {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut record = serializer.serialize_struct("CommittedEntry", 2)?;
-        record.serialize_field("entry", &itf::Tup(vec![self.index, self.entry_term]))?;
-        record.serialize_field("term", &self.term)?;
-        record.end()
-    }
-}
-
-/// The history variable `committed`: a set of [`CommittedEntry`] records, as a bitmask (one bit
-/// per possible record), so that set equality is integer equality and the set is unchanged by
-/// server permutations.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Committed(pub u128);
-
-impl Committed {
-    /// The empty set.
-    pub const EMPTY: Committed = Committed(0);
-
-    /// Whether the set is empty.
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-    /// The number of records.
-    pub fn len(self) -> usize {
-        self.0.count_ones() as usize
-    }
-    /// Whether `c` is a member.
-    pub fn contains(self, c: CommittedEntry) -> bool {
-        self.0 & (1 << c.bit()) != 0
-    }
-    /// The set with `c` added.
-    pub fn with(self, c: CommittedEntry) -> Committed {
-        Committed(self.0 | (1 << c.bit()))
-    }
-    /// Whether some record names the log entry `<<index, entry_term>>`, whatever its commit term
-    /// (`\E c \in committed : c.entry = <<index, entry_term>>`).
-    pub fn contains_entry(self, index: u8, entry_term: u8) -> bool {
-        self.iter()
-            .any(|c| c.index == index && c.entry_term == entry_term)
-    }
-    /// The records, ordered by index, then entry term, then commit term.
-    pub fn iter(self) -> impl Iterator<Item = CommittedEntry> {
-        let mut bits = self.0;
-        std::iter::from_fn(move || {
-            (bits != 0).then(|| {
-                let bit = bits.trailing_zeros();
-                bits &= bits - 1;
-                CommittedEntry::from_bit(bit)
-            })
-        })
-    }
-}
-
-impl FromIterator<CommittedEntry> for Committed {
-    fn from_iter<I: IntoIterator<Item = CommittedEntry>>(iter: I) -> Self {
-        iter.into_iter().fold(Committed::EMPTY, Committed::with)
-    }
-}
-
-impl fmt::Debug for Committed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.iter()).finish()
-    }
-}
-
-spec_core::impl_pack!(Committed(u128));
-
-impl Serialize for Committed {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        itf::Set(self.iter().collect()).serialize(serializer)
-    }
-}
+// The committed records' terms are MaxTerm at most.
+const _: () = assert!(MAX_TERM == MAX_COMMITTED_TERM as usize);
 
 // ---------------------------------------------------------------------------------------------
 // History variable `elections`
@@ -382,11 +257,6 @@ impl Serialize for State {
 // Helper operators of the spec, on logs.
 // ---------------------------------------------------------------------------------------------
 
-/// `LastTerm(xlog)`: the term of the last entry, or 0 for an empty log.
-pub fn last_term(log: &Log) -> u8 {
-    log.last().unwrap_or(0)
-}
-
 /// `GetTerm(xlog, index)`: the term at `index`, or 0 for index 0. Only called with an index
 /// inside the log or 0.
 pub fn get_term(log: &Log, index: usize) -> u8 {
@@ -395,11 +265,6 @@ pub fn get_term(log: &Log, index: usize) -> u8 {
     } else {
         log.at(index).expect("GetTerm: index inside the log")
     }
-}
-
-/// `InLog(<<index, term>>, i)`: whether the log has an entry of `term` at `index`.
-pub fn in_log(index: u8, term: u8, log: &Log) -> bool {
-    log.at(index as usize) == Some(term)
 }
 
 /// `NewerLog(i, j)`: whether log `a` is newer than log `b` by its last entry: `b` is empty and
@@ -513,32 +378,6 @@ pub fn immediately_committed_implies_future_committed(s: &State) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn committed_bits_round_trip() {
-        let records = [
-            CommittedEntry {
-                index: 1,
-                entry_term: 1,
-                term: 1,
-            },
-            CommittedEntry {
-                index: 2,
-                entry_term: 3,
-                term: 4,
-            },
-            CommittedEntry {
-                index: 5,
-                entry_term: 5,
-                term: 5,
-            },
-        ];
-        let c: Committed = records.into_iter().collect();
-        assert_eq!(c.iter().collect::<Vec<_>>(), records);
-        assert!(c.contains_entry(2, 3));
-        assert!(!c.contains_entry(2, 4));
-        assert_eq!(c.len(), 3);
-    }
 
     #[test]
     fn elections_record_leaders_per_term() {
