@@ -37,7 +37,7 @@
 //! maps MergeEntries to a pure log copy (`ChangeConfig(j, config[j])`). That is right as long as
 //! every server has the same config, and wrong once a primary has reconfigured and its log
 //! (with the new config) is merged into another server: the shortest counterexample elects a
-//! leader, commits its no-op, reconfigures, and merges (5 states, initial config `{n3}`); the
+//! leader, commits its no-op, reconfigures, and merges (5 states, initial config `{n1}`); the
 //! checker reports that the named MongoSafeWeakRaft step leads to a different state.
 
 use crate::{Action, DynamicRaft, State};

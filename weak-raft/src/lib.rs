@@ -39,8 +39,9 @@
 //!   (two entries committed at one index, in 5 states at the default bounds); its only declared
 //!   invariant is StateMachineSafety, so that checking it finds and prints that counterexample.
 //!   [`WeakRaft::with_all_invariants`] declares every invariant listed below except
-//!   FutureCommittedImpliesImmediatelyCommitted (with 3 servers, ElectionSafety then fails
-//!   first: two leaders of term 1, in 3 states).
+//!   FutureCommittedImpliesImmediatelyCommitted (with 3 servers, several then fail in 3 states,
+//!   among them ElectionSafety: two leaders of term 1; the checker reports
+//!   ImmediatelyCommittedImpliesFutureCommitted, the failing state with the smallest fingerprint).
 //! - [`SafeWeakRaft`] (layer `safe-weak-raft`, MongoSafeWeakRaft): the same spec restricted to
 //!   initial states and steps whose resulting state satisfies the WeakQuorumCondition
 //!   ([`conditions::weak_quorum_condition`]): `Init == MWR!Init /\ WQC`, `Next == MWR!Next /\
