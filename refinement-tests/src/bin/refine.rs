@@ -114,8 +114,8 @@ enum Command {
         /// Only the models that finish in seconds.
         #[arg(long)]
         quick: bool,
-        /// Also the flagship 4-server MongoRaftReconfig model (2 threads only; about 40
-        /// minutes, 10 GiB of memory, 12 GB of temporary disk).
+        /// Also the flagship 4-server MongoRaftReconfig model (2 threads only; about 25
+        /// minutes, 9 GiB of memory, 12 GB of temporary disk).
         #[arg(long, conflicts_with = "quick")]
         flagship: bool,
         /// Runs per model and thread count; the table shows the median (and the fastest).
