@@ -33,6 +33,18 @@ pub trait Pack: Sized {
             item.pack(out);
         }
     }
+    /// Reads `N` values, as `pack_slice` wrote them. Arrays unpack through this, so that a type
+    /// can read a whole run at once (bytes do).
+    fn unpack_array<const N: usize>(input: &mut &[u8]) -> Option<[Self; N]> {
+        // Built in place (no heap allocation: this runs for every state the search expands).
+        let mut complete = true;
+        let items: [Option<Self>; N] = std::array::from_fn(|_| {
+            let item = if complete { Self::unpack(input) } else { None };
+            complete &= item.is_some();
+            item
+        });
+        complete.then(|| items.map(|item| item.expect("every item was read")))
+    }
 }
 
 fn take<'a>(input: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
@@ -71,6 +83,10 @@ impl Pack for u8 {
     fn pack_slice(items: &[u8], out: &mut Vec<u8>) {
         out.extend_from_slice(items);
     }
+    fn unpack_array<const N: usize>(input: &mut &[u8]) -> Option<[u8; N]> {
+        let items = take(input, N)?;
+        items.try_into().ok()
+    }
 }
 
 /// `usize` fields (server indexes) are small: written as `u32`, so that files do not depend on
@@ -104,14 +120,7 @@ impl<T: Pack, const N: usize> Pack for [T; N] {
         T::pack_slice(self, out);
     }
     fn unpack(input: &mut &[u8]) -> Option<Self> {
-        // Built in place (no heap allocation: this runs for every state the search expands).
-        let mut complete = true;
-        let items: [Option<T>; N] = std::array::from_fn(|_| {
-            let item = if complete { T::unpack(input) } else { None };
-            complete &= item.is_some();
-            item
-        });
-        complete.then(|| items.map(|item| item.expect("every item was read")))
+        T::unpack_array(input)
     }
 }
 
@@ -137,6 +146,18 @@ impl Pack for Role {
     }
     fn pack_slice(items: &[Role], out: &mut Vec<u8>) {
         out.extend(items.iter().map(|&role| role as u8));
+    }
+    fn unpack_array<const N: usize>(input: &mut &[u8]) -> Option<[Role; N]> {
+        let bytes = <[u8; N]>::unpack(input)?;
+        bytes.iter().all(|&b| b <= 1).then(|| {
+            bytes.map(|b| {
+                if b == 1 {
+                    Role::Primary
+                } else {
+                    Role::Secondary
+                }
+            })
+        })
     }
 }
 
