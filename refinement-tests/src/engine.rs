@@ -38,7 +38,7 @@
 //! so it shows real states and real actions, not canonical representatives.
 
 use crate::checkpoint;
-use crate::fingerprint::{collision_probability, fingerprint, fingerprint_bytes, Fingerprint};
+use crate::fingerprint::{collision_probability, fingerprint_bytes, Fingerprint};
 use crate::spill::{Blocks, Budget, SharedBlocks, SpillDir, BLOCK_BYTES};
 use crate::visited::{Visited, COMPARED_BITS};
 use spec_core::{Action as _, Pack, Spec};
@@ -286,12 +286,21 @@ impl Found {
     }
 }
 
-fn view_of<M: Spec>(spec: &M, symmetry: bool, state: &M::State) -> Fingerprint {
+/// Appends the encoding of the state the search stores for `state`: its canonical form under
+/// symmetry, else itself. Its fingerprint identifies the state in the visited set.
+fn pack_view<M: Spec>(spec: &M, symmetry: bool, state: &M::State, out: &mut Vec<u8>) {
     if symmetry {
-        fingerprint(&spec.canonical(state))
+        spec.canonical(state).pack(out);
     } else {
-        fingerprint(state)
+        state.pack(out);
     }
+}
+
+/// The fingerprint of [`pack_view`]'s encoding.
+fn view_of<M: Spec>(spec: &M, symmetry: bool, state: &M::State) -> Fingerprint {
+    let mut packed = Vec::with_capacity(128);
+    pack_view(spec, symmetry, state, &mut packed);
+    fingerprint_bytes(&packed)
 }
 
 /// Checks a transition: the step always, the next state when it is new or outside the
@@ -379,6 +388,8 @@ fn read_record<'a, S: Pack>(input: &mut &'a [u8]) -> Option<(&'a [u8], S)> {
     Some((packed, state))
 }
 
+/// The parent links of the level just built, taken from the visited set's fresh lists, as
+/// blocks of `(fingerprint, parent)` records; and how many states the level has.
 fn parent_blocks(
     visited: &Visited,
     budget: &Budget,
@@ -499,9 +510,12 @@ pub fn explore<M: Spec, O: Observer<M>>(
             let visited = Visited::new();
             let mut generated = 0u64;
             let mut block = Vec::new();
+            let mut packed = Vec::new();
             for init in spec.init_states() {
                 generated += 1;
-                let target = view_of(spec, symmetry, &init);
+                packed.clear();
+                pack_view(spec, symmetry, &init, &mut packed);
+                let target = fingerprint_bytes(&packed);
                 if let Err(failure) = observer.check_init(spec, &init) {
                     Found::keep_smaller(
                         &mut found,
@@ -522,12 +536,6 @@ pub fn explore<M: Spec, O: Observer<M>>(
                     .insert(target, 0, 1)
                     .map_err(|_| level_too_large(1))?
                 {
-                    let mut packed = Vec::new();
-                    if symmetry {
-                        spec.canonical(&init).pack(&mut packed);
-                    } else {
-                        init.pack(&mut packed);
-                    }
                     push_record(&mut block, &packed);
                 }
             }
@@ -683,11 +691,7 @@ pub fn explore<M: Spec, O: Observer<M>>(
                         for (_, next) in &successors {
                             let view = spec.within_constraint(next).then(|| {
                                 let start = packed.len();
-                                if symmetry {
-                                    spec.canonical(next).pack(&mut packed);
-                                } else {
-                                    next.pack(&mut packed);
-                                }
+                                pack_view(spec, symmetry, next, &mut packed);
                                 let target = fingerprint_bytes(&packed[start..]);
                                 visited.prefetch(target);
                                 (target, packed.len())
