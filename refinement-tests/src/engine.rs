@@ -40,7 +40,7 @@
 use crate::checkpoint;
 use crate::fingerprint::{collision_probability, fingerprint_bytes, Fingerprint};
 use crate::spill::{Blocks, Budget, SharedBlocks, SpillDir, BLOCK_BYTES};
-use crate::visited::{Visited, COMPARED_BITS};
+use crate::visited::{read_link, Visited, COMPARED_BITS, LINK_BYTES};
 use spec_core::{Action as _, Pack, Spec};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -388,32 +388,15 @@ fn read_record<'a, S: Pack>(input: &mut &'a [u8]) -> Option<(&'a [u8], S)> {
     Some((packed, state))
 }
 
-/// The parent links of the level just built, taken from the visited set's fresh lists, as
-/// blocks of `(fingerprint, parent)` records; and how many states the level has.
+/// The parent links of the level just built, moved from the visited set's fresh lists into a
+/// list of blocks; and how many states the level has.
 fn parent_blocks(
     visited: &Visited,
     budget: &Budget,
     dir: &SpillDir,
 ) -> std::io::Result<(Blocks, u64)> {
     let mut blocks = Blocks::new("parents");
-    let mut block = Vec::with_capacity(BLOCK_BYTES);
-    let count = visited.drain_fresh(|links| -> std::io::Result<()> {
-        for (fp, parent) in links {
-            block.extend_from_slice(&fp.to_le_bytes());
-            block.extend_from_slice(&parent.to_le_bytes());
-            if block.len() >= BLOCK_BYTES {
-                blocks.push(
-                    std::mem::replace(&mut block, Vec::with_capacity(BLOCK_BYTES)),
-                    budget,
-                    dir,
-                )?;
-            }
-        }
-        Ok(())
-    })?;
-    if !block.is_empty() {
-        blocks.push(block, budget, dir)?;
-    }
+    let count = visited.drain_fresh(|links| blocks.push(links, budget, dir))?;
     Ok((blocks, count))
 }
 
@@ -421,12 +404,12 @@ fn parent_blocks(
 fn parent_in(links: &Blocks, fp: Fingerprint) -> std::io::Result<Option<Fingerprint>> {
     for i in 0..links.len() {
         let block = links.get(i)?;
-        for record in block.chunks_exact(32) {
-            if Fingerprint::from_le_bytes(record[..16].try_into().expect("16 bytes")) == fp {
-                return Ok(Some(Fingerprint::from_le_bytes(
-                    record[16..].try_into().expect("16 bytes"),
-                )));
-            }
+        if let Some((_, parent)) = block
+            .chunks_exact(LINK_BYTES)
+            .map(read_link)
+            .find(|&(f, _)| f == fp)
+        {
+            return Ok(Some(parent));
         }
     }
     Ok(None)

@@ -5,8 +5,10 @@
 //! compared) and 24 bits of bookkeeping for the level being built. Parent links, which traces
 //! need, do not stay here: a state's parent only matters until its level is finished (to keep
 //! the smallest one, so that traces do not depend on thread scheduling), so each shard keeps a
-//! *fresh* list of `(fingerprint, parent)` for the states it first saw in the current level, and
-//! the engine moves those lists to the trace store (and to disk) when the level ends.
+//! *fresh* list of `(fingerprint, parent)` links for the states it first saw in the current
+//! level, already in the trace store's byte format ([`LINK_BYTES`] per link), and the engine
+//! moves those lists, without copying them, to the trace store (and to disk) when the level
+//! ends.
 //!
 //! A slot's bookkeeping is the index of its state in its shard's fresh list and a 4-bit tag of
 //! the level it was found at. A state reached again looks at its fresh entry only when the tag
@@ -35,6 +37,18 @@ pub(crate) const COMPARED_BITS: u32 = 64 + 8 + SHARD_BITS;
 /// The most states one shard can first see in one level; with [`SHARDS`] shards, a level can
 /// hold about a billion new states.
 const MAX_FRESH: usize = 1 << INDEX_BITS;
+
+/// The size of a parent link, `[fingerprint: u128 LE][parent: u128 LE]`, in the fresh lists and
+/// in the trace store.
+pub(crate) const LINK_BYTES: usize = 32;
+
+/// Reads a parent link: `(fingerprint, parent)`.
+pub(crate) fn read_link(link: &[u8]) -> (Fingerprint, Fingerprint) {
+    let half = |range: std::ops::Range<usize>| {
+        Fingerprint::from_le_bytes(link[range].try_into().expect("a link is 32 bytes"))
+    };
+    (half(0..16), half(16..32))
+}
 
 /// A slot: `key` is the fingerprint's low 64 bits (never zero: zero marks an empty slot);
 /// `extra` is 8 more fingerprint bits, the level tag and the fresh index.
@@ -78,8 +92,8 @@ impl Slot {
 struct Shard {
     slots: Vec<Slot>,
     len: usize,
-    /// `(fingerprint, parent)` of the states first seen in the current level, in the order seen.
-    fresh: Vec<(Fingerprint, Fingerprint)>,
+    /// The parent links of the states first seen in the current level, in the order seen.
+    fresh: Vec<u8>,
 }
 
 impl Shard {
@@ -282,19 +296,22 @@ impl Visited {
         let slot = shard.slots[i];
         if !slot.is_empty() {
             if slot.tag() == tag {
-                if let Some(entry) = shard.fresh.get_mut(slot.index()) {
-                    if entry.0 == fp && parent < entry.1 {
-                        entry.1 = parent;
+                let at = slot.index() * LINK_BYTES;
+                if let Some(link) = shard.fresh.get_mut(at..at + LINK_BYTES) {
+                    let (seen, seen_parent) = read_link(link);
+                    if seen == fp && parent < seen_parent {
+                        link[16..].copy_from_slice(&parent.to_le_bytes());
                     }
                 }
             }
             return Ok(false);
         }
-        let fresh = shard.fresh.len();
+        let fresh = shard.fresh.len() / LINK_BYTES;
         if fresh >= MAX_FRESH {
             return Err(LevelTooLarge);
         }
-        shard.fresh.push((fp, parent));
+        shard.fresh.extend_from_slice(&fp.to_le_bytes());
+        shard.fresh.extend_from_slice(&parent.to_le_bytes());
         shard.slots[i] = Slot::new(key, high, tag, fresh);
         shard.len += 1;
         if shard.len * 4 > shard.slots.len() * 3 {
@@ -306,18 +323,20 @@ impl Visited {
         Ok(true)
     }
 
-    /// Hands the `(fingerprint, parent)` pairs of the states first found in the level just
-    /// finished to `links`, shard by shard, and empties the fresh lists for the next level.
-    /// Returns how many there were.
+    /// Hands the parent links of the states first found in the level just finished to
+    /// `links`, one shard's nonempty list at a time (moved, not copied), and empties the fresh
+    /// lists for the next level. Returns how many links there were.
     pub(crate) fn drain_fresh<E>(
         &self,
-        mut links: impl FnMut(&[(Fingerprint, Fingerprint)]) -> Result<(), E>,
+        mut links: impl FnMut(Vec<u8>) -> Result<(), E>,
     ) -> Result<u64, E> {
         let mut count = 0;
         for shard in &self.shards {
             let fresh = std::mem::take(&mut shard.lock().fresh);
-            count += fresh.len() as u64;
-            links(&fresh)?;
+            if !fresh.is_empty() {
+                count += (fresh.len() / LINK_BYTES) as u64;
+                links(fresh)?;
+            }
         }
         Ok(count)
     }
@@ -326,21 +345,26 @@ impl Visited {
     pub(crate) fn fresh_len(&self) -> u64 {
         self.shards
             .iter()
-            .map(|s| s.lock().fresh.len() as u64)
+            .map(|s| (s.lock().fresh.len() / LINK_BYTES) as u64)
             .sum()
     }
 
     /// The parent recorded for `fp` if it was first found in the current level.
     pub(crate) fn fresh_parent(&self, fp: Fingerprint) -> Option<Fingerprint> {
         let shard = self.shards[Self::shard_index(fp)].lock();
-        shard.fresh.iter().find(|(f, _)| *f == fp).map(|&(_, p)| p)
+        shard
+            .fresh
+            .chunks_exact(LINK_BYTES)
+            .map(read_link)
+            .find(|&(f, _)| f == fp)
+            .map(|(_, parent)| parent)
     }
 
     #[cfg(test)]
     fn take_fresh(&self) -> Vec<(Fingerprint, Fingerprint)> {
         let mut all = Vec::new();
         let _ = self.drain_fresh(|links| -> Result<(), ()> {
-            all.extend_from_slice(links);
+            all.extend(links.chunks_exact(LINK_BYTES).map(read_link));
             Ok(())
         });
         all
@@ -415,12 +439,6 @@ mod tests {
     use super::*;
     use crate::fingerprint::fingerprint;
 
-    fn parent_of(visited: &Visited, fp: Fingerprint) -> Option<Fingerprint> {
-        let index = Visited::shard_index(fp);
-        let shard = visited.shards[index].lock();
-        shard.fresh.iter().find(|e| e.0 == fp).map(|e| e.1)
-    }
-
     #[test]
     fn inserts_grow_and_keep_the_smallest_parent_of_a_level() {
         let visited = Visited::new();
@@ -429,11 +447,11 @@ mod tests {
         }
         for i in 0..100_000u64 {
             assert!(!visited.insert(fingerprint(&i), 9, 2).unwrap());
-            assert_eq!(parent_of(&visited, fingerprint(&i)), Some(7));
+            assert_eq!(visited.fresh_parent(fingerprint(&i)), Some(7));
         }
         let fp = fingerprint(&5u64);
         assert!(!visited.insert(fp, 3, 2).unwrap());
-        assert_eq!(parent_of(&visited, fp), Some(3), "a smaller parent wins");
+        assert_eq!(visited.fresh_parent(fp), Some(3), "a smaller parent wins");
         assert_eq!(visited.len(), 100_000);
         assert_eq!(visited.take_fresh().len(), 100_000);
         // The next level: old states are found again (even under an equal tag, 16 levels on,
