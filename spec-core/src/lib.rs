@@ -62,7 +62,7 @@ pub use pack::Pack;
 pub use params::{Bound, Params, ParamsError};
 pub use role::Role;
 pub use seq::Seq;
-pub use servers::{permutations, ServerSet, MAX_SERVERS};
+pub use servers::{permutations, Members, Quorums, ServerSet, Subsets, MAX_SERVERS};
 
 use std::fmt::{Debug, Display};
 use std::hash::Hash;

@@ -43,20 +43,26 @@ impl ServerSet {
         self.0 & !other.0 == 0
     }
     /// The members in increasing order.
-    pub fn iter(self) -> impl Iterator<Item = usize> {
-        (0..MAX_SERVERS).filter(move |&s| self.contains(s))
+    pub fn iter(self) -> Members {
+        Members(self.0)
     }
     /// Every subset of `self`, the empty set included, in increasing bitmask order.
-    pub fn subsets(self) -> impl Iterator<Item = ServerSet> {
-        let full = self.0 as u32;
-        (0..=full)
-            .filter(move |m| m & !full == 0)
-            .map(|m| ServerSet(m as u16))
+    pub fn subsets(self) -> Subsets {
+        Subsets {
+            full: self.0,
+            next: Some(0),
+        }
     }
-    /// Every quorum of `self` as a config: the subsets holding more than half of its members.
-    pub fn quorums(self) -> impl Iterator<Item = ServerSet> {
-        let n = self.len();
-        self.subsets().filter(move |q| q.len() * 2 > n)
+    /// Every quorum of `self` as a config: the subsets holding more than half of its members,
+    /// in increasing bitmask order.
+    pub fn quorums(self) -> Quorums {
+        match SMALL_QUORUMS.get(self.0 as usize) {
+            Some(&mask) => Quorums::Small(mask),
+            None => Quorums::Large {
+                subsets: self.subsets(),
+                members: self.len(),
+            },
+        }
     }
     /// The image of the set under a permutation (`perm[s]` is the new name of server `s`).
     pub fn permute(self, perm: &[u8]) -> ServerSet {
@@ -65,6 +71,97 @@ impl ServerSet {
             out |= 1 << perm[s];
         }
         ServerSet(out)
+    }
+}
+
+/// The members of a [`ServerSet`], in increasing order (a bit scan per member: the search
+/// iterates over quorums and voters in every state it expands).
+#[derive(Clone, Debug)]
+pub struct Members(u16);
+
+impl Iterator for Members {
+    type Item = usize;
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        if self.0 == 0 {
+            return None;
+        }
+        let s = self.0.trailing_zeros() as usize;
+        self.0 &= self.0 - 1;
+        Some(s)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.0.count_ones() as usize;
+        (n, Some(n))
+    }
+}
+
+/// The subsets of a [`ServerSet`], in increasing bitmask order, visiting only subsets (the
+/// next one is `((m | !full) + 1) & full`).
+#[derive(Clone, Debug)]
+pub struct Subsets {
+    full: u16,
+    next: Option<u16>,
+}
+
+impl Iterator for Subsets {
+    type Item = ServerSet;
+    #[inline]
+    fn next(&mut self) -> Option<ServerSet> {
+        let m = self.next?;
+        self.next = (m != self.full).then(|| (m | !self.full).wrapping_add(1) & self.full);
+        Some(ServerSet(m))
+    }
+}
+
+/// For each config among servers `0..5`, its quorums as a bitmask over subsets: bit `m` is
+/// set when `ServerSet(m)` is a quorum. Every state the search expands enumerates quorums of
+/// its configs, and the models have at most five servers.
+const SMALL_QUORUMS: [u32; 32] = {
+    let mut table = [0u32; 32];
+    let mut config = 0;
+    while config < 32 {
+        let mut m = 0;
+        while m < 32 {
+            if m & !config == 0 && (m as u32).count_ones() * 2 > (config as u32).count_ones() {
+                table[config] |= 1 << m;
+            }
+            m += 1;
+        }
+        config += 1;
+    }
+    table
+};
+
+/// The quorums of a config (see [`ServerSet::quorums`]).
+#[derive(Clone, Debug)]
+pub enum Quorums {
+    /// A config among servers `0..5`: the quorums left, from a table.
+    Small(u32),
+    /// A larger config: its subsets, filtered.
+    Large {
+        /// The subsets left to look at.
+        subsets: Subsets,
+        /// The config's size.
+        members: usize,
+    },
+}
+
+impl Iterator for Quorums {
+    type Item = ServerSet;
+    #[inline]
+    fn next(&mut self) -> Option<ServerSet> {
+        match self {
+            Quorums::Small(left) => {
+                if *left == 0 {
+                    return None;
+                }
+                let m = left.trailing_zeros();
+                *left &= *left - 1;
+                Some(ServerSet(m as u16))
+            }
+            Quorums::Large { subsets, members } => subsets.find(|q| q.len() * 2 > *members),
+        }
     }
 }
 
@@ -103,6 +200,35 @@ mod tests {
     fn quorums_of_three_are_the_four_majorities() {
         let q: Vec<u16> = ServerSet::all(3).quorums().map(|s| s.0).collect();
         assert_eq!(q, vec![0b011, 0b101, 0b110, 0b111]);
+    }
+
+    #[test]
+    fn members_and_subsets_in_increasing_order() {
+        let set = ServerSet(0b1010_0110);
+        assert_eq!(set.iter().collect::<Vec<_>>(), vec![1, 2, 5, 7]);
+        assert_eq!(ServerSet::EMPTY.iter().count(), 0);
+        assert_eq!(ServerSet(0x8001).iter().collect::<Vec<_>>(), vec![0, 15]);
+        let subsets: Vec<u16> = ServerSet(0b1010).subsets().map(|s| s.0).collect();
+        assert_eq!(subsets, vec![0b0000, 0b0010, 0b1000, 0b1010]);
+        assert_eq!(ServerSet::EMPTY.subsets().count(), 1);
+        assert_eq!(ServerSet(0xFFFF).subsets().count(), 1 << 16);
+        let odd: Vec<u16> = ServerSet(0b11001).quorums().map(|s| s.0).collect();
+        assert_eq!(odd, vec![0b01001, 0b10001, 0b11000, 0b11001]);
+    }
+
+    #[test]
+    fn the_quorum_table_agrees_with_the_definition() {
+        for config in (0..1u32 << 7).map(|c| ServerSet(c as u16)) {
+            let by_definition: Vec<ServerSet> = config
+                .subsets()
+                .filter(|q| q.len() * 2 > config.len())
+                .collect();
+            assert_eq!(
+                config.quorums().collect::<Vec<_>>(),
+                by_definition,
+                "{config:?}"
+            );
+        }
     }
 
     #[test]
