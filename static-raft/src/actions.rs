@@ -460,3 +460,65 @@ pub fn candidate_steps<V: OplogVars + ?Sized>(
         }
     }
 }
+
+/// Every enabled step of `Next` in `v` (a state with `servers` servers), with its successor, in
+/// `Next`'s order: exactly what trying every binding of [`candidate_steps`] with [`enabled`] and
+/// [`apply`] gives (a unit test checks it on every reachable state of a model, under every
+/// mutation). It is written out per action so that each guard is called directly, and skips
+/// bindings whose guard cannot hold: CommitEntry for a server that is not a Primary with a
+/// nonempty log (conjuncts no mutation drops), and BecomeLeader asks each voter once per
+/// candidate ([`voters_for`]) instead of once per quorum.
+pub fn next<S>(v: &S, servers: usize, mutation: Option<Mutation>, out: &mut Vec<(Action, S)>)
+where
+    S: OplogVarsMut + Copy,
+{
+    let mut push = |action: Action| {
+        let mut next = *v;
+        apply(v, &mut next, action);
+        out.push((action, next));
+    };
+    for i in 0..servers {
+        if client_request_enabled(v, i, mutation) {
+            push(Action::ClientRequest { i });
+        }
+    }
+    for i in 0..servers {
+        for j in 0..servers {
+            if get_entries_enabled(v, i, j, mutation) {
+                push(Action::GetEntries { i, j });
+            }
+        }
+    }
+    for i in 0..servers {
+        for j in 0..servers {
+            if rollback_entries_enabled(v, i, j, mutation) {
+                push(Action::RollbackEntries { i, j });
+            }
+        }
+    }
+    for i in 0..servers {
+        let voters = voters_for(v, i, servers, mutation);
+        for vote_quorum in v.config(i).quorums() {
+            if vote_quorum.contains(i) && vote_quorum.is_subset(voters) {
+                push(Action::BecomeLeader { i, vote_quorum });
+            }
+        }
+    }
+    for i in 0..servers {
+        if v.role(i) != Role::Primary || v.log(i).is_empty() {
+            continue;
+        }
+        for commit_quorum in v.config(i).quorums() {
+            if commit_entry_enabled(v, i, commit_quorum, mutation) {
+                push(Action::CommitEntry { i, commit_quorum });
+            }
+        }
+    }
+    for i in 0..servers {
+        for j in 0..servers {
+            if update_terms_enabled(v, i, j, mutation) {
+                push(Action::UpdateTerms { i, j });
+            }
+        }
+    }
+}
