@@ -23,7 +23,7 @@
 use crate::fingerprint::Fingerprint;
 use std::cell::UnsafeCell;
 use std::io::{Read, Write};
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 const SHARD_BITS: u32 = 10;
 const SHARDS: usize = 1 << SHARD_BITS;
@@ -218,6 +218,8 @@ impl Drop for ShardGuard<'_> {
 pub(crate) struct Visited {
     shards: Vec<ShardLock>,
     hints: Vec<SlotsHint>,
+    /// How many states the last level drained had (to size the next level's fresh lists).
+    links_of_last_level: AtomicU64,
 }
 
 impl Visited {
@@ -241,7 +243,11 @@ impl Visited {
                 }
             })
             .collect();
-        Visited { shards, hints }
+        Visited {
+            shards,
+            hints,
+            links_of_last_level: AtomicU64::new(0),
+        }
     }
 
     fn shard_index(fp: Fingerprint) -> usize {
@@ -324,17 +330,32 @@ impl Visited {
     }
 
     /// Hands the parent links of the states first found in the level just finished to
-    /// `links`, one shard's nonempty list at a time (moved, not copied), and empties the fresh
-    /// lists for the next level. Returns how many links there were.
+    /// `links`, one shard's nonempty list at a time (moved, not copied), and gives each shard
+    /// an empty list for the next level. Returns how many links there were.
+    ///
+    /// The new lists come with room for the links the next level is expected to bring (the
+    /// shard's links of this level, times this level's growth over the one before, plus a
+    /// quarter): a list that grows by doubling during a level reallocates in the workers, and
+    /// with two threads those reallocations wait on each other's allocator locks (thousands of
+    /// futex waits on static-raft's model).
     pub(crate) fn drain_fresh<E>(
         &self,
         mut links: impl FnMut(Vec<u8>) -> Result<(), E>,
     ) -> Result<u64, E> {
-        let mut count = 0;
+        let count = self.fresh_len();
+        let before = self.links_of_last_level.swap(count, Ordering::Relaxed);
+        let growth = if before == 0 {
+            2.0
+        } else {
+            (count as f64 / before as f64).clamp(0.5, 4.0)
+        };
         for shard in &self.shards {
-            let fresh = std::mem::take(&mut shard.lock().fresh);
+            let mut shard = shard.lock();
+            let expected = (shard.fresh.len() / LINK_BYTES) as f64 * growth * 1.25;
+            let room = (expected as usize + 8) * LINK_BYTES;
+            let fresh = std::mem::replace(&mut shard.fresh, Vec::with_capacity(room));
+            drop(shard);
             if !fresh.is_empty() {
-                count += (fresh.len() / LINK_BYTES) as u64;
                 links(fresh)?;
             }
         }
