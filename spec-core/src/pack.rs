@@ -20,21 +20,38 @@ use crate::{Role, Seq, ServerSet};
 /// equal values must pack to equal bytes (a field that `Eq` ignores, such as the slots past a
 /// [`Seq`]'s end, must not be written), and `unpack` must invert `pack`, so that unequal values
 /// pack to unequal bytes.
+///
+/// Every type here has a bounded encoding, [`Pack::MAX_PACKED`] bytes at most, so a value is
+/// written into a buffer of that size at fixed offsets ([`Pack::pack_into`]) rather than pushed
+/// onto a vector field by field: the checker packs every successor it generates, and the
+/// capacity checks of a push per field were most of that time.
 pub trait Pack: Sized {
+    /// The most bytes the encoding of a value takes.
+    const MAX_PACKED: usize;
+    /// Writes the encoding of `self` at the front of `out`, which holds at least
+    /// [`Pack::MAX_PACKED`] bytes, and returns its length.
+    fn pack_into(&self, out: &mut [u8]) -> usize;
     /// Appends the encoding of `self` to `out`.
-    fn pack(&self, out: &mut Vec<u8>);
+    fn pack(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        out.resize(start + Self::MAX_PACKED, 0);
+        let len = self.pack_into(&mut out[start..]);
+        out.truncate(start + len);
+    }
     /// Reads a value from the front of `input` and advances it past the value; `None` if the
     /// bytes are too short or not an encoding of this type (a truncated or foreign file).
     fn unpack(input: &mut &[u8]) -> Option<Self>;
-    /// Appends the encodings of `items`, one after another. Arrays pack through this, so that
-    /// a type can write a whole run at once (bytes do) instead of one call per item.
-    fn pack_slice(items: &[Self], out: &mut Vec<u8>) {
+    /// Writes the encodings of `items`, one after another, as [`Pack::pack_into`] does. Arrays
+    /// pack through this, so that a type can write a whole run at once (bytes do).
+    fn pack_slice_into(items: &[Self], out: &mut [u8]) -> usize {
+        let mut len = 0;
         for item in items {
-            item.pack(out);
+            len += item.pack_into(&mut out[len..]);
         }
+        len
     }
-    /// Reads `N` values, as `pack_slice` wrote them. Arrays unpack through this, so that a type
-    /// can read a whole run at once (bytes do).
+    /// Reads `N` values, as `pack_slice_into` wrote them. Arrays unpack through this, so that
+    /// a type can read a whole run at once (bytes do).
     fn unpack_array<const N: usize>(input: &mut &[u8]) -> Option<[Self; N]> {
         // Built in place (no heap allocation: this runs for every state the search expands).
         let mut complete = true;
@@ -45,6 +62,13 @@ pub trait Pack: Sized {
         });
         complete.then(|| items.map(|item| item.expect("every item was read")))
     }
+}
+
+/// The [`Pack::MAX_PACKED`] of a field's type, named through a projection (for
+/// [`impl_pack!`], which knows a struct's field names but not their types).
+#[doc(hidden)]
+pub const fn max_packed_of<S, T: Pack>(_field: fn(&S) -> &T) -> usize {
+    T::MAX_PACKED
 }
 
 fn take<'a>(input: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
@@ -59,8 +83,10 @@ fn take<'a>(input: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
 macro_rules! pack_int {
     ($($t:ty),*) => {$(
         impl Pack for $t {
-            fn pack(&self, out: &mut Vec<u8>) {
-                out.extend_from_slice(&self.to_le_bytes());
+            const MAX_PACKED: usize = std::mem::size_of::<$t>();
+            fn pack_into(&self, out: &mut [u8]) -> usize {
+                out[..Self::MAX_PACKED].copy_from_slice(&self.to_le_bytes());
+                Self::MAX_PACKED
             }
             fn unpack(input: &mut &[u8]) -> Option<Self> {
                 let bytes = take(input, std::mem::size_of::<$t>())?;
@@ -72,16 +98,19 @@ macro_rules! pack_int {
 pack_int!(u16, u32, u64, u128);
 
 impl Pack for u8 {
-    fn pack(&self, out: &mut Vec<u8>) {
-        out.push(*self);
+    const MAX_PACKED: usize = 1;
+    fn pack_into(&self, out: &mut [u8]) -> usize {
+        out[0] = *self;
+        1
     }
     fn unpack(input: &mut &[u8]) -> Option<Self> {
         let (&first, rest) = input.split_first()?;
         *input = rest;
         Some(first)
     }
-    fn pack_slice(items: &[u8], out: &mut Vec<u8>) {
-        out.extend_from_slice(items);
+    fn pack_slice_into(items: &[u8], out: &mut [u8]) -> usize {
+        out[..items.len()].copy_from_slice(items);
+        items.len()
     }
     fn unpack_array<const N: usize>(input: &mut &[u8]) -> Option<[u8; N]> {
         let items = take(input, N)?;
@@ -92,10 +121,11 @@ impl Pack for u8 {
 /// `usize` fields (server indexes) are small: written as `u32`, so that files do not depend on
 /// the machine's word size.
 impl Pack for usize {
-    fn pack(&self, out: &mut Vec<u8>) {
+    const MAX_PACKED: usize = 4;
+    fn pack_into(&self, out: &mut [u8]) -> usize {
         u32::try_from(*self)
             .expect("a packed usize fits in 32 bits")
-            .pack(out)
+            .pack_into(out)
     }
     fn unpack(input: &mut &[u8]) -> Option<Self> {
         usize::try_from(u32::unpack(input)?).ok()
@@ -103,8 +133,10 @@ impl Pack for usize {
 }
 
 impl Pack for bool {
-    fn pack(&self, out: &mut Vec<u8>) {
-        out.push(u8::from(*self));
+    const MAX_PACKED: usize = 1;
+    fn pack_into(&self, out: &mut [u8]) -> usize {
+        out[0] = u8::from(*self);
+        1
     }
     fn unpack(input: &mut &[u8]) -> Option<Self> {
         match u8::unpack(input)? {
@@ -116,8 +148,9 @@ impl Pack for bool {
 }
 
 impl<T: Pack, const N: usize> Pack for [T; N] {
-    fn pack(&self, out: &mut Vec<u8>) {
-        T::pack_slice(self, out);
+    const MAX_PACKED: usize = N * T::MAX_PACKED;
+    fn pack_into(&self, out: &mut [u8]) -> usize {
+        T::pack_slice_into(self, out)
     }
     fn unpack(input: &mut &[u8]) -> Option<Self> {
         T::unpack_array(input)
@@ -125,8 +158,9 @@ impl<T: Pack, const N: usize> Pack for [T; N] {
 }
 
 impl Pack for ServerSet {
-    fn pack(&self, out: &mut Vec<u8>) {
-        self.0.pack(out)
+    const MAX_PACKED: usize = 2;
+    fn pack_into(&self, out: &mut [u8]) -> usize {
+        self.0.pack_into(out)
     }
     fn unpack(input: &mut &[u8]) -> Option<Self> {
         Some(ServerSet(u16::unpack(input)?))
@@ -134,8 +168,10 @@ impl Pack for ServerSet {
 }
 
 impl Pack for Role {
-    fn pack(&self, out: &mut Vec<u8>) {
-        out.push(*self as u8);
+    const MAX_PACKED: usize = 1;
+    fn pack_into(&self, out: &mut [u8]) -> usize {
+        out[0] = *self as u8;
+        1
     }
     fn unpack(input: &mut &[u8]) -> Option<Self> {
         match u8::unpack(input)? {
@@ -144,8 +180,11 @@ impl Pack for Role {
             _ => None,
         }
     }
-    fn pack_slice(items: &[Role], out: &mut Vec<u8>) {
-        out.extend(items.iter().map(|&role| role as u8));
+    fn pack_slice_into(items: &[Role], out: &mut [u8]) -> usize {
+        for (byte, &role) in out[..items.len()].iter_mut().zip(items) {
+            *byte = role as u8;
+        }
+        items.len()
     }
     fn unpack_array<const N: usize>(input: &mut &[u8]) -> Option<[Role; N]> {
         let bytes = <[u8; N]>::unpack(input)?;
@@ -163,13 +202,13 @@ impl Pack for Role {
 
 /// The length, then only the items in use: the slots past the end are zero by construction.
 impl<const N: usize> Pack for Seq<N> {
-    fn pack(&self, out: &mut Vec<u8>) {
-        // A fixed-size copy of every slot, then the unused ones cut off: cheaper than a
-        // variable-length copy, and the same bytes.
-        let start = out.len();
-        out.push(self.len() as u8);
-        out.extend_from_slice(self.slots());
-        out.truncate(start + 1 + self.len());
+    const MAX_PACKED: usize = 1 + N;
+    fn pack_into(&self, out: &mut [u8]) -> usize {
+        // Every slot is copied (a fixed-size copy is cheaper than a variable-length one); the
+        // caller's length cuts off the unused ones, so the bytes are the same.
+        out[0] = self.len() as u8;
+        out[1..1 + N].copy_from_slice(self.slots());
+        1 + self.len()
     }
     fn unpack(input: &mut &[u8]) -> Option<Self> {
         let len = u8::unpack(input)? as usize;
@@ -192,14 +231,19 @@ impl<const N: usize> Pack for Seq<N> {
 /// let s = S { term: [1, 2, 3], config: ServerSet(5) };
 /// let mut bytes = Vec::new();
 /// s.pack(&mut bytes);
+/// assert_eq!(bytes, [1, 2, 3, 5, 0]);
 /// assert_eq!(S::unpack(&mut bytes.as_slice()), Some(s));
 /// ```
 #[macro_export]
 macro_rules! impl_pack {
     ($ty:ident { $($field:ident),* $(,)? }) => {
         impl $crate::Pack for $ty {
-            fn pack(&self, out: &mut Vec<u8>) {
-                $( $crate::Pack::pack(&self.$field, out); )*
+            const MAX_PACKED: usize =
+                0 $( + $crate::pack::max_packed_of(|s: &$ty| &s.$field) )*;
+            fn pack_into(&self, out: &mut [u8]) -> usize {
+                let mut len = 0;
+                $( len += $crate::Pack::pack_into(&self.$field, &mut out[len..]); )*
+                len
             }
             fn unpack(input: &mut &[u8]) -> Option<Self> {
                 Some($ty { $( $field: $crate::Pack::unpack(input)?, )* })
@@ -208,8 +252,9 @@ macro_rules! impl_pack {
     };
     ($ty:ident ( $inner:ty )) => {
         impl $crate::Pack for $ty {
-            fn pack(&self, out: &mut Vec<u8>) {
-                $crate::Pack::pack(&self.0, out);
+            const MAX_PACKED: usize = <$inner as $crate::Pack>::MAX_PACKED;
+            fn pack_into(&self, out: &mut [u8]) -> usize {
+                $crate::Pack::pack_into(&self.0, out)
             }
             fn unpack(input: &mut &[u8]) -> Option<Self> {
                 Some($ty(<$inner as $crate::Pack>::unpack(input)?))
@@ -223,9 +268,12 @@ mod tests {
     use super::*;
 
     fn round_trip<T: Pack + PartialEq + std::fmt::Debug>(value: T) {
-        let mut bytes = Vec::new();
+        let mut bytes = vec![7u8];
         value.pack(&mut bytes);
-        let mut input = bytes.as_slice();
+        assert_eq!(bytes[0], 7, "pack appends");
+        let bytes = &bytes[1..];
+        assert!(bytes.len() <= T::MAX_PACKED, "within MAX_PACKED");
+        let mut input = bytes;
         assert_eq!(T::unpack(&mut input).as_ref(), Some(&value));
         assert!(input.is_empty(), "unpack reads exactly what pack wrote");
     }
