@@ -438,6 +438,7 @@ where
 // ---------------------------------------------------------------------------------------------
 
 /// Whether `action` is enabled in `v`.
+#[inline]
 pub fn enabled<V: ConfigVars + ?Sized>(v: &V, action: Action, mutation: Option<Mutation>) -> bool {
     let server = |s: u8| s as usize;
     match action {
@@ -451,6 +452,7 @@ pub fn enabled<V: ConfigVars + ?Sized>(v: &V, action: Action, mutation: Option<M
 }
 
 /// Applies the effect of `action` (whose guard holds in `pre`) to `next`.
+#[inline]
 pub fn apply<P, N>(pre: &P, next: &mut N, action: Action)
 where
     P: ConfigVars + ?Sized,

@@ -267,6 +267,7 @@ pub fn oplog_commitment(s: &State, i: usize, mutation: Option<Mutation>) -> bool
 // ---------------------------------------------------------------------------------------------
 
 /// Runs one oplog step (static-raft's guard, then its effect on a copy), or `None`.
+#[inline]
 fn oplog_step(s: &State, step: oplog_sm::Action, mutation: Option<Mutation>) -> Option<State> {
     let m = mutation.and_then(Mutation::oplog);
     oplog_sm::enabled(s, step, m).then(|| {
@@ -277,6 +278,7 @@ fn oplog_step(s: &State, step: oplog_sm::Action, mutation: Option<Mutation>) -> 
 }
 
 /// Runs one config step (logless-raft's guard, then its effect on a copy), or `None`.
+#[inline]
 fn config_step(s: &State, step: config_sm::Action, mutation: Option<Mutation>) -> Option<State> {
     let m = mutation.and_then(Mutation::config);
     config_sm::enabled(s, step, m).then(|| {
@@ -288,6 +290,7 @@ fn config_step(s: &State, step: config_sm::Action, mutation: Option<Mutation>) -
 
 /// Runs one joint step: both machines' guards on the same binding, then both effects on one
 /// copy, each reading the old state.
+#[inline]
 fn joint_step(s: &State, action: Action, mutation: Option<Mutation>) -> Option<State> {
     let oplog = action
         .oplog_action()

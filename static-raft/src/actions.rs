@@ -389,6 +389,7 @@ where
 // ---------------------------------------------------------------------------------------------
 
 /// Whether `action` is enabled in `v`.
+#[inline]
 pub fn enabled<V: OplogVars + ?Sized>(v: &V, action: Action, mutation: Option<Mutation>) -> bool {
     match action {
         Action::ClientRequest { i } => client_request_enabled(v, i, mutation),
@@ -405,6 +406,7 @@ pub fn enabled<V: OplogVars + ?Sized>(v: &V, action: Action, mutation: Option<Mu
 }
 
 /// Applies the effect of `action` (whose guard holds in `pre`) to `next`.
+#[inline]
 pub fn apply<P, N>(pre: &P, next: &mut N, action: Action)
 where
     P: OplogVars + ?Sized,
