@@ -16,7 +16,7 @@ pub struct BenchModel {
     pub invariants: &'static [&'static str],
     /// Whether `--quick` runs it.
     pub quick: bool,
-    /// The flagship: run only with `--flagship`, and only with 2 threads (about 25 minutes).
+    /// The flagship: run only with `--flagship`, and only with 2 threads (about 20 minutes).
     pub flagship: bool,
 }
 

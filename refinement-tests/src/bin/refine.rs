@@ -114,7 +114,7 @@ enum Command {
         /// Only the models that finish in seconds.
         #[arg(long)]
         quick: bool,
-        /// Also the flagship 4-server MongoRaftReconfig model (2 threads only; about 25
+        /// Also the flagship 4-server MongoRaftReconfig model (2 threads only; about 20
         /// minutes, 9 GiB of memory, 12 GB of temporary disk).
         #[arg(long, conflicts_with = "quick")]
         flagship: bool,
@@ -655,8 +655,13 @@ fn bench(quick: bool, flagship: bool, repeat: usize) -> Result<bool, RunError> {
         }
     }
     outln!(
-        "seconds: the median of {repeat} runs (best: the fastest), each in a fresh process; \
-         states/s, speedup and x TLC from the median."
+        "seconds: the median of {repeat} runs (best: the fastest), each in a fresh process{}; \
+         states/s, speedup and x TLC from the median.",
+        if flagship {
+            " (the flagship: one run)"
+        } else {
+            ""
+        }
     );
     outln!("x TLC: states generated per second over TLC's on the same model, invariants and worker count (../shared/REFERENCE.md).");
     outln!("Models with a TLC figure check the invariants of TLC's configuration (OnePrimaryPerTerm, StateMachineSafety, LeaderCompleteness); the others, all the layer's.");
