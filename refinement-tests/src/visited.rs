@@ -94,6 +94,9 @@ struct Shard {
     len: usize,
     /// The parent links of the states first seen in the current level, in the order seen.
     fresh: Vec<u8>,
+    /// How many links the current level is expected to bring: `fresh` is allocated with room
+    /// for them at its first link (see [`Visited::drain_fresh`]).
+    expected_links: usize,
 }
 
 impl Shard {
@@ -102,6 +105,7 @@ impl Shard {
             slots: vec![Slot::default(); slots],
             len: 0,
             fresh: Vec::new(),
+            expected_links: 8,
         }
     }
 
@@ -316,6 +320,10 @@ impl Visited {
         if fresh >= MAX_FRESH {
             return Err(LevelTooLarge);
         }
+        if shard.fresh.capacity() == 0 {
+            let room = shard.expected_links * LINK_BYTES;
+            shard.fresh.reserve_exact(room);
+        }
         shard.fresh.extend_from_slice(&fp.to_le_bytes());
         shard.fresh.extend_from_slice(&parent.to_le_bytes());
         shard.slots[i] = Slot::new(key, high, tag, fresh);
@@ -333,11 +341,12 @@ impl Visited {
     /// `links`, one shard's nonempty list at a time (moved, not copied), and gives each shard
     /// an empty list for the next level. Returns how many links there were.
     ///
-    /// The new lists come with room for the links the next level is expected to bring (the
-    /// shard's links of this level, times this level's growth over the one before, plus a
-    /// quarter): a list that grows by doubling during a level reallocates in the workers, and
-    /// with two threads those reallocations wait on each other's allocator locks (thousands of
-    /// futex waits on static-raft's model).
+    /// A new list is allocated, at its first link, with room for the links the next level is
+    /// expected to bring (the shard's links of this level, times this level's growth over the
+    /// one before, plus a quarter): a list that grows by doubling during a level reallocates
+    /// in the workers, and with two threads those reallocations wait on each other's allocator
+    /// locks (thousands of futex waits on static-raft's model). Allocating it here instead
+    /// would make the end of each level, which one thread runs, longer.
     pub(crate) fn drain_fresh<E>(
         &self,
         mut links: impl FnMut(Vec<u8>) -> Result<(), E>,
@@ -352,8 +361,8 @@ impl Visited {
         for shard in &self.shards {
             let mut shard = shard.lock();
             let expected = (shard.fresh.len() / LINK_BYTES) as f64 * growth * 1.25;
-            let room = (expected as usize + 8) * LINK_BYTES;
-            let fresh = std::mem::replace(&mut shard.fresh, Vec::with_capacity(room));
+            shard.expected_links = expected as usize + 8;
+            let fresh = std::mem::take(&mut shard.fresh);
             drop(shard);
             if !fresh.is_empty() {
                 links(fresh)?;
