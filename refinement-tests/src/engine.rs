@@ -749,18 +749,18 @@ pub fn explore<M: Spec, O: Observer<M>>(
                 next_level.hand_over(&mut out);
                 result
             };
-            let results: Vec<WorkerResult> = if options.threads == 1 {
-                vec![work()]
-            } else {
-                std::thread::scope(|workers| {
-                    let handles: Vec<_> =
-                        (0..options.threads).map(|_| workers.spawn(work)).collect();
+            // This thread is one of the workers: it starts on the level at once, while the
+            // others are being spawned.
+            let results: Vec<WorkerResult> = std::thread::scope(|workers| {
+                let handles: Vec<_> = (1..options.threads).map(|_| workers.spawn(work)).collect();
+                let mut results = vec![work()];
+                results.extend(
                     handles
                         .into_iter()
-                        .map(|h| h.join().expect("worker panicked"))
-                        .collect()
-                })
-            };
+                        .map(|h| h.join().expect("worker panicked")),
+                );
+                results
+            });
             for r in results {
                 search.generated += r.generated;
                 for (i, (g, d)) in r.coverage.iter().enumerate() {
