@@ -554,6 +554,8 @@ pub fn explore<M: Spec, O: Observer<M>>(
     let mut error: Option<SearchError> = None;
 
     std::thread::scope(|scope| {
+        // The thread that reports progress and watches the memory limit.
+        let mut monitor = None;
         if options.progress.is_some() || options.memory_limit.is_some() {
             let (g, d, t, n, level_len, level, done, stop, stop_reason) = (
                 &progress_generated,
@@ -566,11 +568,15 @@ pub fn explore<M: Spec, O: Observer<M>>(
                 &stop,
                 &stop_reason,
             );
-            scope.spawn(move || {
+            monitor = Some(scope.spawn(move || {
                 let mut last = Instant::now();
                 let mut last_generated = g.load(Ordering::Relaxed);
-                while !done.load(Ordering::Relaxed) {
-                    std::thread::sleep(Duration::from_millis(50));
+                loop {
+                    // Woken early when the search ends, so that it never waits for this thread.
+                    std::thread::park_timeout(Duration::from_millis(50));
+                    if done.load(Ordering::Acquire) {
+                        break;
+                    }
                     if let (Some(limit), Some(rss)) = (options.memory_limit, resident_bytes()) {
                         if rss > limit && !stop.swap(true, Ordering::Relaxed) {
                             *stop_reason.lock().expect("stop reason") = Some(format!(
@@ -604,7 +610,7 @@ pub fn explore<M: Spec, O: Observer<M>>(
                         last_generated = generated;
                     }
                 }
-            });
+            }));
         }
 
         while found.is_none() && search.frontier_states > 0 && error.is_none() {
@@ -842,7 +848,10 @@ pub fn explore<M: Spec, O: Observer<M>>(
                 }
             }
         }
-        done.store(true, Ordering::Relaxed);
+        done.store(true, Ordering::Release);
+        if let Some(monitor) = &monitor {
+            monitor.thread().unpark();
+        }
     });
     if let Some(e) = error {
         return Err(e);
