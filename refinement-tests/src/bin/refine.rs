@@ -582,7 +582,7 @@ fn bench(quick: bool, flagship: bool, repeat: usize) -> Result<bool, RunError> {
     let exe = std::env::current_exe()
         .map_err(|e| RunError(format!("cannot find the refine executable: {e}")))?;
     outln!(
-        "{:<62} {:>7} {:>14} {:>12} {:>8} {:>8} {:>12} {:>8} {:>10} {:>9} {:>8}",
+        "{:<62} {:>7} {:>14} {:>12} {:>8} {:>8} {:>12} {:>8} {:>10} {:>9} {:>10} {:>7}",
         "model",
         "threads",
         "generated",
@@ -593,6 +593,7 @@ fn bench(quick: bool, flagship: bool, repeat: usize) -> Result<bool, RunError> {
         "speedup",
         "peak RSS",
         "B/distinct",
+        "TLC st/s",
         "x TLC"
     );
     let models = bench::MODELS
@@ -634,12 +635,15 @@ fn bench(quick: bool, flagship: bool, repeat: usize) -> Result<bool, RunError> {
                 _ => "-".into(),
             };
             let rss = runs.iter().filter_map(|r| r.peak_rss).max();
-            let ratio = model
+            let tlc_rate = model
                 .tlc_rate
-                .map(|(one, two)| format!("{:.1}", rate / if t == 1 { one } else { two }))
-                .unwrap_or_else(|| "-".into());
+                .map(|(one, two)| if t == 1 { one } else { two });
+            let (tlc, ratio) = match tlc_rate {
+                Some(tlc) => (thousands(tlc as u64), format!("{:.1}", rate / tlc)),
+                None => ("-".into(), "-".into()),
+            };
             outln!(
-                "{:<62} {:>7} {:>14} {:>12} {:>8.2} {:>8.2} {:>12} {:>8} {:>10} {:>9} {:>8}",
+                "{:<62} {:>7} {:>14} {:>12} {:>8.2} {:>8.2} {:>12} {:>8} {:>10} {:>9} {:>10} {:>7}",
                 model.name,
                 t,
                 thousands(generated),
@@ -650,20 +654,25 @@ fn bench(quick: bool, flagship: bool, repeat: usize) -> Result<bool, RunError> {
                 speedup,
                 rss.map_or("-".into(), |b| format!("{} MiB", b >> 20)),
                 rss.map_or("-".into(), |b| (b / distinct.max(1)).to_string()),
+                tlc,
                 ratio
             );
         }
     }
+    let runs = if repeat == 1 {
+        "one run".to_string()
+    } else {
+        format!("the median of {repeat} runs (best: the fastest)")
+    };
     outln!(
-        "seconds: the median of {repeat} runs (best: the fastest), each in a fresh process{}; \
-         states/s, speedup and x TLC from the median.",
+        "seconds: {runs}, each in a fresh process{}; states/s, speedup and x TLC from the median.",
         if flagship {
             " (the flagship: one run)"
         } else {
             ""
         }
     );
-    outln!("x TLC: states generated per second over TLC's on the same model, invariants and worker count (../shared/REFERENCE.md).");
+    outln!("TLC st/s: TLC's states generated per second on this machine, same model and invariants, as many workers (../shared/REFERENCE.md); x TLC: ours over TLC's.");
     outln!("Models with a TLC figure check the invariants of TLC's configuration (OnePrimaryPerTerm, StateMachineSafety, LeaderCompleteness); the others, all the layer's.");
     Ok(true)
 }
