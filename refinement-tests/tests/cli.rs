@@ -295,3 +295,74 @@ fn bench_refuses_zero_repetitions() {
         stderr(&out)
     );
 }
+
+/// The quick benchmark runs static-raft's and MongoRaftReconfig's reference models once per
+/// thread count: each row must carry the model's exact counts and, beside ours, TLC's rate from
+/// REFERENCE.md (1 and 2 workers) and the ratio. Timings are printed, never asserted.
+#[test]
+fn quick_bench_prints_exact_counts_beside_tlc_rates() {
+    let out = refine(&["bench", "--quick", "--repeat", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    let header: Vec<&str> = lines[0].split_whitespace().collect();
+    assert_eq!(header.last(), Some(&"TLC"), "{}", lines[0]);
+    assert!(lines[0].contains("TLC st/s"), "{}", lines[0]);
+    // Per row: the model, threads, generated, distinct, and TLC's states per second.
+    let expected = [
+        (
+            "static-raft 3 servers, MaxTerm 5, MaxLogLen 3",
+            "1",
+            "13,704,718",
+            "1,762,360",
+            "150,000",
+        ),
+        (
+            "static-raft 3 servers, MaxTerm 5, MaxLogLen 3",
+            "2",
+            "13,704,718",
+            "1,762,360",
+            "250,000",
+        ),
+        (
+            "raft-reconfig 3 servers, L2, T3, CV3, symmetry",
+            "1",
+            "18,230,009",
+            "1,788,770",
+            "66,000",
+        ),
+        (
+            "raft-reconfig 3 servers, L2, T3, CV3, symmetry",
+            "2",
+            "18,230,009",
+            "1,788,770",
+            "120,000",
+        ),
+    ];
+    assert_eq!(lines.len(), 1 + expected.len() + 3, "{text}");
+    for (line, (model, threads, generated, distinct, tlc)) in lines[1..].iter().zip(expected) {
+        let (name, figures) = line.split_at(62);
+        assert_eq!(name.trim_end(), model, "{line}");
+        let cells: Vec<&str> = figures.split_whitespace().collect();
+        // threads generated distinct seconds best states/s speedup RSS "MiB" B/distinct TLC x
+        assert_eq!(cells.len(), 12, "{line}");
+        assert_eq!(&cells[..3], &[threads, generated, distinct], "{line}");
+        assert_eq!(cells[10], tlc, "{line}");
+        assert_eq!(
+            cells[6] == "-",
+            threads == "1",
+            "a speedup only on 2 threads: {line}"
+        );
+        let ratio: f64 = cells[11].parse().expect("a ratio");
+        let rate: f64 = cells[5]
+            .replace(',', "")
+            .parse()
+            .expect("states per second");
+        let tlc: f64 = tlc.replace(',', "").parse().unwrap();
+        assert!((ratio - rate / tlc).abs() < 0.051, "{line}");
+    }
+    assert!(
+        lines[5].starts_with("seconds: one run, each in a fresh process;"),
+        "{text}"
+    );
+}
