@@ -666,7 +666,7 @@ fn bench(quick: bool, flagship: bool, repeat: usize) -> Result<bool, RunError> {
     };
     outln!(
         "seconds: {runs}, each in a fresh process{}; states/s, speedup and x TLC from the median.",
-        if flagship {
+        if flagship && repeat > 1 {
             " (the flagship: one run)"
         } else {
             ""
