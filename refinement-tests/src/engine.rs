@@ -37,6 +37,7 @@
 //! rebuilt by replaying the specification from an initial state along the recorded fingerprints,
 //! so it shows real states and real actions, not canonical representatives.
 
+use crate::caught::{catching, Caught};
 use crate::checkpoint;
 use crate::fingerprint::{collision_probability, fingerprint_bytes, Fingerprint};
 use crate::spill::{Blocks, Budget, SharedBlocks, SpillDir, BLOCK_BYTES};
@@ -70,6 +71,9 @@ pub struct Options {
     pub resume: Option<PathBuf>,
     /// Stop once this many levels are explored (with a checkpoint, if checkpointing).
     pub stop_after_level: Option<usize>,
+    /// Report a reachable state with no successor as a violation (TLC's deadlock check). A
+    /// state outside the state constraint is never expanded, so it is never a deadlock.
+    pub deadlock: bool,
 }
 
 impl Options {
@@ -110,9 +114,14 @@ impl Default for Options {
             checkpoint_every: Duration::from_secs(600),
             resume: None,
             stop_after_level: None,
+            deadlock: false,
         }
     }
 }
+
+/// The most worker threads a search takes: far more than any machine it runs on has cores, and
+/// few enough that spawning them cannot exhaust the process's threads or address space.
+pub const MAX_THREADS: usize = 1024;
 
 /// What kind of property failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -124,6 +133,11 @@ pub enum FailureKind {
     ActionProperty,
     /// A refinement mapping: an initial state or a step has no counterpart at the upper level.
     Refinement,
+    /// A reachable state has no successor, and the search was asked to report deadlocks.
+    Deadlock,
+    /// The specification (its successor function, an invariant, a mapping) panicked: the trace
+    /// ends at the state whose expansion panicked, and the detail gives the panic's message.
+    Panic,
 }
 
 /// A failed check: which property, and why.
@@ -204,6 +218,26 @@ pub struct Stats {
     pub stopped: Option<String>,
 }
 
+impl Stats {
+    /// The actions that no explored state enabled (none generated a successor), in the
+    /// specification's order. After a complete search, each is dead at these bounds: a guard
+    /// that can never hold here, or bounds too small to reach it. Either way every check that
+    /// passed says nothing about that action.
+    pub fn never_enabled(&self) -> Vec<&'static str> {
+        self.coverage
+            .iter()
+            .filter(|c| c.generated == 0)
+            .map(|c| c.action)
+            .collect()
+    }
+
+    /// Whether a complete search reached no state beyond the initial ones: every invariant was
+    /// checked on the initial states only, so a pass means next to nothing.
+    pub fn vacuous(&self) -> bool {
+        self.depth <= 1 && self.queue_left == 0 && self.stopped.is_none()
+    }
+}
+
 /// One state of a trace and the action that led to it (`None` for the initial state).
 #[derive(Clone, Debug)]
 pub struct TraceStep<M: Spec> {
@@ -266,6 +300,9 @@ struct Found {
     /// `parent` is whichever parent got there first; the level's final (smallest) parent is
     /// read from the visited set once the level is done.
     parent_from_visited: bool,
+    /// The failure is at the parent itself (a deadlock, a panic while expanding it): the trace
+    /// ends there, and `target` is the parent.
+    at_parent: bool,
 }
 
 impl Found {
@@ -278,6 +315,17 @@ impl Found {
             self.parent
         };
         (self.target, parent)
+    }
+    /// A failure of the state being expanded (fingerprint `parent`, at `level`) itself.
+    fn at(parent: Fingerprint, level: u32, failure: Failure) -> Found {
+        Found {
+            parent,
+            level,
+            target: parent,
+            failure,
+            parent_from_visited: false,
+            at_parent: true,
+        }
     }
     fn keep_smaller(best: &mut Option<Found>, candidate: Found) {
         if best.as_ref().is_none_or(|b| candidate.key() < b.key()) {
@@ -456,6 +504,23 @@ fn disk_error(dir: &SpillDir) -> impl Fn(std::io::Error) -> SearchError + '_ {
     }
 }
 
+/// Tells the monitor thread that the search is over, when dropped: at the end of the search, and
+/// also when a panic unwinds out of it, so that the scope that joins the monitor never waits for
+/// a thread that waits for a flag nobody will set.
+struct EndOfSearch<'a> {
+    done: &'a AtomicBool,
+    monitor: Option<std::thread::Thread>,
+}
+
+impl Drop for EndOfSearch<'_> {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::Release);
+        if let Some(monitor) = &self.monitor {
+            monitor.unpark();
+        }
+    }
+}
+
 /// Explores every reachable state breadth-first and checks the observer on every initial
 /// state, state and transition. Stops after the first level that contains a violation, or
 /// when [`Options`] say to stop (memory, a level limit).
@@ -470,8 +535,12 @@ pub fn explore<M: Spec, O: Observer<M>>(
             spec.name()
         )));
     }
-    if options.threads == 0 {
-        return Err(SearchError("--threads must be at least 1".into()));
+    if !(1..=MAX_THREADS).contains(&options.threads) {
+        return Err(SearchError(format!(
+            "--threads {}: a search takes 1 to {MAX_THREADS} threads (this machine has {} cores)",
+            options.threads,
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        )));
     }
     let start = Instant::now();
     let symmetry = options.symmetry;
@@ -508,6 +577,7 @@ pub fn explore<M: Spec, O: Observer<M>>(
                             target,
                             failure,
                             parent_from_visited: false,
+                            at_parent: false,
                         },
                     );
                     continue;
@@ -556,6 +626,10 @@ pub fn explore<M: Spec, O: Observer<M>>(
     std::thread::scope(|scope| {
         // The thread that reports progress and watches the memory limit.
         let mut monitor = None;
+        let mut end_of_search = EndOfSearch {
+            done: &done,
+            monitor: None,
+        };
         if options.progress.is_some() || options.memory_limit.is_some() {
             let (g, d, t, n, level_len, level, done, stop, stop_reason) = (
                 &progress_generated,
@@ -612,6 +686,7 @@ pub fn explore<M: Spec, O: Observer<M>>(
                 }
             }));
         }
+        end_of_search.monitor = monitor.as_ref().map(|m| m.thread().clone());
 
         while found.is_none() && search.frontier_states > 0 && error.is_none() {
             if options
@@ -670,80 +745,109 @@ pub fn explore<M: Spec, O: Observer<M>>(
                         };
                         let parent = fingerprint_bytes(parent_packed);
                         block_states += 1;
-                        successors.clear();
-                        spec.next_states(&state, &mut successors);
-                        block_generated += successors.len() as u64;
-                        // Fingerprint the whole batch first and prefetch the visited-set slots,
-                        // so the cache misses of the inserts below overlap.
-                        packed.clear();
-                        views.clear();
-                        for (_, next) in &successors {
-                            let view = spec.within_constraint(next).then(|| {
-                                let start = packed.len();
-                                pack_view(spec, symmetry, next, &mut packed);
-                                let target = fingerprint_bytes(&packed[start..]);
-                                visited.prefetch(target);
-                                (target, packed.len())
-                            });
-                            views.push(view);
-                        }
-                        let mut start = 0;
-                        for ((action, next), view) in successors.iter().zip(&views) {
-                            let a = action_index.of(action);
-                            result.coverage[a].0 += 1;
-                            let inside = view.is_some();
-                            let is_new = match view {
-                                Some((target, _)) => {
-                                    match visited.insert(*target, parent, level + 1) {
-                                        Ok(is_new) => is_new,
-                                        Err(_) => {
-                                            result.error = Some(level_too_large(level + 1).0);
-                                            stop.store(true, Ordering::Relaxed);
-                                            false
-                                        }
-                                    }
-                                }
-                                None => false,
-                            };
-                            let verdict = observer
-                                .check_step(spec, &state, action, next)
-                                .map_err(|failure| (failure, false))
-                                .and_then(|()| {
-                                    if is_new || !inside {
-                                        observer
-                                            .check_state(spec, next)
-                                            .map_err(|failure| (failure, is_new))
-                                    } else {
-                                        Ok(())
-                                    }
-                                });
-                            if let Err((failure, parent_from_visited)) = verdict {
-                                let target = match view {
-                                    Some((target, _)) => *target,
-                                    None => view_of(spec, symmetry, next),
-                                };
+                        // The successor being handled when the specification panics, if any.
+                        let mut handling: Option<usize> = None;
+                        let expanded = catching(|| {
+                            successors.clear();
+                            spec.next_states(&state, &mut successors);
+                            if options.deadlock && successors.is_empty() {
                                 Found::keep_smaller(
                                     &mut result.found,
-                                    Found {
-                                        parent,
-                                        level,
-                                        target,
-                                        failure,
-                                        parent_from_visited,
-                                    },
+                                    Found::at(parent, level, deadlock_failure()),
                                 );
                             }
-                            if let Some((_, end)) = *view {
-                                if is_new {
-                                    result.coverage[a].1 += 1;
-                                    block_new += 1;
-                                    push_record(&mut out, &packed[start..end]);
-                                    if out.len() >= BLOCK_BYTES {
-                                        next_level.hand_over(&mut out);
-                                    }
-                                }
-                                start = end;
+                            block_generated += successors.len() as u64;
+                            // Fingerprint the whole batch first and prefetch the visited-set
+                            // slots, so the cache misses of the inserts below overlap.
+                            packed.clear();
+                            views.clear();
+                            for (k, (_, next)) in successors.iter().enumerate() {
+                                handling = Some(k);
+                                let view = spec.within_constraint(next).then(|| {
+                                    let start = packed.len();
+                                    pack_view(spec, symmetry, next, &mut packed);
+                                    let target = fingerprint_bytes(&packed[start..]);
+                                    visited.prefetch(target);
+                                    (target, packed.len())
+                                });
+                                views.push(view);
                             }
+                            let mut start = 0;
+                            for (k, ((action, next), view)) in
+                                successors.iter().zip(&views).enumerate()
+                            {
+                                handling = Some(k);
+                                let a = action_index.of(action);
+                                result.coverage[a].0 += 1;
+                                let inside = view.is_some();
+                                let is_new = match view {
+                                    Some((target, _)) => {
+                                        match visited.insert(*target, parent, level + 1) {
+                                            Ok(is_new) => is_new,
+                                            Err(_) => {
+                                                result.error = Some(level_too_large(level + 1).0);
+                                                stop.store(true, Ordering::Relaxed);
+                                                false
+                                            }
+                                        }
+                                    }
+                                    None => false,
+                                };
+                                let verdict = observer
+                                    .check_step(spec, &state, action, next)
+                                    .map_err(|failure| (failure, false))
+                                    .and_then(|()| {
+                                        if is_new || !inside {
+                                            observer
+                                                .check_state(spec, next)
+                                                .map_err(|failure| (failure, is_new))
+                                        } else {
+                                            Ok(())
+                                        }
+                                    });
+                                if let Err((failure, parent_from_visited)) = verdict {
+                                    let target = match view {
+                                        Some((target, _)) => *target,
+                                        None => view_of(spec, symmetry, next),
+                                    };
+                                    Found::keep_smaller(
+                                        &mut result.found,
+                                        Found {
+                                            parent,
+                                            level,
+                                            target,
+                                            failure,
+                                            parent_from_visited,
+                                            at_parent: false,
+                                        },
+                                    );
+                                }
+                                if let Some((_, end)) = *view {
+                                    if is_new {
+                                        result.coverage[a].1 += 1;
+                                        block_new += 1;
+                                        push_record(&mut out, &packed[start..end]);
+                                        if out.len() >= BLOCK_BYTES {
+                                            next_level.hand_over(&mut out);
+                                        }
+                                    }
+                                    start = end;
+                                }
+                            }
+                        });
+                        if let Err(caught) = expanded {
+                            let while_doing = handling.and_then(|k| successors.get(k)).map_or(
+                                "computing the successors of this state".to_string(),
+                                |(action, _)| format!("handling its successor by {action}"),
+                            );
+                            Found::keep_smaller(
+                                &mut result.found,
+                                Found::at(
+                                    parent,
+                                    level,
+                                    panic_failure(spec, &while_doing, &caught),
+                                ),
+                            );
                         }
                     }
                     result.generated += block_generated;
@@ -756,15 +860,29 @@ pub fn explore<M: Spec, O: Observer<M>>(
                 result
             };
             // This thread is one of the workers: it starts on the level at once, while the
-            // others are being spawned.
+            // others are being spawned. A worker that cannot be spawned (the system is out of
+            // threads) stops the level with an error; the others finish their blocks.
             let results: Vec<WorkerResult> = std::thread::scope(|workers| {
-                let handles: Vec<_> = (1..options.threads).map(|_| workers.spawn(work)).collect();
+                let mut handles = Vec::new();
+                for _ in 1..options.threads {
+                    match std::thread::Builder::new().spawn_scoped(workers, work) {
+                        Ok(handle) => handles.push(handle),
+                        Err(e) => {
+                            stop.store(true, Ordering::Relaxed);
+                            error.get_or_insert(SearchError(format!(
+                                "cannot start a worker thread: {e}; try fewer --threads"
+                            )));
+                            break;
+                        }
+                    }
+                }
                 let mut results = vec![work()];
-                results.extend(
-                    handles
-                        .into_iter()
-                        .map(|h| h.join().expect("worker panicked")),
-                );
+                results.extend(handles.into_iter().map(|h| {
+                    // The specification's panics are caught in the worker; one that escapes
+                    // is a bug of the engine, and goes on unwinding here.
+                    h.join()
+                        .unwrap_or_else(|payload| std::panic::resume_unwind(payload))
+                }));
                 results
             });
             for r in results {
@@ -848,10 +966,8 @@ pub fn explore<M: Spec, O: Observer<M>>(
                 }
             }
         }
-        done.store(true, Ordering::Release);
-        if let Some(monitor) = &monitor {
-            monitor.thread().unpark();
-        }
+        // `end_of_search` is dropped here, or while unwinding from a panic: either way the
+        // monitor stops, and the scope does not wait for it forever.
     });
     if let Some(e) = error {
         return Err(e);
@@ -886,6 +1002,29 @@ pub fn explore<M: Spec, O: Observer<M>>(
         },
         violation,
     })
+}
+
+/// The failure of a state with no successor (`--deadlock`).
+fn deadlock_failure() -> Failure {
+    Failure {
+        kind: FailureKind::Deadlock,
+        property: "Deadlock".into(),
+        detail: "deadlock reached: no action is enabled in this state (a state with no \
+                 successor, reported because deadlock checking is on)"
+            .into(),
+    }
+}
+
+/// The failure of a specification that panicked `while_doing` something with a state.
+fn panic_failure<M: Spec>(spec: &M, while_doing: &str, caught: &Caught) -> Failure {
+    Failure {
+        kind: FailureKind::Panic,
+        property: "panic".into(),
+        detail: format!(
+            "the specification {} panicked while {while_doing}: {caught}",
+            spec.name()
+        ),
+    }
 }
 
 fn level_too_large(level: u32) -> SearchError {
@@ -950,6 +1089,12 @@ fn replay<M: Spec, O: Observer<M>>(
         steps.push(TraceStep {
             action: Some(action),
             state: next,
+        });
+    }
+    if found.at_parent {
+        return Ok(Counterexample {
+            failure: found.failure,
+            steps,
         });
     }
     let current: M::State = steps.last().expect("trace is not empty").state.clone();
@@ -1082,7 +1227,14 @@ pub fn simulate<M: Spec, O: Observer<M>>(
                 break;
             }
             successors.clear();
-            spec.next_states(current, &mut successors);
+            if let Err(caught) = catching(|| spec.next_states(current, &mut successors)) {
+                let while_doing = "computing the successors of this state";
+                violation = Some(Counterexample {
+                    failure: panic_failure(spec, while_doing, &caught),
+                    steps: trace,
+                });
+                break 'walks;
+            }
             stats.generated += successors.len() as u64;
             if successors.is_empty() {
                 break;
@@ -1090,7 +1242,11 @@ pub fn simulate<M: Spec, O: Observer<M>>(
             let (action, next) = successors.swap_remove(rng.below(successors.len()));
             stats.steps += 1;
             coverage[action_index.of(&action)] += 1;
-            let result = judge(spec, observer, current, &action, &next, true);
+            let result = catching(|| judge(spec, observer, current, &action, &next, true))
+                .unwrap_or_else(|caught| {
+                    let while_doing = format!("checking its step {action}");
+                    Err(panic_failure(spec, &while_doing, &caught))
+                });
             trace.push(TraceStep {
                 action: Some(action),
                 state: next,

@@ -122,6 +122,11 @@ pub fn mutations() -> Vec<MutationInfo> {
             what: "RemoveEntry drops its guard, so a chosen entry can be removed",
         },
         MutationInfo {
+            target: "distlog",
+            name: "no-state-constraint",
+            what: "the MaxLogLen constraint is dropped: logs outgrow the state encoding and the successor function panics",
+        },
+        MutationInfo {
             target: "distlog -> log-abstract",
             name: "first-server-chosen",
             what: "the mapping calls chosen whatever the first server's log holds",
@@ -322,6 +327,20 @@ pub struct Report {
 }
 
 impl Report {
+    /// Why a pass would say little, if it would: a complete search that reached no state past
+    /// the initial ones, or actions that no explored state enabled (`None` when a violation was
+    /// found: the search stopped early, and its coverage is partial).
+    pub fn vacuity(&self) -> Option<String> {
+        if self.violation.is_some() || self.stats.queue_left > 0 || self.stats.stopped.is_some() {
+            return None;
+        }
+        if self.stats.vacuous() {
+            return Some("no state beyond the initial states was reached".into());
+        }
+        let never = self.stats.never_enabled();
+        (!never.is_empty()).then(|| format!("never enabled: {}", never.join(", ")))
+    }
+
     /// Whether the check passed, or failed only as documented.
     pub fn as_expected(&self) -> bool {
         match (&self.violation, &self.expected_failure) {
@@ -496,8 +515,11 @@ fn build_log(params: &Params, mutation: Option<&str>) -> Result<log_abstract::Lo
 }
 
 fn build_distlog(params: &Params, mutation: Option<&str>) -> Result<distlog::DistLog, RunError> {
-    let from_name =
-        |name: &str| (name == "remove-chosen").then_some(distlog::Mutation::RemoveChosen);
+    let from_name = |name: &str| match name {
+        "remove-chosen" => Some(distlog::Mutation::RemoveChosen),
+        "no-state-constraint" => Some(distlog::Mutation::NoStateConstraint),
+        _ => None,
+    };
     build(params, mutation, from_name, distlog::DistLog::with_mutation)
 }
 

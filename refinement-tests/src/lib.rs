@@ -16,6 +16,7 @@
 //! ```
 
 pub mod bench;
+pub mod caught;
 mod checkpoint;
 pub mod checks;
 pub mod engine;

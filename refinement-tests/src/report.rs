@@ -264,6 +264,37 @@ pub fn summary_text(stats: &Stats) -> String {
     out
 }
 
+/// Warnings that a pass covers less than it seems: no state past the initial ones, or actions
+/// never enabled. Only a complete search that found no violation can say so (one that stopped
+/// early has partial coverage); empty otherwise.
+pub fn vacuity_text(stats: &Stats) -> String {
+    let mut out = String::new();
+    if stats.stopped.is_none() && stats.queue_left == 0 {
+        if stats.vacuous() {
+            let _ = writeln!(
+                out,
+                "Warning: no state beyond the initial states was reached: every check ran on \
+                 the initial states only, and a pass says next to nothing."
+            );
+        }
+        let never = stats.never_enabled();
+        if !never.is_empty() {
+            let _ = writeln!(
+                out,
+                "Warning: {} never enabled in any reachable state, so no check covered {}: {}.",
+                if never.len() == 1 {
+                    "one action was"
+                } else {
+                    "some actions were"
+                },
+                if never.len() == 1 { "it" } else { "them" },
+                never.join(", ")
+            );
+        }
+    }
+    out
+}
+
 /// The summary of random walks.
 pub fn walk_summary_text(stats: &WalkStats) -> String {
     let mut out = String::new();

@@ -99,7 +99,7 @@ fn bad_usage_exits_2_with_a_clear_message() {
         (&["check", "log-abstract", "--symmetry"], "has no symmetry reduction"),
         (&["refines", "log-abstract", "distlog"], "there is no refinement edge log-abstract -> distlog"),
         (&["check", "distlog", "--mutation", "nope"], "unknown mutation nope for distlog"),
-        (&["check", "distlog", "--threads", "0"], "--threads must be at least 1"),
+        (&["check", "distlog", "--threads", "0"], "--threads 0: a search takes 1 to 1024 threads"),
     ];
     for (args, message) in cases {
         let out = refine(args);
@@ -365,4 +365,77 @@ fn quick_bench_prints_exact_counts_beside_tlc_rates() {
         lines[5].starts_with("seconds: one run, each in a fresh process;"),
         "{text}"
     );
+}
+
+#[test]
+fn a_specification_that_panics_ends_the_process_with_status_101_and_a_trace() {
+    // The planted bug drops distlog's state constraint: one server's log grows until it no
+    // longer fits the state encoding, and the successor function panics there. With one
+    // thread and with two, the process ends (it used to hang, waiting for its monitor thread).
+    for threads in ["1", "2"] {
+        let out = refine(&[
+            "check",
+            "distlog",
+            "--servers",
+            "1",
+            "--values",
+            "1",
+            "--mutation",
+            "no-state-constraint",
+            "--threads",
+            threads,
+            "--json",
+        ]);
+        assert_eq!(out.status.code(), Some(101), "{}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+        assert_eq!(v["violation"]["kind"], "panic");
+        assert_eq!(v["violation"]["trace_length"], 16);
+        assert_eq!(
+            v["violation"]["detail"],
+            "the specification distlog panicked while computing the successors of this state: \
+             \"sequence capacity 15 exceeded\" (panicked at spec-core/src/seq.rs:62:9)"
+        );
+        // The caught panic is reported once, in the report, not by Rust's panic hook.
+        assert!(!stderr(&out).contains("panicked at"), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn thread_counts_past_the_limit_are_refused() {
+    for threads in ["0", "50000"] {
+        let out = refine(&["check", "log-abstract", "--threads", threads]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            stderr(&out).contains(&format!(
+                "error: --threads {threads}: a search takes 1 to 1024 threads"
+            )),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let out = refine(&["check", "log-abstract", "--threads", "99999999999"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
+fn an_action_never_enabled_is_reported() {
+    // With one server, AppendEntry (copy from another server's log) can never be enabled.
+    let out = refine(&["check", "distlog", "--servers", "1", "--values", "1"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).ends_with(
+        "Warning: one action was never enabled in any reachable state, so no check covered it: \
+         AppendEntry.\n"
+    ));
+    let out = refine(&[
+        "check",
+        "distlog",
+        "--servers",
+        "1",
+        "--values",
+        "1",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(v["never_enabled"], serde_json::json!(["AppendEntry"]));
+    assert_eq!(v["vacuous"], false);
 }

@@ -1,6 +1,7 @@
 //! `refine`: check a layer, a refinement edge, or the whole chain, at chosen bounds.
 //!
-//! Exit status: 0 when everything checked holds, 1 when a violation was found, 2 for bad usage.
+//! Exit status: 0 when everything checked holds, 1 when a violation was found (or a chain row is
+//! vacuous), 2 for bad usage, 101 when the specification panicked.
 
 use clap::{Args, Parser, Subcommand};
 
@@ -26,8 +27,8 @@ macro_rules! outln {
 }
 use refinement_tests::bench;
 use refinement_tests::layers::{self, Report, RunError, ViolationReport, EDGES, LAYERS};
-use refinement_tests::report::{summary_text, thousands, walk_summary_text};
-use refinement_tests::{default_memory_limit, Options, WalkOptions};
+use refinement_tests::report::{summary_text, thousands, vacuity_text, walk_summary_text};
+use refinement_tests::{default_memory_limit, FailureKind, Options, WalkOptions};
 use serde_json::json;
 use spec_core::Params;
 use std::path::PathBuf;
@@ -39,7 +40,7 @@ use std::time::Duration;
     name = "refine",
     version,
     about = "Check the layers of the MongoDB replication refinement chain and the mappings between them.",
-    long_about = "Check the layers of the MongoDB replication refinement chain and the mappings between them.\n\nWith no command, runs the whole chain at small default bounds and prints a table.\nExit status: 0 when everything holds, 1 when a violation was found, 2 for bad usage."
+    long_about = "Check the layers of the MongoDB replication refinement chain and the mappings between them.\n\nWith no command, runs the whole chain at small default bounds and prints a table.\nExit status: 0 when everything holds, 1 when a violation was found (or a chain row is vacuous), 2 for bad usage, 101 when the specification panicked."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -194,6 +195,10 @@ struct RunArgs {
     /// Stop after exploring this many levels (with a checkpoint, if checkpointing).
     #[arg(long, value_name = "N")]
     stop_after_level: Option<usize>,
+    /// Report a reachable state with no successor as a violation (TLC's deadlock check; off by
+    /// default, as in the TLC configurations of these models).
+    #[arg(long)]
+    deadlock: bool,
 }
 
 impl RunArgs {
@@ -213,6 +218,7 @@ impl RunArgs {
             checkpoint_every: Duration::from_secs(self.checkpoint_every),
             resume: self.resume.clone(),
             stop_after_level: self.stop_after_level,
+            deadlock: self.deadlock,
         }
     }
 }
@@ -234,11 +240,13 @@ fn main() -> ExitCode {
             checkpoint_every: 600,
             resume: None,
             stop_after_level: None,
+            deadlock: false,
         },
     });
     match run(command) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
+        Ok(Verdict::Holds) => ExitCode::SUCCESS,
+        Ok(Verdict::Violation) => ExitCode::from(1),
+        Ok(Verdict::Panic) => ExitCode::from(101),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(2)
@@ -246,8 +254,30 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs a command; `Ok(true)` when everything held.
-fn run(command: Command) -> Result<bool, RunError> {
+/// How a command ended, for the exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    /// Everything checked holds (exit 0).
+    Holds,
+    /// A violation was found, or a chain row is vacuous (exit 1).
+    Violation,
+    /// The specification panicked: reported with the trace to the state it was expanding
+    /// (exit 101, Rust's status for a panic).
+    Panic,
+}
+
+impl Verdict {
+    fn of(violation: Option<&ViolationReport>) -> Verdict {
+        match violation {
+            None => Verdict::Holds,
+            Some(v) if v.kind == FailureKind::Panic => Verdict::Panic,
+            Some(_) => Verdict::Violation,
+        }
+    }
+}
+
+/// Runs a command.
+fn run(command: Command) -> Result<Verdict, RunError> {
     match command {
         Command::Check {
             layer,
@@ -333,7 +363,7 @@ fn run(command: Command) -> Result<bool, RunError> {
                 }
                 out!("{}", walk_summary_text(&report.stats));
             }
-            Ok(report.violation.is_none())
+            Ok(Verdict::of(report.violation.as_ref()))
         }
         Command::Bench {
             quick,
@@ -363,7 +393,7 @@ fn run(command: Command) -> Result<bool, RunError> {
             for m in layers::mutations() {
                 outln!("  {:<22} in {}: {}", m.name, m.target, m.what);
             }
-            Ok(true)
+            Ok(Verdict::Holds)
         }
     }
 }
@@ -394,12 +424,14 @@ fn report_json(report: &Report) -> serde_json::Value {
         "symmetry": report.stats.symmetry,
         "collision_probability": report.stats.collision_probability,
         "coverage": report.stats.coverage,
+        "never_enabled": report.stats.never_enabled(),
+        "vacuous": report.stats.vacuous(),
         "peak_rss_bytes": bench::peak_rss_bytes(),
         "violation": report.violation,
     })
 }
 
-fn print_report(report: &Report, run: &RunArgs) -> Result<bool, RunError> {
+fn print_report(report: &Report, run: &RunArgs) -> Result<Verdict, RunError> {
     write_trace(report.violation.as_ref(), run.trace_json.as_ref())?;
     if run.json {
         outln!("{}", report_json(report));
@@ -410,6 +442,9 @@ fn print_report(report: &Report, run: &RunArgs) -> Result<bool, RunError> {
             None => outln!("Model checking completed. No error has been found."),
         }
         out!("{}", summary_text(&report.stats));
+        if report.violation.is_none() {
+            out!("{}", vacuity_text(&report.stats));
+        }
     }
     match (&report.violation, &report.stats.stopped) {
         (None, Some(why)) => Err(RunError(format!(
@@ -419,7 +454,7 @@ fn print_report(report: &Report, run: &RunArgs) -> Result<bool, RunError> {
                 None => String::new(),
             }
         ))),
-        _ => Ok(report.violation.is_none()),
+        _ => Ok(Verdict::of(report.violation.as_ref())),
     }
 }
 
@@ -431,9 +466,14 @@ fn failing_edge(detail: &str) -> Option<&str> {
         .map(|(edge, _)| edge)
 }
 
-fn print_chain(reports: &[Report], run: &RunArgs) -> Result<bool, RunError> {
-    let holds = reports.iter().all(|r| r.as_expected());
+fn print_chain(reports: &[Report], run: &RunArgs) -> Result<Verdict, RunError> {
     let first_failure = reports.iter().find(|r| !r.as_expected());
+    let vacuous: Vec<&Report> = reports.iter().filter(|r| r.vacuity().is_some()).collect();
+    let verdict = match first_failure {
+        Some(r) => Verdict::of(r.violation.as_ref()),
+        None if vacuous.is_empty() => Verdict::Holds,
+        None => Verdict::Violation,
+    };
     write_trace(
         first_failure.and_then(|r| r.violation.as_ref()),
         run.trace_json.as_ref(),
@@ -451,10 +491,14 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<bool, RunError> {
                 .filter(|r| r.violation.is_some() && r.as_expected())
                 .map(|r| json!({"target": r.target, "violation": r.violation}))
                 .collect::<Vec<_>>(),
+            "vacuous": vacuous
+                .iter()
+                .map(|r| json!({"target": r.target, "why": r.vacuity()}))
+                .collect::<Vec<_>>(),
             "rows": rows,
         });
         outln!("{value}");
-        return Ok(holds);
+        return Ok(verdict);
     }
     let rows: Vec<[String; 7]> = reports
         .iter()
@@ -463,7 +507,10 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<bool, RunError> {
                 r.target.clone(),
                 r.params.describe(),
                 match (&r.violation, r.as_expected()) {
-                    (None, _) => "holds".to_string(),
+                    (None, _) => match r.vacuity() {
+                        Some(why) => format!("VACUOUS: {why}"),
+                        None => "holds".to_string(),
+                    },
                     (Some(v), true) => format!("fails as expected: {}", v.property),
                     (Some(v), false) => match failing_edge(&v.detail) {
                         Some(edge) => format!("FAILS at edge {edge}"),
@@ -512,6 +559,15 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<bool, RunError> {
         let v = r.violation.as_ref().expect("a failing row has a violation");
         outln!("\nFirst failure, in {}:", r.target);
         out!("{}", v.text);
+    } else if !vacuous.is_empty() {
+        outln!("\nNo violation was found, but these rows are vacuous: their pass covers less of the model than it seems (a guard that can never hold, or bounds too small to reach it):");
+        for r in &vacuous {
+            outln!(
+                "  {}: {}",
+                r.target,
+                r.vacuity().expect("a vacuous row says why")
+            );
+        }
     } else {
         outln!("\nEvery layer's invariants and every refinement edge hold at these bounds, except the documented expected failures:");
         for r in reports.iter().filter(|r| r.violation.is_some()) {
@@ -532,7 +588,7 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<bool, RunError> {
             }
         }
     }
-    Ok(holds)
+    Ok(verdict)
 }
 
 /// One run of a benchmark model in a fresh process.
@@ -575,7 +631,7 @@ fn bench_run(
     })
 }
 
-fn bench(quick: bool, flagship: bool, repeat: usize) -> Result<bool, RunError> {
+fn bench(quick: bool, flagship: bool, repeat: usize) -> Result<Verdict, RunError> {
     if repeat == 0 {
         return Err(RunError("--repeat must be at least 1".into()));
     }
@@ -674,5 +730,5 @@ fn bench(quick: bool, flagship: bool, repeat: usize) -> Result<bool, RunError> {
     );
     outln!("TLC st/s: TLC's states generated per second on this machine, same model and invariants, as many workers (../shared/REFERENCE.md); x TLC: ours over TLC's.");
     outln!("Models with a TLC figure check the invariants of TLC's configuration (OnePrimaryPerTerm, StateMachineSafety, LeaderCompleteness); the others, all the layer's.");
-    Ok(true)
+    Ok(Verdict::Holds)
 }
