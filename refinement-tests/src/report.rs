@@ -8,69 +8,10 @@
 
 use crate::engine::{Counterexample, Observer, Stats, WalkStats};
 use serde_json::{json, Map, Value};
+pub use spec_core::itf::tla;
+use spec_core::itf::{variables, Vars};
 use spec_core::Spec;
 use std::fmt::Write as _;
-
-/// Renders an ITF JSON value in TLA+ notation: sets `{a, b}`, tuples and sequences `<<a, b>>`,
-/// functions `[n1 |-> x, n2 |-> y]` (or `(k :> v @@ ...)` for non-name keys), records
-/// `[field |-> value]`.
-pub fn tla(value: &Value) -> String {
-    match value {
-        Value::Null => "NULL".into(),
-        Value::Bool(b) => if *b { "TRUE" } else { "FALSE" }.into(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) => format!("<<{}>>", join(items)),
-        Value::Object(fields) => {
-            if let Some(Value::Array(items)) = fields.get("#set") {
-                format!("{{{}}}", join(items))
-            } else if let Some(Value::Array(items)) = fields.get("#tup") {
-                format!("<<{}>>", join(items))
-            } else if let Some(Value::String(big)) = fields.get("#bigint") {
-                big.clone()
-            } else if let Some(Value::Array(pairs)) = fields.get("#map") {
-                let named = pairs.iter().all(|p| p.get(0).is_some_and(Value::is_string));
-                if pairs.is_empty() {
-                    "<<>>".into()
-                } else if named {
-                    let body: Vec<String> = pairs
-                        .iter()
-                        .map(|p| format!("{} |-> {}", tla(&p[0]), tla(&p[1])))
-                        .collect();
-                    format!("[{}]", body.join(", "))
-                } else {
-                    let body: Vec<String> = pairs
-                        .iter()
-                        .map(|p| format!("{} :> {}", tla(&p[0]), tla(&p[1])))
-                        .collect();
-                    format!("({})", body.join(" @@ "))
-                }
-            } else {
-                let body: Vec<String> = fields
-                    .iter()
-                    .map(|(k, v)| format!("{k} |-> {}", tla(v)))
-                    .collect();
-                format!("[{}]", body.join(", "))
-            }
-        }
-    }
-}
-
-fn join(items: &[Value]) -> String {
-    items.iter().map(tla).collect::<Vec<_>>().join(", ")
-}
-
-/// A state's variables, by name.
-type Vars = Vec<(String, Value)>;
-
-fn variables(value: &Value) -> Vars {
-    match value {
-        Value::Object(fields) if !fields.keys().any(|k| k.starts_with('#')) => {
-            fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-        }
-        other => vec![("state".to_string(), other.clone())],
-    }
-}
 
 fn write_vars(
     out: &mut String,
@@ -319,11 +260,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn renders_itf_values_in_tla_notation() {
-        let v = json!({"#map": [["n1", [1, 2]], ["n2", []]]});
-        assert_eq!(tla(&v), "[n1 |-> <<1, 2>>, n2 |-> <<>>]");
-        let v = json!({"#set": [{"#tup": [1, "v1"]}]});
-        assert_eq!(tla(&v), "{<<1, v1>>}");
+    fn thousands_are_separated() {
         assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(thousands(999), "999");
     }
 }

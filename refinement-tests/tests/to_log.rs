@@ -91,5 +91,7 @@ fn a_broken_vote_is_refuted_at_the_first_edge_of_the_composite() {
     assert!(cex
         .failure
         .detail
-        .ends_with("which is not enabled in the mapped state"));
+        .ends_with(
+            "which is not enabled in the mapped state: (safe-weak-raft does not name its guard's conjuncts)"
+        ));
 }

@@ -636,7 +636,9 @@ fn elections_computed_from_primaries_break_the_edge() {
     );
     assert_eq!(
         detail,
-        r"BecomeLeader(n1, {n1, n2}) is mapped to safe-weak-raft step BecomeLeader(n1, {n1, n2}) /\ ChangeConfig(n1, {n1, n2}), which is enabled in the mapped state but leads to a different state"
+        "BecomeLeader(n1, {n1, n2}) is mapped to safe-weak-raft step BecomeLeader(n1, {n1, n2}) /\\ ChangeConfig(n1, {n1, n2}), which is enabled in the mapped state but leads to a different state; where they differ:\n    \
+         the mapped next state has elections = {[leader |-> n1, term |-> 2]}\n    \
+         BecomeLeader(n1, {n1, n2}) /\\ ChangeConfig(n1, {n1, n2}) leads to elections = {[leader |-> n1, term |-> 1], [leader |-> n1, term |-> 2]}"
     );
     assert!(text.contains("mapped to the upper level:"));
     assert!(
@@ -670,7 +672,9 @@ fn a_write_by_a_stale_leader_refutes_the_single_leader_mapping() {
     );
     assert_eq!(
         detail,
-        r"ClientRequest(n1) is mapped to safe-weak-raft step ClientRequest(n2) /\ ChangeConfig(n1, {n1, n2, n3}), which is enabled in the mapped state but leads to a different state"
+        "ClientRequest(n1) is mapped to safe-weak-raft step ClientRequest(n2) /\\ ChangeConfig(n1, {n1, n2, n3}), which is enabled in the mapped state but leads to a different state; where they differ:\n    \
+         the mapped next state has log = [n1 |-> <<1>>, n2 |-> <<>>, n3 |-> <<>>]\n    \
+         ClientRequest(n2) /\\ ChangeConfig(n1, {n1, n2, n3}) leads to log = [n1 |-> <<>>, n2 |-> <<2>>, n3 |-> <<>>]"
     );
     assert!(
         text.contains("  * log = [n1 |-> <<1>>, n2 |-> <<>>, n3 |-> <<>>]"),
@@ -707,7 +711,9 @@ fn a_static_raft_guard_bug_breaks_the_edge() {
         ],
     );
     assert!(
-        detail.ends_with("which is not enabled in the mapped state"),
+        detail.ends_with(
+            "which is not enabled in the mapped state: (safe-weak-raft does not name its guard's conjuncts)"
+        ),
         "{detail}"
     );
 }

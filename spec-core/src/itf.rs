@@ -9,6 +9,7 @@
 
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
+use serde_json::Value;
 
 /// A TLA+ set, serialized as `{"#set": [...]}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,4 +72,114 @@ pub fn server_name(i: usize) -> String {
 /// The name of client value `v` (0-based) in traces: `v1`, `v2`, ...
 pub fn value_name(v: usize) -> String {
     format!("v{}", v + 1)
+}
+
+/// Renders an ITF JSON value in TLA+ notation: sets `{a, b}`, tuples and sequences `<<a, b>>`,
+/// functions `[n1 |-> x, n2 |-> y]` (or `(k :> v @@ ...)` for non-name keys), records
+/// `[field |-> value]`.
+pub fn tla(value: &Value) -> String {
+    match value {
+        Value::Null => "NULL".into(),
+        Value::Bool(b) => if *b { "TRUE" } else { "FALSE" }.into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => format!("<<{}>>", join(items)),
+        Value::Object(fields) => {
+            if let Some(Value::Array(items)) = fields.get("#set") {
+                format!("{{{}}}", join(items))
+            } else if let Some(Value::Array(items)) = fields.get("#tup") {
+                format!("<<{}>>", join(items))
+            } else if let Some(Value::String(big)) = fields.get("#bigint") {
+                big.clone()
+            } else if let Some(Value::Array(pairs)) = fields.get("#map") {
+                let named = pairs.iter().all(|p| p.get(0).is_some_and(Value::is_string));
+                if pairs.is_empty() {
+                    "<<>>".into()
+                } else if named {
+                    let body: Vec<String> = pairs
+                        .iter()
+                        .map(|p| format!("{} |-> {}", tla(&p[0]), tla(&p[1])))
+                        .collect();
+                    format!("[{}]", body.join(", "))
+                } else {
+                    let body: Vec<String> = pairs
+                        .iter()
+                        .map(|p| format!("{} :> {}", tla(&p[0]), tla(&p[1])))
+                        .collect();
+                    format!("({})", body.join(" @@ "))
+                }
+            } else {
+                let body: Vec<String> = fields
+                    .iter()
+                    .map(|(k, v)| format!("{k} |-> {}", tla(v)))
+                    .collect();
+                format!("[{}]", body.join(", "))
+            }
+        }
+    }
+}
+
+fn join(items: &[Value]) -> String {
+    items.iter().map(tla).collect::<Vec<_>>().join(", ")
+}
+
+/// A state's variables, by name.
+pub type Vars = Vec<(String, Value)>;
+
+/// The variables of a state's ITF JSON, by name (a state that is not a record of variables is
+/// one variable, `state`).
+pub fn variables(value: &Value) -> Vars {
+    match value {
+        Value::Object(fields) if !fields.keys().any(|k| k.starts_with('#')) => {
+            fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        }
+        other => vec![("state".to_string(), other.clone())],
+    }
+}
+
+/// The variables in which two states differ, each with its value in `a` and in `b`, in TLA+
+/// notation: what an explanation of "leads to a different state" shows.
+pub fn differences<S: Serialize>(a: &S, b: &S) -> Vec<(String, String, String)> {
+    let as_vars = |s: &S| variables(&serde_json::to_value(s).unwrap_or(Value::Null));
+    let (a, b) = (as_vars(a), as_vars(b));
+    a.iter()
+        .filter_map(|(name, va)| {
+            let vb = b.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+            (vb != Some(va)).then(|| (name.clone(), tla(va), vb.map_or("-".into(), tla)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_itf_values_in_tla_notation() {
+        let v = serde_json::json!({"#map": [["n1", [1, 2]], ["n2", []]]});
+        assert_eq!(tla(&v), "[n1 |-> <<1, 2>>, n2 |-> <<>>]");
+        let v = serde_json::json!({"#set": [{"#tup": [1, "v1"]}]});
+        assert_eq!(tla(&v), "{<<1, v1>>}");
+    }
+
+    #[test]
+    fn differences_name_each_variable_that_differs() {
+        #[derive(Serialize)]
+        struct S {
+            x: u8,
+            y: Set<u8>,
+        }
+        let a = S {
+            x: 1,
+            y: Set(vec![1]),
+        };
+        let b = S {
+            x: 1,
+            y: Set(vec![1, 2]),
+        };
+        assert_eq!(
+            differences(&a, &b),
+            [("y".to_string(), "{1}".to_string(), "{1, 2}".to_string())]
+        );
+    }
 }

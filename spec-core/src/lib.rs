@@ -134,6 +134,14 @@ pub trait Spec: Send + Sync {
     fn has_symmetry(&self) -> bool {
         false
     }
+    /// Why `action` is not enabled in `state`: the conjuncts of its guard that are false there,
+    /// written as in the original specification with the action's values bound (for example
+    /// `"state[n1] = Primary"`). A refinement check that names this action as the upper step of
+    /// a lower one, and finds it disabled, prints them. The default names none; an empty list
+    /// for an enabled action.
+    fn disabled_because(&self, _state: &Self::State, _action: &Self::Action) -> Vec<String> {
+        Vec::new()
+    }
     /// The canonical representative of the state's symmetry class: the same state for every
     /// permutation of the servers, so that the number of distinct states does not depend on the
     /// order in which they are found. The default has no symmetry.
@@ -218,14 +226,26 @@ pub trait Refinement: Send + Sync {
                 upper.next_states(&from, &mut successors);
                 if successors.iter().any(|(a, s)| *a == expected && *s == to) {
                     Ok(Some(expected))
-                } else if successors.iter().any(|(a, _)| *a == expected) {
-                    Err(format!(
-                        "{action} is mapped to {} step {expected}, which is enabled in the mapped state but leads to a different state",
+                } else if let Some((_, actual)) = successors.iter().find(|(a, _)| *a == expected) {
+                    let mut why = format!(
+                        "{action} is mapped to {} step {expected}, which is enabled in the mapped state but leads to a different state; where they differ:",
                         upper.name()
-                    ))
+                    );
+                    for (name, mapped, reached) in itf::differences(&to, actual) {
+                        why.push_str(&format!(
+                            "\n    the mapped next state has {name} = {mapped}\n    {expected} leads to {name} = {reached}"
+                        ));
+                    }
+                    Err(why)
                 } else {
+                    let false_conjuncts = upper.disabled_because(&from, &expected);
+                    let guard = if false_conjuncts.is_empty() {
+                        format!("({} does not name its guard's conjuncts)", upper.name())
+                    } else {
+                        format!("false in its guard: {}", false_conjuncts.join("; "))
+                    };
                     Err(format!(
-                        "{action} is mapped to {} step {expected}, which is not enabled in the mapped state",
+                        "{action} is mapped to {} step {expected}, which is not enabled in the mapped state: {guard}",
                         upper.name()
                     ))
                 }
