@@ -776,20 +776,28 @@ pub fn chain(params: &Params, options: &Options) -> Result<Vec<Report>, RunError
             )));
         }
     }
+    chain_with(
+        |layer| params_for(layer, params),
+        |layer| LAYERS.iter().find(|l| l.name == layer)?.expected_failure,
+        options,
+    )
+}
+
+/// The chain's rows: every layer at `params_of(layer)`, then every edge at its lower layer's
+/// bounds, a layer's violation of `expected_of(layer)` being documented, not a failure.
+fn chain_with(
+    params_of: impl Fn(&str) -> Params,
+    expected_of: impl Fn(&str) -> Option<ExpectedFailure>,
+    options: &Options,
+) -> Result<Vec<Report>, RunError> {
     let mut reports = Vec::new();
     for layer in LAYERS.iter().rev().filter(|l| l.implemented) {
         let options = Options {
             symmetry: options.symmetry && has_symmetry(layer.name),
             ..options.clone()
         };
-        let mut report = check_layer(
-            layer.name,
-            &params_for(layer.name, params),
-            None,
-            &[],
-            &options,
-        )?;
-        report.expected_failure = layer.expected_failure;
+        let mut report = check_layer(layer.name, &params_of(layer.name), None, &[], &options)?;
+        report.expected_failure = expected_of(layer.name);
         reports.push(report);
     }
     for edge in EDGES {
@@ -800,10 +808,101 @@ pub fn chain(params: &Params, options: &Options) -> Result<Vec<Report>, RunError
         reports.push(check_edge(
             edge.lower,
             edge.upper,
-            &params_for(edge.lower, params),
+            &params_of(edge.lower),
             None,
             &options,
         )?);
     }
     Ok(reports)
+}
+
+/// A layer's bounds in `refine chain --deep`, and the failure documented there.
+#[derive(Clone, Copy, Debug)]
+pub struct DeepBounds {
+    /// The layer.
+    pub layer: &'static str,
+    /// Its bounds.
+    pub bounds: &'static [(Bound, usize)],
+    /// The invariant it is known to violate at these bounds, if any.
+    pub expected_failure: Option<ExpectedFailure>,
+}
+
+/// The bounds of `refine chain --deep`: past the chain's defaults (four servers, or one more
+/// term or config version), where bugs that the small bounds miss show up, and still minutes on
+/// two cores with symmetry. Every edge is checked at its lower layer's bounds.
+pub const DEEP: &[DeepBounds] = &[
+    DeepBounds {
+        layer: "log-abstract",
+        bounds: &[(Bound::Values, 3), (Bound::MaxLogLen, 4)],
+        expected_failure: None,
+    },
+    DeepBounds {
+        layer: "distlog",
+        bounds: &[(Bound::Servers, 4), (Bound::Values, 2), (Bound::MaxLogLen, 3)],
+        expected_failure: None,
+    },
+    DeepBounds {
+        layer: "weak-raft",
+        bounds: &[(Bound::Servers, 3), (Bound::MaxTerm, 2), (Bound::MaxLogLen, 2)],
+        expected_failure: Some(ExpectedFailure {
+            property: "StateMachineSafety",
+            why: "MongoWeakRaft lets every step change a config with no quorum condition",
+        }),
+    },
+    DeepBounds {
+        layer: "safe-weak-raft",
+        bounds: &[(Bound::Servers, 3), (Bound::MaxTerm, 2), (Bound::MaxLogLen, 2)],
+        expected_failure: Some(ExpectedFailure {
+            property: "LeaderCompleteness",
+            why: "as written, MongoSafeWeakRaft's MergeEntries and RollbackEntries have no role guard, so a stale primary's log can be rewritten (TLC agrees)",
+        }),
+    },
+    DeepBounds {
+        layer: "static-raft",
+        bounds: &[(Bound::Servers, 4), (Bound::MaxTerm, 3), (Bound::MaxLogLen, 3)],
+        expected_failure: None,
+    },
+    DeepBounds {
+        layer: "dynamic-raft",
+        bounds: &[(Bound::Servers, 4), (Bound::MaxTerm, 3), (Bound::MaxLogLen, 2)],
+        expected_failure: Some(ExpectedFailure {
+            property: "LogMatching",
+            why: "as written, MongoDynamicRaft's MergeEntries has no role guard (from 4 servers; TLC agrees)",
+        }),
+    },
+    DeepBounds {
+        layer: "logless-raft",
+        bounds: &[
+            (Bound::Servers, 4),
+            (Bound::MaxTerm, 4),
+            (Bound::MaxConfigVersion, 4),
+        ],
+        expected_failure: None,
+    },
+    DeepBounds {
+        layer: "raft-reconfig",
+        bounds: &[
+            (Bound::Servers, 3),
+            (Bound::MaxLogLen, 2),
+            (Bound::MaxTerm, 3),
+            (Bound::MaxConfigVersion, 3),
+        ],
+        expected_failure: None,
+    },
+];
+
+/// `refine chain --deep`: every layer and edge at [`DEEP`]'s bounds.
+pub fn chain_deep(options: &Options) -> Result<Vec<Report>, RunError> {
+    let deep = |layer: &str| DEEP.iter().find(|d| d.layer == layer);
+    chain_with(
+        |layer| {
+            let mut params = Params::default();
+            for &(bound, value) in deep(layer).map_or(&[][..], |d| d.bounds) {
+                params.set(bound, value);
+            }
+            params
+        },
+        |layer| deep(layer)?.expected_failure,
+        options,
+    )
 }

@@ -79,6 +79,10 @@ enum Command {
         /// Bounds, each given to the layers that take it.
         #[command(flatten)]
         bounds: BoundsArgs,
+        /// Check at deeper bounds, each layer's own (four servers, or one more term or config
+        /// version: see `refine list`), with symmetry; minutes on two cores.
+        #[arg(long, conflicts_with_all = ["servers", "values", "max_log_len", "max_term", "max_config_version"])]
+        deep: bool,
         #[command(flatten)]
         run: RunArgs,
     },
@@ -227,6 +231,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Chain {
         bounds: BoundsArgs::default(),
+        deep: false,
         run: RunArgs {
             symmetry: false,
             threads: None,
@@ -309,13 +314,21 @@ fn run(command: Command) -> Result<Verdict, RunError> {
             )?;
             print_report(&report, &run)
         }
-        Command::Chain { bounds, run } => {
+        Command::Chain { bounds, deep, run } => {
             if run.mutation.is_some() {
                 return Err(RunError(
                     "--mutation applies to check, refines and simulate, not to chain".into(),
                 ));
             }
-            let reports = layers::chain(&bounds.params(), &run.options())?;
+            let reports = if deep {
+                let options = Options {
+                    symmetry: true,
+                    ..run.options()
+                };
+                layers::chain_deep(&options)?
+            } else {
+                layers::chain(&bounds.params(), &run.options())?
+            };
             print_chain(&reports, &run)
         }
         Command::Simulate {
@@ -384,6 +397,15 @@ fn run(command: Command) -> Result<Verdict, RunError> {
                         "(not implemented yet)".to_string()
                     }
                 );
+            }
+            outln!("Bounds of `refine chain --deep` (with symmetry):");
+            for d in layers::DEEP {
+                let bounds: Vec<String> = d
+                    .bounds
+                    .iter()
+                    .map(|(b, v)| format!("{} {v}", b.flag()))
+                    .collect();
+                outln!("  {:<14} {}", d.layer, bounds.join(" "));
             }
             outln!("Refinement edges:");
             for e in EDGES {
