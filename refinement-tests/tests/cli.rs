@@ -161,7 +161,7 @@ fn simulate_is_reproducible_by_seed() {
 }
 
 #[test]
-fn a_search_over_its_memory_limit_stops_with_exit_2_and_says_why() {
+fn a_search_over_its_memory_limit_stops_with_exit_3_and_says_why() {
     let out = refine(&[
         "check",
         "static-raft",
@@ -174,13 +174,45 @@ fn a_search_over_its_memory_limit_stops_with_exit_2_and_says_why() {
         "--memory-limit",
         "1",
     ]);
-    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
     assert!(
-        stderr(&out).contains("stopped before running out of memory"),
+        stderr(&out).contains("incomplete: stopped before running out of memory"),
         "{}",
         stderr(&out)
     );
     assert!(stdout(&out).contains("The search did not finish"));
+    assert!(stdout(&out)
+        .contains("The search is incomplete: no error was found in the states it explored."));
+    assert!(!stdout(&out).contains("Model checking completed"));
+}
+
+#[test]
+fn an_incomplete_search_says_so_in_its_json() {
+    let out = refine(&["check", "static-raft", "--stop-after-level", "3", "--json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(v["verdict"], "incomplete");
+    assert_eq!(v["stopped"], "stopped after level 3 (--stop-after-level)");
+    let out = refine(&["check", "static-raft", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(
+        (v["verdict"].as_str(), v["stopped"].is_null()),
+        (Some("holds"), true)
+    );
+}
+
+#[test]
+fn a_trace_path_that_cannot_be_written_is_refused_before_the_search() {
+    let dir = std::env::temp_dir();
+    let out = refine(&["check", "weak-raft", "--trace-json", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot write there")
+            && stderr(&out).contains("the search was not started"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty());
 }
 
 #[test]
@@ -204,7 +236,7 @@ fn a_checkpointed_search_resumes_from_the_command_line() {
         ]
         .concat(),
     );
-    assert_eq!(first.status.code(), Some(2));
+    assert_eq!(first.status.code(), Some(3));
     assert!(
         stderr(&first).contains(&format!("continue it with --resume {dir_arg}")),
         "{}",

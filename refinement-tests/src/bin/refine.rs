@@ -251,6 +251,7 @@ fn main() -> ExitCode {
     match run(command) {
         Ok(Verdict::Holds) => ExitCode::SUCCESS,
         Ok(Verdict::Violation) => ExitCode::from(1),
+        Ok(Verdict::Incomplete) => ExitCode::from(3),
         Ok(Verdict::Panic) => ExitCode::from(101),
         Err(e) => {
             eprintln!("error: {e}");
@@ -266,6 +267,9 @@ enum Verdict {
     Holds,
     /// A violation was found, or a chain row is vacuous (exit 1).
     Violation,
+    /// The search stopped before exploring every state (a level limit, the memory guard) and
+    /// found no violation in what it explored (exit 3).
+    Incomplete,
     /// The specification panicked: reported with the trace to the state it was expanding
     /// (exit 101, Rust's status for a panic).
     Panic,
@@ -279,10 +283,39 @@ impl Verdict {
             Some(_) => Verdict::Violation,
         }
     }
+
+    /// The verdict of one search: its violation, else whether it explored everything.
+    fn of_report(report: &Report) -> Verdict {
+        match (
+            Verdict::of(report.violation.as_ref()),
+            &report.stats.stopped,
+        ) {
+            (Verdict::Holds, Some(_)) => Verdict::Incomplete,
+            (verdict, _) => verdict,
+        }
+    }
+
+    /// The word for it in `--json` (`verdict`).
+    fn word(self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::Violation => "violation",
+            Verdict::Incomplete => "incomplete",
+            Verdict::Panic => "panic",
+        }
+    }
 }
 
 /// Runs a command.
 fn run(command: Command) -> Result<Verdict, RunError> {
+    if let Command::Check { run, .. } | Command::Refines { run, .. } | Command::Chain { run, .. } =
+        &command
+    {
+        check_trace_path(run.trace_json.as_ref())?;
+    }
+    if let Command::Simulate { trace_json, .. } = &command {
+        check_trace_path(trace_json.as_ref())?;
+    }
     match command {
         Command::Check {
             layer,
@@ -347,9 +380,9 @@ fn run(command: Command) -> Result<Verdict, RunError> {
                 mutation.as_deref(),
                 &WalkOptions { walks, depth, seed },
             )?;
-            write_trace(report.violation.as_ref(), trace_json.as_ref())?;
             if json {
                 let value = json!({
+                    "verdict": Verdict::of(report.violation.as_ref()).word(),
                     "command": "simulate",
                     "target": report.target,
                     "bounds": report.params,
@@ -376,6 +409,7 @@ fn run(command: Command) -> Result<Verdict, RunError> {
                 }
                 out!("{}", walk_summary_text(&report.stats));
             }
+            write_trace(report.violation.as_ref(), trace_json.as_ref())?;
             Ok(Verdict::of(report.violation.as_ref()))
         }
         Command::Bench {
@@ -435,6 +469,8 @@ fn write_trace(
 
 fn report_json(report: &Report) -> serde_json::Value {
     json!({
+        "verdict": Verdict::of_report(report).word(),
+        "stopped": report.stats.stopped,
         "target": report.target,
         "bounds": report.params,
         "generated": report.stats.generated,
@@ -453,31 +489,56 @@ fn report_json(report: &Report) -> serde_json::Value {
     })
 }
 
+/// Prints a search's report, the counterexample first of all, then writes the ITF trace.
 fn print_report(report: &Report, run: &RunArgs) -> Result<Verdict, RunError> {
-    write_trace(report.violation.as_ref(), run.trace_json.as_ref())?;
+    let verdict = Verdict::of_report(report);
     if run.json {
         outln!("{}", report_json(report));
     } else {
         outln!("{} ({})", report.target, report.params.describe());
-        match &report.violation {
-            Some(v) => out!("{}", v.text),
-            None => outln!("Model checking completed. No error has been found."),
+        match (&report.violation, &report.stats.stopped) {
+            (Some(v), _) => out!("{}", v.text),
+            (None, Some(_)) => {
+                outln!("The search is incomplete: no error was found in the states it explored.")
+            }
+            (None, None) => outln!("Model checking completed. No error has been found."),
         }
         out!("{}", summary_text(&report.stats));
         if report.violation.is_none() {
             out!("{}", vacuity_text(&report.stats));
         }
     }
-    match (&report.violation, &report.stats.stopped) {
-        (None, Some(why)) => Err(RunError(format!(
-            "{why}; the search is incomplete{}",
-            match &run.checkpoint {
-                Some(dir) => format!(" (continue it with --resume {})", dir.display()),
-                None => String::new(),
+    if let (Verdict::Incomplete, Some(why)) = (verdict, &report.stats.stopped) {
+        eprintln!(
+            "incomplete: {why}{}",
+            match (&run.checkpoint, &run.resume) {
+                (Some(dir), _) | (None, Some(dir)) =>
+                    format!(" (continue it with --resume {})", dir.display()),
+                (None, None) => String::new(),
             }
-        ))),
-        _ => Ok(Verdict::of(report.violation.as_ref())),
+        );
     }
+    write_trace(report.violation.as_ref(), run.trace_json.as_ref())?;
+    Ok(verdict)
+}
+
+/// Refuses, before any search, a `--trace-json` path that cannot be written: a search of hours
+/// must not end in a counterexample that cannot be saved. The file is created empty, and
+/// filled only if a counterexample is found.
+fn check_trace_path(path: Option<&PathBuf>) -> Result<(), RunError> {
+    let Some(path) = path else { return Ok(()) };
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map(drop)
+        .map_err(|e| {
+            RunError(format!(
+                "--trace-json {}: cannot write there ({e}); the search was not started",
+                path.display()
+            ))
+        })
 }
 
 /// The edge a composite's failure names (`edge A -> B: ...`), if any.
@@ -491,15 +552,21 @@ fn failing_edge(detail: &str) -> Option<&str> {
 fn print_chain(reports: &[Report], run: &RunArgs) -> Result<Verdict, RunError> {
     let first_failure = reports.iter().find(|r| !r.as_expected());
     let vacuous: Vec<&Report> = reports.iter().filter(|r| r.vacuity().is_some()).collect();
+    let incomplete = reports
+        .iter()
+        .any(|r| Verdict::of_report(r) == Verdict::Incomplete);
     let verdict = match first_failure {
         Some(r) => Verdict::of(r.violation.as_ref()),
+        None if incomplete => Verdict::Incomplete,
         None if vacuous.is_empty() => Verdict::Holds,
         None => Verdict::Violation,
     };
-    write_trace(
-        first_failure.and_then(|r| r.violation.as_ref()),
-        run.trace_json.as_ref(),
-    )?;
+    let trace = || {
+        write_trace(
+            first_failure.and_then(|r| r.violation.as_ref()),
+            run.trace_json.as_ref(),
+        )
+    };
     if run.json {
         let rows: Vec<serde_json::Value> = reports.iter().map(report_json).collect();
         let value = json!({
@@ -517,9 +584,11 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<Verdict, RunError> {
                 .iter()
                 .map(|r| json!({"target": r.target, "why": r.vacuity()}))
                 .collect::<Vec<_>>(),
+            "verdict": verdict.word(),
             "rows": rows,
         });
         outln!("{value}");
+        trace()?;
         return Ok(verdict);
     }
     let rows: Vec<[String; 7]> = reports
@@ -529,9 +598,10 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<Verdict, RunError> {
                 r.target.clone(),
                 r.params.describe(),
                 match (&r.violation, r.as_expected()) {
-                    (None, _) => match r.vacuity() {
-                        Some(why) => format!("VACUOUS: {why}"),
-                        None => "holds".to_string(),
+                    (None, _) => match (&r.stats.stopped, r.vacuity()) {
+                        (Some(why), _) => format!("INCOMPLETE: {why}"),
+                        (None, Some(why)) => format!("VACUOUS: {why}"),
+                        (None, None) => "holds".to_string(),
                     },
                     (Some(v), true) => format!("fails as expected: {}", v.property),
                     (Some(v), false) => match failing_edge(&v.detail) {
@@ -581,6 +651,8 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<Verdict, RunError> {
         let v = r.violation.as_ref().expect("a failing row has a violation");
         outln!("\nFirst failure, in {}:", r.target);
         out!("{}", v.text);
+    } else if incomplete {
+        outln!("\nNo violation was found, but some rows did not finish their search (see the verdicts): the chain is incomplete.");
     } else if !vacuous.is_empty() {
         outln!("\nNo violation was found, but these rows are vacuous: their pass covers less of the model than it seems (a guard that can never hold, or bounds too small to reach it):");
         for r in &vacuous {
@@ -610,6 +682,7 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<Verdict, RunError> {
             }
         }
     }
+    trace()?;
     Ok(verdict)
 }
 
