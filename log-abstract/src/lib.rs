@@ -323,15 +323,40 @@ impl Layer for Log {
             (1, 8),
             "values are named v1..v8",
         )?;
+        // Next chooses a whole block of indices at once, so one state has exponentially many
+        // successors: bounds whose successors of a single state would not fit in memory are
+        // refused (a search cannot stop in the middle of generating them).
+        let largest = (1..=64 / values)
+            .take_while(|&n| successors_of_empty_log(values, n) <= MAX_SUCCESSORS_OF_ONE_STATE)
+            .last()
+            .unwrap_or(1);
         let max_index = params.value_in(
             Self::NAME,
             Bound::MaxLogLen,
             3,
-            (1, 64 / values),
-            "the chosen set is a 64-bit mask of (index, value) pairs: indices times values must be at most 64",
+            (1, largest),
+            "the chosen set is a 64-bit mask of (index, value) pairs, so indices times values \
+             is at most 64; and one state has at most 2^22 successors, since Next chooses every \
+             block of indices at once with every assignment of values",
         )?;
         Ok(Log { values, max_index })
     }
+}
+
+/// The most successors one state may have: each is generated before any is checked, so they
+/// must fit in memory together (about 80 bytes each, so at most about 320 MiB).
+pub const MAX_SUCCESSORS_OF_ONE_STATE: u128 = 1 << 22;
+
+/// How many successors the empty log has (the most of any state): one stutter per empty block
+/// `first > last`, and `values^len` assignments per block of `len` indices.
+pub fn successors_of_empty_log(values: usize, max_index: usize) -> u128 {
+    let n = max_index as u128;
+    let stutters = n * n.saturating_sub(1) / 2;
+    (1..=max_index as u32).fold(stutters, |total, len| {
+        let blocks = n - len as u128 + 1;
+        let assignments = (values as u128).saturating_pow(len);
+        total.saturating_add(blocks.saturating_mul(assignments))
+    })
 }
 
 #[cfg(test)]
@@ -350,6 +375,24 @@ mod tests {
         log.next_states(&s, &mut succ);
         // Only (2,2) with 2 values, plus the stutter (2,1).
         assert_eq!(succ.len(), 3);
+    }
+
+    #[test]
+    fn bounds_whose_successors_cannot_fit_in_memory_are_refused() {
+        // The count agrees with the enumeration.
+        for (values, n) in [(1, 4), (2, 3), (3, 4)] {
+            let log = Log::new(values, n).unwrap();
+            let mut succ = Vec::new();
+            log.next_states(&LogState::empty(values), &mut succ);
+            assert_eq!(succ.len() as u128, successors_of_empty_log(values, n));
+        }
+        assert_eq!(successors_of_empty_log(2, 2), 9);
+        let e = Log::new(2, 32).unwrap_err().to_string();
+        assert!(e.contains("--max-log-len 32 is out of range 1..=19"), "{e}");
+        assert!(successors_of_empty_log(2, 19) <= MAX_SUCCESSORS_OF_ONE_STATE);
+        assert!(successors_of_empty_log(2, 20) > MAX_SUCCESSORS_OF_ONE_STATE);
+        assert!(Log::new(2, 19).is_ok());
+        assert!(Log::new(1, 64).is_ok());
     }
 
     #[test]

@@ -100,6 +100,11 @@ fn bad_usage_exits_2_with_a_clear_message() {
         (&["refines", "log-abstract", "distlog"], "there is no refinement edge log-abstract -> distlog"),
         (&["check", "distlog", "--mutation", "nope"], "unknown mutation nope for distlog"),
         (&["check", "distlog", "--threads", "0"], "--threads 0: a search takes 1 to 1024 threads"),
+        // One state would have 34 billion successors: refused, not a machine out of memory.
+        (
+            &["check", "log-abstract", "--max-log-len", "32", "--values", "2", "--memory-limit", "2000"],
+            "layer log-abstract: --max-log-len 32 is out of range 1..=19 (the chosen set is a 64-bit mask",
+        ),
     ];
     for (args, message) in cases {
         let out = refine(args);
