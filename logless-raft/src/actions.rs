@@ -102,7 +102,9 @@ impl fmt::Display for Action {
 
 /// One guard conjunct to drop, making a mutant of the spec: a teaching and testing device
 /// for showing what each condition protects. [`LoglessRaft::with_mutation`] puts one in
-/// force; the spec has none unless asked. Each variant names the conjunct it drops.
+/// force; the spec has none unless asked. Each variant names the conjunct it drops, except the
+/// last two, which get one assignment of a joint action's effect wrong (to show that
+/// MongoRaftReconfig, which runs these effects as one half of a joint step, sees the bug).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Mutation {
     /// Reconfig without `state[i] = Primary`: any server may reconfigure.
@@ -136,11 +138,20 @@ pub enum Mutation {
     VoteIgnoresConfig,
     /// UpdateTerms without `currentTerm[i] > currentTerm[j]`: a server may adopt an older term.
     UpdateTermsSkipsNewerCheck,
+    /// Not a dropped conjunct but a wrong assignment: BecomeLeader's effect moves only the
+    /// candidate to the new term, the other voters keep their older terms (a wrong
+    /// `currentTerm'`), so they can vote again in that term. In MongoRaftReconfig the oplog
+    /// machine's half of the joint step writes the right terms, and the halves disagree.
+    VotersKeepTheirTerm,
+    /// Not a dropped conjunct but a missing assignment: UpdateTerms' effect adopts the newer
+    /// term without stepping down (no `state'`), so a primary stays Primary in a term that has
+    /// its own primary. In MongoRaftReconfig the halves of the joint step disagree on `state`.
+    UpdateTermsKeepsRole,
 }
 
 impl Mutation {
     /// Every mutation, action by action.
-    pub const ALL: [Mutation; 12] = [
+    pub const ALL: [Mutation; 14] = [
         Mutation::ReconfigSkipsPrimaryCheck,
         Mutation::ReconfigSkipsConfigQuorumCheck,
         Mutation::ReconfigSkipsTermQuorumCheck,
@@ -153,6 +164,8 @@ impl Mutation {
         Mutation::VoteIgnoresTerm,
         Mutation::VoteIgnoresConfig,
         Mutation::UpdateTermsSkipsNewerCheck,
+        Mutation::VotersKeepTheirTerm,
+        Mutation::UpdateTermsKeepsRole,
     ];
 }
 
@@ -172,6 +185,8 @@ impl Mutation {
             Mutation::VoteIgnoresTerm => "vote-ignores-term",
             Mutation::VoteIgnoresConfig => "vote-ignores-config",
             Mutation::UpdateTermsSkipsNewerCheck => "update-terms-skips-newer-check",
+            Mutation::VotersKeepTheirTerm => "voters-keep-their-term",
+            Mutation::UpdateTermsKeepsRole => "update-terms-keeps-role",
         }
     }
 
@@ -203,6 +218,11 @@ impl Mutation {
                 "voters need not check the candidate's config is up to date"
             }
             Mutation::UpdateTermsSkipsNewerCheck => "a server may adopt an older term",
+            Mutation::VotersKeepTheirTerm => {
+                "BecomeLeader moves only the candidate to the new term (effect): a voter may \
+                 vote twice in one term"
+            }
+            Mutation::UpdateTermsKeepsRole => "UpdateTerms does not step a primary down (effect)",
         }
     }
 }
@@ -384,19 +404,28 @@ pub fn become_leader_enabled<V: ConfigVars + ?Sized>(
 }
 
 /// Effect of `BecomeLeader(i, voteQuorum)`: an atomic election. Every voter moves to the term
-/// after `i`'s; `i` becomes Primary and the other voters Secondary; `i`'s config is stamped
-/// with the new term (`configTerm[i]`). Unchanged: config, configVersion.
+/// after `i`'s ([`Mutation::VotersKeepTheirTerm`] moves `i` only); `i` becomes Primary and the
+/// other voters Secondary; `i`'s config is stamped with the new term (`configTerm[i]`).
+/// Unchanged: config, configVersion.
 ///
-/// On the shared variables (`currentTerm`, `state`) this writes exactly what MongoStaticRaft's
-/// BecomeLeader writes, so MongoRaftReconfig can apply both to one joint step.
-pub fn become_leader_effect<P, N>(pre: &P, next: &mut N, i: usize, vote_quorum: ServerSet)
-where
+/// On the shared variables (`currentTerm`, `state`, `config`) this writes what
+/// MongoStaticRaft's BecomeLeader writes; MongoRaftReconfig's joint step exists only where the
+/// two agree.
+pub fn become_leader_effect<P, N>(
+    pre: &P,
+    next: &mut N,
+    i: usize,
+    vote_quorum: ServerSet,
+    mutation: Option<Mutation>,
+) where
     P: ConfigVars + ?Sized,
     N: ConfigVarsMut + ?Sized,
 {
     let new_term = pre.current_term(i) + 1;
     for voter in vote_quorum.iter() {
-        next.set_current_term(voter, new_term);
+        if voter == i || mutation != Some(Mutation::VotersKeepTheirTerm) {
+            next.set_current_term(voter, new_term);
+        }
         next.set_role(voter, Role::Secondary);
     }
     next.set_role(i, Role::Primary);
@@ -422,15 +451,22 @@ pub fn update_terms_enabled<V: ConfigVars + ?Sized>(
 }
 
 /// Effect of `UpdateTerms(i, j)` (`UpdateTermsExpr`): `j` adopts `i`'s term and steps down to
-/// Secondary. Unchanged: configVersion, configTerm, config. The same effect as MongoStaticRaft's
-/// UpdateTerms.
-pub fn update_terms_effect<P, N>(pre: &P, next: &mut N, i: usize, j: usize)
-where
+/// Secondary (keeps its role under [`Mutation::UpdateTermsKeepsRole`]). Unchanged:
+/// configVersion, configTerm, config. The same effect as MongoStaticRaft's UpdateTerms.
+pub fn update_terms_effect<P, N>(
+    pre: &P,
+    next: &mut N,
+    i: usize,
+    j: usize,
+    mutation: Option<Mutation>,
+) where
     P: ConfigVars + ?Sized,
     N: ConfigVarsMut + ?Sized,
 {
     next.set_current_term(j, pre.current_term(i));
-    next.set_role(j, Role::Secondary);
+    if mutation != Some(Mutation::UpdateTermsKeepsRole) {
+        next.set_role(j, Role::Secondary);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -451,9 +487,10 @@ pub fn enabled<V: ConfigVars + ?Sized>(v: &V, action: Action, mutation: Option<M
     }
 }
 
-/// Applies the effect of `action` (whose guard holds in `pre`) to `next`.
+/// Applies the effect of `action` (whose guard holds in `pre`) to `next`, with `mutation` in
+/// force (`None` for the spec; only the effect mutations change an effect).
 #[inline]
-pub fn apply<P, N>(pre: &P, next: &mut N, action: Action)
+pub fn apply<P, N>(pre: &P, next: &mut N, action: Action, mutation: Option<Mutation>)
 where
     P: ConfigVars + ?Sized,
     N: ConfigVarsMut + ?Sized,
@@ -463,9 +500,11 @@ where
         Action::Reconfig { i, new_config } => reconfig_effect(pre, next, server(i), new_config),
         Action::SendConfig { i, j } => send_config_effect(pre, next, server(i), server(j)),
         Action::BecomeLeader { i, vote_quorum } => {
-            become_leader_effect(pre, next, server(i), vote_quorum)
+            become_leader_effect(pre, next, server(i), vote_quorum, mutation)
         }
-        Action::UpdateTerms { i, j } => update_terms_effect(pre, next, server(i), server(j)),
+        Action::UpdateTerms { i, j } => {
+            update_terms_effect(pre, next, server(i), server(j), mutation)
+        }
     }
 }
 
@@ -499,7 +538,7 @@ impl LoglessRaft {
     pub fn become_leader(&self, s: &State, i: usize, vote_quorum: ServerSet) -> Option<State> {
         become_leader_enabled(s, i, vote_quorum, self.mutation).then(|| {
             let mut next = *s;
-            become_leader_effect(s, &mut next, i, vote_quorum);
+            become_leader_effect(s, &mut next, i, vote_quorum, self.mutation);
             next
         })
     }
@@ -508,7 +547,7 @@ impl LoglessRaft {
     pub fn update_terms(&self, s: &State, i: usize, j: usize) -> Option<State> {
         update_terms_enabled(s, i, j, self.mutation).then(|| {
             let mut next = *s;
-            update_terms_effect(s, &mut next, i, j);
+            update_terms_effect(s, &mut next, i, j, self.mutation);
             next
         })
     }
@@ -590,7 +629,7 @@ impl LoglessRaft {
                         vote_quorum,
                     };
                     let mut next = *s;
-                    become_leader_effect(s, &mut next, i, vote_quorum);
+                    become_leader_effect(s, &mut next, i, vote_quorum, mutation);
                     out.push((action, next));
                 }
                 if q == voters.0 {
@@ -607,7 +646,7 @@ impl LoglessRaft {
                         j: j as u8,
                     };
                     let mut next = *s;
-                    update_terms_effect(s, &mut next, i, j);
+                    update_terms_effect(s, &mut next, i, j, mutation);
                     out.push((action, next));
                 }
             }

@@ -68,10 +68,12 @@
 //! 2. config steps (`CSMNext`): for every `s` and every `new_config` in
 //!    `ServerSet::all(n).subsets()`, `OplogCommitment(s) && reconfig_enabled(..)`, then
 //!    `reconfig_effect`; for every `s, t`, `send_config_enabled` then `send_config_effect`;
-//! 3. joint steps (`JointNext`): for every `i` and every `q` in `config[i].quorums()`, both
-//!    machines' BecomeLeader guards on the same binding, then both effects on one copy of the
-//!    state (they write the same `currentTerm` and `state`; this one also stamps
-//!    `configTerm[i]`); UpdateTerms likewise;
+//! 3. joint steps (`JointNext`, `OSM!A /\ CSM!A`): for every `i` and every `q` in
+//!    `config[i].quorums()`, both machines' BecomeLeader guards on the same binding, then each
+//!    machine's effect on its own copy of the state; the step exists only where the two copies
+//!    agree on the shared `currentTerm`, `state` and `config` (they do for the specs as
+//!    written), and takes `configTerm` (this one stamps `configTerm[i]`) and `configVersion`
+//!    from this machine's copy; UpdateTerms likewise;
 //! 4. for TLC's generated counts: Reconfig yields [`actions::reconfig_witnesses`] successors
 //!    per enabled binding (one per witness of each of its two existential quorum checks),
 //!    times the composition's own witnesses (of `OplogCommitment`).
@@ -117,7 +119,7 @@
 //! let (i, q) = (0, ServerSet(0b011)); // n1, elected by {n1, n2}
 //! assert!(become_leader_enabled(&pre, i, q, None)); // && the oplog machine's guard
 //! let mut next = pre;
-//! become_leader_effect(&pre, &mut next, i, q); // then the oplog machine's effect, from `pre`
+//! become_leader_effect(&pre, &mut next, i, q, None); // the oplog machine's half: another copy
 //! assert_eq!((next.current_term, next.config_term), ([1, 1, 0], [1, 0, 0]));
 //! assert_eq!(next.state[0], Role::Primary);
 //! // n1's config, now stamped with term 1, is held by no other server: not yet committed.
@@ -342,7 +344,7 @@ mod tests {
         for action in candidates {
             if actions::enabled(s, action, spec.mutation()) {
                 let mut next = *s;
-                actions::apply(s, &mut next, action);
+                actions::apply(s, &mut next, action, spec.mutation());
                 let copies = match action {
                     Action::Reconfig { i, .. } => {
                         actions::reconfig_witnesses(s, i as usize, spec.mutation())

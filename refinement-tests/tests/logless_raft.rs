@@ -249,6 +249,39 @@ fn some_dropped_guards_keep_one_primary_per_term() {
     }
 }
 
+/// Two effects written wrong (not dropped guards; not run with TLC), at 3 servers, MaxTerm 2,
+/// MaxConfigVersion 2. BecomeLeader moving only the candidate to the new term: n2, a voter of
+/// n1 in term 1 left in term 0, is elected in term 1 too (3 states). UpdateTerms not stepping
+/// down: n1 elected by all in term 1, n2 by {n2, n3} in term 2, then `UpdateTerms(n2, n1)`
+/// leaves n1 Primary in term 2 (4 states). For MongoRaftReconfig, where these effects are one
+/// half of a joint step, see `raft_reconfig.rs`.
+#[test]
+fn wrong_effects_of_the_joint_actions_break_one_primary_per_term() {
+    for (mutation, expected) in [
+        (
+            Mutation::VotersKeepTheirTerm,
+            &["BecomeLeader(n1, {n1, n2})", "BecomeLeader(n2, {n2, n3})"][..],
+        ),
+        (
+            Mutation::UpdateTermsKeepsRole,
+            &[
+                "BecomeLeader(n1, {n1, n2, n3})",
+                "BecomeLeader(n2, {n2, n3})",
+                "UpdateTerms(n2, n1)",
+            ][..],
+        ),
+    ] {
+        let spec = LoglessRaft::new(3, 2, 2).unwrap().with_mutation(mutation);
+        for threads in [1, 2] {
+            let cex = check(&spec, threads, true)
+                .violation
+                .unwrap_or_else(|| panic!("{mutation} is caught"));
+            assert_eq!(cex.failure.property, "OnePrimaryPerTerm", "{mutation}");
+            assert_eq!(cex.actions(), expected, "{mutation}, {threads} threads");
+        }
+    }
+}
+
 /// Every mutation has a command-line name that maps back to it.
 #[test]
 fn mutation_names_round_trip() {
