@@ -14,7 +14,8 @@ use spec_core::ServerSet;
 
 use crate::state::{
     config_quorum_witnesses, is_majority, is_newer_config, is_newer_or_equal_config,
-    quorums_overlap, term_quorum_witnesses, ConfigVars, ConfigVarsMut, Role, State,
+    joint_quorum_check, quorums_overlap, term_quorum_witnesses, ConfigVars, ConfigVarsMut, Role,
+    State,
 };
 use crate::LoglessRaft;
 
@@ -115,6 +116,12 @@ pub enum Mutation {
     /// Reconfig without `TermQuorumCheck(i)`: a primary may reconfigure before a quorum of its
     /// config has learned its term, so a deposed primary can still reconfigure.
     ReconfigSkipsTermQuorumCheck,
+    /// Reconfig with a weakened `TermQuorumCheck(i)`: a quorum member passes with
+    /// `currentTerm[t] >= currentTerm[i]`, not `=` ([`has_term_of`](crate::has_term_of)), so a
+    /// primary deposed by a newer term may still reconfigure. The same test is the term half of
+    /// [`joint_quorum_check`], which the edge `logless-raft ->
+    /// dynamic-raft` uses in its place.
+    TermQuorumCheckWeakened,
     /// Reconfig without `QuorumsOverlap(config[i], newConfig)`: the new config's quorums need
     /// not meet the old one's.
     ReconfigSkipsQuorumsOverlap,
@@ -151,10 +158,11 @@ pub enum Mutation {
 
 impl Mutation {
     /// Every mutation, action by action.
-    pub const ALL: [Mutation; 14] = [
+    pub const ALL: [Mutation; 15] = [
         Mutation::ReconfigSkipsPrimaryCheck,
         Mutation::ReconfigSkipsConfigQuorumCheck,
         Mutation::ReconfigSkipsTermQuorumCheck,
+        Mutation::TermQuorumCheckWeakened,
         Mutation::ReconfigSkipsQuorumsOverlap,
         Mutation::ReconfigMayRemoveSelf,
         Mutation::SendConfigToPrimary,
@@ -176,6 +184,7 @@ impl Mutation {
             Mutation::ReconfigSkipsPrimaryCheck => "reconfig-skips-primary-check",
             Mutation::ReconfigSkipsConfigQuorumCheck => "reconfig-skips-config-quorum-check",
             Mutation::ReconfigSkipsTermQuorumCheck => "reconfig-skips-term-quorum-check",
+            Mutation::TermQuorumCheckWeakened => "term-quorum-check-weakened",
             Mutation::ReconfigSkipsQuorumsOverlap => "reconfig-skips-quorums-overlap",
             Mutation::ReconfigMayRemoveSelf => "reconfig-may-remove-self",
             Mutation::SendConfigToPrimary => "send-config-to-primary",
@@ -204,6 +213,10 @@ impl Mutation {
             }
             Mutation::ReconfigSkipsTermQuorumCheck => {
                 "a primary may reconfigure before a quorum of its config has its term"
+            }
+            Mutation::TermQuorumCheckWeakened => {
+                "TermQuorumCheck asks a quorum in a term >= the primary's, not = (a deposed \
+                 primary may reconfigure)"
             }
             Mutation::ReconfigSkipsQuorumsOverlap => {
                 "the new config's quorums need not overlap the old config's"
@@ -243,6 +256,19 @@ fn conjunct(mutation: Option<Mutation>, this: Mutation, condition: bool) -> bool
 // Reconfig(i, newConfig)
 // ---------------------------------------------------------------------------------------------
 
+/// The quorum checks of Reconfig's guard.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum QuorumChecks {
+    /// MongoLoglessDynamicRaft as written: `ConfigQuorumCheck(i) /\ TermQuorumCheck(i)`, each
+    /// with a quorum of its own.
+    #[default]
+    Independent,
+    /// The generalization the edge `logless-raft -> dynamic-raft` checks (see
+    /// [`crate::refinement`]): `JointQuorumCheck(i)` ([`joint_quorum_check`]) in their place,
+    /// one quorum whose members pass both checks' per-member tests.
+    Joint,
+}
+
 /// How many successors TLC generates for each enabled `Reconfig(i, newConfig)`; zero when the
 /// part of the guard that does not depend on the new config is false.
 ///
@@ -258,12 +284,26 @@ pub fn reconfig_witnesses<V: ConfigVars + ?Sized>(
     i: usize,
     mutation: Option<Mutation>,
 ) -> usize {
+    reconfig_witnesses_with(v, i, QuorumChecks::Independent, mutation)
+}
+
+/// [`reconfig_witnesses`] with the quorum checks `checks`. With [`QuorumChecks::Joint`] the
+/// guard's quorum condition is [`joint_quorum_check`] alone (it implies both of the spec's);
+/// where it holds, the count stays the spec's product of the witnesses of the two checks, so the
+/// joint variant generates exactly the spec's Reconfig steps that have a joint quorum (the
+/// counts the edge's TLC cross-check produced).
+pub fn reconfig_witnesses_with<V: ConfigVars + ?Sized>(
+    v: &V,
+    i: usize,
+    checks: QuorumChecks,
+    mutation: Option<Mutation>,
+) -> usize {
     let primary = conjunct(
         mutation,
         Mutation::ReconfigSkipsPrimaryCheck,
         v.role(i) == Role::Primary,
     );
-    if !primary {
+    if !primary || (checks == QuorumChecks::Joint && !joint_quorum_check(v, i, mutation)) {
         return 0;
     }
     let config_witnesses = if mutation == Some(Mutation::ReconfigSkipsConfigQuorumCheck) {
@@ -274,7 +314,7 @@ pub fn reconfig_witnesses<V: ConfigVars + ?Sized>(
     let term_witnesses = if mutation == Some(Mutation::ReconfigSkipsTermQuorumCheck) {
         1
     } else {
-        term_quorum_witnesses(v, i)
+        term_quorum_witnesses(v, i, mutation)
     };
     config_witnesses * term_witnesses
 }
@@ -307,7 +347,19 @@ pub fn reconfig_enabled<V: ConfigVars + ?Sized>(
     new_config: ServerSet,
     mutation: Option<Mutation>,
 ) -> bool {
-    reconfig_witnesses(v, i, mutation) > 0 && reconfig_new_config_ok(v, i, new_config, mutation)
+    reconfig_enabled_with(v, i, new_config, QuorumChecks::Independent, mutation)
+}
+
+/// [`reconfig_enabled`] with the quorum checks `checks` (see [`QuorumChecks`]).
+pub fn reconfig_enabled_with<V: ConfigVars + ?Sized>(
+    v: &V,
+    i: usize,
+    new_config: ServerSet,
+    checks: QuorumChecks,
+    mutation: Option<Mutation>,
+) -> bool {
+    reconfig_witnesses_with(v, i, checks, mutation) > 0
+        && reconfig_new_config_ok(v, i, new_config, mutation)
 }
 
 /// Effect of `Reconfig(i, newConfig)`: `config[i]` becomes `new_config`, `configVersion[i]` goes
@@ -517,7 +569,7 @@ impl LoglessRaft {
     /// it knows installs a new config whose quorums overlap the old one's, stamped with its term
     /// and the next version. `None` when not enabled.
     pub fn reconfig(&self, s: &State, i: usize, new_config: ServerSet) -> Option<State> {
-        reconfig_enabled(s, i, new_config, self.mutation).then(|| {
+        reconfig_enabled_with(s, i, new_config, self.quorum_checks, self.mutation).then(|| {
             let mut next = *s;
             reconfig_effect(s, &mut next, i, new_config);
             next
@@ -566,7 +618,7 @@ impl LoglessRaft {
         let servers = s.server_ids();
         let all = s.server_set();
         for i in servers.clone() {
-            let witnesses = reconfig_witnesses(s, i, mutation);
+            let witnesses = reconfig_witnesses_with(s, i, self.quorum_checks, mutation);
             if witnesses == 0 {
                 continue;
             }

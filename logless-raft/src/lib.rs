@@ -38,8 +38,15 @@
 //! # Mutations: weakening one guard on purpose
 //!
 //! [`LoglessRaft::with_mutation`] builds the spec with one [`Mutation`] in force: one conjunct
-//! of one action's guard is dropped, everything else unchanged, so that the checker can show
-//! which conditions `OnePrimaryPerTerm` rests on, with a shortest counterexample.
+//! of one action's guard is dropped (or weakened, or one effect written wrong), everything else
+//! unchanged, so that the checker can show which conditions `OnePrimaryPerTerm` rests on, with
+//! a shortest counterexample.
+//!
+//! # The generalized Reconfig
+//!
+//! [`LoglessRaft::with_joint_quorum_check`] is the spec with Reconfig's two independent quorum
+//! checks replaced by one, [`joint_quorum_check`] ([`QuorumChecks::Joint`]): the refinement to
+//! MongoDynamicRaft ([`refinement`]) holds for it and not for the spec as written.
 //!
 //! # Reusing the actions in a composition (MongoRaftReconfig)
 //!
@@ -127,7 +134,9 @@
 //! ```
 //!
 //! The predicates the guards use are public too: [`config_quorum_check`],
-//! [`term_quorum_check`], [`is_newer_config`], [`is_newer_or_equal_config`],
+//! [`term_quorum_check`] (and their per-member tests [`has_config_of`], [`has_term_of`], from
+//! which the generalization [`joint_quorum_check`] is built), [`is_newer_config`],
+//! [`is_newer_or_equal_config`],
 //! [`actions::can_vote_for_config`], [`quorums_overlap`]. For [`State`] itself,
 //! [`LoglessRaft::reconfig`], [`LoglessRaft::send_config`], [`LoglessRaft::become_leader`] and
 //! [`LoglessRaft::update_terms`] are the actions as one call each (guard, then effect).
@@ -143,13 +152,13 @@ pub mod refinement;
 mod state;
 pub mod symmetry;
 
-pub use actions::{Action, Mutation, ACTION_NAMES};
+pub use actions::{Action, Mutation, QuorumChecks, ACTION_NAMES};
 pub use spec_core::ServerSet;
 pub use state::{
-    config_id, config_quorum_check, config_quorum_witnesses, in_same_term, is_majority,
-    is_newer_config, is_newer_or_equal_config, one_primary_per_term, quorums_overlap,
-    quorums_within, state_constraint, term_quorum_check, term_quorum_witnesses, with_same_config,
-    ConfigVars, ConfigVarsMut, Role, State, MAX_SERVERS,
+    config_id, config_quorum_check, config_quorum_witnesses, has_config_of, has_term_of,
+    in_same_term, is_majority, is_newer_config, is_newer_or_equal_config, joint_quorum_check,
+    one_primary_per_term, quorums_overlap, quorums_within, state_constraint, term_quorum_check,
+    term_quorum_witnesses, with_same_config, ConfigVars, ConfigVarsMut, Role, State, MAX_SERVERS,
 };
 
 use spec_core::{Bound, Invariant, Layer, Params, ParamsError, Spec};
@@ -164,6 +173,9 @@ pub struct LoglessRaft {
     /// The guard conjunct this instance drops, making it a mutant of the spec; `None` (the
     /// default) is the spec itself. Set it with [`LoglessRaft::with_mutation`].
     mutation: Option<Mutation>,
+    /// Reconfig's quorum checks: the spec's (the default), or one joint quorum
+    /// ([`LoglessRaft::with_joint_quorum_check`]).
+    quorum_checks: QuorumChecks,
 }
 
 impl LoglessRaft {
@@ -202,6 +214,20 @@ impl LoglessRaft {
     /// The mutation in force, if any.
     pub fn mutation(&self) -> Option<Mutation> {
         self.mutation
+    }
+
+    /// The generalized spec the edge `logless-raft -> dynamic-raft` checks: Reconfig's guard
+    /// asks [`joint_quorum_check`] (one quorum with `i`'s config and term) in place of
+    /// `ConfigQuorumCheck(i) /\ TermQuorumCheck(i)`. See [`QuorumChecks::Joint`].
+    #[must_use = "with_joint_quorum_check returns the generalized spec; check that one"]
+    pub fn with_joint_quorum_check(mut self) -> LoglessRaft {
+        self.quorum_checks = QuorumChecks::Joint;
+        self
+    }
+
+    /// Reconfig's quorum checks.
+    pub fn quorum_checks(&self) -> QuorumChecks {
+        self.quorum_checks
     }
     /// The number of servers.
     pub fn servers(&self) -> usize {
@@ -305,6 +331,7 @@ impl Layer for LoglessRaft {
             max_term: max_term as u8,
             max_config_version: max_config_version as u8,
             mutation: None,
+            quorum_checks: QuorumChecks::Independent,
         })
     }
 }
@@ -341,13 +368,20 @@ mod tests {
             }
         }
         let mut out = Vec::new();
+        let (checks, mutation) = (spec.quorum_checks(), spec.mutation());
         for action in candidates {
-            if actions::enabled(s, action, spec.mutation()) {
+            let enabled = match action {
+                Action::Reconfig { i, new_config } => {
+                    actions::reconfig_enabled_with(s, i as usize, new_config, checks, mutation)
+                }
+                _ => actions::enabled(s, action, mutation),
+            };
+            if enabled {
                 let mut next = *s;
-                actions::apply(s, &mut next, action, spec.mutation());
+                actions::apply(s, &mut next, action, mutation);
                 let copies = match action {
                     Action::Reconfig { i, .. } => {
-                        actions::reconfig_witnesses(s, i as usize, spec.mutation())
+                        actions::reconfig_witnesses_with(s, i as usize, checks, mutation)
                     }
                     _ => 1,
                 };
@@ -360,13 +394,17 @@ mod tests {
     }
 
     /// The fast enumeration agrees with the definition on every reachable state, for the spec
-    /// and for every mutant.
+    /// and for every mutant, with the spec's quorum checks and with the joint one.
     #[test]
     fn next_matches_the_public_guards_and_effects() {
         let mutants = std::iter::once(None).chain(Mutation::ALL.into_iter().map(Some));
-        for mutation in mutants {
+        let variants = mutants.flat_map(|m| {
+            [QuorumChecks::Independent, QuorumChecks::Joint].map(|checks| (m, checks))
+        });
+        for (mutation, quorum_checks) in variants {
             let spec = LoglessRaft {
                 mutation,
+                quorum_checks,
                 ..LoglessRaft::new(3, 2, 2).unwrap()
             };
             let mut seen: HashSet<State> = spec.init_states().into_iter().collect();
@@ -375,7 +413,11 @@ mod tests {
             while let Some(s) = frontier.pop() {
                 out.clear();
                 spec.next_states(&s, &mut out);
-                assert_eq!(out, next_by_definition(&spec, &s), "{mutation:?} at {s:?}");
+                let by_definition = next_by_definition(&spec, &s);
+                assert_eq!(
+                    out, by_definition,
+                    "{mutation:?} {quorum_checks:?} at {s:?}"
+                );
                 for &(action, next) in &out {
                     let by_method = match action {
                         Action::Reconfig { i, new_config } => {

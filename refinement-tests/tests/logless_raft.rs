@@ -219,6 +219,36 @@ fn other_dropped_guards_break_one_primary_per_term() {
     assert_breaks_one_primary_per_term(Mutation::UpdateTermsSkipsNewerCheck, (3, 3, 3), 4);
 }
 
+/// A TermQuorumCheck that accepts a quorum member in a term `>=` the primary's (not `=`) lets a
+/// deposed primary reconfigure: n1, elected by {n1, n2} in term 1, gives n2 its config,
+/// reconfigures to {n1, n3}; n2 is elected in term 2 by {n2, n3}; n1 sends n3 its config and,
+/// with {n1, n3} (terms 1 and 2, `>=` 1) for a quorum, reconfigures to {n1} and elects itself
+/// in term 2: 8 states at 3 servers, MaxTerm 2, MaxConfigVersion 3. It needs the third config
+/// version: at MaxConfigVersion 2 no violation, with MaxTerm 2 (7,233 generated, 947 distinct:
+/// the spec's distinct count, with 40 more Reconfig steps) or 3 (3,314 distinct). Not run with
+/// TLC. Through the edge to dynamic-raft it is refuted sooner, see `logless_to_dynamic.rs`.
+#[test]
+fn a_weakened_term_quorum_check_breaks_one_primary_per_term() {
+    let m = Mutation::TermQuorumCheckWeakened;
+    assert_breaks_one_primary_per_term(m, (3, 2, 3), 8);
+    for (bounds, counts) in [
+        ((3, 2, 2), (7_233, 947, 10)),
+        ((3, 3, 2), (25_233, 3_314, 12)),
+    ] {
+        let (servers, max_term, max_config_version) = bounds;
+        let spec = LoglessRaft::new(servers, max_term, max_config_version)
+            .unwrap()
+            .with_mutation(m);
+        let out = check(&spec, 2, true);
+        assert!(out.violation.is_none(), "{bounds:?}");
+        assert_eq!(
+            (out.stats.generated, out.stats.distinct, out.stats.depth),
+            counts,
+            "{bounds:?}"
+        );
+    }
+}
+
 /// A candidate outside its own vote quorum needs 4 servers to do harm: with 3 it stays safe
 /// at these bounds, with 4 it is caught in 8 states.
 #[test]
