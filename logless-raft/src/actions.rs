@@ -14,7 +14,8 @@ use spec_core::ServerSet;
 
 use crate::state::{
     config_quorum_witnesses, is_majority, is_newer_config, is_newer_or_equal_config,
-    quorums_overlap, term_quorum_witnesses, ConfigVars, ConfigVarsMut, Role, State,
+    joint_quorum_check, quorums_overlap, term_quorum_witnesses, ConfigVars, ConfigVarsMut, Role,
+    State,
 };
 use crate::LoglessRaft;
 
@@ -102,7 +103,9 @@ impl fmt::Display for Action {
 
 /// One guard conjunct to drop, making a mutant of the spec: a teaching and testing device
 /// for showing what each condition protects. [`LoglessRaft::with_mutation`] puts one in
-/// force; the spec has none unless asked. Each variant names the conjunct it drops.
+/// force; the spec has none unless asked. Each variant names the conjunct it drops, except the
+/// last two, which get one assignment of a joint action's effect wrong (to show that
+/// MongoRaftReconfig, which runs these effects as one half of a joint step, sees the bug).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Mutation {
     /// Reconfig without `state[i] = Primary`: any server may reconfigure.
@@ -113,6 +116,12 @@ pub enum Mutation {
     /// Reconfig without `TermQuorumCheck(i)`: a primary may reconfigure before a quorum of its
     /// config has learned its term, so a deposed primary can still reconfigure.
     ReconfigSkipsTermQuorumCheck,
+    /// Reconfig with a weakened `TermQuorumCheck(i)`: a quorum member passes with
+    /// `currentTerm[t] >= currentTerm[i]`, not `=` ([`has_term_of`](crate::has_term_of)), so a
+    /// primary deposed by a newer term may still reconfigure. The same test is the term half of
+    /// [`joint_quorum_check`], which the edge `logless-raft ->
+    /// dynamic-raft` uses in its place.
+    TermQuorumCheckWeakened,
     /// Reconfig without `QuorumsOverlap(config[i], newConfig)`: the new config's quorums need
     /// not meet the old one's.
     ReconfigSkipsQuorumsOverlap,
@@ -136,14 +145,24 @@ pub enum Mutation {
     VoteIgnoresConfig,
     /// UpdateTerms without `currentTerm[i] > currentTerm[j]`: a server may adopt an older term.
     UpdateTermsSkipsNewerCheck,
+    /// Not a dropped conjunct but a wrong assignment: BecomeLeader's effect moves only the
+    /// candidate to the new term, the other voters keep their older terms (a wrong
+    /// `currentTerm'`), so they can vote again in that term. In MongoRaftReconfig the oplog
+    /// machine's half of the joint step writes the right terms, and the halves disagree.
+    VotersKeepTheirTerm,
+    /// Not a dropped conjunct but a missing assignment: UpdateTerms' effect adopts the newer
+    /// term without stepping down (no `state'`), so a primary stays Primary in a term that has
+    /// its own primary. In MongoRaftReconfig the halves of the joint step disagree on `state`.
+    UpdateTermsKeepsRole,
 }
 
 impl Mutation {
     /// Every mutation, action by action.
-    pub const ALL: [Mutation; 12] = [
+    pub const ALL: [Mutation; 15] = [
         Mutation::ReconfigSkipsPrimaryCheck,
         Mutation::ReconfigSkipsConfigQuorumCheck,
         Mutation::ReconfigSkipsTermQuorumCheck,
+        Mutation::TermQuorumCheckWeakened,
         Mutation::ReconfigSkipsQuorumsOverlap,
         Mutation::ReconfigMayRemoveSelf,
         Mutation::SendConfigToPrimary,
@@ -153,6 +172,8 @@ impl Mutation {
         Mutation::VoteIgnoresTerm,
         Mutation::VoteIgnoresConfig,
         Mutation::UpdateTermsSkipsNewerCheck,
+        Mutation::VotersKeepTheirTerm,
+        Mutation::UpdateTermsKeepsRole,
     ];
 }
 
@@ -163,6 +184,7 @@ impl Mutation {
             Mutation::ReconfigSkipsPrimaryCheck => "reconfig-skips-primary-check",
             Mutation::ReconfigSkipsConfigQuorumCheck => "reconfig-skips-config-quorum-check",
             Mutation::ReconfigSkipsTermQuorumCheck => "reconfig-skips-term-quorum-check",
+            Mutation::TermQuorumCheckWeakened => "term-quorum-check-weakened",
             Mutation::ReconfigSkipsQuorumsOverlap => "reconfig-skips-quorums-overlap",
             Mutation::ReconfigMayRemoveSelf => "reconfig-may-remove-self",
             Mutation::SendConfigToPrimary => "send-config-to-primary",
@@ -172,6 +194,8 @@ impl Mutation {
             Mutation::VoteIgnoresTerm => "vote-ignores-term",
             Mutation::VoteIgnoresConfig => "vote-ignores-config",
             Mutation::UpdateTermsSkipsNewerCheck => "update-terms-skips-newer-check",
+            Mutation::VotersKeepTheirTerm => "voters-keep-their-term",
+            Mutation::UpdateTermsKeepsRole => "update-terms-keeps-role",
         }
     }
 
@@ -190,6 +214,10 @@ impl Mutation {
             Mutation::ReconfigSkipsTermQuorumCheck => {
                 "a primary may reconfigure before a quorum of its config has its term"
             }
+            Mutation::TermQuorumCheckWeakened => {
+                "TermQuorumCheck asks a quorum in a term >= the primary's, not = (a deposed \
+                 primary may reconfigure)"
+            }
             Mutation::ReconfigSkipsQuorumsOverlap => {
                 "the new config's quorums need not overlap the old config's"
             }
@@ -203,6 +231,11 @@ impl Mutation {
                 "voters need not check the candidate's config is up to date"
             }
             Mutation::UpdateTermsSkipsNewerCheck => "a server may adopt an older term",
+            Mutation::VotersKeepTheirTerm => {
+                "BecomeLeader moves only the candidate to the new term (effect): a voter may \
+                 vote twice in one term"
+            }
+            Mutation::UpdateTermsKeepsRole => "UpdateTerms does not step a primary down (effect)",
         }
     }
 }
@@ -223,6 +256,19 @@ fn conjunct(mutation: Option<Mutation>, this: Mutation, condition: bool) -> bool
 // Reconfig(i, newConfig)
 // ---------------------------------------------------------------------------------------------
 
+/// The quorum checks of Reconfig's guard.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum QuorumChecks {
+    /// MongoLoglessDynamicRaft as written: `ConfigQuorumCheck(i) /\ TermQuorumCheck(i)`, each
+    /// with a quorum of its own.
+    #[default]
+    Independent,
+    /// The generalization the edge `logless-raft -> dynamic-raft` checks (see
+    /// [`crate::refinement`]): `JointQuorumCheck(i)` ([`joint_quorum_check`]) in their place,
+    /// one quorum whose members pass both checks' per-member tests.
+    Joint,
+}
+
 /// How many successors TLC generates for each enabled `Reconfig(i, newConfig)`; zero when the
 /// part of the guard that does not depend on the new config is false.
 ///
@@ -238,12 +284,26 @@ pub fn reconfig_witnesses<V: ConfigVars + ?Sized>(
     i: usize,
     mutation: Option<Mutation>,
 ) -> usize {
+    reconfig_witnesses_with(v, i, QuorumChecks::Independent, mutation)
+}
+
+/// [`reconfig_witnesses`] with the quorum checks `checks`. With [`QuorumChecks::Joint`] the
+/// guard's quorum condition is [`joint_quorum_check`] alone (it implies both of the spec's);
+/// where it holds, the count stays the spec's product of the witnesses of the two checks, so the
+/// joint variant generates exactly the spec's Reconfig steps that have a joint quorum (the
+/// counts the edge's TLC cross-check produced).
+pub fn reconfig_witnesses_with<V: ConfigVars + ?Sized>(
+    v: &V,
+    i: usize,
+    checks: QuorumChecks,
+    mutation: Option<Mutation>,
+) -> usize {
     let primary = conjunct(
         mutation,
         Mutation::ReconfigSkipsPrimaryCheck,
         v.role(i) == Role::Primary,
     );
-    if !primary {
+    if !primary || (checks == QuorumChecks::Joint && !joint_quorum_check(v, i, mutation)) {
         return 0;
     }
     let config_witnesses = if mutation == Some(Mutation::ReconfigSkipsConfigQuorumCheck) {
@@ -254,7 +314,7 @@ pub fn reconfig_witnesses<V: ConfigVars + ?Sized>(
     let term_witnesses = if mutation == Some(Mutation::ReconfigSkipsTermQuorumCheck) {
         1
     } else {
-        term_quorum_witnesses(v, i)
+        term_quorum_witnesses(v, i, mutation)
     };
     config_witnesses * term_witnesses
 }
@@ -287,7 +347,19 @@ pub fn reconfig_enabled<V: ConfigVars + ?Sized>(
     new_config: ServerSet,
     mutation: Option<Mutation>,
 ) -> bool {
-    reconfig_witnesses(v, i, mutation) > 0 && reconfig_new_config_ok(v, i, new_config, mutation)
+    reconfig_enabled_with(v, i, new_config, QuorumChecks::Independent, mutation)
+}
+
+/// [`reconfig_enabled`] with the quorum checks `checks` (see [`QuorumChecks`]).
+pub fn reconfig_enabled_with<V: ConfigVars + ?Sized>(
+    v: &V,
+    i: usize,
+    new_config: ServerSet,
+    checks: QuorumChecks,
+    mutation: Option<Mutation>,
+) -> bool {
+    reconfig_witnesses_with(v, i, checks, mutation) > 0
+        && reconfig_new_config_ok(v, i, new_config, mutation)
 }
 
 /// Effect of `Reconfig(i, newConfig)`: `config[i]` becomes `new_config`, `configVersion[i]` goes
@@ -384,19 +456,28 @@ pub fn become_leader_enabled<V: ConfigVars + ?Sized>(
 }
 
 /// Effect of `BecomeLeader(i, voteQuorum)`: an atomic election. Every voter moves to the term
-/// after `i`'s; `i` becomes Primary and the other voters Secondary; `i`'s config is stamped
-/// with the new term (`configTerm[i]`). Unchanged: config, configVersion.
+/// after `i`'s ([`Mutation::VotersKeepTheirTerm`] moves `i` only); `i` becomes Primary and the
+/// other voters Secondary; `i`'s config is stamped with the new term (`configTerm[i]`).
+/// Unchanged: config, configVersion.
 ///
-/// On the shared variables (`currentTerm`, `state`) this writes exactly what MongoStaticRaft's
-/// BecomeLeader writes, so MongoRaftReconfig can apply both to one joint step.
-pub fn become_leader_effect<P, N>(pre: &P, next: &mut N, i: usize, vote_quorum: ServerSet)
-where
+/// On the shared variables (`currentTerm`, `state`, `config`) this writes what
+/// MongoStaticRaft's BecomeLeader writes; MongoRaftReconfig's joint step exists only where the
+/// two agree.
+pub fn become_leader_effect<P, N>(
+    pre: &P,
+    next: &mut N,
+    i: usize,
+    vote_quorum: ServerSet,
+    mutation: Option<Mutation>,
+) where
     P: ConfigVars + ?Sized,
     N: ConfigVarsMut + ?Sized,
 {
     let new_term = pre.current_term(i) + 1;
     for voter in vote_quorum.iter() {
-        next.set_current_term(voter, new_term);
+        if voter == i || mutation != Some(Mutation::VotersKeepTheirTerm) {
+            next.set_current_term(voter, new_term);
+        }
         next.set_role(voter, Role::Secondary);
     }
     next.set_role(i, Role::Primary);
@@ -422,15 +503,22 @@ pub fn update_terms_enabled<V: ConfigVars + ?Sized>(
 }
 
 /// Effect of `UpdateTerms(i, j)` (`UpdateTermsExpr`): `j` adopts `i`'s term and steps down to
-/// Secondary. Unchanged: configVersion, configTerm, config. The same effect as MongoStaticRaft's
-/// UpdateTerms.
-pub fn update_terms_effect<P, N>(pre: &P, next: &mut N, i: usize, j: usize)
-where
+/// Secondary (keeps its role under [`Mutation::UpdateTermsKeepsRole`]). Unchanged:
+/// configVersion, configTerm, config. The same effect as MongoStaticRaft's UpdateTerms.
+pub fn update_terms_effect<P, N>(
+    pre: &P,
+    next: &mut N,
+    i: usize,
+    j: usize,
+    mutation: Option<Mutation>,
+) where
     P: ConfigVars + ?Sized,
     N: ConfigVarsMut + ?Sized,
 {
     next.set_current_term(j, pre.current_term(i));
-    next.set_role(j, Role::Secondary);
+    if mutation != Some(Mutation::UpdateTermsKeepsRole) {
+        next.set_role(j, Role::Secondary);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -451,9 +539,10 @@ pub fn enabled<V: ConfigVars + ?Sized>(v: &V, action: Action, mutation: Option<M
     }
 }
 
-/// Applies the effect of `action` (whose guard holds in `pre`) to `next`.
+/// Applies the effect of `action` (whose guard holds in `pre`) to `next`, with `mutation` in
+/// force (`None` for the spec; only the effect mutations change an effect).
 #[inline]
-pub fn apply<P, N>(pre: &P, next: &mut N, action: Action)
+pub fn apply<P, N>(pre: &P, next: &mut N, action: Action, mutation: Option<Mutation>)
 where
     P: ConfigVars + ?Sized,
     N: ConfigVarsMut + ?Sized,
@@ -463,9 +552,11 @@ where
         Action::Reconfig { i, new_config } => reconfig_effect(pre, next, server(i), new_config),
         Action::SendConfig { i, j } => send_config_effect(pre, next, server(i), server(j)),
         Action::BecomeLeader { i, vote_quorum } => {
-            become_leader_effect(pre, next, server(i), vote_quorum)
+            become_leader_effect(pre, next, server(i), vote_quorum, mutation)
         }
-        Action::UpdateTerms { i, j } => update_terms_effect(pre, next, server(i), server(j)),
+        Action::UpdateTerms { i, j } => {
+            update_terms_effect(pre, next, server(i), server(j), mutation)
+        }
     }
 }
 
@@ -478,7 +569,7 @@ impl LoglessRaft {
     /// it knows installs a new config whose quorums overlap the old one's, stamped with its term
     /// and the next version. `None` when not enabled.
     pub fn reconfig(&self, s: &State, i: usize, new_config: ServerSet) -> Option<State> {
-        reconfig_enabled(s, i, new_config, self.mutation).then(|| {
+        reconfig_enabled_with(s, i, new_config, self.quorum_checks, self.mutation).then(|| {
             let mut next = *s;
             reconfig_effect(s, &mut next, i, new_config);
             next
@@ -499,7 +590,7 @@ impl LoglessRaft {
     pub fn become_leader(&self, s: &State, i: usize, vote_quorum: ServerSet) -> Option<State> {
         become_leader_enabled(s, i, vote_quorum, self.mutation).then(|| {
             let mut next = *s;
-            become_leader_effect(s, &mut next, i, vote_quorum);
+            become_leader_effect(s, &mut next, i, vote_quorum, self.mutation);
             next
         })
     }
@@ -508,7 +599,7 @@ impl LoglessRaft {
     pub fn update_terms(&self, s: &State, i: usize, j: usize) -> Option<State> {
         update_terms_enabled(s, i, j, self.mutation).then(|| {
             let mut next = *s;
-            update_terms_effect(s, &mut next, i, j);
+            update_terms_effect(s, &mut next, i, j, self.mutation);
             next
         })
     }
@@ -527,7 +618,7 @@ impl LoglessRaft {
         let servers = s.server_ids();
         let all = s.server_set();
         for i in servers.clone() {
-            let witnesses = reconfig_witnesses(s, i, mutation);
+            let witnesses = reconfig_witnesses_with(s, i, self.quorum_checks, mutation);
             if witnesses == 0 {
                 continue;
             }
@@ -590,7 +681,7 @@ impl LoglessRaft {
                         vote_quorum,
                     };
                     let mut next = *s;
-                    become_leader_effect(s, &mut next, i, vote_quorum);
+                    become_leader_effect(s, &mut next, i, vote_quorum, mutation);
                     out.push((action, next));
                 }
                 if q == voters.0 {
@@ -607,7 +698,7 @@ impl LoglessRaft {
                         j: j as u8,
                     };
                     let mut next = *s;
-                    update_terms_effect(s, &mut next, i, j);
+                    update_terms_effect(s, &mut next, i, j, mutation);
                     out.push((action, next));
                 }
             }

@@ -38,8 +38,15 @@
 //! # Mutations: weakening one guard on purpose
 //!
 //! [`LoglessRaft::with_mutation`] builds the spec with one [`Mutation`] in force: one conjunct
-//! of one action's guard is dropped, everything else unchanged, so that the checker can show
-//! which conditions `OnePrimaryPerTerm` rests on, with a shortest counterexample.
+//! of one action's guard is dropped (or weakened, or one effect written wrong), everything else
+//! unchanged, so that the checker can show which conditions `OnePrimaryPerTerm` rests on, with
+//! a shortest counterexample.
+//!
+//! # The generalized Reconfig
+//!
+//! [`LoglessRaft::with_joint_quorum_check`] is the spec with Reconfig's two independent quorum
+//! checks replaced by one, [`joint_quorum_check`] ([`QuorumChecks::Joint`]): the refinement to
+//! MongoDynamicRaft ([`refinement`]) holds for it and not for the spec as written.
 //!
 //! # Reusing the actions in a composition (MongoRaftReconfig)
 //!
@@ -68,10 +75,12 @@
 //! 2. config steps (`CSMNext`): for every `s` and every `new_config` in
 //!    `ServerSet::all(n).subsets()`, `OplogCommitment(s) && reconfig_enabled(..)`, then
 //!    `reconfig_effect`; for every `s, t`, `send_config_enabled` then `send_config_effect`;
-//! 3. joint steps (`JointNext`): for every `i` and every `q` in `config[i].quorums()`, both
-//!    machines' BecomeLeader guards on the same binding, then both effects on one copy of the
-//!    state (they write the same `currentTerm` and `state`; this one also stamps
-//!    `configTerm[i]`); UpdateTerms likewise;
+//! 3. joint steps (`JointNext`, `OSM!A /\ CSM!A`): for every `i` and every `q` in
+//!    `config[i].quorums()`, both machines' BecomeLeader guards on the same binding, then each
+//!    machine's effect on its own copy of the state; the step exists only where the two copies
+//!    agree on the shared `currentTerm`, `state` and `config` (they do for the specs as
+//!    written), and takes `configTerm` (this one stamps `configTerm[i]`) and `configVersion`
+//!    from this machine's copy; UpdateTerms likewise;
 //! 4. for TLC's generated counts: Reconfig yields [`actions::reconfig_witnesses`] successors
 //!    per enabled binding (one per witness of each of its two existential quorum checks),
 //!    times the composition's own witnesses (of `OplogCommitment`).
@@ -117,7 +126,7 @@
 //! let (i, q) = (0, ServerSet(0b011)); // n1, elected by {n1, n2}
 //! assert!(become_leader_enabled(&pre, i, q, None)); // && the oplog machine's guard
 //! let mut next = pre;
-//! become_leader_effect(&pre, &mut next, i, q); // then the oplog machine's effect, from `pre`
+//! become_leader_effect(&pre, &mut next, i, q, None); // the oplog machine's half: another copy
 //! assert_eq!((next.current_term, next.config_term), ([1, 1, 0], [1, 0, 0]));
 //! assert_eq!(next.state[0], Role::Primary);
 //! // n1's config, now stamped with term 1, is held by no other server: not yet committed.
@@ -125,7 +134,9 @@
 //! ```
 //!
 //! The predicates the guards use are public too: [`config_quorum_check`],
-//! [`term_quorum_check`], [`is_newer_config`], [`is_newer_or_equal_config`],
+//! [`term_quorum_check`] (and their per-member tests [`has_config_of`], [`has_term_of`], from
+//! which the generalization [`joint_quorum_check`] is built), [`is_newer_config`],
+//! [`is_newer_or_equal_config`],
 //! [`actions::can_vote_for_config`], [`quorums_overlap`]. For [`State`] itself,
 //! [`LoglessRaft::reconfig`], [`LoglessRaft::send_config`], [`LoglessRaft::become_leader`] and
 //! [`LoglessRaft::update_terms`] are the actions as one call each (guard, then effect).
@@ -141,13 +152,13 @@ pub mod refinement;
 mod state;
 pub mod symmetry;
 
-pub use actions::{Action, Mutation, ACTION_NAMES};
+pub use actions::{Action, Mutation, QuorumChecks, ACTION_NAMES};
 pub use spec_core::ServerSet;
 pub use state::{
-    config_id, config_quorum_check, config_quorum_witnesses, in_same_term, is_majority,
-    is_newer_config, is_newer_or_equal_config, one_primary_per_term, quorums_overlap,
-    quorums_within, state_constraint, term_quorum_check, term_quorum_witnesses, with_same_config,
-    ConfigVars, ConfigVarsMut, Role, State, MAX_SERVERS,
+    config_id, config_quorum_check, config_quorum_witnesses, has_config_of, has_term_of,
+    in_same_term, is_majority, is_newer_config, is_newer_or_equal_config, joint_quorum_check,
+    one_primary_per_term, quorums_overlap, quorums_within, state_constraint, term_quorum_check,
+    term_quorum_witnesses, with_same_config, ConfigVars, ConfigVarsMut, Role, State, MAX_SERVERS,
 };
 
 use spec_core::{Bound, Invariant, Layer, Params, ParamsError, Spec};
@@ -162,6 +173,9 @@ pub struct LoglessRaft {
     /// The guard conjunct this instance drops, making it a mutant of the spec; `None` (the
     /// default) is the spec itself. Set it with [`LoglessRaft::with_mutation`].
     mutation: Option<Mutation>,
+    /// Reconfig's quorum checks: the spec's (the default), or one joint quorum
+    /// ([`LoglessRaft::with_joint_quorum_check`]).
+    quorum_checks: QuorumChecks,
 }
 
 impl LoglessRaft {
@@ -200,6 +214,20 @@ impl LoglessRaft {
     /// The mutation in force, if any.
     pub fn mutation(&self) -> Option<Mutation> {
         self.mutation
+    }
+
+    /// The generalized spec the edge `logless-raft -> dynamic-raft` checks: Reconfig's guard
+    /// asks [`joint_quorum_check`] (one quorum with `i`'s config and term) in place of
+    /// `ConfigQuorumCheck(i) /\ TermQuorumCheck(i)`. See [`QuorumChecks::Joint`].
+    #[must_use = "with_joint_quorum_check returns the generalized spec; check that one"]
+    pub fn with_joint_quorum_check(mut self) -> LoglessRaft {
+        self.quorum_checks = QuorumChecks::Joint;
+        self
+    }
+
+    /// Reconfig's quorum checks.
+    pub fn quorum_checks(&self) -> QuorumChecks {
+        self.quorum_checks
     }
     /// The number of servers.
     pub fn servers(&self) -> usize {
@@ -303,6 +331,7 @@ impl Layer for LoglessRaft {
             max_term: max_term as u8,
             max_config_version: max_config_version as u8,
             mutation: None,
+            quorum_checks: QuorumChecks::Independent,
         })
     }
 }
@@ -339,13 +368,20 @@ mod tests {
             }
         }
         let mut out = Vec::new();
+        let (checks, mutation) = (spec.quorum_checks(), spec.mutation());
         for action in candidates {
-            if actions::enabled(s, action, spec.mutation()) {
+            let enabled = match action {
+                Action::Reconfig { i, new_config } => {
+                    actions::reconfig_enabled_with(s, i as usize, new_config, checks, mutation)
+                }
+                _ => actions::enabled(s, action, mutation),
+            };
+            if enabled {
                 let mut next = *s;
-                actions::apply(s, &mut next, action);
+                actions::apply(s, &mut next, action, mutation);
                 let copies = match action {
                     Action::Reconfig { i, .. } => {
-                        actions::reconfig_witnesses(s, i as usize, spec.mutation())
+                        actions::reconfig_witnesses_with(s, i as usize, checks, mutation)
                     }
                     _ => 1,
                 };
@@ -358,13 +394,17 @@ mod tests {
     }
 
     /// The fast enumeration agrees with the definition on every reachable state, for the spec
-    /// and for every mutant.
+    /// and for every mutant, with the spec's quorum checks and with the joint one.
     #[test]
     fn next_matches_the_public_guards_and_effects() {
         let mutants = std::iter::once(None).chain(Mutation::ALL.into_iter().map(Some));
-        for mutation in mutants {
+        let variants = mutants.flat_map(|m| {
+            [QuorumChecks::Independent, QuorumChecks::Joint].map(|checks| (m, checks))
+        });
+        for (mutation, quorum_checks) in variants {
             let spec = LoglessRaft {
                 mutation,
+                quorum_checks,
                 ..LoglessRaft::new(3, 2, 2).unwrap()
             };
             let mut seen: HashSet<State> = spec.init_states().into_iter().collect();
@@ -373,7 +413,11 @@ mod tests {
             while let Some(s) = frontier.pop() {
                 out.clear();
                 spec.next_states(&s, &mut out);
-                assert_eq!(out, next_by_definition(&spec, &s), "{mutation:?} at {s:?}");
+                let by_definition = next_by_definition(&spec, &s);
+                assert_eq!(
+                    out, by_definition,
+                    "{mutation:?} {quorum_checks:?} at {s:?}"
+                );
                 for &(action, next) in &out {
                     let by_method = match action {
                         Action::Reconfig { i, new_config } => {

@@ -79,7 +79,13 @@
 //!    (n1 and n2 in term 1), `SendConfig(n1, n3)` (n3 gets the config of term 1, not the
 //!    term), `Reconfig(n1, {n1, n2, n3})`: `{n1, n3}` holds the config, `{n1, n2}` the term.
 //!    Fix on the lower side: [`DynamicRaftMapping::with_joint_quorum_check`] asks for one
-//!    quorum that has both, the check MongoDynamicRaft's commit makes. A fix on the upper side
+//!    quorum that has both, the check MongoDynamicRaft's commit makes. It is written as the
+//!    Reconfig guard of the generalized logless spec ([`LoglessRaft::with_joint_quorum_check`]:
+//!    [`crate::joint_quorum_check`] *replaces* `ConfigQuorumCheck /\ TermQuorumCheck`), built
+//!    from the same per-member tests ([`crate::has_config_of`], [`crate::has_term_of`]), so a
+//!    bug in either test reaches the edge: `term-quorum-check-weakened` (`>=` for the term) is
+//!    refuted through it. (Written as a filter beside the two checks, with its own copy of the
+//!    tests, it hid that bug: the edge's counts did not change.) A fix on the upper side
 //!    would be a CommitEntry with two quorums, which MongoSafeWeakRaft's CommitEntry (one
 //!    quorum) does not have: the edge above would then need rework (not tried).
 //!
@@ -104,7 +110,7 @@
 //! constraint at most `MaxTerm + MaxConfigVersion - 1` entries, which must be at most 5 (the
 //! upper level is built with `MaxLogLen` equal to it).
 
-use crate::{Action, LoglessRaft, Role, State};
+use crate::{has_config_of, has_term_of, Action, LoglessRaft, QuorumChecks, Role, State};
 use dynamic_raft::weak_raft::{self, Committed, CommittedEntry, Elections, Log};
 use dynamic_raft::{ConfigLog, DynamicRaft};
 use serde::ser::SerializeStruct;
@@ -268,7 +274,6 @@ impl fmt::Display for HistoryAction {
 #[derive(Clone, Debug)]
 pub struct LoglessWithHistory {
     spec: LoglessRaft,
-    joint_quorum_check: bool,
     permutations: Vec<Vec<u8>>,
 }
 
@@ -312,7 +317,6 @@ impl LoglessWithHistory {
         Ok(LoglessWithHistory {
             permutations: permutations(spec.servers()),
             spec,
-            joint_quorum_check: false,
         })
     }
 
@@ -326,25 +330,19 @@ impl LoglessWithHistory {
         self.spec.max_term() + self.spec.max_config_version() - 1
     }
 
-    /// Whether Reconfig asks for one quorum with both the config and the term.
+    /// Whether Reconfig asks for one quorum with both the config and the term (the logless
+    /// spec underneath is [`LoglessRaft::with_joint_quorum_check`]).
     pub fn has_joint_quorum_check(&self) -> bool {
-        self.joint_quorum_check
+        self.spec.quorum_checks() == QuorumChecks::Joint
     }
 }
 
-/// The joint quorum check: some quorum of `config[i]` has `i`'s config version, config term and
-/// current term (what ConfigQuorumCheck and TermQuorumCheck ask of two quorums, asked of one).
-pub fn joint_quorum_check(s: &State, i: usize) -> bool {
-    s.config[i].quorums().any(|q| commit_quorum_ok(s, i, q))
-}
-
-/// Every member of `q` has `i`'s config version, config term and current term.
+/// Every member of `q` has `i`'s config version, config term and current term: the tests of
+/// ConfigQuorumCheck and TermQuorumCheck as the spec states them (no mutation: CommitConfig
+/// records what MongoDynamicRaft's CommitEntry asks, whatever the logless guards do).
 fn commit_quorum_ok(s: &State, i: usize, q: ServerSet) -> bool {
-    q.iter().all(|t| {
-        s.config_version[t] == s.config_version[i]
-            && s.config_term[t] == s.config_term[i]
-            && s.current_term[t] == s.current_term[i]
-    })
+    q.iter()
+        .all(|t| has_config_of(s, t, i) && has_term_of(s, t, i, None))
 }
 
 /// The guard of `CommitConfig(i, Q)`: `i` is Primary with a nonempty log, every member of `Q`
@@ -412,9 +410,9 @@ impl Spec for LoglessWithHistory {
     }
 
     /// The logless successors in their order and multiplicity, with the history updated; a
-    /// Reconfig of `i` only when no CommitConfig of `i` is enabled (and, with the joint quorum
-    /// check, only when one quorum has both `i`'s config and term); then CommitConfig per
-    /// server and quorum of its config.
+    /// Reconfig of `i` only when no CommitConfig of `i` is enabled (the joint quorum check, if
+    /// any, is the logless spec's own Reconfig guard); then CommitConfig per server and quorum
+    /// of its config.
     fn next_states(&self, h: &StateWithHistory, out: &mut Vec<(HistoryAction, StateWithHistory)>) {
         let s = &h.state;
         let mut logless = Vec::new();
@@ -428,7 +426,7 @@ impl Spec for LoglessWithHistory {
                     let commit_first = s.config[i]
                         .quorums()
                         .any(|q| commit_config_enabled(h, i, q));
-                    if commit_first || (self.joint_quorum_check && !joint_quorum_check(s, i)) {
+                    if commit_first {
                         continue;
                     }
                     next.log[i].push(s.current_term[i]);
@@ -532,10 +530,13 @@ impl DynamicRaftMapping {
         self
     }
 
-    /// The lower level's Reconfig with one quorum for both its checks ([`joint_quorum_check`]).
+    /// The lower level's Reconfig with one quorum for both its checks: its logless spec
+    /// becomes [`LoglessRaft::with_joint_quorum_check`], whose Reconfig guard is
+    /// [`crate::joint_quorum_check`] (built from the same per-member tests as ConfigQuorumCheck and
+    /// TermQuorumCheck, so a mutation of either test reaches it).
     #[must_use = "with_joint_quorum_check returns the mapping; check that one"]
     pub fn with_joint_quorum_check(mut self) -> Self {
-        self.lower.joint_quorum_check = true;
+        self.lower.spec = self.lower.spec.with_joint_quorum_check();
         self
     }
 }

@@ -8,6 +8,8 @@ use serde::{Serialize, Serializer};
 use spec_core::itf::{server_name, Map};
 use spec_core::ServerSet;
 
+use crate::Mutation;
+
 /// The most servers a [`State`] holds. Its per-server arrays have this many slots; slots past
 /// [`State::servers`] stay zeroed so that the derived `Eq` and `Hash` are exact.
 pub const MAX_SERVERS: usize = 7;
@@ -145,26 +147,55 @@ pub fn is_newer_or_equal_config<V: ConfigVars + ?Sized>(v: &V, i: usize, j: usiz
     config_id(v, i) >= config_id(v, j)
 }
 
-/// The members of `config[i]` that are in `i`'s term.
-pub fn in_same_term<V: ConfigVars + ?Sized>(v: &V, i: usize) -> ServerSet {
+/// ConfigQuorumCheck's condition on one member `t` of a quorum of `config[i]`: `t` has `i`'s
+/// config version and config term.
+pub fn has_config_of<V: ConfigVars + ?Sized>(v: &V, t: usize, i: usize) -> bool {
+    config_id(v, t) == config_id(v, i)
+}
+
+/// TermQuorumCheck's condition on one member `t` of a quorum of `config[i]`: `currentTerm[t] =
+/// currentTerm[i]` (`>=` under [`Mutation::TermQuorumCheckWeakened`]).
+pub fn has_term_of<V: ConfigVars + ?Sized>(
+    v: &V,
+    t: usize,
+    i: usize,
+    mutation: Option<Mutation>,
+) -> bool {
+    if mutation == Some(Mutation::TermQuorumCheckWeakened) {
+        v.current_term(t) >= v.current_term(i)
+    } else {
+        v.current_term(t) == v.current_term(i)
+    }
+}
+
+/// The members `t` of `config[i]` for which `member(t)` holds: a quorum of `config[i]` whose
+/// every member satisfies it exists exactly when they are a majority of `config[i]`.
+fn members_where<V: ConfigVars + ?Sized>(
+    v: &V,
+    i: usize,
+    member: impl Fn(usize) -> bool,
+) -> ServerSet {
     let mut out = ServerSet::EMPTY;
     for t in v.config(i).iter() {
-        if v.current_term(t) == v.current_term(i) {
+        if member(t) {
             out = out.with(t);
         }
     }
     out
 }
 
-/// The members of `config[i]` that have `i`'s config (version and term).
+/// The members of `config[i]` that are in `i`'s term ([`has_term_of`]).
+pub fn in_same_term<V: ConfigVars + ?Sized>(
+    v: &V,
+    i: usize,
+    mutation: Option<Mutation>,
+) -> ServerSet {
+    members_where(v, i, |t| has_term_of(v, t, i, mutation))
+}
+
+/// The members of `config[i]` that have `i`'s config, version and term ([`has_config_of`]).
 pub fn with_same_config<V: ConfigVars + ?Sized>(v: &V, i: usize) -> ServerSet {
-    let mut out = ServerSet::EMPTY;
-    for t in v.config(i).iter() {
-        if config_id(v, t) == config_id(v, i) {
-            out = out.with(t);
-        }
-    }
-    out
+    members_where(v, i, |t| has_config_of(v, t, i))
 }
 
 /// `ConfigQuorumCheck(i)`: some quorum of `config[i]` has `i`'s config version and term. A
@@ -180,13 +211,40 @@ pub fn config_quorum_witnesses<V: ConfigVars + ?Sized>(v: &V, i: usize) -> usize
 }
 
 /// `TermQuorumCheck(i)`: some quorum of `config[i]` is in `i`'s term.
-pub fn term_quorum_check<V: ConfigVars + ?Sized>(v: &V, i: usize) -> bool {
-    term_quorum_witnesses(v, i) > 0
+pub fn term_quorum_check<V: ConfigVars + ?Sized>(
+    v: &V,
+    i: usize,
+    mutation: Option<Mutation>,
+) -> bool {
+    term_quorum_witnesses(v, i, mutation) > 0
 }
 
 /// The number of quorums `Q` of `config[i]` that witness `TermQuorumCheck(i)`.
-pub fn term_quorum_witnesses<V: ConfigVars + ?Sized>(v: &V, i: usize) -> usize {
-    quorums_within(in_same_term(v, i), v.config(i))
+pub fn term_quorum_witnesses<V: ConfigVars + ?Sized>(
+    v: &V,
+    i: usize,
+    mutation: Option<Mutation>,
+) -> usize {
+    quorums_within(in_same_term(v, i, mutation), v.config(i))
+}
+
+/// `JointQuorumCheck(i)`, the generalization the edge `logless-raft -> dynamic-raft` needs (see
+/// [`crate::refinement`]): *one* quorum of `config[i]` whose every member has both `i`'s config
+/// ([`has_config_of`], ConfigQuorumCheck's test) and `i`'s term ([`has_term_of`],
+/// TermQuorumCheck's test), where the spec lets the two checks use different quorums. It implies
+/// both. A mutation of either test changes it too; [`Mutation::ReconfigSkipsConfigQuorumCheck`]
+/// and [`Mutation::ReconfigSkipsTermQuorumCheck`] drop their test from it.
+pub fn joint_quorum_check<V: ConfigVars + ?Sized>(
+    v: &V,
+    i: usize,
+    mutation: Option<Mutation>,
+) -> bool {
+    let config_test = mutation != Some(Mutation::ReconfigSkipsConfigQuorumCheck);
+    let term_test = mutation != Some(Mutation::ReconfigSkipsTermQuorumCheck);
+    let both = members_where(v, i, |t| {
+        (!config_test || has_config_of(v, t, i)) && (!term_test || has_term_of(v, t, i, mutation))
+    });
+    quorums_within(both, v.config(i)) > 0
 }
 
 /// The number of quorums of `config` (majority subsets) made only of members of `within`:
@@ -342,13 +400,31 @@ mod tests {
                             && s.config_term[t] == s.config_term[i]
                     })
                 });
-                assert_eq!(term_quorum_check(&s, i), by_def_term);
+                assert_eq!(term_quorum_check(&s, i, None), by_def_term);
                 assert_eq!(config_quorum_check(&s, i), by_def_config);
                 let count_term = s.config[i]
                     .quorums()
                     .filter(|q| q.iter().all(|t| s.current_term[t] == s.current_term[i]))
                     .count();
-                assert_eq!(term_quorum_witnesses(&s, i), count_term);
+                assert_eq!(term_quorum_witnesses(&s, i, None), count_term);
+                // One quorum for both; with the weakened term test, `>=`.
+                for (mutation, term_ok) in [
+                    (None, (|a, b| a == b) as fn(u8, u8) -> bool),
+                    (Some(Mutation::TermQuorumCheckWeakened), |a, b| a >= b),
+                ] {
+                    let by_def_joint = s.config[i].quorums().any(|q| {
+                        q.iter().all(|t| {
+                            config_id(&s, t) == config_id(&s, i)
+                                && term_ok(s.current_term[t], s.current_term[i])
+                        })
+                    });
+                    assert_eq!(joint_quorum_check(&s, i, mutation), by_def_joint);
+                    let by_def_term = s.config[i].quorums().any(|q| {
+                        q.iter()
+                            .all(|t| term_ok(s.current_term[t], s.current_term[i]))
+                    });
+                    assert_eq!(term_quorum_check(&s, i, mutation), by_def_term);
+                }
                 let count_config = s.config[i]
                     .quorums()
                     .filter(|q| q.iter().all(|t| config_id(&s, t) == config_id(&s, i)))

@@ -15,9 +15,26 @@
 //! An oplog step runs static-raft's guard and effect on the composed [`State`]; its effect
 //! never writes `configVersion`, `configTerm` or `config` (the spec's `UNCHANGED csmVars`). A
 //! config step runs logless-raft's and never writes `log` or `committed` (`UNCHANGED
-//! osmVars`). A joint step needs both guards on the same binding and applies both effects to
-//! one copy of the state, each reading only the old state; they write the same values to the
-//! shared `currentTerm` and `state`.
+//! osmVars`).
+//!
+//! # Joint steps are conjunctions
+//!
+//! A joint step is `OSM!A(args) /\ CSM!A(args)`, as in the TLA+: a step of both machines that
+//! exists only when both guards hold on the same binding *and* both effects agree on the
+//! variables they share. Each half computes its own next state from the old one, on its own
+//! copy: the oplog half with static-raft's effect, the config half with logless-raft's.
+//! [`conjoin`] then keeps the step only if the two copies hold the same `currentTerm`, `state`
+//! and `config`, and builds the next state from the oplog half's `log` and `committed` and the
+//! config half's `configVersion` and `configTerm`. A half that leaves a shared variable
+//! unchanged (both halves of BecomeLeader and UpdateTerms leave `config` unchanged; every other
+//! shared variable is written by both) keeps its old value on its copy, so the comparison also
+//! asks the other half to keep it.
+//!
+//! With the two crates as written the halves always agree and the counts are TLC's. A bug in
+//! one half's effect on a shared variable makes the halves disagree: the step disappears, as in
+//! TLA+, and the property [`joint_steps_agree`] (`JointStepsAgree`: both halves enabled implies
+//! the joint step enabled) reports the first state where that happens. Applying both effects
+//! to one copy instead would let the second overwrite the first and hide the bug.
 //!
 //! # How many successors TLC generates
 //!
@@ -272,7 +289,7 @@ fn oplog_step(s: &State, step: oplog_sm::Action, mutation: Option<Mutation>) -> 
     let m = mutation.and_then(Mutation::oplog);
     oplog_sm::enabled(s, step, m).then(|| {
         let mut next = *s;
-        oplog_sm::apply(s, &mut next, step);
+        oplog_sm::apply(s, &mut next, step, m);
         next
     })
 }
@@ -283,15 +300,40 @@ fn config_step(s: &State, step: config_sm::Action, mutation: Option<Mutation>) -
     let m = mutation.and_then(Mutation::config);
     config_sm::enabled(s, step, m).then(|| {
         let mut next = *s;
-        config_sm::apply(s, &mut next, step);
+        config_sm::apply(s, &mut next, step, m);
         next
     })
 }
 
-/// Runs one joint step: both machines' guards on the same binding, then both effects on one
-/// copy, each reading the old state.
+/// The joint step `OSM!A /\ CSM!A` made of its two halves, each computed from the same old
+/// state on its own copy: `oplog` by static-raft's effect, `config` by logless-raft's (see the
+/// module docs). `None` when the halves disagree on a shared variable (`currentTerm`, `state`,
+/// `config`): no step satisfies both conjuncts. Otherwise the next state has those shared
+/// values, the oplog half's `log` and `committed`, and the config half's `configVersion` and
+/// `configTerm`.
+///
+/// The variable traits make each half write only its own machine's variables: static-raft's
+/// effects cannot write `configVersion`, `configTerm` or `config`, logless-raft's cannot write
+/// `log` or `committed`, so on its copy each half leaves the other machine's own variables at
+/// their old values, as its `UNCHANGED` clause says of them when it is run alone.
 #[inline]
-fn joint_step(s: &State, action: Action, mutation: Option<Mutation>) -> Option<State> {
+pub fn conjoin(oplog: State, config: &State) -> Option<State> {
+    let agree = oplog.current_term == config.current_term
+        && oplog.state == config.state
+        && oplog.config == config.config;
+    agree.then(|| {
+        // The oplog half's state already holds the shared values and the oplog variables.
+        let mut next = oplog;
+        next.config_version = config.config_version;
+        next.config_term = config.config_term;
+        next
+    })
+}
+
+/// The two halves of joint `action` (BecomeLeader or UpdateTerms) in `s`, each its machine's
+/// next state computed on its own copy of `s`, when both machines' guards hold on the binding.
+#[inline]
+fn joint_halves(s: &State, action: Action, mutation: Option<Mutation>) -> Option<(State, State)> {
     let oplog = action
         .oplog_action()
         .expect("a joint step has an oplog part");
@@ -302,12 +344,67 @@ fn joint_step(s: &State, action: Action, mutation: Option<Mutation>) -> Option<S
         mutation.and_then(Mutation::oplog),
         mutation.and_then(Mutation::config),
     );
-    (oplog_sm::enabled(s, oplog, mo) && config_sm::enabled(s, config, mc)).then(|| {
-        let mut next = *s;
-        oplog_sm::apply(s, &mut next, oplog);
-        config_sm::apply(s, &mut next, config);
-        next
-    })
+    if !(oplog_sm::enabled(s, oplog, mo) && config_sm::enabled(s, config, mc)) {
+        return None;
+    }
+    let mut oplog_next = *s;
+    oplog_sm::apply(s, &mut oplog_next, oplog, mo);
+    let mut config_next = *s;
+    config_sm::apply(s, &mut config_next, config, mc);
+    Some((oplog_next, config_next))
+}
+
+/// Runs one joint step: both machines' guards on the same binding, each machine's effect on
+/// its own copy, then [`conjoin`].
+#[inline]
+fn joint_step(s: &State, action: Action, mutation: Option<Mutation>) -> Option<State> {
+    joint_halves(s, action, mutation).and_then(|(oplog, config)| conjoin(oplog, &config))
+}
+
+/// `JointStepsAgree`: for every binding of the joint actions (BecomeLeader over the quorums of
+/// the candidate's config, UpdateTerms over pairs of servers) on which both machines' guards
+/// hold, the two effects agree, so the joint step is enabled: `ENABLED OSM!A /\ ENABLED CSM!A
+/// => ENABLED (OSM!A /\ CSM!A)`.
+///
+/// Not a property of the TLA+ spec but of the composition: it holds when the two crates'
+/// effects write the same shared values, as their specs do. When they do not, the conjunction
+/// silently drops the step (fewer states, no invariant of the protocol broken), and this
+/// property names the first state where a step is lost.
+pub fn joint_steps_agree(s: &State, mutation: Option<Mutation>) -> bool {
+    let n = s.servers as usize;
+    let (mo, mc) = (
+        mutation.and_then(Mutation::oplog),
+        mutation.and_then(Mutation::config),
+    );
+    for i in 0..n {
+        for vote_quorum in s.config[i].quorums() {
+            if oplog_sm::become_leader_enabled(s, i, vote_quorum, mo)
+                && config_sm::become_leader_enabled(s, i, vote_quorum, mc)
+            {
+                let mut oplog_next = *s;
+                oplog_sm::become_leader_effect(s, &mut oplog_next, i, vote_quorum, mo);
+                let mut config_next = *s;
+                config_sm::become_leader_effect(s, &mut config_next, i, vote_quorum, mc);
+                if conjoin(oplog_next, &config_next).is_none() {
+                    return false;
+                }
+            }
+        }
+        for j in 0..n {
+            if oplog_sm::update_terms_enabled(s, i, j, mo)
+                && config_sm::update_terms_enabled(s, i, j, mc)
+            {
+                let mut oplog_next = *s;
+                oplog_sm::update_terms_effect(s, &mut oplog_next, i, j, mo);
+                let mut config_next = *s;
+                config_sm::update_terms_effect(s, &mut config_next, i, j, mc);
+                if conjoin(oplog_next, &config_next).is_none() {
+                    return false;
+                }
+            }
+        }
+    }
+    true
 }
 
 /// `ClientRequest(i)` (oplog step): primary `i` takes a client write, appending an entry of its
@@ -379,7 +476,8 @@ pub fn send_config(s: &State, i: usize, j: usize, mutation: Option<Mutation>) ->
 /// `BecomeLeader(i, voteQuorum)` (joint step): an atomic election, allowed by both machines:
 /// every voter is in an older term, has a log no more up to date than `i`'s and a config no
 /// newer than `i`'s, and `i` is in its own config. The voters move to the new term, `i`
-/// becomes Primary and stamps its config with the new term.
+/// becomes Primary (both halves, which must agree) and stamps its config with the new term
+/// (the config half).
 pub fn become_leader(
     s: &State,
     i: usize,
@@ -393,7 +491,8 @@ pub fn become_leader(
     joint_step(s, action, mutation)
 }
 
-/// `UpdateTerms(i, j)` (joint step): `j` adopts `i`'s newer term and steps down to Secondary.
+/// `UpdateTerms(i, j)` (joint step): `j` adopts `i`'s newer term and steps down to Secondary
+/// (both halves, which must agree).
 pub fn update_terms(s: &State, i: usize, j: usize, mutation: Option<Mutation>) -> Option<State> {
     let action = Action::UpdateTerms {
         i: i as u8,
@@ -513,24 +612,36 @@ pub fn next(s: &State, mutation: Option<Mutation>, out: &mut Vec<(Action, State)
         }
     }
 
-    // JointNext
+    // JointNext: each half on its own copy, then their conjunction.
     for i in 0..n {
         let iu = i as usize;
         for vote_quorum in s.config[iu].quorums() {
             if oplog_sm::become_leader_enabled(s, iu, vote_quorum, mo)
                 && config_sm::become_leader_enabled(s, iu, vote_quorum, mc)
             {
-                let mut next = *s;
-                oplog_sm::become_leader_effect(s, &mut next, iu, vote_quorum);
-                config_sm::become_leader_effect(s, &mut next, iu, vote_quorum);
-                push(Action::BecomeLeader { i, vote_quorum }, next);
+                let mut oplog_next = *s;
+                oplog_sm::become_leader_effect(s, &mut oplog_next, iu, vote_quorum, mo);
+                let mut config_next = *s;
+                config_sm::become_leader_effect(s, &mut config_next, iu, vote_quorum, mc);
+                if let Some(next) = conjoin(oplog_next, &config_next) {
+                    push(Action::BecomeLeader { i, vote_quorum }, next);
+                }
             }
         }
     }
     for i in 0..n {
         for j in 0..n {
-            if let Some(next) = update_terms(s, i as usize, j as usize, mutation) {
-                push(Action::UpdateTerms { i, j }, next);
+            let (iu, ju) = (i as usize, j as usize);
+            if oplog_sm::update_terms_enabled(s, iu, ju, mo)
+                && config_sm::update_terms_enabled(s, iu, ju, mc)
+            {
+                let mut oplog_next = *s;
+                oplog_sm::update_terms_effect(s, &mut oplog_next, iu, ju, mo);
+                let mut config_next = *s;
+                config_sm::update_terms_effect(s, &mut config_next, iu, ju, mc);
+                if let Some(next) = conjoin(oplog_next, &config_next) {
+                    push(Action::UpdateTerms { i, j }, next);
+                }
             }
         }
     }

@@ -19,9 +19,11 @@
 //! They share `currentTerm`, `state` and `config`. The composition is asynchronous: an oplog
 //! step (ClientRequest, GetEntries, RollbackEntries, CommitEntry) leaves the config state
 //! machine's variables unchanged, a config step (Reconfig, SendConfig) leaves `log` and
-//! `committed` unchanged. Elections (BecomeLeader) and term propagation (UpdateTerms) are joint:
-//! both machines take the step at once, over the same server and quorum, and both guards must
-//! hold. One more condition ties the two machines: a primary may reconfigure only when
+//! `committed` unchanged. Elections (BecomeLeader) and term propagation (UpdateTerms) are joint
+//! steps, conjunctions `OSM!A /\ CSM!A` as in the TLA+: both machines take the step at once,
+//! over the same server and quorum; both guards must hold, and the two effects, each computed
+//! on its own copy of the old state, must agree on the shared variables
+//! ([`actions::conjoin`]). One more condition ties the two machines: a primary may reconfigure only when
 //! [`OplogCommitment`](actions::oplog_commitment) holds, that is, it has committed an entry in
 //! its term (or nothing is committed) and every entry it committed in its term is held by a
 //! quorum of its current config in its term. Without it, entries committed under an old config
@@ -43,8 +45,8 @@
 //! [`OplogVarsMut`](static_raft::OplogVarsMut) and logless-raft's
 //! [`ConfigVars`](logless_raft::ConfigVars) and [`ConfigVarsMut`](logless_raft::ConfigVarsMut),
 //! so both crates' guards (`*_enabled`) and effects (`*_effect`) run on it directly; this crate
-//! adds only [`actions::oplog_commitment`] and the enumeration of `Next`
-//! ([`actions::next`]). See [`actions`] for the table of which guard and effect each action
+//! adds only [`actions::oplog_commitment`], the conjunction of the joint steps
+//! ([`actions::conjoin`]) and the enumeration of `Next` ([`actions::next`]). See [`actions`] for the table of which guard and effect each action
 //! uses, and for the multiplicity of Reconfig in TLC's counts.
 //!
 //! ```
@@ -74,7 +76,10 @@
 //! Invariants: OnePrimaryPerTerm, StateMachineSafety, LeaderCompleteness (with `<=`, where
 //! MongoStaticRaft has `<`), then every conjunct of `Ind` in
 //! `proofs/MongoRaftReconfigIndInv.tla` but TypeOK (which the encoding guarantees), named as
-//! there. TLC's models check only the first three.
+//! there. TLC's models check only the first three. Last comes JointStepsAgree
+//! ([`actions::joint_steps_agree`]), a property of the composition rather than of the protocol:
+//! wherever both machines' guards of a joint action hold, their effects agree, so no joint step
+//! is silently lost.
 //!
 //! # Refinement
 //!
@@ -85,8 +90,8 @@
 //! # Mutations: weakening one guard on purpose
 //!
 //! [`RaftReconfig::with_mutation`] builds the spec with one [`Mutation`] in force: one
-//! conjunct of one guard is dropped, everything else unchanged, so that the checker shows what
-//! breaks with a shortest counterexample.
+//! conjunct of one guard is dropped, or one half of a joint step's effect is wrong, everything
+//! else unchanged, so that the checker shows what breaks with a shortest counterexample.
 //!
 //! # What this crate is not
 //!
@@ -120,8 +125,9 @@ use spec_core::{Bound, Invariant, Layer, Params, ParamsError, Spec};
 use static_raft::{LOG_CAPACITY, MAX_COMMITTED_INDEX, MAX_COMMITTED_TERM};
 use std::fmt;
 
-/// One guard conjunct to drop, making a mutant of the spec: a teaching and testing device
-/// (the spec has none in force unless [`RaftReconfig::with_mutation`] is called).
+/// One guard conjunct to drop, or one half of a joint step's effect to get wrong, making a
+/// mutant of the spec: a teaching and testing device (the spec has none in force unless
+/// [`RaftReconfig::with_mutation`] is called).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Mutation {
     /// Reconfig without `OplogCommitment(s)`: a primary may reconfigure before the entries it
@@ -141,16 +147,35 @@ pub enum Mutation {
     /// BecomeLeader without logless-raft's config condition of `CanVoteForConfig`: voters need
     /// not check the candidate's config is as new as theirs.
     VoteIgnoresConfig,
+    /// The oplog half of BecomeLeader gets the voters' terms wrong: static-raft's
+    /// [`VotersKeepTheirTerm`](static_raft::Mutation::VotersKeepTheirTerm) (only the candidate
+    /// moves to the new term). The config half writes the right terms, so the halves disagree
+    /// on `currentTerm` for every election by more than one voter.
+    OplogVotersKeepTheirTerm,
+    /// The config half of BecomeLeader gets the voters' terms wrong: logless-raft's
+    /// [`VotersKeepTheirTerm`](logless_raft::Mutation::VotersKeepTheirTerm).
+    ConfigVotersKeepTheirTerm,
+    /// The oplog half of UpdateTerms does not step a primary down: static-raft's
+    /// [`UpdateTermsKeepsRole`](static_raft::Mutation::UpdateTermsKeepsRole). The halves
+    /// disagree on `state` whenever a primary learns a newer term.
+    OplogUpdateTermsKeepsRole,
+    /// The config half of UpdateTerms does not step a primary down: logless-raft's
+    /// [`UpdateTermsKeepsRole`](logless_raft::Mutation::UpdateTermsKeepsRole).
+    ConfigUpdateTermsKeepsRole,
 }
 
 impl Mutation {
     /// Every mutation.
-    pub const ALL: [Mutation; 5] = [
+    pub const ALL: [Mutation; 9] = [
         Mutation::ReconfigSkipsOplogCommitment,
         Mutation::OplogCommitmentSkipsTermCommit,
         Mutation::ReconfigSkipsTermQuorumCheck,
         Mutation::VoteIgnoresLog,
         Mutation::VoteIgnoresConfig,
+        Mutation::OplogVotersKeepTheirTerm,
+        Mutation::ConfigVotersKeepTheirTerm,
+        Mutation::OplogUpdateTermsKeepsRole,
+        Mutation::ConfigUpdateTermsKeepsRole,
     ];
 
     /// The mutation's name on the command line (`--mutation NAME`), in kebab case.
@@ -161,6 +186,10 @@ impl Mutation {
             Mutation::ReconfigSkipsTermQuorumCheck => "reconfig-skips-term-quorum-check",
             Mutation::VoteIgnoresLog => "vote-ignores-log",
             Mutation::VoteIgnoresConfig => "vote-ignores-config",
+            Mutation::OplogVotersKeepTheirTerm => "oplog-voters-keep-their-term",
+            Mutation::ConfigVotersKeepTheirTerm => "config-voters-keep-their-term",
+            Mutation::OplogUpdateTermsKeepsRole => "oplog-update-terms-keeps-role",
+            Mutation::ConfigUpdateTermsKeepsRole => "config-update-terms-keeps-role",
         }
     }
 
@@ -189,6 +218,22 @@ impl Mutation {
             Mutation::VoteIgnoresConfig => {
                 "voters skip the config-up-to-date check: breaks OnePrimaryPerTerm"
             }
+            Mutation::OplogVotersKeepTheirTerm => {
+                "the oplog half of BecomeLeader moves only the candidate to the new term: the \
+                 halves disagree, breaks JointStepsAgree"
+            }
+            Mutation::ConfigVotersKeepTheirTerm => {
+                "the config half of BecomeLeader moves only the candidate to the new term: the \
+                 halves disagree, breaks JointStepsAgree"
+            }
+            Mutation::OplogUpdateTermsKeepsRole => {
+                "the oplog half of UpdateTerms does not step a primary down: the halves \
+                 disagree, breaks JointStepsAgree"
+            }
+            Mutation::ConfigUpdateTermsKeepsRole => {
+                "the config half of UpdateTerms does not step a primary down: the halves \
+                 disagree, breaks JointStepsAgree"
+            }
         }
     }
 
@@ -196,6 +241,10 @@ impl Mutation {
     pub fn oplog(self) -> Option<static_raft::Mutation> {
         match self {
             Mutation::VoteIgnoresLog => Some(static_raft::Mutation::VoteIgnoresLog),
+            Mutation::OplogVotersKeepTheirTerm => Some(static_raft::Mutation::VotersKeepTheirTerm),
+            Mutation::OplogUpdateTermsKeepsRole => {
+                Some(static_raft::Mutation::UpdateTermsKeepsRole)
+            }
             _ => None,
         }
     }
@@ -207,6 +256,12 @@ impl Mutation {
                 Some(logless_raft::Mutation::ReconfigSkipsTermQuorumCheck)
             }
             Mutation::VoteIgnoresConfig => Some(logless_raft::Mutation::VoteIgnoresConfig),
+            Mutation::ConfigVotersKeepTheirTerm => {
+                Some(logless_raft::Mutation::VotersKeepTheirTerm)
+            }
+            Mutation::ConfigUpdateTermsKeepsRole => {
+                Some(logless_raft::Mutation::UpdateTermsKeepsRole)
+            }
             _ => None,
         }
     }
@@ -259,7 +314,8 @@ impl RaftReconfig {
         })
     }
 
-    /// The same spec with `mutation` in force (one guard conjunct dropped).
+    /// The same spec with `mutation` in force (one guard conjunct dropped, or one half of a
+    /// joint step's effect wrong).
     #[must_use = "with_mutation returns the mutated spec; check that one"]
     pub fn with_mutation(mut self, mutation: Mutation) -> RaftReconfig {
         self.mutation = Some(mutation);
@@ -324,13 +380,15 @@ impl Spec for RaftReconfig {
         actions::next(state, self.mutation, out);
     }
 
+    /// OnePrimaryPerTerm, StateMachineSafety, LeaderCompleteness, the conjuncts of `Ind`, then
+    /// JointStepsAgree ([`actions::joint_steps_agree`], a property of the composition).
     fn invariants(&self) -> Vec<Invariant<Self>> {
         macro_rules! invariants {
             ($($name:literal => $f:path),* $(,)?) => {
                 vec![$(Invariant { name: $name, holds: |_, s| $f(s) }),*]
             };
         }
-        invariants![
+        let mut all = invariants![
             "OnePrimaryPerTerm" => one_primary_per_term,
             "StateMachineSafety" => state_machine_safety,
             "LeaderCompleteness" => leader_completeness,
@@ -356,7 +414,14 @@ impl Spec for RaftReconfig {
             "NewerConfigsDisablePrimaryCommitsInOlderTerms" =>
                 newer_configs_disable_primary_commits_in_older_terms,
             "ConfigsNonempty" => configs_nonempty,
-        ]
+        ];
+        // Not the protocol's but the composition's: the two machines' joint actions agree
+        // wherever both are enabled (see `actions::conjoin`).
+        all.push(Invariant {
+            name: "JointStepsAgree",
+            holds: |spec: &RaftReconfig, s| actions::joint_steps_agree(s, spec.mutation),
+        });
+        all
     }
 
     /// `StateConstraint` of MCMongoRaftReconfig.
@@ -503,6 +568,13 @@ mod tests {
             RaftReconfig::new(3, 1, 2, 2)
                 .unwrap()
                 .with_mutation(Mutation::ReconfigSkipsOplogCommitment),
+            // Halves that disagree: the joint steps they lose are lost by both enumerations.
+            RaftReconfig::new(3, 1, 2, 2)
+                .unwrap()
+                .with_mutation(Mutation::OplogVotersKeepTheirTerm),
+            RaftReconfig::new(3, 1, 2, 2)
+                .unwrap()
+                .with_mutation(Mutation::ConfigUpdateTermsKeepsRole),
         ] {
             for s in reachable(&spec) {
                 let mut fast = Vec::new();
@@ -513,6 +585,50 @@ mod tests {
                     "{s:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn joint_steps_exist_only_where_both_halves_agree() {
+        // n1, Primary of term 1, and n2, Primary of term 2: UpdateTerms(n2, n1) is enabled in
+        // both machines.
+        let mut s = State::initial(3, ServerSet::all(3));
+        s.current_term[..3].copy_from_slice(&[1, 2, 2]);
+        s.state[0] = Role::Primary;
+        s.state[1] = Role::Primary;
+        s.config_term[..3].copy_from_slice(&[1, 2, 0]);
+        s.log[0].push(1);
+        let step = Action::UpdateTerms { i: 1, j: 0 };
+        let next = actions::step(&s, step, None).expect("the halves agree");
+        assert_eq!((next.current_term[0], next.state[0]), (2, Role::Secondary));
+        // The composed state keeps the oplog half's log and the config half's config terms.
+        assert_eq!(next.log[0].as_slice(), &[1]);
+        assert_eq!(next.config_term, s.config_term);
+        assert!(actions::joint_steps_agree(&s, None));
+        for m in [
+            Mutation::OplogUpdateTermsKeepsRole,
+            Mutation::ConfigUpdateTermsKeepsRole,
+        ] {
+            assert_eq!(actions::step(&s, step, Some(m)), None, "{m}");
+            assert!(!actions::joint_steps_agree(&s, Some(m)), "{m}");
+        }
+        // conjoin itself: a disagreement on any shared variable, `config` included (which both
+        // halves of a joint action leave unchanged), means no step.
+        let mut oplog = next;
+        oplog.log[2].push(2);
+        let mut config = next;
+        config.config_version[2] = 2;
+        let both = actions::conjoin(oplog, &config).unwrap();
+        assert_eq!((both.log[2].len(), both.config_version[2]), (1, 2));
+        for change in [
+            |t: &mut State| t.current_term[2] = 3,
+            |t: &mut State| t.state[2] = Role::Primary,
+            |t: &mut State| t.config[2] = ServerSet(0b011),
+        ] {
+            let mut other = config;
+            change(&mut other);
+            assert_eq!(actions::conjoin(oplog, &other), None);
+            assert_eq!(actions::conjoin(other, &config), None);
         }
     }
 

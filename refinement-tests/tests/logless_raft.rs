@@ -219,6 +219,36 @@ fn other_dropped_guards_break_one_primary_per_term() {
     assert_breaks_one_primary_per_term(Mutation::UpdateTermsSkipsNewerCheck, (3, 3, 3), 4);
 }
 
+/// A TermQuorumCheck that accepts a quorum member in a term `>=` the primary's (not `=`) lets a
+/// deposed primary reconfigure: n1, elected by {n1, n2} in term 1, gives n2 its config,
+/// reconfigures to {n1, n3}; n2 is elected in term 2 by {n2, n3}; n1 sends n3 its config and,
+/// with {n1, n3} (terms 1 and 2, `>=` 1) for a quorum, reconfigures to {n1} and elects itself
+/// in term 2: 8 states at 3 servers, MaxTerm 2, MaxConfigVersion 3. It needs the third config
+/// version: at MaxConfigVersion 2 no violation, with MaxTerm 2 (7,233 generated, 947 distinct:
+/// the spec's distinct count, with 40 more Reconfig steps) or 3 (3,314 distinct). Not run with
+/// TLC. Through the edge to dynamic-raft it is refuted sooner, see `logless_to_dynamic.rs`.
+#[test]
+fn a_weakened_term_quorum_check_breaks_one_primary_per_term() {
+    let m = Mutation::TermQuorumCheckWeakened;
+    assert_breaks_one_primary_per_term(m, (3, 2, 3), 8);
+    for (bounds, counts) in [
+        ((3, 2, 2), (7_233, 947, 10)),
+        ((3, 3, 2), (25_233, 3_314, 12)),
+    ] {
+        let (servers, max_term, max_config_version) = bounds;
+        let spec = LoglessRaft::new(servers, max_term, max_config_version)
+            .unwrap()
+            .with_mutation(m);
+        let out = check(&spec, 2, true);
+        assert!(out.violation.is_none(), "{bounds:?}");
+        assert_eq!(
+            (out.stats.generated, out.stats.distinct, out.stats.depth),
+            counts,
+            "{bounds:?}"
+        );
+    }
+}
+
 /// A candidate outside its own vote quorum needs 4 servers to do harm: with 3 it stays safe
 /// at these bounds, with 4 it is caught in 8 states.
 #[test]
@@ -246,6 +276,39 @@ fn some_dropped_guards_keep_one_primary_per_term() {
         let out = check(&spec, 2, true);
         assert!(out.violation.is_none(), "{mutation}");
         assert_eq!(out.stats.distinct, distinct, "{mutation}");
+    }
+}
+
+/// Two effects written wrong (not dropped guards; not run with TLC), at 3 servers, MaxTerm 2,
+/// MaxConfigVersion 2. BecomeLeader moving only the candidate to the new term: n2, a voter of
+/// n1 in term 1 left in term 0, is elected in term 1 too (3 states). UpdateTerms not stepping
+/// down: n1 elected by all in term 1, n2 by {n2, n3} in term 2, then `UpdateTerms(n2, n1)`
+/// leaves n1 Primary in term 2 (4 states). For MongoRaftReconfig, where these effects are one
+/// half of a joint step, see `raft_reconfig.rs`.
+#[test]
+fn wrong_effects_of_the_joint_actions_break_one_primary_per_term() {
+    for (mutation, expected) in [
+        (
+            Mutation::VotersKeepTheirTerm,
+            &["BecomeLeader(n1, {n1, n2})", "BecomeLeader(n2, {n2, n3})"][..],
+        ),
+        (
+            Mutation::UpdateTermsKeepsRole,
+            &[
+                "BecomeLeader(n1, {n1, n2, n3})",
+                "BecomeLeader(n2, {n2, n3})",
+                "UpdateTerms(n2, n1)",
+            ][..],
+        ),
+    ] {
+        let spec = LoglessRaft::new(3, 2, 2).unwrap().with_mutation(mutation);
+        for threads in [1, 2] {
+            let cex = check(&spec, threads, true)
+                .violation
+                .unwrap_or_else(|| panic!("{mutation} is caught"));
+            assert_eq!(cex.failure.property, "OnePrimaryPerTerm", "{mutation}");
+            assert_eq!(cex.actions(), expected, "{mutation}, {threads} threads");
+        }
     }
 }
 

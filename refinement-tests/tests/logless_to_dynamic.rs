@@ -134,6 +134,73 @@ fn generalized_mapping_holds_at_max_term_3() {
     assert_counts(mapping.lower(), &check, true, (2_376_950, 297_199, 21));
 }
 
+/// The joint quorum check is the generalized Reconfig's guard itself, built from the per-member
+/// tests of ConfigQuorumCheck and TermQuorumCheck (`logless_raft::has_config_of`,
+/// `has_term_of`), so a bug in one of them reaches the edge. `term-quorum-check-weakened` lets a
+/// member pass TermQuorumCheck with a term `>=` the primary's: n1 is elected by {n1, n2} in
+/// term 1, n2 by {n2, n3} in term 2, n3 (a Secondary) adopts n1's config of term 1, and the
+/// deposed n1 reconfigures with {n1, n3} (both with its config, terms 1 and 2 `>=` 1). The
+/// commit of n1's config is never recorded (no quorum *in* term 1 holds it), so
+/// MongoDynamicRaft's ClientRequest is not enabled: 5 states. It is found from 3 servers,
+/// MaxTerm 2, MaxConfigVersion 1 (the reconfig's successor, of version 2, is checked though
+/// outside the constraint) and at the default bounds; with MaxTerm 1 (one term: `>=` is `=`)
+/// or 2 servers (MaxTerm 3, MaxConfigVersion 3) the mutant's counts are the spec's and the edge
+/// holds. (This checker's counts; not run with TLC.)
+#[test]
+fn a_weakened_term_quorum_check_is_refuted_through_the_edge() {
+    let m = logless_raft::Mutation::TermQuorumCheckWeakened;
+    for (bounds, counts) in [((3, 2, 1), (493, 157)), ((3, 2, 2), (504, 186))] {
+        let (servers, max_term, max_config_version) = bounds;
+        let spec = logless(servers, max_term, max_config_version).with_mutation(m);
+        let mapping = DynamicRaftMapping::generalized(spec).unwrap();
+        assert!(mapping.lower().has_joint_quorum_check());
+        let (detail, actions, text) = counterexample(&mapping);
+        assert_eq!(
+            actions,
+            [
+                "BecomeLeader(n1, {n1, n2})",
+                "BecomeLeader(n2, {n2, n3})",
+                "SendConfig(n1, n3)",
+                "Reconfig(n1, {n1, n3})",
+            ],
+            "{bounds:?}: {text}"
+        );
+        assert!(
+            detail.contains("ClientRequest(n1, {n1, n3}), which is not enabled"),
+            "{detail}"
+        );
+        let check = RefinementCheck::new(&mapping);
+        for threads in [1, 2] {
+            let out = explore(mapping.lower(), &check, &Options::quiet(threads, true)).unwrap();
+            assert_eq!(
+                out.violation.unwrap().actions(),
+                actions,
+                "{threads} threads"
+            );
+            assert_eq!(
+                (out.stats.generated, out.stats.distinct),
+                counts,
+                "{bounds:?}, {threads} threads"
+            );
+        }
+    }
+    // Where the weakened test cannot differ, the mutant is the spec, counts included.
+    for (bounds, counts) in [
+        ((3, 1, 2), (1_841, 248, 9)),
+        ((2, 3, 3), (21_431, 6_114, 16)),
+    ] {
+        let (servers, max_term, max_config_version) = bounds;
+        for spec in [
+            logless(servers, max_term, max_config_version),
+            logless(servers, max_term, max_config_version).with_mutation(m),
+        ] {
+            let mapping = DynamicRaftMapping::generalized(spec).unwrap();
+            let check = RefinementCheck::new(&mapping);
+            assert_counts(mapping.lower(), &check, true, counts);
+        }
+    }
+}
+
 /// The lower level's own invariants hold: OnePrimaryPerTerm, and HistoryMatchesConfig (a
 /// config term is the last log term, a config the last of the config log), which is what makes
 /// IsNewerConfig and CanVoteForConfig the log comparisons of MongoDynamicRaft. (This is the

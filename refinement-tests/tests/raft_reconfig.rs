@@ -279,6 +279,132 @@ fn voting_without_the_config_check_breaks_one_primary_per_term() {
     assert_mutation_caught(m, (3, 1, 2, 3), &[], "ActiveConfigsOverlap", 7);
 }
 
+// The joint steps, BecomeLeader and UpdateTerms, are `OSM!A /\ CSM!A`: each machine's effect is
+// computed on its own copy of the old state, and the step exists only where the two agree on
+// `currentTerm`, `state` and `config` (`raft_reconfig::actions::conjoin`). A bug in one half's
+// effect on a shared variable then removes steps, as in TLA+: the safety properties alone
+// cannot see a missing step, but the counts change, and the composition's own property
+// JointStepsAgree (both halves enabled => the joint step enabled) reports the first state
+// where a step is lost. (Applied to one copy of the state, as before, the second effect
+// overwrote the first, and every mutant below gave exactly the unmutated counts.) These counts
+// are this checker's; they were not run with TLC.
+
+/// The unmutated counts, `(generated, distinct, depth)`, with the safety properties only, at
+/// 3 servers, MaxLogLen 1, MaxTerm 2, MaxConfigVersion 2, symmetry (TLC's, pinned above), and
+/// at the layer's default bounds without symmetry (`refine check raft-reconfig`).
+const UNMUTATED_3_1_2_2: (u64, u64, usize) = (125_612, 12_668, 16);
+const UNMUTATED_3_2_2_2_NO_SYMMETRY: (u64, u64, usize) = (4_971_847, 470_098, 22);
+
+/// Checks `mutation` with the safety properties only, at `bounds`: no violation (a lost step
+/// breaks none of them), and the counts `counts`, which must differ from `unmutated`.
+fn assert_steps_lost(
+    mutation: Mutation,
+    bounds: (usize, usize, usize, usize),
+    symmetry: bool,
+    counts: (u64, u64, usize),
+    unmutated: (u64, u64, usize),
+) {
+    let (servers, max_log_len, max_term, max_config_version) = bounds;
+    let spec = RaftReconfig::new(servers, max_log_len, max_term, max_config_version)
+        .unwrap()
+        .with_mutation(mutation);
+    let out = explore(
+        &spec,
+        &Invariants::only(&spec, SAFETY),
+        &Options::quiet(2, symmetry),
+    )
+    .unwrap();
+    assert!(out.violation.is_none(), "{mutation} at {bounds:?}");
+    let got = (out.stats.generated, out.stats.distinct, out.stats.depth);
+    assert_eq!(got, counts, "{mutation} at {bounds:?}, symmetry {symmetry}");
+    assert_ne!(
+        got, unmutated,
+        "{mutation}: the lost steps show in the counts"
+    );
+}
+
+/// BecomeLeader with the voters' terms wrong in one half (only the candidate moves to the new
+/// term; the mutation is static-raft's or logless-raft's `voters-keep-their-term`). Alone,
+/// either crate breaks OnePrimaryPerTerm in 3 states (see `static_raft.rs`,
+/// `logless_raft.rs`). Here the halves disagree on `currentTerm` for every election by more
+/// than one voter, so already in the initial state (config {n1, n2, n3}, the canonical one)
+/// `BecomeLeader(n1, {n1, n2})` is enabled in both machines but not jointly: JointStepsAgree
+/// fails in 1 state. With the safety properties only, no violation: only one-voter elections
+/// remain, 42,531 generated / 4,885 distinct / depth 12 (unmutated: 125,612 / 12,668 / 16),
+/// and 1,786,693 / 190,627 / 16 at the default bounds without symmetry (unmutated 4,971,847 /
+/// 470,098 / 22, the counts the old composition reported for this mutant).
+#[test]
+fn a_wrong_half_of_become_leader_is_caught() {
+    for m in [
+        Mutation::OplogVotersKeepTheirTerm,
+        Mutation::ConfigVotersKeepTheirTerm,
+    ] {
+        let trace = assert_mutation_caught(m, (3, 1, 2, 2), &[], "JointStepsAgree", 1);
+        assert!(trace.is_empty(), "{m}: {trace:?}");
+        assert_steps_lost(
+            m,
+            (3, 1, 2, 2),
+            true,
+            (42_531, 4_885, 12),
+            UNMUTATED_3_1_2_2,
+        );
+    }
+    assert_steps_lost(
+        Mutation::OplogVotersKeepTheirTerm,
+        (3, 2, 2, 2),
+        false,
+        (1_786_693, 190_627, 16),
+        UNMUTATED_3_2_2_2_NO_SYMMETRY,
+    );
+}
+
+/// UpdateTerms that does not step a primary down in one half (static-raft's or logless-raft's
+/// `update-terms-keeps-role`). Alone, either crate breaks OnePrimaryPerTerm in 4 states. Here
+/// the halves disagree on `state` whenever a primary learns a newer term: n1 is elected by
+/// the whole config in term 1, n2 by {n2, n3} in term 2, and `UpdateTerms(n2, n1)` is enabled
+/// in both machines but not jointly: JointStepsAgree fails in 3 states. With the safety
+/// properties only, no violation (primaries never learn newer terms, they are only voted
+/// down): 112,384 / 11,654 / 13, and 4,396,786 / 428,290 / 17 at the default bounds without
+/// symmetry.
+#[test]
+fn a_wrong_half_of_update_terms_is_caught() {
+    for m in [
+        Mutation::OplogUpdateTermsKeepsRole,
+        Mutation::ConfigUpdateTermsKeepsRole,
+    ] {
+        let trace = assert_mutation_caught(m, (3, 1, 2, 2), &[], "JointStepsAgree", 3);
+        assert_eq!(
+            trace,
+            [
+                "BecomeLeader(n1, {n1, n2, n3})",
+                "BecomeLeader(n2, {n2, n3})"
+            ],
+            "{m}"
+        );
+        assert_steps_lost(
+            m,
+            (3, 1, 2, 2),
+            true,
+            (112_384, 11_654, 13),
+            UNMUTATED_3_1_2_2,
+        );
+    }
+    assert_steps_lost(
+        Mutation::ConfigUpdateTermsKeepsRole,
+        (3, 2, 2, 2),
+        false,
+        (4_396_786, 428_290, 17),
+        UNMUTATED_3_2_2_2_NO_SYMMETRY,
+    );
+}
+
+/// The unmutated layer at its default bounds without symmetry, every invariant (JointStepsAgree
+/// included): what `refine check raft-reconfig` reports.
+#[test]
+fn default_bounds_without_symmetry_hold() {
+    assert_counts((3, 2, 2, 2), false, UNMUTATED_3_2_2_2_NO_SYMMETRY);
+}
+
 #[test]
 fn counterexamples_print_with_tla_variable_names() {
     let spec = RaftReconfig::new(3, 1, 2, 2)

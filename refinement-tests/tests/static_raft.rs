@@ -219,6 +219,30 @@ fn a_primary_rolling_back_breaks_leader_append_only() {
     );
 }
 
+/// Two effects written wrong (not dropped guards; not run with TLC). BecomeLeader moving only
+/// the candidate to the new term: n1 is elected by {n1, n2} in term 1, n2 stays in term 0 and
+/// is elected in term 1 too, by {n2, n3} (3 states). UpdateTerms not stepping down: after the
+/// same two elections (n2 now in term 2), `UpdateTerms(n2, n1)` leaves n1 Primary in term 2
+/// beside n2 (4 states). For MongoRaftReconfig, where these effects are one half of a joint
+/// step, see `raft_reconfig.rs`.
+#[test]
+fn wrong_effects_of_the_joint_actions_break_one_primary_per_term() {
+    assert_mutation_caught(
+        Mutation::VotersKeepTheirTerm,
+        2,
+        (FailureKind::Invariant, "OnePrimaryPerTerm"),
+        3,
+        "BecomeLeader(",
+    );
+    assert_mutation_caught(
+        Mutation::UpdateTermsKeepsRole,
+        2,
+        (FailureKind::Invariant, "OnePrimaryPerTerm"),
+        4,
+        "UpdateTerms(",
+    );
+}
+
 #[test]
 fn counterexamples_print_with_tla_variable_names() {
     let spec = StaticRaft::new(3, 2, 2)

@@ -9,8 +9,11 @@
 //!   which starts as a copy of `pre`. The variables it does not write are the action's
 //!   `UNCHANGED` list.
 //!
-//! The `mutation` argument of every guard is `None` for the spec itself. A [`Mutation`] drops one
-//! conjunct of one guard, to show which invariant that conjunct protects.
+//! The `mutation` argument of every guard, and of the effects of BecomeLeader and UpdateTerms, is
+//! `None` for the spec itself. Most [`Mutation`]s drop one conjunct of one guard, to show which
+//! invariant that conjunct protects; two get one assignment of an effect wrong
+//! ([`Mutation::VotersKeepTheirTerm`], [`Mutation::UpdateTermsKeepsRole`]), to show that a
+//! composition running these effects as one half of a joint step sees the bug.
 
 use crate::state::{in_log, is_prefix, last_term, CommittedEntry, OplogVars, OplogVarsMut, Role};
 use crate::Mutation;
@@ -269,16 +272,24 @@ pub fn voters_for<V: OplogVars + ?Sized>(
 }
 
 /// Effect of `BecomeLeader(i, voteQuorum)`: an atomic election. Every voter moves to the new term
-/// (the candidate's term plus one); the candidate becomes Primary and the other voters
-/// Secondary. Unchanged: log, config, committed.
-pub fn become_leader_effect<P, N>(pre: &P, next: &mut N, i: usize, vote_quorum: ServerSet)
-where
+/// (the candidate's term plus one; [`Mutation::VotersKeepTheirTerm`] moves the candidate only);
+/// the candidate becomes Primary and the other voters Secondary. Unchanged: log, config,
+/// committed.
+pub fn become_leader_effect<P, N>(
+    pre: &P,
+    next: &mut N,
+    i: usize,
+    vote_quorum: ServerSet,
+    mutation: Option<Mutation>,
+) where
     P: OplogVars + ?Sized,
     N: OplogVarsMut + ?Sized,
 {
     let new_term = pre.current_term(i) + 1;
     for voter in vote_quorum.iter() {
-        next.set_current_term(voter, new_term);
+        if voter == i || mutation != Some(Mutation::VotersKeepTheirTerm) {
+            next.set_current_term(voter, new_term);
+        }
         next.set_role(
             voter,
             if voter == i {
@@ -374,14 +385,22 @@ pub fn update_terms_enabled<V: OplogVars + ?Sized>(
 }
 
 /// Effect of `UpdateTerms(i, j)` (`UpdateTermsExpr`): `j` adopts `i`'s term and steps down to
-/// Secondary. Unchanged: log, config, committed.
-pub fn update_terms_effect<P, N>(pre: &P, next: &mut N, i: usize, j: usize)
-where
+/// Secondary (its role is left as it was under [`Mutation::UpdateTermsKeepsRole`]). Unchanged:
+/// log, config, committed.
+pub fn update_terms_effect<P, N>(
+    pre: &P,
+    next: &mut N,
+    i: usize,
+    j: usize,
+    mutation: Option<Mutation>,
+) where
     P: OplogVars + ?Sized,
     N: OplogVarsMut + ?Sized,
 {
     next.set_current_term(j, pre.current_term(i));
-    next.set_role(j, Role::Secondary);
+    if mutation != Some(Mutation::UpdateTermsKeepsRole) {
+        next.set_role(j, Role::Secondary);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -405,9 +424,10 @@ pub fn enabled<V: OplogVars + ?Sized>(v: &V, action: Action, mutation: Option<Mu
     }
 }
 
-/// Applies the effect of `action` (whose guard holds in `pre`) to `next`.
+/// Applies the effect of `action` (whose guard holds in `pre`) to `next`, with `mutation` in
+/// force (`None` for the spec; only the effect mutations change an effect).
 #[inline]
-pub fn apply<P, N>(pre: &P, next: &mut N, action: Action)
+pub fn apply<P, N>(pre: &P, next: &mut N, action: Action, mutation: Option<Mutation>)
 where
     P: OplogVars + ?Sized,
     N: OplogVarsMut + ?Sized,
@@ -416,11 +436,13 @@ where
         Action::ClientRequest { i } => client_request_effect(pre, next, i),
         Action::GetEntries { i, j } => get_entries_effect(pre, next, i, j),
         Action::RollbackEntries { i, j } => rollback_entries_effect(pre, next, i, j),
-        Action::BecomeLeader { i, vote_quorum } => become_leader_effect(pre, next, i, vote_quorum),
+        Action::BecomeLeader { i, vote_quorum } => {
+            become_leader_effect(pre, next, i, vote_quorum, mutation)
+        }
         Action::CommitEntry { i, commit_quorum } => {
             commit_entry_effect(pre, next, i, commit_quorum)
         }
-        Action::UpdateTerms { i, j } => update_terms_effect(pre, next, i, j),
+        Action::UpdateTerms { i, j } => update_terms_effect(pre, next, i, j, mutation),
     }
 }
 
@@ -476,7 +498,7 @@ where
 {
     let mut push = |action: Action| {
         let mut next = *v;
-        apply(v, &mut next, action);
+        apply(v, &mut next, action, mutation);
         out.push((action, next));
     };
     for i in 0..servers {

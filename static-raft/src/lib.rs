@@ -60,8 +60,11 @@
 //!    setters, all field accesses);
 //! 2. enumerate bindings as `Next` does: for an oplog-only step, call its `*_enabled` guard and,
 //!    if it holds, copy the state and call its `*_effect(&pre, &mut next, ...)`;
-//! 3. for a joint step, both guards must hold on the same binding, and both effects are applied
-//!    to the same copy, each reading only `pre`:
+//! 3. for a joint step (`OSM!A /\ CSM!A`), both guards must hold on the same binding; each
+//!    machine's effect runs on its own copy of `pre`, and the step exists only if the two copies
+//!    agree on the shared variables (a variable one half leaves unchanged must keep its old
+//!    value in the other); the next state takes the shared variables and this machine's own from
+//!    the oplog copy, the config machine's own from the other (`raft_reconfig::actions::conjoin`):
 //!
 //! ```
 //! use spec_core::ServerSet;
@@ -103,16 +106,28 @@
 //! let (i, q) = (0, ServerSet(0b011));
 //! // The joint BecomeLeader: the oplog guard (and, in MongoRaftReconfig, the config machine's).
 //! assert!(become_leader_enabled(&pre, i, q, None));
-//! let mut next = pre;
-//! become_leader_effect(&pre, &mut next, i, q); // oplog half: currentTerm, state
-//! next.config_term[i] = pre.current_term[i] + 1; // config half, also computed from `pre`
+//! let mut oplog_next = pre;
+//! become_leader_effect(&pre, &mut oplog_next, i, q, None); // oplog half: currentTerm, state
+//! // The config half, on its own copy of `pre`: the same terms and roles, plus its config term.
+//! let mut config_next = pre;
+//! for v in q.iter() {
+//!     config_next.current_term[v] = pre.current_term[i] + 1;
+//!     config_next.state[v] = if v == i { Role::Primary } else { Role::Secondary };
+//! }
+//! config_next.config_term[i] = pre.current_term[i] + 1;
+//! // The halves agree on the shared variables, so the joint step exists.
+//! assert_eq!(oplog_next.current_term, config_next.current_term);
+//! assert_eq!(oplog_next.state, config_next.state);
+//! let next = Composed { config_term: config_next.config_term, ..oplog_next };
 //! assert_eq!(next.current_term, [1, 1, 0]);
-//! assert_eq!(next.state[0], Role::Primary);
+//! assert_eq!((next.state[0], next.config_term[0]), (Role::Primary, 1));
 //! ```
 //!
 //! On the shared variables both machines' effects of BecomeLeader and UpdateTerms write the same
-//! values, so applying both is idempotent there. Effects never read `next`, so their order does
-//! not matter. Pass `None` as the mutation for the real protocol.
+//! values, so the joint steps of the two specs as written always exist. Computing each half on
+//! its own copy, rather than both on one, is what lets a bug in one of them show: applied to one
+//! copy, the second effect would overwrite the first. Effects read only `pre`. Pass `None` as
+//! the mutation for the real protocol.
 //!
 //! The composed state need not store the variables as above: if it keeps `logless-raft`'s state
 //! (shared and config variables) with `log` and `committed` beside it, its [`OplogVars`]
@@ -124,7 +139,8 @@
 //! # Mutations: weakening one guard on purpose
 //!
 //! [`StaticRaft::with_mutation`] builds the spec with one [`Mutation`] in force: one conjunct of
-//! one guard is dropped, everything else is unchanged. It is a teaching and testing device: the
+//! one guard is dropped (or, for two of them, one assignment of BecomeLeader's or UpdateTerms'
+//! effect is wrong), everything else is unchanged. It is a teaching and testing device: the
 //! checker then reports the invariant that conjunct protects, with a shortest counterexample.
 //!
 //! # What this crate is not
@@ -149,8 +165,9 @@ use spec_core::{
 };
 use std::fmt;
 
-/// One guard conjunct to drop, to see what breaks (a teaching and testing device; the spec has
-/// none in force unless [`StaticRaft::with_mutation`] is called).
+/// One guard conjunct to drop, or one assignment of an effect to get wrong, to see what breaks
+/// (a teaching and testing device; the spec has none in force unless
+/// [`StaticRaft::with_mutation`] is called).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Mutation {
     /// BecomeLeader: voters do not compare logs (CanVoteForOplog's log-up-to-date condition).
@@ -174,17 +191,29 @@ pub enum Mutation {
     /// RollbackEntries: a primary may roll back too (the `state[i] = Secondary` conjunct).
     /// Breaks the action property LeaderAppendOnly.
     PrimaryRollsBack,
+    /// BecomeLeader's effect moves only the candidate to the new term; the other voters keep
+    /// their older terms (a wrong `currentTerm'`), so they can vote again in the same term:
+    /// breaks OnePrimaryPerTerm. In MongoRaftReconfig, the config machine's half of the joint
+    /// step writes the right terms, and the halves disagree.
+    VotersKeepTheirTerm,
+    /// UpdateTerms' effect adopts the newer term without stepping down (no `state'`
+    /// assignment): a primary that learns a newer term stays Primary in it, beside that term's
+    /// own primary: breaks OnePrimaryPerTerm. In MongoRaftReconfig the halves then disagree on
+    /// `state`.
+    UpdateTermsKeepsRole,
 }
 
 impl Mutation {
     /// Every mutation.
-    pub const ALL: [Mutation; 6] = [
+    pub const ALL: [Mutation; 8] = [
         Mutation::VoteIgnoresLog,
         Mutation::VoteIgnoresTerm,
         Mutation::CommitOlderTermEntry,
         Mutation::CommitIgnoresQuorumTerm,
         Mutation::GetEntriesSkipsLogCheck,
         Mutation::PrimaryRollsBack,
+        Mutation::VotersKeepTheirTerm,
+        Mutation::UpdateTermsKeepsRole,
     ];
 }
 
@@ -198,6 +227,8 @@ impl Mutation {
             Mutation::CommitIgnoresQuorumTerm => "commit-ignores-quorum-term",
             Mutation::GetEntriesSkipsLogCheck => "get-entries-skips-log-check",
             Mutation::PrimaryRollsBack => "primary-rolls-back",
+            Mutation::VotersKeepTheirTerm => "voters-keep-their-term",
+            Mutation::UpdateTermsKeepsRole => "update-terms-keeps-role",
         }
     }
 
@@ -227,6 +258,13 @@ impl Mutation {
             }
             Mutation::PrimaryRollsBack => {
                 "a primary may roll back its log: breaks LeaderAppendOnly"
+            }
+            Mutation::VotersKeepTheirTerm => {
+                "BecomeLeader moves only the candidate to the new term (effect): breaks \
+                 OnePrimaryPerTerm"
+            }
+            Mutation::UpdateTermsKeepsRole => {
+                "UpdateTerms does not step a primary down (effect): breaks OnePrimaryPerTerm"
             }
         }
     }
@@ -268,7 +306,7 @@ impl StaticRaft {
         Self::from_params(&params)
     }
 
-    /// The same spec with `mutation` in force (one guard conjunct dropped).
+    /// The same spec with `mutation` in force (one guard conjunct dropped, or one effect wrong).
     #[must_use = "with_mutation returns the mutated spec; check that one"]
     pub fn with_mutation(mut self, mutation: Mutation) -> Self {
         self.mutation = Some(mutation);
@@ -458,7 +496,7 @@ mod tests {
                 actions::candidate_steps(&state, spec.servers, |action| {
                     if actions::enabled(&state, action, mutation) {
                         let mut next = state;
-                        actions::apply(&state, &mut next, action);
+                        actions::apply(&state, &mut next, action, mutation);
                         reference.push((action, next));
                     }
                 });
