@@ -154,11 +154,16 @@ pub enum Mutation {
     /// term without stepping down (no `state'`), so a primary stays Primary in a term that has
     /// its own primary. In MongoRaftReconfig the halves of the joint step disagree on `state`.
     UpdateTermsKeepsRole,
+    /// A missing assignment: BecomeLeader does not stamp the new primary's config with its term
+    /// (no `configTerm'`), so the config keeps the term of an older primary, and configs of
+    /// different primaries compare as if from one term. Needs a reconfig after two elections:
+    /// found from 3 servers with MaxTerm 3 (see the README's table of smallest bounds).
+    BecomeLeaderKeepsConfigTerm,
 }
 
 impl Mutation {
     /// Every mutation, action by action.
-    pub const ALL: [Mutation; 15] = [
+    pub const ALL: [Mutation; 16] = [
         Mutation::ReconfigSkipsPrimaryCheck,
         Mutation::ReconfigSkipsConfigQuorumCheck,
         Mutation::ReconfigSkipsTermQuorumCheck,
@@ -174,6 +179,7 @@ impl Mutation {
         Mutation::UpdateTermsSkipsNewerCheck,
         Mutation::VotersKeepTheirTerm,
         Mutation::UpdateTermsKeepsRole,
+        Mutation::BecomeLeaderKeepsConfigTerm,
     ];
 }
 
@@ -196,6 +202,7 @@ impl Mutation {
             Mutation::UpdateTermsSkipsNewerCheck => "update-terms-skips-newer-check",
             Mutation::VotersKeepTheirTerm => "voters-keep-their-term",
             Mutation::UpdateTermsKeepsRole => "update-terms-keeps-role",
+            Mutation::BecomeLeaderKeepsConfigTerm => "become-leader-keeps-config-term",
         }
     }
 
@@ -236,6 +243,9 @@ impl Mutation {
                  vote twice in one term"
             }
             Mutation::UpdateTermsKeepsRole => "UpdateTerms does not step a primary down (effect)",
+            Mutation::BecomeLeaderKeepsConfigTerm => {
+                "BecomeLeader does not stamp the new primary's config with its term (effect)"
+            }
         }
     }
 }
@@ -481,7 +491,9 @@ pub fn become_leader_effect<P, N>(
         next.set_role(voter, Role::Secondary);
     }
     next.set_role(i, Role::Primary);
-    next.set_config_term(i, new_term);
+    if mutation != Some(Mutation::BecomeLeaderKeepsConfigTerm) {
+        next.set_config_term(i, new_term);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

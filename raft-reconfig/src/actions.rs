@@ -407,6 +407,16 @@ pub fn joint_steps_agree(s: &State, mutation: Option<Mutation>) -> bool {
     true
 }
 
+/// The servers whose quorums `CommitEntry(i, commitQuorum)` ranges over: `config[i]`, the
+/// primary's own config (all servers under [`Mutation::CommitQuorumOfAllServers`]).
+pub fn commit_quorum_servers(s: &State, i: usize, mutation: Option<Mutation>) -> ServerSet {
+    if mutation == Some(Mutation::CommitQuorumOfAllServers) {
+        ServerSet::all(s.servers as usize)
+    } else {
+        s.config[i]
+    }
+}
+
 /// `ClientRequest(i)` (oplog step): primary `i` takes a client write, appending an entry of its
 /// current term to its log.
 pub fn client_request(s: &State, i: usize, mutation: Option<Mutation>) -> Option<State> {
@@ -573,7 +583,7 @@ pub fn next(s: &State, mutation: Option<Mutation>, out: &mut Vec<(Action, State)
         if s.state[iu] != Role::Primary || s.log[iu].is_empty() {
             continue;
         }
-        for commit_quorum in s.config[iu].quorums() {
+        for commit_quorum in commit_quorum_servers(s, iu, mutation).quorums() {
             if oplog_sm::commit_entry_enabled(s, iu, commit_quorum, mo) {
                 let mut next = *s;
                 oplog_sm::commit_entry_effect(s, &mut next, iu, commit_quorum);

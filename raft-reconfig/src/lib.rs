@@ -162,11 +162,18 @@ pub enum Mutation {
     /// The config half of UpdateTerms does not step a primary down: logless-raft's
     /// [`UpdateTermsKeepsRole`](logless_raft::Mutation::UpdateTermsKeepsRole).
     ConfigUpdateTermsKeepsRole,
+    /// The config half of BecomeLeader does not stamp the new primary's config with its term:
+    /// logless-raft's [`BecomeLeaderKeepsConfigTerm`](logless_raft::Mutation::BecomeLeaderKeepsConfigTerm).
+    BecomeLeaderKeepsConfigTerm,
+    /// CommitEntry counts a quorum of all servers instead of a quorum of the primary's config
+    /// (`Quorums(config[i])`): after a reconfig to a smaller config, servers outside it make
+    /// up the commit quorum.
+    CommitQuorumOfAllServers,
 }
 
 impl Mutation {
     /// Every mutation.
-    pub const ALL: [Mutation; 9] = [
+    pub const ALL: [Mutation; 11] = [
         Mutation::ReconfigSkipsOplogCommitment,
         Mutation::OplogCommitmentSkipsTermCommit,
         Mutation::ReconfigSkipsTermQuorumCheck,
@@ -176,6 +183,8 @@ impl Mutation {
         Mutation::ConfigVotersKeepTheirTerm,
         Mutation::OplogUpdateTermsKeepsRole,
         Mutation::ConfigUpdateTermsKeepsRole,
+        Mutation::BecomeLeaderKeepsConfigTerm,
+        Mutation::CommitQuorumOfAllServers,
     ];
 
     /// The mutation's name on the command line (`--mutation NAME`), in kebab case.
@@ -190,6 +199,8 @@ impl Mutation {
             Mutation::ConfigVotersKeepTheirTerm => "config-voters-keep-their-term",
             Mutation::OplogUpdateTermsKeepsRole => "oplog-update-terms-keeps-role",
             Mutation::ConfigUpdateTermsKeepsRole => "config-update-terms-keeps-role",
+            Mutation::BecomeLeaderKeepsConfigTerm => "become-leader-keeps-config-term",
+            Mutation::CommitQuorumOfAllServers => "commit-quorum-of-all-servers",
         }
     }
 
@@ -234,6 +245,12 @@ impl Mutation {
                 "the config half of UpdateTerms does not step a primary down: the halves \
                  disagree, breaks JointStepsAgree"
             }
+            Mutation::BecomeLeaderKeepsConfigTerm => {
+                "BecomeLeader does not stamp the new primary's config with its term"
+            }
+            Mutation::CommitQuorumOfAllServers => {
+                "CommitEntry counts a quorum of all servers, not of the primary's config"
+            }
         }
     }
 
@@ -261,6 +278,9 @@ impl Mutation {
             }
             Mutation::ConfigUpdateTermsKeepsRole => {
                 Some(logless_raft::Mutation::UpdateTermsKeepsRole)
+            }
+            Mutation::BecomeLeaderKeepsConfigTerm => {
+                Some(logless_raft::Mutation::BecomeLeaderKeepsConfigTerm)
             }
             _ => None,
         }
@@ -512,11 +532,13 @@ mod tests {
                 candidates.push(Action::SendConfig { i, j });
                 candidates.push(Action::UpdateTerms { i, j });
             }
-            for q in s.config[i as usize].quorums() {
+            for q in actions::commit_quorum_servers(s, i as usize, spec.mutation()).quorums() {
                 candidates.push(Action::CommitEntry {
                     i,
                     commit_quorum: q,
                 });
+            }
+            for q in s.config[i as usize].quorums() {
                 candidates.push(Action::BecomeLeader { i, vote_quorum: q });
             }
             for new_config in all.subsets() {
