@@ -414,8 +414,7 @@ mod tests {
             let s = states[k];
             let mut next = Vec::new();
             spec.next_states(&s, &mut next);
-            let enabled: std::collections::HashSet<Action> =
-                next.iter().map(|(a, _)| *a).collect();
+            let enabled: std::collections::HashSet<Action> = next.iter().map(|(a, _)| *a).collect();
             for a in &bindings {
                 let why = spec.disabled_because(&s, a);
                 assert_eq!(why.is_empty(), enabled.contains(a), "{a} in {s:?}: {why:?}");
@@ -456,7 +455,10 @@ mod tests {
             spec.disabled_because(&s, &update),
             ["Next has an UpdateTerms disjunct (MongoDynamicRaft's has none; only its generalization with MongoWeakRaft's UpdateTerms does)"]
         );
-        assert!(spec.with_update_terms().disabled_because(&s, &update).is_empty());
+        assert!(spec
+            .with_update_terms()
+            .disabled_because(&s, &update)
+            .is_empty());
     }
 
     #[test]

@@ -17,7 +17,9 @@
 //! is how the two layers explain a step that is not enabled.
 
 use crate::guard::{Conjuncts, Holds};
-use crate::state::{get_term, in_log, last_term, newer_log, CommittedEntry, Role, State, MAX_SERVERS};
+use crate::state::{
+    get_term, in_log, last_term, newer_log, CommittedEntry, Role, State, MAX_SERVERS,
+};
 use spec_core::itf::server_name;
 use spec_core::ServerSet;
 use std::fmt;
@@ -510,7 +512,9 @@ pub fn quorum_at_guard(s: &State, i: usize, q: ServerSet, g: &mut impl Conjuncts
 /// the step is named once, by `ChangeConfig(n1, config[n1])` (see [`config_changes`]).
 pub fn next_guard(s: &State, action: Action, g: &mut impl Conjuncts) -> bool {
     let protocol = match action.step {
-        Step::BecomeLeader { i, vote_quorum: q, .. }
+        Step::BecomeLeader {
+            i, vote_quorum: q, ..
+        }
         | Step::CommitEntry {
             i,
             commit_quorum: q,
@@ -544,7 +548,11 @@ pub fn apply(s: &State, action: Action) -> Option<State> {
         return None;
     }
     let next = apply_step(s, action.step)?;
-    change_config(&next, action.change_config.i, action.change_config.new_config)
+    change_config(
+        &next,
+        action.change_config.i,
+        action.change_config.new_config,
+    )
 }
 
 /// Every satisfying binding of `NextStatic` from `s`, in `NextStatic`'s order, each with its

@@ -639,7 +639,8 @@ mod tests {
 
     /// The states `spec` reaches within its constraint, breadth first, at most `limit` of them.
     fn reachable<S: Spec>(spec: &S, limit: usize) -> Vec<S::State> {
-        let mut seen: std::collections::HashSet<S::State> = spec.init_states().into_iter().collect();
+        let mut seen: std::collections::HashSet<S::State> =
+            spec.init_states().into_iter().collect();
         let mut states: Vec<S::State> = seen.iter().cloned().collect();
         let mut k = 0;
         while k < states.len() && states.len() < limit {
@@ -710,8 +711,7 @@ mod tests {
         for s in &states {
             let mut next = Vec::new();
             spec.next_states(s, &mut next);
-            let enabled: std::collections::HashSet<Action> =
-                next.iter().map(|(a, _)| *a).collect();
+            let enabled: std::collections::HashSet<Action> = next.iter().map(|(a, _)| *a).collect();
             for a in &bindings {
                 let why = spec.disabled_because(s, a);
                 assert_eq!(why.is_empty(), enabled.contains(a), "{a} in {s:?}: {why:?}");
