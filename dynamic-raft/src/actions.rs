@@ -239,7 +239,9 @@ pub fn next_guard(
         }
         Action::UpdateTerms { i, j } => {
             g.conjunct(with_update_terms, || {
-                "Next has an UpdateTerms disjunct (MongoDynamicRaft's has none; only its generalization with MongoWeakRaft's UpdateTerms does)".to_string()
+                format!(
+                    "{action} is a disjunct of Next (MongoDynamicRaft has no UpdateTerms; its generalization with MongoWeakRaft's has)"
+                )
             }) && weak::update_terms_guard(&s.raft, i, j, g)
         }
     }

@@ -453,7 +453,7 @@ mod tests {
         let update = Action::UpdateTerms { i: 0, j: 2 };
         assert_eq!(
             spec.disabled_because(&s, &update),
-            ["Next has an UpdateTerms disjunct (MongoDynamicRaft's has none; only its generalization with MongoWeakRaft's UpdateTerms does)"]
+            ["UpdateTerms(n1, n3) is a disjunct of Next (MongoDynamicRaft has no UpdateTerms; its generalization with MongoWeakRaft's has)"]
         );
         assert!(spec
             .with_update_terms()

@@ -225,16 +225,18 @@ pub fn update_terms(s: &State, i: usize, j: usize) -> Option<State> {
 /// the same index.
 pub fn can_rollback(s: &State, i: usize, j: usize, g: &mut impl Conjuncts) -> bool {
     let (log_i, log_j) = (&s.log[i], &s.log[j]);
-    g.conjunct(!log_i.is_empty(), || format!("Len(log[{}]) > 0", n(i)))
-        && g.conjunct(last_term(log_i) < last_term(log_j), || {
-            format!("LastTerm(log[{}]) < LastTerm(log[{}])", n(i), n(j))
-        })
+    let pred = || format!("CanRollback({}, {})", n(i), n(j));
+    g.conjunct(!log_i.is_empty(), || {
+        format!("{}: Len(log[{}]) > 0", pred(), n(i))
+    }) && g.conjunct(last_term(log_i) < last_term(log_j), || {
+        format!("{}: LastTerm(log[{}]) < LastTerm(log[{}])", pred(), n(i), n(j))
+    })
         && g.conjunct(
             log_i.len() > log_j.len() || last_term(log_i) != get_term(log_j, log_i.len()),
             || {
-                let (i, j) = (n(i), n(j));
+                let (p, i, j) = (pred(), n(i), n(j));
                 format!(
-                    "Len(log[{i}]) > Len(log[{j}]) \\/ LastTerm(log[{i}]) /= LogTerm({j}, Len(log[{i}]))"
+                    "{p}: Len(log[{i}]) > Len(log[{j}]) \\/ LastTerm(log[{i}]) /= LogTerm({j}, Len(log[{i}]))"
                 )
             },
         )
@@ -331,12 +333,20 @@ pub fn can_vote_for_oplog(s: &State, i: usize, j: usize, g: &mut impl Conjuncts)
     let (log_i, log_j) = (&s.log[i], &s.log[j]);
     let log_ok = last_term(log_j) > last_term(log_i)
         || (last_term(log_j) == last_term(log_i) && log_j.len() >= log_i.len());
-    g.conjunct(s.current_term[i] < s.current_term[j] + 1, || {
-        format!("currentTerm[{}] < currentTerm[{}] + 1", n(i), n(j))
-    }) && g.conjunct(log_ok, || {
-        let (i, j) = (n(i), n(j));
+    let pred = || {
         format!(
-            "LastTerm(log[{j}]) > LastTerm(log[{i}]) \\/ (LastTerm(log[{j}]) = LastTerm(log[{i}]) /\\ Len(log[{j}]) >= Len(log[{i}]))"
+            "CanVoteForOplog({}, {}, currentTerm[{}] + 1)",
+            n(i),
+            n(j),
+            n(j)
+        )
+    };
+    g.conjunct(s.current_term[i] < s.current_term[j] + 1, || {
+        format!("{}: currentTerm[{}] < currentTerm[{}] + 1", pred(), n(i), n(j))
+    }) && g.conjunct(log_ok, || {
+        let (p, i, j) = (pred(), n(i), n(j));
+        format!(
+            "{p}: LastTerm(log[{j}]) > LastTerm(log[{i}]) \\/ (LastTerm(log[{j}]) = LastTerm(log[{i}]) /\\ Len(log[{j}]) >= Len(log[{i}]))"
         )
     })
 }
@@ -410,11 +420,18 @@ pub fn commit_entry_guard(
             format!("log[{i}][Len(log[{i}])] = currentTerm[{i}]")
         })
         && commit_quorum.iter().all(|t| {
+            let pred = || {
+                let i = n(i);
+                format!(
+                    "ImmediatelyCommitted(<<Len(log[{i}]), currentTerm[{i}]>>, {})",
+                    set_name(commit_quorum)
+                )
+            };
             g.conjunct(in_log(ind, term, &s.log[t]), || {
-                let (i, t) = (n(i), n(t));
-                format!("InLog(<<Len(log[{i}]), currentTerm[{i}]>>, {t})")
+                let (p, i, t) = (pred(), n(i), n(t));
+                format!("{p}: InLog(<<Len(log[{i}]), currentTerm[{i}]>>, {t})")
             }) && g.conjunct(s.current_term[t] == term, || {
-                format!("currentTerm[{}] = currentTerm[{}]", n(t), n(i))
+                format!("{}: currentTerm[{}] = currentTerm[{}]", pred(), n(t), n(i))
             })
         })
         && g.conjunct(!s.committed.contains_entry(ind, term), || {

@@ -7,6 +7,10 @@
 //! is evaluated and each false one is described, in TLA+ notation with the action's values
 //! bound: what [`spec_core::Spec::disabled_because`] reports. Since both come from the same
 //! chain, the explanation cannot drift from the guard.
+//!
+//! A conjunct inside a named predicate of the specification is written after the predicate's
+//! instance: `CanVoteForOplog(n3, n2, currentTerm[n2] + 1): currentTerm[n3] < currentTerm[n2] +
+//! 1` (the voter n3's term is not below the candidate n2's next term).
 
 /// Where the conjuncts of a guard go as it is evaluated.
 pub trait Conjuncts {
