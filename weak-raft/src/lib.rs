@@ -725,6 +725,56 @@ mod tests {
     }
 
     #[test]
+    fn a_disabled_step_names_its_false_conjuncts_with_its_values_bound() {
+        // n1 was elected in term 1 by {n1, n2}; n3 is still in term 0.
+        let mut s = State::initial(3, ServerSet::all(3));
+        s.current_term = [1, 1, 0, 0, 0];
+        s.state[0] = Role::Primary;
+        s.elections = s.elections.with(0, 1);
+        let (weak, safe) = (
+            WeakRaft::new(3, 2, 2).unwrap(),
+            SafeWeakRaft::new(3, 2, 2).unwrap(),
+        );
+        let step = |step, i, new_config| Action {
+            step,
+            change_config: ChangeConfig {
+                i,
+                new_config: ServerSet(new_config),
+            },
+        };
+        let write = step(Step::ClientRequest { i: 1 }, 0, 0);
+        assert_eq!(
+            weak.disabled_because(&s, &write),
+            ["state[n2] = Primary", "{} # {}"]
+        );
+        let commit = Step::CommitEntry {
+            i: 0,
+            commit_quorum: ServerSet(0b011),
+        };
+        assert_eq!(
+            weak.disabled_because(&s, &step(commit, 0, 0b111)),
+            [
+                "Len(log[n1]) > 0",
+                "ImmediatelyCommitted(<<Len(log[n1]), currentTerm[n1]>>, {n1, n2}): InLog(<<Len(log[n1]), currentTerm[n1]>>, n1)",
+                "ImmediatelyCommitted(<<Len(log[n1]), currentTerm[n1]>>, {n1, n2}): InLog(<<Len(log[n1]), currentTerm[n1]>>, n2)",
+            ]
+        );
+        let update = step(Step::UpdateTerms { i: 0, j: 2 }, 1, 0b001);
+        assert_eq!(
+            weak.disabled_because(&s, &update),
+            [
+                "{n1} = config[n2] (UpdateTerms keeps config UNCHANGED)",
+                "n2 = n1 (with config UNCHANGED, TLC names the step once, with ChangeConfig(n1, config[n1]))",
+            ]
+        );
+        // n1's write is a MongoWeakRaft step; with n3's config {n3}, n3 could then be elected
+        // by itself, which has not reached term 1: the WeakQuorumCondition fails after it.
+        let write = step(Step::ClientRequest { i: 0 }, 2, 0b100);
+        assert!(weak.disabled_because(&s, &write).is_empty());
+        assert_eq!(safe.disabled_because(&s, &write), ["QC_1(n3, {n3})'"]);
+    }
+
+    #[test]
     fn weak_raft_names_a_false_conjunct_exactly_when_a_step_is_not_enabled() {
         let spec = WeakRaft::new(3, 1, 1).unwrap();
         assert_eq!(explanations_agree_with_the_enumeration(&spec, 2000), 0);
