@@ -3,7 +3,10 @@
 //!
 //! Each action is MongoWeakRaft's action of the same name (from `weak-raft`, on the shared
 //! variables) conjoined with what MongoDynamicRaft says of `config` and `configLog`. Each
-//! function returns `None` when the guard is false, otherwise the successor.
+//! function returns `None` when the guard is false, otherwise the successor. The guards are
+//! MongoWeakRaft's named conjuncts (`weak_raft::guard`), plus ClientRequest's own
+//! ([`client_request_guard`]); [`next_guard`] names the false ones for
+//! `Spec::disabled_because`.
 
 use crate::state::State;
 use spec_core::itf::server_name;
@@ -11,6 +14,7 @@ use spec_core::ServerSet;
 use std::fmt;
 use weak_raft::actions as weak;
 use weak_raft::conditions::quorums_overlap;
+use weak_raft::guard::{Conjuncts, Holds};
 
 /// One step of MongoDynamicRaft's `Next`: an action and the values of its parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -114,17 +118,35 @@ pub fn last_is_committed(s: &State, i: usize) -> bool {
     }
 }
 
+/// The guard of `ClientRequest(i, newConfig)`: `i`'s last entry is committed
+/// (`LastIsCommitted(i)`), every quorum of `newConfig` meets every quorum of its current config
+/// (`QuorumsOverlap(config[i], newConfig)`), `i` is a member of `newConfig`, and
+/// `MWR!ClientRequest(i)`'s guard (`state[i] = Primary`).
+pub fn client_request_guard(
+    s: &State,
+    i: usize,
+    new_config: ServerSet,
+    g: &mut impl Conjuncts,
+) -> bool {
+    g.conjunct(last_is_committed(s, i), || {
+        format!("LastIsCommitted({})", server_name(i))
+    }) && g.conjunct(quorums_overlap(s.raft.config[i], new_config), || {
+        format!(
+            "QuorumsOverlap(config[{}], {})",
+            server_name(i),
+            weak::set_name(new_config)
+        )
+    }) && g.conjunct(new_config.contains(i), || {
+        format!("{} \\in {}", server_name(i), weak::set_name(new_config))
+    }) && weak::client_request_guard(&s.raft, i, g)
+}
+
 /// `ClientRequest(i, newConfig)`: primary `i` takes a client write that carries a new config:
 /// it appends an entry of its term to its log, `newConfig` to its config log, and adopts
-/// `newConfig` as its config. Guard: its last entry is committed (`LastIsCommitted`), every
-/// quorum of `newConfig` meets every quorum of its current config (`QuorumsOverlap`), `i` is a
-/// member of `newConfig`, and `i` is Primary (MongoWeakRaft's ClientRequest). Unchanged:
-/// currentTerm, state, elections, committed.
+/// `newConfig` as its config. Guard: [`client_request_guard`]. Unchanged: currentTerm, state,
+/// elections, committed.
 pub fn client_request(s: &State, i: usize, new_config: ServerSet) -> Option<State> {
-    if !last_is_committed(s, i)
-        || !quorums_overlap(s.raft.config[i], new_config)
-        || !new_config.contains(i)
-    {
+    if !client_request_guard(s, i, new_config, &mut Holds) {
         return None;
     }
     let mut next = State {
@@ -189,26 +211,55 @@ pub fn update_terms(s: &State, i: usize, j: usize) -> Option<State> {
 // The next-state relation
 // ---------------------------------------------------------------------------------------------
 
-/// The step `action` from `s`, if it is a step of `Next` (the quorum of BecomeLeader and
-/// CommitEntry must be a quorum of the server's config), or of the generalization's
-/// UpdateTerms.
-pub fn apply(s: &State, action: Action) -> Option<State> {
+/// Whether `action` is a step of `Next` from `s` (or of the generalization's UpdateTerms), as
+/// the conjuncts of its disjunct: `newConfig \in SUBSET Server` for ClientRequest, the quorum
+/// of BecomeLeader and CommitEntry in `QuorumsAt(i)`, then the action's guard (each
+/// MongoWeakRaft action's guard, which MongoDynamicRaft's actions conjoin, and ClientRequest's
+/// own: [`client_request_guard`]). UpdateTerms is a step only of the generalization.
+pub fn next_guard(
+    s: &State,
+    action: Action,
+    with_update_terms: bool,
+    g: &mut impl Conjuncts,
+) -> bool {
     match action {
-        Action::ClientRequest { i, new_config } => client_request(s, i, new_config),
-        Action::MergeEntries { i, j } => merge_entries(s, i, j),
+        Action::ClientRequest { i, new_config } => {
+            g.conjunct(new_config.is_subset(s.raft.all_servers()), || {
+                format!("{} \\in SUBSET Server", weak::set_name(new_config))
+            }) && client_request_guard(s, i, new_config, g)
+        }
+        Action::MergeEntries { i, j } => weak::merge_entries_guard(&s.raft, i, j, g),
         Action::BecomeLeader { i, vote_quorum } => {
-            is_quorum_at(s, i, vote_quorum).then(|| become_leader(s, i, vote_quorum))?
+            weak::quorum_at_guard(&s.raft, i, vote_quorum, g)
+                && weak::become_leader_guard(&s.raft, i, vote_quorum, g)
         }
         Action::CommitEntry { i, commit_quorum } => {
-            is_quorum_at(s, i, commit_quorum).then(|| commit_entry(s, i, commit_quorum))?
+            weak::quorum_at_guard(&s.raft, i, commit_quorum, g)
+                && weak::commit_entry_guard(&s.raft, i, commit_quorum, g)
         }
-        Action::UpdateTerms { i, j } => update_terms(s, i, j),
+        Action::UpdateTerms { i, j } => {
+            g.conjunct(with_update_terms, || {
+                format!(
+                    "{action} is a disjunct of Next (MongoDynamicRaft has no UpdateTerms; its generalization with MongoWeakRaft's has)"
+                )
+            }) && weak::update_terms_guard(&s.raft, i, j, g)
+        }
     }
 }
 
-/// Whether `q` is in `QuorumsAt(i)`.
-fn is_quorum_at(s: &State, i: usize, q: ServerSet) -> bool {
-    s.raft.config[i].quorums().any(|c| c == q)
+/// The step `action` from `s`, if it is a step of `Next`, or of the generalization's
+/// UpdateTerms ([`next_guard`] with UpdateTerms).
+pub fn apply(s: &State, action: Action) -> Option<State> {
+    if !next_guard(s, action, true, &mut Holds) {
+        return None;
+    }
+    match action {
+        Action::ClientRequest { i, new_config } => client_request(s, i, new_config),
+        Action::MergeEntries { i, j } => merge_entries(s, i, j),
+        Action::BecomeLeader { i, vote_quorum } => become_leader(s, i, vote_quorum),
+        Action::CommitEntry { i, commit_quorum } => commit_entry(s, i, commit_quorum),
+        Action::UpdateTerms { i, j } => update_terms(s, i, j),
+    }
 }
 
 /// Every successor of `s` under `Next`, one per satisfying binding, in `Next`'s order:

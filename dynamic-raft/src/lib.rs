@@ -167,6 +167,13 @@ impl Spec for DynamicRaft {
         });
     }
 
+    /// The false conjuncts of the action's guard ([`actions::next_guard`]).
+    fn disabled_because(&self, state: &State, action: &Action) -> Vec<String> {
+        weak_raft::guard::false_conjuncts(|g| {
+            actions::next_guard(state, *action, self.with_update_terms, g)
+        })
+    }
+
     /// ElectionSafety, LeaderCompleteness, LogMatching, StateMachineSafety and
     /// LogMatchingWithConfigs.
     fn invariants(&self) -> Vec<Invariant<Self>> {
@@ -377,6 +384,81 @@ mod tests {
         for (action, successor) in &next {
             assert_eq!(actions::apply(&s, *action), Some(*successor), "{action}");
         }
+    }
+
+    /// The reference check of `disabled_because`: in every state `spec` reaches (breadth first,
+    /// within its constraint, at most `limit`), for every binding of the actions' parameters
+    /// at 3 servers (quorums and configs ranging over every set of servers), it names no
+    /// conjunct exactly when the action is one of `next_states`.
+    fn explanations_agree_with_the_enumeration(spec: &DynamicRaft, limit: usize) {
+        let all = ServerSet::all(3);
+        let mut bindings = Vec::new();
+        for i in 0..3 {
+            for q in all.subsets() {
+                bindings.push(Action::ClientRequest { i, new_config: q });
+                bindings.push(Action::BecomeLeader { i, vote_quorum: q });
+                bindings.push(Action::CommitEntry {
+                    i,
+                    commit_quorum: q,
+                });
+            }
+            for j in 0..3 {
+                bindings.push(Action::MergeEntries { i, j });
+                bindings.push(Action::UpdateTerms { i, j });
+            }
+        }
+        let mut seen: std::collections::HashSet<State> = spec.init_states().into_iter().collect();
+        let mut states: Vec<State> = seen.iter().copied().collect();
+        let mut k = 0;
+        while k < states.len() {
+            let s = states[k];
+            let mut next = Vec::new();
+            spec.next_states(&s, &mut next);
+            let enabled: std::collections::HashSet<Action> = next.iter().map(|(a, _)| *a).collect();
+            for a in &bindings {
+                let why = spec.disabled_because(&s, a);
+                assert_eq!(why.is_empty(), enabled.contains(a), "{a} in {s:?}: {why:?}");
+            }
+            for (_, t) in next {
+                if states.len() < limit && spec.within_constraint(&t) && seen.insert(t) {
+                    states.push(t);
+                }
+            }
+            k += 1;
+        }
+        assert!(states.len() > 1000, "{}", states.len());
+    }
+
+    #[test]
+    fn a_false_conjunct_is_named_exactly_when_an_action_is_not_enabled() {
+        explanations_agree_with_the_enumeration(&DynamicRaft::new(3, 2, 2).unwrap(), 3000);
+        let generalized = DynamicRaft::new(3, 2, 2).unwrap().with_update_terms();
+        explanations_agree_with_the_enumeration(&generalized, 3000);
+    }
+
+    #[test]
+    fn a_reconfig_before_the_last_entry_is_committed_names_last_is_committed() {
+        let spec = DynamicRaft::new(3, 2, 2).unwrap();
+        let mut s = primary_with_committed_noop();
+        s.raft.log[0].push(1);
+        s.config_log[0].push(ServerSet(0b011));
+        let reconfig = Action::ClientRequest {
+            i: 0,
+            new_config: ServerSet(0b110),
+        };
+        assert_eq!(
+            spec.disabled_because(&s, &reconfig),
+            ["LastIsCommitted(n1)", r"n1 \in {n2, n3}"]
+        );
+        let update = Action::UpdateTerms { i: 0, j: 2 };
+        assert_eq!(
+            spec.disabled_because(&s, &update),
+            ["UpdateTerms(n1, n3) is a disjunct of Next (MongoDynamicRaft has no UpdateTerms; its generalization with MongoWeakRaft's has)"]
+        );
+        assert!(spec
+            .with_update_terms()
+            .disabled_because(&s, &update)
+            .is_empty());
     }
 
     #[test]

@@ -216,11 +216,33 @@ impl Log {
         }
     }
 
+    /// The guard of `Next` for the block `first..=last`: no index of the block is chosen yet,
+    /// one conjunct per index, `~\E e \in chosen : e[1] = k`. With `why`, every false conjunct
+    /// is described there; without, the first false one ends the evaluation (the successor
+    /// function's use).
+    pub fn block_unchosen(
+        state: &LogState,
+        first: u8,
+        last: u8,
+        mut why: Option<&mut Vec<String>>,
+    ) -> bool {
+        let mut unchosen = true;
+        for k in first..=last {
+            if state.index_chosen(k as usize) {
+                unchosen = false;
+                match why.as_deref_mut() {
+                    Some(why) => why.push(format!("~\\E e \\in chosen : e[1] = {k}")),
+                    None => return false,
+                }
+            }
+        }
+        unchosen
+    }
+
     /// `Next` for the block `first..=last` with the given values: enabled iff no index of the
-    /// block is chosen yet.
+    /// block is chosen yet ([`Log::block_unchosen`]).
     pub fn next(&self, state: &LogState, action: &Choose) -> Option<LogState> {
-        let block = action.first..=action.last;
-        if block.clone().any(|i| state.index_chosen(i as usize)) {
+        if !Self::block_unchosen(state, action.first, action.last, None) {
             return None;
         }
         let mut next = *state;
@@ -274,7 +296,7 @@ impl Spec for Log {
                     out.push((action, *state));
                     continue;
                 }
-                if (first..=last).any(|i| state.index_chosen(i as usize)) {
+                if !Self::block_unchosen(state, first, last, None) {
                     continue;
                 }
                 let len = (last - first + 1) as u32;
@@ -300,6 +322,33 @@ impl Spec for Log {
                 }
             }
         }
+    }
+
+    /// The indices of the block that are already chosen ([`Log::block_unchosen`]), after the
+    /// binding's own conditions when the action lies outside `\E i, j \in Nat : \E f \in
+    /// [i..j -> Value]` (the model's `Nat` is `1..MaxLogLen`).
+    fn disabled_because(&self, state: &LogState, action: &Choose) -> Vec<String> {
+        let mut why = Vec::new();
+        let n = self.max_index;
+        for end in [action.first, action.last] {
+            if !(1..=n).contains(&(end as usize)) {
+                why.push(format!("{end} \\in 1..{n}"));
+            }
+        }
+        let len = (action.last as usize + 1).saturating_sub(action.first as usize);
+        if action.values.len() != len {
+            why.push(format!(
+                "DOMAIN f = {}..{} (f has {} values)",
+                action.first,
+                action.last,
+                action.values.len()
+            ));
+        }
+        for v in action.values.iter().filter(|&&v| v as usize >= self.values) {
+            why.push(format!("{} \\in Value", itf::value_name(*v as usize)));
+        }
+        Self::block_unchosen(state, action.first, action.last, Some(&mut why));
+        why
     }
 
     fn invariants(&self) -> Vec<Invariant<Self>> {
@@ -375,6 +424,57 @@ mod tests {
         log.next_states(&s, &mut succ);
         // Only (2,2) with 2 values, plus the stutter (2,1).
         assert_eq!(succ.len(), 3);
+    }
+
+    /// The reference check of `disabled_because`: in every reachable state (2 values, 3
+    /// indices), for every block and every function from it to the values, it names no
+    /// conjunct exactly when the action is one of `next_states`.
+    #[test]
+    fn a_chosen_index_is_named_exactly_when_a_block_is_not_enabled() {
+        let log = Log::new(2, 3).unwrap();
+        let mut bindings = Vec::new();
+        for first in 1..=3u8 {
+            for last in 1..=3u8 {
+                let len = (last + 1).saturating_sub(first) as u32;
+                for code in 0..2u32.pow(len) {
+                    let values = (0..len).map(|k| (code >> k & 1) as u8).collect();
+                    bindings.push(Choose {
+                        first,
+                        last,
+                        values,
+                    });
+                }
+            }
+        }
+        let mut states = log.init_states();
+        let mut k = 0;
+        while k < states.len() {
+            let s = states[k];
+            let mut next = Vec::new();
+            log.next_states(&s, &mut next);
+            for a in &bindings {
+                let why = log.disabled_because(&s, a);
+                let enabled = next.iter().any(|(b, _)| b == a);
+                assert_eq!(why.is_empty(), enabled, "{a} in {s:?}: {why:?}");
+            }
+            for (_, t) in next {
+                if !states.contains(&t) {
+                    states.push(t);
+                }
+            }
+            k += 1;
+        }
+        assert_eq!(states.len(), 27);
+        let s = log.state_with([(2, 0)]);
+        let block = Choose {
+            first: 1,
+            last: 2,
+            values: vec![1, 4],
+        };
+        assert_eq!(
+            log.disabled_because(&s, &block),
+            [r"v5 \in Value", r"~\E e \in chosen : e[1] = 2"]
+        );
     }
 
     #[test]

@@ -66,14 +66,21 @@ fn as_written_update_terms_has_no_counterpart() {
         ["BecomeLeader(n1, {n1, n2})", "UpdateTerms(n1, n3)"],
         "{text}"
     );
-    assert!(detail.contains("not enabled"), "{detail}");
+    assert_eq!(
+        detail,
+        "UpdateTerms(n1, n3) is mapped to dynamic-raft step UpdateTerms(n1, n3), which is not enabled in the mapped state: \
+         false in its guard: UpdateTerms(n1, n3) is a disjunct of Next \
+         (MongoDynamicRaft has no UpdateTerms; its generalization with MongoWeakRaft's has)",
+        "{text}"
+    );
 }
 
 /// With UpdateTerms added to MongoDynamicRaft, the mapping fails in 4 states (TLC: depth 4, the
 /// same actions): n1 is elected by `{n1, n2}` (both in term 1), SendConfig gives n3 the config
 /// of term 1 (but not the term), and n1 reconfigures: `{n1, n3}` holds its config and
 /// `{n1, n2}` its term, as Reconfig's two independent checks ask, but no quorum holds both, so
-/// MongoDynamicRaft cannot commit the config entry and its ClientRequest is not enabled.
+/// MongoDynamicRaft cannot commit the config entry and its ClientRequest is not enabled: the
+/// leader's last entry is not committed (`LastIsCommitted(n1)` is false).
 #[test]
 fn with_update_terms_a_split_quorum_reconfig_has_no_counterpart() {
     let mapping = DynamicRaftMapping::new(logless(3, 2, 2))
@@ -89,9 +96,11 @@ fn with_update_terms_a_split_quorum_reconfig_has_no_counterpart() {
         ],
         "{text}"
     );
-    assert!(
-        detail.contains("ClientRequest(n1, {n1, n2, n3}), which is not enabled"),
-        "{detail}"
+    assert_eq!(
+        detail,
+        "Reconfig(n1, {n1, n2, n3}) is mapped to dynamic-raft step ClientRequest(n1, {n1, n2, n3}), \
+         which is not enabled in the mapped state: false in its guard: LastIsCommitted(n1)",
+        "{text}"
     );
 }
 

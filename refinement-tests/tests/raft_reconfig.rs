@@ -523,10 +523,10 @@ fn the_oplog_machine_refines_log_abstract() {
     let cex = out.violation.expect("the refinement breaks");
     assert_eq!(cex.failure.kind, FailureKind::Refinement);
     assert_eq!(cex.failure.property, "raft-reconfig -> log-abstract");
-    assert!(
-        cex.failure.detail.contains("not enabled"),
-        "{}",
-        cex.failure.detail
+    assert_eq!(
+        cex.failure.detail,
+        "CommitEntry(n2, {n2, n3}) is mapped to log-abstract step Next(1..1, [1 :> v2]), \
+         which is not enabled in the mapped state: false in its guard: ~\\E e \\in chosen : e[1] = 1"
     );
     // The 10-state LeaderCompleteness trace above, then the new leader n2 writes and commits
     // its own entry at index 1, where term 1's entry is already chosen.

@@ -710,10 +710,12 @@ fn a_static_raft_guard_bug_breaks_the_edge() {
             "BecomeLeader(n2, {n1, n2})",
         ],
     );
-    assert!(
-        detail.ends_with(
-            "which is not enabled in the mapped state: (safe-weak-raft does not name its guard's conjuncts)"
-        ),
-        "{detail}"
+    // n1 holds its entry of term 1 and n2's log is empty: n1 cannot vote for n2.
+    assert_eq!(
+        detail,
+        "BecomeLeader(n2, {n1, n2}) is mapped to safe-weak-raft step \
+         BecomeLeader(n2, {n1, n2}) /\\ ChangeConfig(n1, {n1, n2, n3}), which is not enabled in the mapped state: \
+         false in its guard: CanVoteForOplog(n1, n2, currentTerm[n2] + 1): \
+         LastTerm(log[n2]) > LastTerm(log[n1]) \\/ (LastTerm(log[n2]) = LastTerm(log[n1]) /\\ Len(log[n2]) >= Len(log[n1]))"
     );
 }

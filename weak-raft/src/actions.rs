@@ -10,10 +10,15 @@
 //!
 //! Each protocol action is a function `action(state, args...) -> Option<State>`: `None` when the
 //! guard is false, otherwise the successor with the protocol variables changed and `config` as
-//! it was. [`next`] then applies every ChangeConfig binding to it.
+//! it was. [`next`] then applies every ChangeConfig binding to it. Each guard is written once,
+//! as named conjuncts (`action_guard(state, args..., sink)`, see [`crate::guard`]): the
+//! successor function evaluates it as a boolean, and [`next_guard`] with
+//! [`FalseConjuncts`](crate::guard::FalseConjuncts) names the conjuncts that are false, which
+//! is how the two layers explain a step that is not enabled.
 
+use crate::guard::{Conjuncts, Holds};
 use crate::state::{
-    get_term, in_log, last_term, newer_log, CommittedEntry, Log, Role, State, MAX_SERVERS,
+    get_term, in_log, last_term, newer_log, CommittedEntry, Role, State, MAX_SERVERS,
 };
 use spec_core::itf::server_name;
 use spec_core::ServerSet;
@@ -184,13 +189,29 @@ impl fmt::Display for Action {
 
 // ---------------------------------------------------------------------------------------------
 // The protocol actions (NextStatic)
+//
+// Each guard is a chain of named conjuncts over a `Conjuncts` sink (see `crate::guard`): with
+// `Holds` it is the boolean guard the successor function uses, with `FalseConjuncts` it
+// describes each false conjunct in TLA+ notation, with the action's values bound.
 // ---------------------------------------------------------------------------------------------
 
+/// A server's name in a description: `n1`, `n2`, ...
+fn n(i: usize) -> String {
+    server_name(i)
+}
+
+/// The guard of `UpdateTerms(i, j)` (`UpdateTermsExpr`): `currentTerm[i] > currentTerm[j]`.
+pub fn update_terms_guard(s: &State, i: usize, j: usize, g: &mut impl Conjuncts) -> bool {
+    g.conjunct(s.current_term[i] > s.current_term[j], || {
+        format!("currentTerm[{}] > currentTerm[{}]", n(i), n(j))
+    })
+}
+
 /// `UpdateTerms(i, j)`: a server learns a newer term from another and steps down.
-/// Guard: `currentTerm[i] > currentTerm[j]`. Effect (`UpdateTermsExpr`): `j` adopts `i`'s term
-/// and becomes Secondary. Unchanged: log, config, elections, committed.
+/// Guard: [`update_terms_guard`]. Effect (`UpdateTermsExpr`): `j` adopts `i`'s term and becomes
+/// Secondary. Unchanged: log, config, elections, committed.
 pub fn update_terms(s: &State, i: usize, j: usize) -> Option<State> {
-    if s.current_term[i] <= s.current_term[j] {
+    if !update_terms_guard(s, i, j, &mut Holds) {
         return None;
     }
     let mut next = *s;
@@ -199,19 +220,33 @@ pub fn update_terms(s: &State, i: usize, j: usize) -> Option<State> {
     Some(next)
 }
 
-/// `CanRollback(i, j)`: `i`'s log is nonempty, its last term is older than `j`'s, and either it
-/// is longer than `j`'s or its last entry differs from `j`'s entry at the same index.
-pub fn can_rollback(log_i: &Log, log_j: &Log) -> bool {
-    !log_i.is_empty()
-        && last_term(log_i) < last_term(log_j)
-        && (log_i.len() > log_j.len() || last_term(log_i) != get_term(log_j, log_i.len()))
+/// `CanRollback(i, j)`, as its three conjuncts: `i`'s log is nonempty, its last term is older
+/// than `j`'s, and either it is longer than `j`'s or its last entry differs from `j`'s entry at
+/// the same index.
+pub fn can_rollback(s: &State, i: usize, j: usize, g: &mut impl Conjuncts) -> bool {
+    let (log_i, log_j) = (&s.log[i], &s.log[j]);
+    let pred = || format!("CanRollback({}, {})", n(i), n(j));
+    g.conjunct(!log_i.is_empty(), || {
+        format!("{}: Len(log[{}]) > 0", pred(), n(i))
+    }) && g.conjunct(last_term(log_i) < last_term(log_j), || {
+        format!("{}: LastTerm(log[{}]) < LastTerm(log[{}])", pred(), n(i), n(j))
+    })
+        && g.conjunct(
+            log_i.len() > log_j.len() || last_term(log_i) != get_term(log_j, log_i.len()),
+            || {
+                let (p, i, j) = (pred(), n(i), n(j));
+                format!(
+                    "{p}: Len(log[{i}]) > Len(log[{j}]) \\/ LastTerm(log[{i}]) /= LogTerm({j}, Len(log[{i}]))"
+                )
+            },
+        )
 }
 
 /// `RollbackEntries(i, j)`: server `i` removes its last entry, which `j`'s log shows to be
-/// stale. Guard: `CanRollback(i, j)` (in this spec a primary may roll back too). Unchanged:
+/// stale. Guard: [`can_rollback`] (in this spec a primary may roll back too). Unchanged:
 /// elections, committed, currentTerm, state.
 pub fn rollback_entries(s: &State, i: usize, j: usize) -> Option<State> {
-    if !can_rollback(&s.log[i], &s.log[j]) {
+    if !can_rollback(s, i, j, &mut Holds) {
         return None;
     }
     let mut next = *s;
@@ -219,27 +254,52 @@ pub fn rollback_entries(s: &State, i: usize, j: usize) -> Option<State> {
     Some(next)
 }
 
-/// `GetEntries(i, j)`: secondary `i` pulls one entry from `j`. Guard: `i` is Secondary, `j`'s
-/// log is longer, and `i`'s last entry is also at that index in `j`'s log (the log consistency
-/// check, trivially true for an empty log). Effect: append `j`'s entry at the next index.
-/// Unchanged: elections, committed, currentTerm, state.
-pub fn get_entries(s: &State, i: usize, j: usize) -> Option<State> {
+/// The guard of `GetEntries(i, j)`: `i` is Secondary, `j`'s log is longer, and `i`'s last
+/// entry is also at that index in `j`'s log (`logOk`, the log consistency check, trivially true
+/// for an empty log; not evaluated where `j`'s log is too short to have that index, since the
+/// length conjunct is then false).
+pub fn get_entries_guard(s: &State, i: usize, j: usize, g: &mut impl Conjuncts) -> bool {
     let (log_i, log_j) = (&s.log[i], &s.log[j]);
-    let log_ok = log_i.is_empty() || log_j.at(log_i.len()) == log_i.last();
-    if s.state[i] != Role::Secondary || log_j.len() <= log_i.len() || !log_ok {
+    g.conjunct(s.state[i] == Role::Secondary, || {
+        format!("state[{}] = Secondary", n(i))
+    }) && g.conjunct(log_j.len() > log_i.len(), || {
+        format!("Len(log[{}]) > Len(log[{}])", n(j), n(i))
+    }) && g.conjunct(
+        log_i.is_empty() || log_j.len() < log_i.len() || log_j.at(log_i.len()) == log_i.last(),
+        || {
+            let (i, j) = (n(i), n(j));
+            format!("log[{j}][Len(log[{i}])] = log[{i}][Len(log[{i}])]")
+        },
+    )
+}
+
+/// `GetEntries(i, j)`: secondary `i` pulls one entry from `j`. Guard: [`get_entries_guard`].
+/// Effect: append `j`'s entry at the next index. Unchanged: elections, committed, currentTerm,
+/// state.
+pub fn get_entries(s: &State, i: usize, j: usize) -> Option<State> {
+    if !get_entries_guard(s, i, j, &mut Holds) {
         return None;
     }
-    let new_entry = log_j.at(log_i.len() + 1).expect("guard: log[j] is longer");
+    let new_entry = s.log[j]
+        .at(s.log[i].len() + 1)
+        .expect("guard: log[j] is longer");
     let mut next = *s;
     next.log[i].push(new_entry);
     Some(next)
+}
+
+/// The guard of `MergeEntries(i, j)`: `NewerLog(i, j)`.
+pub fn merge_entries_guard(s: &State, i: usize, j: usize, g: &mut impl Conjuncts) -> bool {
+    g.conjunct(newer_log(&s.log[i], &s.log[j]), || {
+        format!("NewerLog({}, {})", n(i), n(j))
+    })
 }
 
 /// `MergeEntries(i, j)`: replication and rollback in one coarse step: if `i`'s log is newer
 /// than `j`'s (`NewerLog(i, j)`), `j`'s log becomes a copy of `i`'s. Any server may receive it,
 /// a primary included. Unchanged: elections, committed, currentTerm, state.
 pub fn merge_entries(s: &State, i: usize, j: usize) -> Option<State> {
-    if !newer_log(&s.log[i], &s.log[j]) {
+    if !merge_entries_guard(s, i, j, &mut Holds) {
         return None;
     }
     let mut next = *s;
@@ -247,10 +307,17 @@ pub fn merge_entries(s: &State, i: usize, j: usize) -> Option<State> {
     Some(next)
 }
 
+/// The guard of `ClientRequest(i)`: `state[i] = Primary`.
+pub fn client_request_guard(s: &State, i: usize, g: &mut impl Conjuncts) -> bool {
+    g.conjunct(s.state[i] == Role::Primary, || {
+        format!("state[{}] = Primary", n(i))
+    })
+}
+
 /// `ClientRequest(i)`: primary `i` takes a client write and appends an entry of its current
-/// term. Guard: `i` is Primary. Unchanged: currentTerm, state, elections, committed.
+/// term. Guard: [`client_request_guard`]. Unchanged: currentTerm, state, elections, committed.
 pub fn client_request(s: &State, i: usize) -> Option<State> {
-    if s.state[i] != Role::Primary {
+    if !client_request_guard(s, i, &mut Holds) {
         return None;
     }
     let mut next = *s;
@@ -258,26 +325,51 @@ pub fn client_request(s: &State, i: usize) -> Option<State> {
     Some(next)
 }
 
-/// `CanVoteForOplog(i, j, term)`: voter `i` may vote for candidate `j` in `term`: `i`'s term is
-/// older, and `j`'s log is at least as up to date as `i`'s (a newer last term, or the same last
-/// term and at least as long).
-pub fn can_vote_for_oplog(s: &State, i: usize, j: usize, term: u8) -> bool {
+/// `CanVoteForOplog(i, j, currentTerm[j] + 1)`, as its two conjuncts: voter `i` may vote for
+/// candidate `j` in the term after `j`'s current one (the `newTerm` of BecomeLeader): `i`'s
+/// term is older, and `j`'s log is at least as up to date as `i`'s (`logOk`: a newer last
+/// term, or the same last term and at least as long).
+pub fn can_vote_for_oplog(s: &State, i: usize, j: usize, g: &mut impl Conjuncts) -> bool {
     let (log_i, log_j) = (&s.log[i], &s.log[j]);
     let log_ok = last_term(log_j) > last_term(log_i)
         || (last_term(log_j) == last_term(log_i) && log_j.len() >= log_i.len());
-    s.current_term[i] < term && log_ok
+    let pred = || {
+        format!(
+            "CanVoteForOplog({}, {}, currentTerm[{}] + 1)",
+            n(i),
+            n(j),
+            n(j)
+        )
+    };
+    g.conjunct(s.current_term[i] < s.current_term[j] + 1, || {
+        format!("{}: currentTerm[{}] < currentTerm[{}] + 1", pred(), n(i), n(j))
+    }) && g.conjunct(log_ok, || {
+        let (p, i, j) = (pred(), n(i), n(j));
+        format!(
+            "{p}: LastTerm(log[{j}]) > LastTerm(log[{i}]) \\/ (LastTerm(log[{j}]) = LastTerm(log[{i}]) /\\ Len(log[{j}]) >= Len(log[{i}]))"
+        )
+    })
 }
 
-/// The guard of `BecomeLeader(i, voteQuorum)`, which is also `Electable(i, voteQuorum)`
-/// (`ENABLED BecomeLeader(i, voteQuorum)`): the candidate votes for itself and every voter can
-/// vote for it in the term after the candidate's current one. The quorum ranges over
-/// `Quorums(config[i])` in `Next`; this guard does not look at configs.
+/// The guard of `BecomeLeader(i, voteQuorum)`: the candidate votes for itself and every voter
+/// can vote for it in the term after the candidate's current one (`\A v \in voteQuorum :
+/// CanVoteForOplog(v, i, newTerm)`, one instance per voter). The quorum ranges over
+/// `QuorumsAt(i)` in `Next`; this guard does not look at configs.
+pub fn become_leader_guard(
+    s: &State,
+    i: usize,
+    vote_quorum: ServerSet,
+    g: &mut impl Conjuncts,
+) -> bool {
+    g.conjunct(vote_quorum.contains(i), || {
+        format!("{} \\in {}", n(i), set_name(vote_quorum))
+    }) && vote_quorum.iter().all(|v| can_vote_for_oplog(s, v, i, g))
+}
+
+/// Whether [`become_leader_guard`] holds, which is also `Electable(i, voteQuorum)` (`ENABLED
+/// BecomeLeader(i, voteQuorum)`).
 pub fn become_leader_enabled(s: &State, i: usize, vote_quorum: ServerSet) -> bool {
-    let new_term = s.current_term[i] + 1;
-    vote_quorum.contains(i)
-        && vote_quorum
-            .iter()
-            .all(|v| can_vote_for_oplog(s, v, i, new_term))
+    become_leader_guard(s, i, vote_quorum, &mut Holds)
 }
 
 /// `BecomeLeader(i, voteQuorum)`: an atomic election. Every voter moves to the new term (the
@@ -305,25 +397,52 @@ pub fn become_leader(s: &State, i: usize, vote_quorum: ServerSet, noop: bool) ->
     Some(next)
 }
 
-/// `ImmediatelyCommitted(<<index, term>>, Q)`: every member of `Q` holds the entry and is in the
-/// entry's term.
-pub fn immediately_committed(s: &State, (index, term): (u8, u8), q: ServerSet) -> bool {
-    q.iter()
-        .all(|t| in_log(index, term, &s.log[t]) && s.current_term[t] == term)
-}
-
-/// The guard of `CommitEntry(i, commitQuorum)` (what `ENABLED CommitEntry(i, Q)` means): `i` is
-/// a Primary with a nonempty log whose last entry is of `i`'s term, that entry is immediately
-/// committed by the quorum, and no record names it yet. The quorum ranges over
-/// `Quorums(config[i])` in `Next`; this guard does not look at configs.
-pub fn commit_entry_enabled(s: &State, i: usize, commit_quorum: ServerSet) -> bool {
+/// The guard of `CommitEntry(i, commitQuorum)`: `i` is a Primary with a nonempty log whose last
+/// entry is of `i`'s term, that entry is immediately committed by the quorum
+/// (`ImmediatelyCommitted(<<ind, currentTerm[i]>>, commitQuorum)`: every member holds it and is
+/// in its term, two conjuncts per member), and no record names it yet. The quorum ranges over
+/// `QuorumsAt(i)` in `Next`; this guard does not look at configs.
+pub fn commit_entry_guard(
+    s: &State,
+    i: usize,
+    commit_quorum: ServerSet,
+    g: &mut impl Conjuncts,
+) -> bool {
     let ind = s.log[i].len() as u8;
     let term = s.current_term[i];
-    ind > 0
-        && s.state[i] == Role::Primary
-        && s.log[i].last() == Some(term)
-        && immediately_committed(s, (ind, term), commit_quorum)
-        && !s.committed.contains_entry(ind, term)
+    g.conjunct(ind > 0, || format!("Len(log[{}]) > 0", n(i)))
+        && g.conjunct(s.state[i] == Role::Primary, || {
+            format!("state[{}] = Primary", n(i))
+        })
+        // log[i][ind] is only defined for a nonempty log.
+        && g.conjunct(ind == 0 || s.log[i].last() == Some(term), || {
+            let i = n(i);
+            format!("log[{i}][Len(log[{i}])] = currentTerm[{i}]")
+        })
+        && commit_quorum.iter().all(|t| {
+            let pred = || {
+                let i = n(i);
+                format!(
+                    "ImmediatelyCommitted(<<Len(log[{i}]), currentTerm[{i}]>>, {})",
+                    set_name(commit_quorum)
+                )
+            };
+            g.conjunct(in_log(ind, term, &s.log[t]), || {
+                let (p, i, t) = (pred(), n(i), n(t));
+                format!("{p}: InLog(<<Len(log[{i}]), currentTerm[{i}]>>, {t})")
+            }) && g.conjunct(s.current_term[t] == term, || {
+                format!("{}: currentTerm[{}] = currentTerm[{}]", pred(), n(t), n(i))
+            })
+        })
+        && g.conjunct(!s.committed.contains_entry(ind, term), || {
+            let i = n(i);
+            format!("~\\E c \\in committed : c.entry = <<Len(log[{i}]), currentTerm[{i}]>>")
+        })
+}
+
+/// Whether [`commit_entry_guard`] holds (what `ENABLED CommitEntry(i, Q)` means).
+pub fn commit_entry_enabled(s: &State, i: usize, commit_quorum: ServerSet) -> bool {
+    commit_entry_guard(s, i, commit_quorum, &mut Holds)
 }
 
 /// `CommitEntry(i, commitQuorum)`: primary `i` records its last entry `<<Len(log[i]),
@@ -342,11 +461,18 @@ pub fn commit_entry(s: &State, i: usize, commit_quorum: ServerSet) -> Option<Sta
     Some(next)
 }
 
+/// The guard of `ChangeConfig(i)` with `newConfig = new_config`: `newConfig # {}`.
+pub fn change_config_guard(new_config: ServerSet, g: &mut impl Conjuncts) -> bool {
+    g.conjunct(!new_config.is_empty(), || {
+        format!("{} # {{}}", set_name(new_config))
+    })
+}
+
 /// `ChangeConfig(i)` with `newConfig = new_config`: server `i`'s config becomes `new_config`.
-/// Guard: the new config is nonempty. Nothing else is constrained: it is taken together with a
+/// Guard: [`change_config_guard`]. Nothing else is constrained: it is taken together with a
 /// protocol step, which says what the other variables do.
 pub fn change_config(s: &State, i: usize, new_config: ServerSet) -> Option<State> {
-    if new_config.is_empty() {
+    if !change_config_guard(new_config, &mut Holds) {
         return None;
     }
     let mut next = *s;
@@ -357,6 +483,20 @@ pub fn change_config(s: &State, i: usize, new_config: ServerSet) -> Option<State
 // ---------------------------------------------------------------------------------------------
 // The next-state relation
 // ---------------------------------------------------------------------------------------------
+
+/// The guard of the protocol step `step` (its action's guard, without the binding of its
+/// quorum: see [`next_guard`]).
+pub fn step_guard(s: &State, step: Step, g: &mut impl Conjuncts) -> bool {
+    match step {
+        Step::ClientRequest { i } => client_request_guard(s, i, g),
+        Step::GetEntries { i, j } => get_entries_guard(s, i, j, g),
+        Step::RollbackEntries { i, j } => can_rollback(s, i, j, g),
+        Step::BecomeLeader { i, vote_quorum, .. } => become_leader_guard(s, i, vote_quorum, g),
+        Step::CommitEntry { i, commit_quorum } => commit_entry_guard(s, i, commit_quorum, g),
+        Step::MergeEntries { i, j } => merge_entries_guard(s, i, j, g),
+        Step::UpdateTerms { i, j } => update_terms_guard(s, i, j, g),
+    }
+}
 
 /// The protocol step `step` from `s`, if its guard holds: the successor with `config` as in `s`.
 pub fn apply_step(s: &State, step: Step) -> Option<State> {
@@ -375,26 +515,61 @@ pub fn apply_step(s: &State, step: Step) -> Option<State> {
     }
 }
 
-/// The step `action` from `s`, if it is a step of `Next`: the protocol step's guard holds, the
-/// new config is nonempty and, for UpdateTerms, equal to the server's config, and the quorum of
-/// BecomeLeader or CommitEntry is a quorum of the server's config.
-pub fn apply(s: &State, action: Action) -> Option<State> {
-    let quorum_ok = match action.step {
+/// `Q \in QuorumsAt(i)`: the binding of BecomeLeader's and CommitEntry's quorum in `Next`.
+pub fn quorum_at_guard(s: &State, i: usize, q: ServerSet, g: &mut impl Conjuncts) -> bool {
+    g.conjunct(s.config[i].quorums().any(|c| c == q), || {
+        format!("{} \\in QuorumsAt({})", set_name(q), n(i))
+    })
+}
+
+/// Whether `action` is a step of `Next` from `s`, as the conjuncts of `NextStatic`'s disjunct
+/// (the quorum of BecomeLeader or CommitEntry in `QuorumsAt(i)`, then the action's guard) and of
+/// `\E s \in Server : ChangeConfig(s)` (`newConfig \in SUBSET Server`, `newConfig # {}`). For
+/// UpdateTerms, which keeps `config` UNCHANGED, the new config must be the server's config, and
+/// the step is named once, by `ChangeConfig(n1, config[n1])` (see [`config_changes`]).
+pub fn next_guard(s: &State, action: Action, g: &mut impl Conjuncts) -> bool {
+    let protocol = match action.step {
         Step::BecomeLeader {
             i, vote_quorum: q, ..
         }
         | Step::CommitEntry {
             i,
             commit_quorum: q,
-        } => s.config[i].quorums().any(|c| c == q),
-        _ => true,
+        } => quorum_at_guard(s, i, q, g) && step_guard(s, action.step, g),
+        step => step_guard(s, step, g),
     };
     let ChangeConfig { i, new_config } = action.change_config;
-    if !quorum_ok || (action.step.keeps_config() && new_config != s.config[i]) {
+    protocol
+        && g.conjunct(new_config.is_subset(s.all_servers()), || {
+            format!("{} \\in SUBSET Server", set_name(new_config))
+        })
+        && change_config_guard(new_config, g)
+        && (!action.step.keeps_config()
+            || g.conjunct(new_config == s.config[i], || {
+                format!(
+                    "{} = config[{}] (UpdateTerms keeps config UNCHANGED)",
+                    set_name(new_config),
+                    n(i)
+                )
+            }) && g.conjunct(i == 0, || {
+                format!(
+                    "{} = n1 (with config UNCHANGED, TLC names the step once, with ChangeConfig(n1, config[n1]))",
+                    n(i)
+                )
+            }))
+}
+
+/// The step `action` from `s`, if it is a step of `Next` ([`next_guard`]).
+pub fn apply(s: &State, action: Action) -> Option<State> {
+    if !next_guard(s, action, &mut Holds) {
         return None;
     }
     let next = apply_step(s, action.step)?;
-    change_config(&next, i, new_config)
+    change_config(
+        &next,
+        action.change_config.i,
+        action.change_config.new_config,
+    )
 }
 
 /// Every satisfying binding of `NextStatic` from `s`, in `NextStatic`'s order, each with its
@@ -467,7 +642,11 @@ pub fn config_changes(s: &State, step: Step, mut visit: impl FnMut(ChangeConfig)
         return;
     }
     for i in s.server_ids() {
-        for new_config in s.all_servers().subsets().filter(|c| !c.is_empty()) {
+        for new_config in s
+            .all_servers()
+            .subsets()
+            .filter(|&c| change_config_guard(c, &mut Holds))
+        {
             visit(ChangeConfig { i, new_config });
         }
     }

@@ -24,8 +24,10 @@
 //! everything that does not depend on configs once per protocol step, and then tests each
 //! config change in a few bit operations. The unit tests check it against the definition.
 
-use crate::actions::{become_leader_enabled, commit_entry_enabled};
+use crate::actions::{become_leader_enabled, commit_entry_enabled, set_name};
+use crate::guard::{Conjuncts, Holds};
 use crate::state::{election_safety, in_log, leader_completeness, Role, State, MAX_SERVERS};
+use spec_core::itf::server_name;
 use spec_core::ServerSet;
 
 /// QC_1(s, Q): if `s` is electable with `Q`, then for every past election some member of `Q`
@@ -58,14 +60,25 @@ pub fn qc_3(st: &State, s: usize, q: ServerSet) -> bool {
             .all(|e| q.iter().any(|t| st.current_term[t] >= e.term))
 }
 
+/// WeakQuorumCondition, as its conjuncts: QC_1, QC_2 and QC_3 for every server and every
+/// quorum of its config (`QuorumsAt(s)`). A false conjunct is described primed, as in
+/// MongoSafeWeakRaft's `Next == MWR!Next /\ WeakQuorumCondition'`, where the condition is a
+/// guard on the next state: `QC_1(n2, {n2, n3})'`.
+pub fn weak_quorum_condition_guard(st: &State, g: &mut impl Conjuncts) -> bool {
+    st.server_ids().all(|s| {
+        st.config[s].quorums().all(|q| {
+            let instance = |qc: &str| format!("{qc}({}, {})'", server_name(s), set_name(q));
+            g.conjunct(qc_1(st, s, q), || instance("QC_1"))
+                && g.conjunct(qc_2(st, s, q), || instance("QC_2"))
+                && g.conjunct(qc_3(st, s, q), || instance("QC_3"))
+        })
+    })
+}
+
 /// WeakQuorumCondition: QC_1, QC_2 and QC_3 hold for every server and every quorum of its
 /// config (`QuorumsAt(s)`).
 pub fn weak_quorum_condition(st: &State) -> bool {
-    st.server_ids().all(|s| {
-        st.config[s]
-            .quorums()
-            .all(|q| qc_1(st, s, q) && qc_2(st, s, q) && qc_3(st, s, q))
-    })
+    weak_quorum_condition_guard(st, &mut Holds)
 }
 
 /// `QuorumsOverlap(x, y)`: every quorum of `x` intersects every quorum of `y`.
@@ -204,7 +217,7 @@ impl QuorumContext {
         for s in st.server_ids() {
             ctx.voters[s] = st
                 .server_ids()
-                .filter(|&v| crate::actions::can_vote_for_oplog(st, v, s, st.current_term[s] + 1))
+                .filter(|&v| crate::actions::can_vote_for_oplog(st, v, s, &mut Holds))
                 .fold(ServerSet::EMPTY, ServerSet::with);
             let ind = st.log[s].len() as u8;
             let term = st.current_term[s];

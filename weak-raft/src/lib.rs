@@ -125,6 +125,7 @@
 
 pub mod actions;
 pub mod conditions;
+pub mod guard;
 pub mod refinement;
 mod state;
 
@@ -338,6 +339,12 @@ impl Spec for WeakRaft {
         actions::next(state, |action, next| out.push((action, next)));
     }
 
+    /// The false conjuncts of the step's guard ([`actions::next_guard`]): of the protocol
+    /// action (and its quorum's binding) and of the ChangeConfig taken with it.
+    fn disabled_because(&self, state: &State, action: &Action) -> Vec<String> {
+        guard::false_conjuncts(|g| actions::next_guard(state, *action, g))
+    }
+
     /// StateMachineSafety, which the spec's theorem says fails; with
     /// [`WeakRaft::with_all_invariants`], every invariant of the two specs.
     fn invariants(&self) -> Vec<Invariant<Self>> {
@@ -479,6 +486,19 @@ impl Spec for SafeWeakRaft {
         });
     }
 
+    /// The false conjuncts of MongoWeakRaft's guard ([`WeakRaft::disabled_because`]) or, when
+    /// the MongoWeakRaft step is enabled, the instances of QC_1, QC_2 and QC_3 that are false
+    /// in the state it leads to (`WeakQuorumCondition'`).
+    fn disabled_because(&self, state: &State, action: &Action) -> Vec<String> {
+        let why = guard::false_conjuncts(|g| actions::next_guard(state, *action, g));
+        match actions::apply(state, *action) {
+            Some(next) if why.is_empty() => {
+                guard::false_conjuncts(|g| conditions::weak_quorum_condition_guard(&next, g))
+            }
+            _ => why,
+        }
+    }
+
     /// StateMachineSafety, ElectionSafety, LeaderCompleteness, TermSafetyCondition,
     /// CommittedEntryImpliesLesserSiblingTerms and ImmediatelyCommittedImpliesFutureCommitted
     /// (not LogMatching nor ElectionDisablesOldTerms, which this spec violates: see the crate
@@ -615,6 +635,155 @@ mod tests {
         // n1 can be elected by 3 quorums, n2 and n3 by 1 each (n1 is in term 1): with or
         // without the no-op, each with 21 config changes.
         assert_eq!(count("BecomeLeader"), (3 + 1 + 1) * 2 * 21);
+    }
+
+    /// The states `spec` reaches within its constraint, breadth first, at most `limit` of them.
+    fn reachable<S: Spec>(spec: &S, limit: usize) -> Vec<S::State> {
+        let mut seen: std::collections::HashSet<S::State> =
+            spec.init_states().into_iter().collect();
+        let mut states: Vec<S::State> = seen.iter().cloned().collect();
+        let mut k = 0;
+        while k < states.len() && states.len() < limit {
+            let mut next = Vec::new();
+            spec.next_states(&states[k], &mut next);
+            for (_, t) in next {
+                if spec.within_constraint(&t) && seen.insert(t.clone()) {
+                    states.push(t);
+                }
+            }
+            k += 1;
+        }
+        states
+    }
+
+    /// Every binding of `Next`'s parameters at 3 servers: each protocol step (quorums ranging
+    /// over every set of servers, not only quorums) with each ChangeConfig (the empty set
+    /// included).
+    fn every_binding(servers: usize) -> Vec<Action> {
+        let all = ServerSet::all(servers);
+        let mut steps = Vec::new();
+        for i in 0..servers {
+            steps.push(Step::ClientRequest { i });
+            for q in all.subsets() {
+                for noop in [true, false] {
+                    steps.push(Step::BecomeLeader {
+                        i,
+                        vote_quorum: q,
+                        noop,
+                    });
+                }
+                steps.push(Step::CommitEntry {
+                    i,
+                    commit_quorum: q,
+                });
+            }
+            for j in 0..servers {
+                steps.push(Step::GetEntries { i, j });
+                steps.push(Step::RollbackEntries { i, j });
+                steps.push(Step::MergeEntries { i, j });
+                steps.push(Step::UpdateTerms { i, j });
+            }
+        }
+        let mut actions = Vec::new();
+        for step in steps {
+            for i in 0..servers {
+                for new_config in all.subsets() {
+                    actions.push(Action {
+                        step,
+                        change_config: ChangeConfig { i, new_config },
+                    });
+                }
+            }
+        }
+        actions
+    }
+
+    /// The reference check of `disabled_because`: in every reachable state of a small model,
+    /// for every binding, it names no conjunct exactly when the step is one of `next_states`.
+    /// Returns how many bindings were disabled for want of the WeakQuorumCondition alone.
+    fn explanations_agree_with_the_enumeration<S: Spec<State = State, Action = Action>>(
+        spec: &S,
+        limit: usize,
+    ) -> usize {
+        let bindings = every_binding(3);
+        let states = reachable(spec, limit);
+        let mut by_quorum_condition = 0;
+        for s in &states {
+            let mut next = Vec::new();
+            spec.next_states(s, &mut next);
+            let enabled: std::collections::HashSet<Action> = next.iter().map(|(a, _)| *a).collect();
+            for a in &bindings {
+                let why = spec.disabled_because(s, a);
+                assert_eq!(why.is_empty(), enabled.contains(a), "{a} in {s:?}: {why:?}");
+                let qc = why.iter().filter(|c| c.starts_with("QC_")).count();
+                assert!(qc == 0 || qc == why.len(), "{why:?}");
+                by_quorum_condition += usize::from(qc > 0);
+            }
+        }
+        assert!(states.len() > 1000, "{}", states.len());
+        by_quorum_condition
+    }
+
+    #[test]
+    fn a_disabled_step_names_its_false_conjuncts_with_its_values_bound() {
+        // n1 was elected in term 1 by {n1, n2}; n3 is still in term 0.
+        let mut s = State::initial(3, ServerSet::all(3));
+        s.current_term = [1, 1, 0, 0, 0];
+        s.state[0] = Role::Primary;
+        s.elections = s.elections.with(0, 1);
+        let (weak, safe) = (
+            WeakRaft::new(3, 2, 2).unwrap(),
+            SafeWeakRaft::new(3, 2, 2).unwrap(),
+        );
+        let step = |step, i, new_config| Action {
+            step,
+            change_config: ChangeConfig {
+                i,
+                new_config: ServerSet(new_config),
+            },
+        };
+        let write = step(Step::ClientRequest { i: 1 }, 0, 0);
+        assert_eq!(
+            weak.disabled_because(&s, &write),
+            ["state[n2] = Primary", "{} # {}"]
+        );
+        let commit = Step::CommitEntry {
+            i: 0,
+            commit_quorum: ServerSet(0b011),
+        };
+        assert_eq!(
+            weak.disabled_because(&s, &step(commit, 0, 0b111)),
+            [
+                "Len(log[n1]) > 0",
+                "ImmediatelyCommitted(<<Len(log[n1]), currentTerm[n1]>>, {n1, n2}): InLog(<<Len(log[n1]), currentTerm[n1]>>, n1)",
+                "ImmediatelyCommitted(<<Len(log[n1]), currentTerm[n1]>>, {n1, n2}): InLog(<<Len(log[n1]), currentTerm[n1]>>, n2)",
+            ]
+        );
+        let update = step(Step::UpdateTerms { i: 0, j: 2 }, 1, 0b001);
+        assert_eq!(
+            weak.disabled_because(&s, &update),
+            [
+                "{n1} = config[n2] (UpdateTerms keeps config UNCHANGED)",
+                "n2 = n1 (with config UNCHANGED, TLC names the step once, with ChangeConfig(n1, config[n1]))",
+            ]
+        );
+        // n1's write is a MongoWeakRaft step; with n3's config {n3}, n3 could then be elected
+        // by itself, which has not reached term 1: the WeakQuorumCondition fails after it.
+        let write = step(Step::ClientRequest { i: 0 }, 2, 0b100);
+        assert!(weak.disabled_because(&s, &write).is_empty());
+        assert_eq!(safe.disabled_because(&s, &write), ["QC_1(n3, {n3})'"]);
+    }
+
+    #[test]
+    fn weak_raft_names_a_false_conjunct_exactly_when_a_step_is_not_enabled() {
+        let spec = WeakRaft::new(3, 1, 1).unwrap();
+        assert_eq!(explanations_agree_with_the_enumeration(&spec, 2000), 0);
+    }
+
+    #[test]
+    fn safe_weak_raft_names_a_false_conjunct_exactly_when_a_step_is_not_enabled() {
+        let spec = SafeWeakRaft::new(3, 1, 1).unwrap();
+        assert!(explanations_agree_with_the_enumeration(&spec, 2000) > 0);
     }
 
     #[test]
