@@ -77,7 +77,7 @@ fn the_protocols_hold_on_walks_at_five_servers() {
     }
 }
 
-/// Each of MongoRaftReconfig's planted bugs is found by walks at five servers: the property it
+/// Each of MongoRaftReconfig's planted protocol bugs is found by walks at five servers: the property it
 /// breaks and the length of the walk that shows it, for seed 1.
 #[test]
 fn walks_at_five_servers_find_every_raft_reconfig_mutation() {
@@ -102,6 +102,21 @@ fn walks_at_five_servers_find_every_raft_reconfig_mutation() {
         ),
         ("vote-ignores-log", 777, "LeaderCompleteness", 19),
         ("vote-ignores-config", 363, "ActiveConfigsOverlap", 30),
+        // No exhaustive check up to 4 servers (MaxTerm 3, MaxConfigVersion 2: 728 million
+        // states) finds this one: a 3-of-5 commit quorum can miss every member of a 2-of-3
+        // config quorum, which needs five servers.
+        (
+            "commit-quorum-of-all-servers",
+            193,
+            "LeaderCompleteness",
+            23,
+        ),
+        (
+            "become-leader-keeps-config-term",
+            1,
+            "PrimaryConfigTermEqualToCurrentTerm",
+            2,
+        ),
     ];
     for (mutation, walks_taken, property, length) in expected {
         let report = simulate_layer(
