@@ -927,3 +927,74 @@ pub fn chain_deep(options: &Options) -> Result<Vec<Report>, RunError> {
         options,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every layer has deep bounds, and each is accepted by the layer (and its edges' bounds by
+    /// the edges' lower layers), so `refine chain --deep` cannot fail on a typo.
+    #[test]
+    fn deep_bounds_are_valid_for_every_layer_and_edge() {
+        for layer in LAYERS.iter().filter(|l| l.implemented) {
+            let deep = DEEP
+                .iter()
+                .find(|d| d.layer == layer.name)
+                .unwrap_or_else(|| panic!("{} has no deep bounds", layer.name));
+            for bounds in [deep.bounds, deep.edge_bounds.unwrap_or(deep.bounds)] {
+                let mut params = Params::default();
+                for &(b, v) in bounds {
+                    params.set(b, v);
+                }
+                let build = || -> Result<Params, RunError> {
+                    with_layer!(layer.name, &params, None, |spec| Ok(spec.params()))
+                };
+                build().unwrap_or_else(|e| panic!("{}: {e}", layer.name));
+            }
+        }
+    }
+
+    /// A complete search that found nothing says why its pass is weak: no state past the
+    /// initial ones, or the actions never enabled; one that stopped early or found a violation
+    /// says nothing (its coverage is partial).
+    #[test]
+    fn vacuity_is_reported_only_for_complete_passes() {
+        let stats = |depth, generated: [u64; 2], stopped: Option<&str>| Stats {
+            generated: 1,
+            distinct: 1,
+            depth,
+            queue_left: 0,
+            seconds: 0.0,
+            coverage: ["A", "B"]
+                .iter()
+                .zip(generated)
+                .map(|(action, generated)| crate::engine::ActionCoverage {
+                    action,
+                    generated,
+                    distinct: 0,
+                })
+                .collect(),
+            collision_probability: 0.0,
+            threads: 1,
+            symmetry: false,
+            stopped: stopped.map(String::from),
+        };
+        let report = |stats| Report {
+            target: "check x".into(),
+            params: Params::default(),
+            stats,
+            violation: None,
+            expected_failure: None,
+        };
+        assert_eq!(report(stats(5, [3, 4], None)).vacuity(), None);
+        assert_eq!(
+            report(stats(5, [3, 0], None)).vacuity().as_deref(),
+            Some("never enabled: B")
+        );
+        assert_eq!(
+            report(stats(1, [0, 0], None)).vacuity().as_deref(),
+            Some("no state beyond the initial states was reached")
+        );
+        assert_eq!(report(stats(5, [3, 0], Some("memory"))).vacuity(), None);
+    }
+}

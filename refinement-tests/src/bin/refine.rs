@@ -666,10 +666,13 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<Verdict, RunError> {
         outln!("\nEvery layer's invariants and every refinement edge hold at these bounds, except the documented expected failures:");
         for r in reports.iter().filter(|r| r.violation.is_some()) {
             if let (Some(v), Some(e)) = (&r.violation, &r.expected_failure) {
-                let flags: Vec<String> = spec_core::Bound::ALL
+                let mut flags: Vec<String> = spec_core::Bound::ALL
                     .iter()
                     .filter_map(|b| r.params.get(*b).map(|n| format!(" {} {n}", b.flag())))
                     .collect();
+                if r.stats.symmetry {
+                    flags.push(" --symmetry".into());
+                }
                 outln!(
                     "  {}: {} ({}); a {}-state counterexample, printed by `refine {}{}`.",
                     r.target,
