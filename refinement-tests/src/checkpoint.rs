@@ -448,14 +448,13 @@ pub(crate) fn load<M: Spec>(
             meta.distinct
         )));
     }
-    // A list of blocks is checksummed as it is opened.
+    // Each list of blocks is verified before it is parsed.
     let open = |record: &FileRecord, stem: &'static str| -> Result<Blocks, SearchError> {
         present(dir, record).map_err(damaged)?;
-        let blocks =
-            Blocks::open(stem, &dir.join(&record.name)).map_err(|e| io(&record.name, e))?;
-        let sum = blocks.checksum().expect("an opened list has a file");
+        let path = dir.join(&record.name);
+        let sum = Checksum::of_file(&path).map_err(|e| io(&record.name, e))?;
         verify(record, &sum).map_err(damaged)?;
-        Ok(blocks)
+        Blocks::open(stem, &path).map_err(|e| io(&record.name, e))
     };
     let frontier = open(&meta.frontier, "queue")?;
     let queued = records(&frontier).map_err(|e| io(&meta.frontier.name, e))?;

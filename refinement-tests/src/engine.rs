@@ -802,11 +802,6 @@ pub fn explore<M: Spec, O: Observer<M>>(
         end_of_search.monitor = monitor.as_ref().map(|m| m.thread().clone());
 
         while found.is_none() && search.frontier_states > 0 && error.is_none() {
-            if interrupted() {
-                *stop_reason.lock().expect("stop reason") =
-                    Some(format!("interrupted before level {}", search.depth));
-                break;
-            }
             if options
                 .stop_after_level
                 .is_some_and(|last| search.depth > last)

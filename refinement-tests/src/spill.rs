@@ -184,11 +184,6 @@ impl Blocks {
         self.spilled.as_mut().expect("just created").append(block)
     }
 
-    /// The length and checksum of the list's file, if it has one.
-    pub(crate) fn checksum(&self) -> Option<Checksum> {
-        self.spilled.as_ref().map(|s| s.sum.clone())
-    }
-
     /// Total bytes of all blocks (not counting file headers).
     pub(crate) fn bytes(&self) -> u64 {
         self.bytes

@@ -702,6 +702,12 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<Verdict, RunError> {
         out!("{}", v.text);
     } else if incomplete {
         outln!("\nNo violation was found, but some rows did not finish their search (see the verdicts): the chain is incomplete.");
+        if let Some(dir) = run.resume.as_ref().or(run.checkpoint.as_ref()) {
+            eprintln!(
+                "incomplete: continue the chain with --resume {}",
+                dir.display()
+            );
+        }
     } else if !vacuous.is_empty() {
         outln!("\nNo violation was found, but these rows are vacuous: their pass covers less of the model than it seems (a guard that can never hold, or bounds too small to reach it):");
         for r in &vacuous {
