@@ -820,6 +820,28 @@ fn row_options(options: &Options, row: &str, symmetry: bool) -> Options {
     own
 }
 
+/// The row of a chain interrupted before it ran: incomplete, like the chain.
+fn not_run(target: String, params: Params) -> Report {
+    Report {
+        target,
+        params,
+        stats: Stats {
+            generated: 0,
+            distinct: 0,
+            depth: 0,
+            queue_left: 0,
+            seconds: 0.0,
+            coverage: Vec::new(),
+            collision_probability: 0.0,
+            threads: 0,
+            symmetry: false,
+            stopped: Some("interrupted before this row and the rows after it ran".into()),
+        },
+        violation: None,
+        expected_failure: None,
+    }
+}
+
 /// Refuses chain checkpoint directories that cannot be used, before any row runs.
 fn claim_chain_dirs(options: &Options) -> Result<(), RunError> {
     let rows = || {
@@ -865,7 +887,18 @@ fn claim_chain_dirs(options: &Options) -> Result<(), RunError> {
                 from.display()
             )));
         }
-    } else if let Some(to) = options.checkpoint.as_ref().filter(|_| !options.force) {
+    } else if let Some(to) = options.checkpoint.as_ref().filter(|_| options.force) {
+        // The rows' checkpoints are replaced row by row; one of a single search in DIR itself
+        // goes now (a chain's DIR holds subdirectories only).
+        if to.join(meta).exists() {
+            crate::checkpoint::discard(to).map_err(|e| {
+                RunError(format!(
+                    "--force: cannot remove the checkpoint in {}: {e}",
+                    to.display()
+                ))
+            })?;
+        }
+    } else if let Some(to) = &options.checkpoint {
         if let Some(held) = std::iter::once(to.clone())
             .chain(rows().map(|row| to.join(row)))
             .find(|dir| dir.join(meta).exists())
@@ -901,6 +934,10 @@ fn chain_with(
     let mut reports = Vec::new();
     for layer in LAYERS.iter().rev().filter(|l| l.implemented) {
         if interrupted() {
+            reports.push(not_run(
+                format!("check {}", layer.name),
+                params_of(layer.name),
+            ));
             return Ok(reports);
         }
         let row = format!("check-{}", layer.name);
@@ -911,6 +948,8 @@ fn chain_with(
     }
     for edge in EDGES {
         if interrupted() {
+            let target = format!("{} -> {}", edge.lower, edge.upper);
+            reports.push(not_run(target, edge_params_of(edge.lower)));
             return Ok(reports);
         }
         let row = format!("refines-{}-{}", edge.lower, edge.upper);
