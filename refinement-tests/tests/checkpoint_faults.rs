@@ -1,8 +1,8 @@
 //! Long runs that never lie: a checkpoint that is damaged, edited, swapped or made by another
 //! search is refused with a message naming what is wrong (exit 2), never resumed into a false
 //! pass; a directory that holds a checkpoint is not overwritten by accident; an interrupted
-//! `refine` (SIGINT) saves a checkpoint that resumes to the exact final counts, and leaves no
-//! temporary file.
+//! `refine` (SIGINT, SIGTERM) saves a checkpoint that resumes to the exact final counts, and
+//! leaves no temporary file.
 //!
 //! Every case runs the `refine` command at small bounds (MongoStaticRaft, 3 servers, MaxTerm 3,
 //! MaxLogLen 2, symmetry: 39,527 generated, 5,509 distinct, depth 15, checkpointed after level
@@ -541,9 +541,9 @@ fn a_finished_run_leaves_only_its_last_checkpoint() {
     assert_eq!(files(&tmp.0), Vec::<String>::new());
 }
 
-/// Starts a search of a few seconds (18,230,009 generated states), interrupts it after about a
-/// second, and returns its output.
-fn interrupted(extra: &[&str], tmp: &Path) -> Output {
+/// Starts a search of a few seconds (18,230,009 generated states), sends it `signal` after about
+/// a second, and returns its output.
+fn interrupted(signal: &str, extra: &[&str], tmp: &Path) -> Output {
     let mut args = vec![
         "check",
         "raft-reconfig",
@@ -568,7 +568,7 @@ fn interrupted(extra: &[&str], tmp: &Path) -> Output {
     let child = command(&args, Some(tmp)).spawn().expect("refine starts");
     std::thread::sleep(Duration::from_secs(1));
     let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .expect("kill runs");
     assert!(sent.success());
@@ -582,7 +582,7 @@ fn an_interrupted_search_saves_a_checkpoint_that_resumes_to_the_exact_counts() {
     let dir = TempDir::new("sigint");
     let tmp = TempDir::new("sigint-tmp");
     let d = arg(&dir.join("ckpt"));
-    let out = interrupted(&["--checkpoint", &d], &tmp.0);
+    let out = interrupted("-INT", &["--checkpoint", &d], &tmp.0);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let v = json(&out);
     assert_eq!(v["verdict"], "incomplete");
@@ -636,9 +636,9 @@ fn an_interrupted_search_saves_a_checkpoint_that_resumes_to_the_exact_counts() {
 }
 
 #[test]
-fn an_interrupted_search_without_checkpoint_stops_and_removes_its_spill_directory() {
-    let tmp = TempDir::new("sigint-nockpt");
-    let out = interrupted(&[], &tmp.0);
+fn a_terminated_search_without_checkpoint_stops_and_removes_its_spill_directory() {
+    let tmp = TempDir::new("sigterm-nockpt");
+    let out = interrupted("-TERM", &[], &tmp.0);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let v = json(&out);
     assert_eq!(v["verdict"], "incomplete");
