@@ -45,7 +45,7 @@ use crate::visited::{read_link, Visited, COMPARED_BITS, LINK_BYTES};
 use spec_core::{Action as _, Pack, Spec};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How to run a search.
@@ -74,6 +74,29 @@ pub struct Options {
     /// Report a reachable state with no successor as a violation (TLC's deadlock check). A
     /// state outside the state constraint is never expanded, so it is never a deadlock.
     pub deadlock: bool,
+    /// What is searched, beyond the specification and these options: recorded in a checkpoint
+    /// and compared when it is resumed.
+    pub identity: SearchIdentity,
+    /// Let `checkpoint` replace a checkpoint already in its directory (without it, such a
+    /// directory is refused, unless it is also `resume`'s).
+    pub force: bool,
+    /// The number of interrupts (Ctrl-C, SIGTERM) received, counted by the caller's signal
+    /// handler; the engine installs none. At the first, a checkpointing search finishes its
+    /// level, saves a checkpoint and stops; one that is not checkpointing, or at a second
+    /// interrupt, stops at once (within a block of states). Either way it ends normally, its
+    /// `stopped` reason starting with "interrupted", and its temporary files removed.
+    pub interrupt: Option<Arc<AtomicUsize>>,
+}
+
+/// What a search checks, as a checkpoint records it: a checkpoint is resumed only by the same.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SearchIdentity {
+    /// `check LAYER` or `refines LOWER UPPER` (empty: `explore LAYER`, for library callers).
+    pub command: String,
+    /// The mutation planted, if any.
+    pub mutation: Option<String>,
+    /// The invariants and action properties checked (none for a refinement).
+    pub properties: Vec<String>,
 }
 
 impl Options {
@@ -115,6 +138,9 @@ impl Default for Options {
             resume: None,
             stop_after_level: None,
             deadlock: false,
+            identity: SearchIdentity::default(),
+            force: false,
+            interrupt: None,
         }
     }
 }
@@ -481,8 +507,8 @@ pub(crate) struct Search {
     pub(crate) frontier_states: u64,
     /// `parents[l - 1]`: the parent links of the states first found at level `l`.
     pub(crate) parents: Vec<Blocks>,
-    /// The levels whose parent links are already in checkpoint files.
-    pub(crate) parents_saved: usize,
+    /// The checkpoint files of the levels whose parent links are already saved.
+    pub(crate) parent_files: Vec<checkpoint::FileRecord>,
     /// Levels explored or being explored (initial states are level 1).
     pub(crate) depth: usize,
     pub(crate) generated: u64,
@@ -521,6 +547,53 @@ impl Drop for EndOfSearch<'_> {
     }
 }
 
+/// Removes a checkpoint directory's leftovers when dropped (see [`checkpoint::tidy`]).
+struct Tidy(PathBuf);
+
+impl Drop for Tidy {
+    fn drop(&mut self) {
+        checkpoint::tidy(&self.0);
+    }
+}
+
+fn same_dir(a: &std::path::Path, b: &std::path::Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+}
+
+/// Refuses a checkpoint directory the search must not write to: one that holds a checkpoint
+/// (unless `force`, which discards it, or it is the one resumed), or another than the one
+/// resumed.
+fn claim_checkpoint_dir(options: &Options) -> Result<(), SearchError> {
+    match (&options.resume, &options.checkpoint) {
+        (Some(from), Some(to)) if !same_dir(from, to) => Err(SearchError(format!(
+            "--resume {} --checkpoint {}: a resumed search keeps checkpointing where it resumes \
+             from; leave out --checkpoint (to keep {} as it is, copy it and resume the copy)",
+            from.display(),
+            to.display(),
+            from.display()
+        ))),
+        (None, Some(to)) if to.join(checkpoint::META).exists() => {
+            if options.force {
+                checkpoint::discard(to).map_err(|e| {
+                    SearchError(format!(
+                        "--force: cannot remove the checkpoint in {}: {e}",
+                        to.display()
+                    ))
+                })
+            } else {
+                Err(SearchError(format!(
+                    "--checkpoint {}: it already holds {}; continue it with --resume {}, or \
+                     pass --force to replace it",
+                    to.display(),
+                    checkpoint::describe(to),
+                    to.display()
+                )))
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Explores every reachable state breadth-first and checks the observer on every initial
 /// state, state and transition. Stops after the first level that contains a violation, or
 /// when [`Options`] say to stop (memory, a level limit).
@@ -545,18 +618,28 @@ pub fn explore<M: Spec, O: Observer<M>>(
     let start = Instant::now();
     let symmetry = options.symmetry;
     let names = spec.action_names();
-    let checkpoint_dir = options.checkpoint.as_ref().or(options.resume.as_ref());
+    claim_checkpoint_dir(options)?;
+    // A checkpoint is loaded (and verified) before anything is created: a directory that is
+    // not a checkpoint is refused as it is.
+    let loaded = match &options.resume {
+        Some(path) => Some(checkpoint::load(spec, options, path)?),
+        None => None,
+    };
+    let checkpoint_dir = options.resume.as_ref().or(options.checkpoint.as_ref());
     let dir = match checkpoint_dir {
         Some(path) => SpillDir::kept(path),
         None => SpillDir::temporary(),
     }
     .map_err(|e| SearchError(format!("cannot create the search's directory: {e}")))?;
+    // On every way out of the search, the checkpoint directory keeps only its checkpoint's
+    // files (the spill files of lists go with them when they are dropped, before this guard).
+    let _tidy = checkpoint_dir.map(|path| Tidy(path.clone()));
     let on_disk = disk_error(&dir);
     let budget = Budget::new(options.queue_memory);
     let mut found: Option<Found> = None;
 
-    let mut search = match &options.resume {
-        Some(path) => checkpoint::load(spec, symmetry, path)?,
+    let mut search = match loaded {
+        Some(search) => search,
         None => {
             // Level 1: the initial states.
             let visited = Visited::new();
@@ -600,7 +683,7 @@ pub fn explore<M: Spec, O: Observer<M>>(
                 frontier,
                 frontier_states: fresh,
                 parents: vec![links],
-                parents_saved: 0,
+                parent_files: Vec::new(),
                 depth: usize::from(fresh > 0),
                 generated,
                 distinct: fresh,
@@ -622,6 +705,12 @@ pub fn explore<M: Spec, O: Observer<M>>(
     let stop_reason: Mutex<Option<String>> = Mutex::new(None);
     let mut last_checkpoint = Instant::now();
     let mut error: Option<SearchError> = None;
+    let interrupted = || {
+        options
+            .interrupt
+            .as_ref()
+            .is_some_and(|count| count.load(Ordering::Relaxed) > 0)
+    };
 
     std::thread::scope(|scope| {
         // The thread that reports progress and watches the memory limit.
@@ -630,7 +719,11 @@ pub fn explore<M: Spec, O: Observer<M>>(
             done: &done,
             monitor: None,
         };
-        if options.progress.is_some() || options.memory_limit.is_some() {
+        if options.progress.is_some()
+            || options.memory_limit.is_some()
+            || options.interrupt.is_some()
+        {
+            let checkpointing = checkpoint_dir.is_some();
             let (g, d, t, n, level_len, level, done, stop, stop_reason) = (
                 &progress_generated,
                 &progress_distinct,
@@ -650,6 +743,26 @@ pub fn explore<M: Spec, O: Observer<M>>(
                     std::thread::park_timeout(Duration::from_millis(50));
                     if done.load(Ordering::Acquire) {
                         break;
+                    }
+                    // An interrupt: a checkpointing search finishes its level (the loop below
+                    // saves and stops); otherwise, or at a second interrupt, stop at once.
+                    let interrupts = options
+                        .interrupt
+                        .as_ref()
+                        .map_or(0, |count| count.load(Ordering::Relaxed));
+                    if (interrupts >= 2 || (interrupts == 1 && !checkpointing))
+                        && !stop.swap(true, Ordering::Relaxed)
+                    {
+                        *stop_reason.lock().expect("stop reason") = Some(format!(
+                            "interrupted during level {}; the counts are those of an unfinished \
+                             level{}",
+                            level.load(Ordering::Relaxed),
+                            if checkpointing {
+                                " (the last checkpoint saved, if any, is where --resume goes on)"
+                            } else {
+                                ""
+                            }
+                        ));
                     }
                     if let (Some(limit), Some(rss)) = (options.memory_limit, resident_bytes()) {
                         if rss > limit && !stop.swap(true, Ordering::Relaxed) {
@@ -935,9 +1048,11 @@ pub fn explore<M: Spec, O: Observer<M>>(
             if search.frontier_states > 0 {
                 search.depth += 1;
             }
-            let stopping_next = options
-                .stop_after_level
-                .is_some_and(|last| search.depth > last);
+            let interrupted_now = interrupted();
+            let stopping_next = interrupted_now
+                || options
+                    .stop_after_level
+                    .is_some_and(|last| search.depth > last);
             if let Some(path) = checkpoint_dir.filter(|_| {
                 found.is_none()
                     && search.frontier_states > 0
@@ -947,7 +1062,7 @@ pub fn explore<M: Spec, O: Observer<M>>(
                 // from `start`.
                 let so_far = start.elapsed().as_secs_f64();
                 search.seconds_before += so_far;
-                let saved = checkpoint::save(spec, symmetry, &mut search, path, &budget);
+                let saved = checkpoint::save(spec, options, &mut search, path, &budget);
                 search.seconds_before -= so_far;
                 match saved {
                     Ok(files) => {
@@ -964,6 +1079,17 @@ pub fn explore<M: Spec, O: Observer<M>>(
                         break;
                     }
                 }
+            }
+            if interrupted_now && found.is_none() && search.frontier_states > 0 {
+                *stop_reason.lock().expect("stop reason") = Some(format!(
+                    "interrupted after level {}{}",
+                    search.depth - 1,
+                    match checkpoint_dir {
+                        Some(path) => format!(" (checkpoint saved in {})", path.display()),
+                        None => String::new(),
+                    }
+                ));
+                break;
             }
         }
         // `end_of_search` is dropped here, or while unwinding from a panic: either way the

@@ -3,7 +3,8 @@
 
 use crate::checks::{Invariants, RefinementCheck};
 use crate::engine::{
-    explore, simulate, FailureKind, Observer, Options, SearchError, Stats, WalkOptions, WalkStats,
+    explore, simulate, FailureKind, Observer, Options, SearchError, SearchIdentity, Stats,
+    WalkOptions, WalkStats,
 };
 use crate::report::{trace_itf, trace_text};
 use spec_core::{Bound, Layer, Params, ParamsError, Refinement, Spec};
@@ -439,7 +440,9 @@ fn check_spec<L: Layer>(spec: L, only: &[String], options: &Options) -> Result<R
         let names: Vec<&str> = only.iter().map(String::as_str).collect();
         Invariants::only(&spec, &names)
     };
-    let outcome = explore(&spec, &observer, options)?;
+    let mut options = options.clone();
+    options.identity.properties = observer.names().iter().map(|n| n.to_string()).collect();
+    let outcome = explore(&spec, &observer, &options)?;
     Ok(Report {
         target: format!("check {}", L::NAME),
         params: spec.params(),
@@ -630,8 +633,16 @@ pub fn check_layer(
     only: &[String],
     options: &Options,
 ) -> Result<Report, RunError> {
+    let options = Options {
+        identity: SearchIdentity {
+            command: format!("check {name}"),
+            mutation: mutation.map(String::from),
+            properties: Vec::new(),
+        },
+        ..options.clone()
+    };
     with_layer!(name, params, mutation, |spec| check_spec(
-        spec, only, options
+        spec, only, &options
     ))
 }
 
@@ -668,6 +679,14 @@ pub fn check_edge(
     layer_info(upper)?;
     let edge = format!("{lower} -> {upper}");
     check_mutation(&[lower, &edge], mutation)?;
+    let options = &Options {
+        identity: SearchIdentity {
+            command: format!("refines {lower} {upper}"),
+            mutation: mutation.map(String::from),
+            properties: Vec::new(),
+        },
+        ..options.clone()
+    };
     match (lower, upper) {
         ("static-raft", "safe-weak-raft") => {
             let mapping = static_raft::WeakRaftMapping::new(build_static_raft(params, mutation)?)?;
@@ -784,6 +803,119 @@ pub fn chain(params: &Params, options: &Options) -> Result<Vec<Report>, RunError
     )
 }
 
+/// The options of the chain's row `row`: checkpointed in (and resumed from) its own subdirectory
+/// of the chain's `--checkpoint` or `--resume` directory; a row with no checkpoint there (it
+/// had not begun, or finished before its first checkpoint) starts afresh, checkpointing there.
+fn row_options(options: &Options, row: &str, symmetry: bool) -> Options {
+    let mut own = Options {
+        symmetry: options.symmetry && symmetry,
+        ..options.clone()
+    };
+    if let Some(dir) = options.resume.as_ref().or(options.checkpoint.as_ref()) {
+        let dir = dir.join(row);
+        let resumable = options.resume.is_some() && dir.join(crate::checkpoint::META).exists();
+        own.resume = resumable.then(|| dir.clone());
+        own.checkpoint = Some(dir);
+    }
+    own
+}
+
+/// The row of a chain interrupted before it ran: incomplete, like the chain.
+fn not_run(target: String, params: Params) -> Report {
+    Report {
+        target,
+        params,
+        stats: Stats {
+            generated: 0,
+            distinct: 0,
+            depth: 0,
+            queue_left: 0,
+            seconds: 0.0,
+            coverage: Vec::new(),
+            collision_probability: 0.0,
+            threads: 0,
+            symmetry: false,
+            stopped: Some("interrupted before this row and the rows after it ran".into()),
+        },
+        violation: None,
+        expected_failure: None,
+    }
+}
+
+/// Refuses chain checkpoint directories that cannot be used, before any row runs.
+fn claim_chain_dirs(options: &Options) -> Result<(), RunError> {
+    let rows = || {
+        LAYERS
+            .iter()
+            .filter(|l| l.implemented)
+            .map(|l| format!("check-{}", l.name))
+            .chain(
+                EDGES
+                    .iter()
+                    .map(|e| format!("refines-{}-{}", e.lower, e.upper)),
+            )
+    };
+    let meta = crate::checkpoint::META;
+    if let Some(from) = &options.resume {
+        if let Some(to) = options.checkpoint.as_ref().filter(|to| *to != from) {
+            return Err(RunError(format!(
+                "--resume {} --checkpoint {}: a resumed chain keeps checkpointing where it \
+                 resumes from; leave out --checkpoint",
+                from.display(),
+                to.display()
+            )));
+        }
+        if !from.is_dir() {
+            return Err(RunError(format!(
+                "cannot resume from {}: no such directory",
+                from.display()
+            )));
+        }
+        if from.join(meta).exists() {
+            return Err(RunError(format!(
+                "cannot resume from {}: it holds {}, not a chain's checkpoints (one \
+                 subdirectory per row); resume it with refine check or refine refines",
+                from.display(),
+                crate::checkpoint::describe(from)
+            )));
+        }
+        if !rows().any(|row| from.join(row).join(meta).exists()) {
+            return Err(RunError(format!(
+                "cannot resume from {}: no row of the chain has a checkpoint there (refine \
+                 chain --checkpoint DIR makes one per row, in DIR/check-LAYER and \
+                 DIR/refines-LOWER-UPPER)",
+                from.display()
+            )));
+        }
+    } else if let Some(to) = options.checkpoint.as_ref().filter(|_| options.force) {
+        // The rows' checkpoints are replaced row by row; one of a single search in DIR itself
+        // goes now (a chain's DIR holds subdirectories only).
+        if to.join(meta).exists() {
+            crate::checkpoint::discard(to).map_err(|e| {
+                RunError(format!(
+                    "--force: cannot remove the checkpoint in {}: {e}",
+                    to.display()
+                ))
+            })?;
+        }
+    } else if let Some(to) = &options.checkpoint {
+        if let Some(held) = std::iter::once(to.clone())
+            .chain(rows().map(|row| to.join(row)))
+            .find(|dir| dir.join(meta).exists())
+        {
+            return Err(RunError(format!(
+                "--checkpoint {}: {} already holds {}; continue the chain with --resume {}, or \
+                 pass --force to replace it",
+                to.display(),
+                held.display(),
+                crate::checkpoint::describe(&held),
+                to.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The chain's rows: every layer at `params_of(layer)`, then every edge at its lower layer's
 /// bounds, a layer's violation of `expected_of(layer)` being documented, not a failure.
 fn chain_with(
@@ -792,21 +924,36 @@ fn chain_with(
     expected_of: impl Fn(&str) -> Option<ExpectedFailure>,
     options: &Options,
 ) -> Result<Vec<Report>, RunError> {
+    claim_chain_dirs(options)?;
+    let interrupted = || {
+        options
+            .interrupt
+            .as_ref()
+            .is_some_and(|n| n.load(std::sync::atomic::Ordering::Relaxed) > 0)
+    };
     let mut reports = Vec::new();
     for layer in LAYERS.iter().rev().filter(|l| l.implemented) {
-        let options = Options {
-            symmetry: options.symmetry && has_symmetry(layer.name),
-            ..options.clone()
-        };
+        if interrupted() {
+            reports.push(not_run(
+                format!("check {}", layer.name),
+                params_of(layer.name),
+            ));
+            return Ok(reports);
+        }
+        let row = format!("check-{}", layer.name);
+        let options = row_options(options, &row, has_symmetry(layer.name));
         let mut report = check_layer(layer.name, &params_of(layer.name), None, &[], &options)?;
         report.expected_failure = expected_of(layer.name);
         reports.push(report);
     }
     for edge in EDGES {
-        let options = Options {
-            symmetry: options.symmetry && has_symmetry(edge.lower),
-            ..options.clone()
-        };
+        if interrupted() {
+            let target = format!("{} -> {}", edge.lower, edge.upper);
+            reports.push(not_run(target, edge_params_of(edge.lower)));
+            return Ok(reports);
+        }
+        let row = format!("refines-{}-{}", edge.lower, edge.upper);
+        let options = row_options(options, &row, has_symmetry(edge.lower));
         reports.push(check_edge(
             edge.lower,
             edge.upper,

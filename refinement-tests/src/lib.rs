@@ -19,6 +19,7 @@ pub mod bench;
 pub mod caught;
 mod checkpoint;
 pub mod checks;
+mod checksum;
 pub mod engine;
 pub mod fingerprint;
 pub mod layers;
@@ -29,5 +30,6 @@ mod visited;
 pub use checks::{Invariants, RefinementCheck};
 pub use engine::{
     default_memory_limit, explore, resident_bytes, simulate, Counterexample, Failure, FailureKind,
-    Observer, Options, Outcome, SearchError, Stats, TraceStep, WalkOptions, WalkOutcome, WalkStats,
+    Observer, Options, Outcome, SearchError, SearchIdentity, Stats, TraceStep, WalkOptions,
+    WalkOutcome, WalkStats,
 };

@@ -7,6 +7,7 @@
 //! [`Budget`] is appended to its list's file instead, as `[length: u32][bytes]`. Reading the file
 //! back needs no index, so a file is also the form a checkpoint keeps.
 
+use crate::checksum::Checksum;
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read};
 use std::os::unix::fs::FileExt;
@@ -104,6 +105,21 @@ struct Spilled {
     end: u64,
     /// Whether to delete the file when the list is dropped (false once a checkpoint owns it).
     temporary: bool,
+    /// The checksum of the file's bytes, `end` of them (blocks are only ever appended).
+    sum: Checksum,
+}
+
+impl Spilled {
+    fn append(&mut self, block: &[u8]) -> std::io::Result<()> {
+        let mut framed = Vec::with_capacity(block.len() + 4);
+        framed.extend_from_slice(&(block.len() as u32).to_le_bytes());
+        framed.extend_from_slice(block);
+        self.file.write_all_at(&framed, self.end)?;
+        self.sum.update(&framed);
+        self.blocks.push((self.end + 4, block.len() as u32));
+        self.end += framed.len() as u64;
+        Ok(())
+    }
 }
 
 /// A list of blocks, in memory up to the budget and on disk after that.
@@ -162,16 +178,15 @@ impl Blocks {
                 blocks: Vec::new(),
                 end: 0,
                 temporary: true,
+                sum: Checksum::default(),
             });
         }
-        let spilled = self.spilled.as_mut().expect("just created");
-        let mut framed = Vec::with_capacity(block.len() + 4);
-        framed.extend_from_slice(&(block.len() as u32).to_le_bytes());
-        framed.extend_from_slice(block);
-        spilled.file.write_all_at(&framed, spilled.end)?;
-        spilled.blocks.push((spilled.end + 4, block.len() as u32));
-        spilled.end += framed.len() as u64;
-        Ok(())
+        self.spilled.as_mut().expect("just created").append(block)
+    }
+
+    /// Total bytes of all blocks (not counting file headers).
+    pub(crate) fn bytes(&self) -> u64 {
+        self.bytes
     }
 
     /// The number of blocks.
@@ -206,7 +221,8 @@ impl Blocks {
 
     /// Writes every block to `path` in the file format (moving the spill file there if there
     /// is one), so that the list survives the process; the list then reads from that file.
-    pub(crate) fn persist(&mut self, path: &Path, budget: &Budget) -> std::io::Result<()> {
+    /// Returns the file's length and checksum, computed as its bytes were written.
+    pub(crate) fn persist(&mut self, path: &Path, budget: &Budget) -> std::io::Result<Checksum> {
         let in_memory = std::mem::take(&mut self.in_memory);
         budget.release(self.memory_bytes);
         self.memory_bytes = 0;
@@ -223,6 +239,7 @@ impl Blocks {
                 blocks: Vec::new(),
                 end: 0,
                 temporary: false,
+                sum: Checksum::default(),
             },
         };
         if spilled.path != path {
@@ -232,17 +249,11 @@ impl Blocks {
         spilled.temporary = false;
         // Blocks in memory come first in the list; on disk they are appended after the
         // spilled ones. The order of blocks within a list carries no meaning.
-        for block in &in_memory {
-            let mut framed = Vec::with_capacity(block.len() + 4);
-            framed.extend_from_slice(&(block.len() as u32).to_le_bytes());
-            framed.extend_from_slice(block);
-            spilled.file.write_all_at(&framed, spilled.end)?;
-            spilled.blocks.push((spilled.end + 4, block.len() as u32));
-            spilled.end += framed.len() as u64;
-        }
-        spilled.file.sync_all()?;
+        let written = in_memory.iter().try_for_each(|block| spilled.append(block));
+        let synced = written.and_then(|()| spilled.file.sync_all());
+        let sum = spilled.sum.clone();
         self.spilled = Some(spilled);
-        Ok(())
+        synced.map(|()| sum)
     }
 
     /// Opens a list written by [`Blocks::persist`]; the file stays where it is.
@@ -251,6 +262,7 @@ impl Blocks {
         let mut reader = BufReader::new(file.try_clone()?);
         let (mut blocks, mut end, mut bytes) = (Vec::new(), 0u64, 0u64);
         let mut header = [0u8; 4];
+        let (mut sum, mut payload) = (Checksum::default(), Vec::new());
         loop {
             match reader.read_exact(&mut header) {
                 Ok(()) => {}
@@ -258,18 +270,16 @@ impl Blocks {
                 Err(e) => return Err(e),
             }
             let len = u32::from_le_bytes(header);
-            std::io::copy(&mut (&mut reader).take(len as u64), &mut std::io::sink()).and_then(
-                |copied| {
-                    if copied == len as u64 {
-                        Ok(())
-                    } else {
-                        Err(std::io::Error::new(
-                            std::io::ErrorKind::UnexpectedEof,
-                            format!("{} ends inside a block", path.display()),
-                        ))
-                    }
-                },
-            )?;
+            sum.update(&header);
+            payload.clear();
+            (&mut reader).take(len as u64).read_to_end(&mut payload)?;
+            if payload.len() != len as usize {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!("{} ends inside a block", path.display()),
+                ));
+            }
+            sum.update(&payload);
             blocks.push((end + 4, len));
             end += 4 + len as u64;
             bytes += len as u64;
@@ -284,9 +294,22 @@ impl Blocks {
                 blocks,
                 end,
                 temporary: false,
+                sum,
             }),
             bytes,
         })
+    }
+}
+
+impl Drop for Blocks {
+    /// A list's spill file goes with it, on every path out of a search (a checkpoint's files
+    /// are not temporary and stay).
+    fn drop(&mut self) {
+        if let Some(spilled) = self.spilled.take() {
+            if spilled.temporary {
+                let _ = std::fs::remove_file(&spilled.path);
+            }
+        }
     }
 }
 
@@ -352,7 +375,9 @@ mod tests {
             assert_eq!(&*blocks.get(i).unwrap(), &[i as u8; 50][..]);
         }
         let path = dir.path().join("kept.bin");
-        blocks.persist(&path, &budget).unwrap();
+        let sum = blocks.persist(&path, &budget).unwrap();
+        let on_disk = Checksum::of_file(&path).unwrap();
+        assert_eq!((sum.len(), sum.hex()), (on_disk.len(), on_disk.hex()));
         assert_eq!(budget.used.load(Ordering::Relaxed), 0);
         let reopened = Blocks::open("test", &path).unwrap();
         let mut seen: Vec<u8> = (0..5).map(|i| reopened.get(i).unwrap()[0]).collect();

@@ -1,7 +1,9 @@
 //! `refine`: check a layer, a refinement edge, or the whole chain, at chosen bounds.
 //!
 //! Exit status: 0 when everything checked holds, 1 when a violation was found (or a chain row is
-//! vacuous), 2 for bad usage, 101 when the specification panicked.
+//! vacuous), 2 for bad usage or input (a checkpoint that is damaged or of another search), 3 when
+//! the search is incomplete (a level limit, the memory guard, Ctrl-C or SIGTERM), 101 when the
+//! specification panicked.
 
 use clap::{Args, Parser, Subcommand};
 
@@ -33,6 +35,8 @@ use serde_json::json;
 use spec_core::Params;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -40,7 +44,7 @@ use std::time::Duration;
     name = "refine",
     version,
     about = "Check the layers of the MongoDB replication refinement chain and the mappings between them.",
-    long_about = "Check the layers of the MongoDB replication refinement chain and the mappings between them.\n\nWith no command, runs the whole chain at small default bounds and prints a table.\nExit status: 0 when everything holds, 1 when a violation was found (or a chain row is vacuous), 2 for bad usage, 101 when the specification panicked."
+    long_about = "Check the layers of the MongoDB replication refinement chain and the mappings between them.\n\nWith no command, runs the whole chain at small default bounds and prints a table.\nExit status: 0 when everything holds, 1 when a violation was found (or a chain row is vacuous), 2 for bad usage or input (a checkpoint that is damaged or of another search), 3 when the search is incomplete (--stop-after-level, the memory guard, Ctrl-C or SIGTERM), 101 when the specification panicked."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -187,13 +191,20 @@ struct RunArgs {
     /// MiB of queued states and parent links kept in memory; the rest is spilled to disk.
     #[arg(long, value_name = "MIB", default_value_t = 1024)]
     queue_memory: u64,
-    /// Save the search in DIR at the end of a level, every --checkpoint-every seconds.
+    /// Save the search in DIR at the end of a level, every --checkpoint-every seconds, and when
+    /// interrupted (Ctrl-C, SIGTERM). A DIR that already holds a checkpoint is refused (unless
+    /// --force, or it is --resume's DIR).
     #[arg(long, value_name = "DIR")]
     checkpoint: Option<PathBuf>,
+    /// Let --checkpoint DIR replace the checkpoint DIR holds.
+    #[arg(long, requires = "checkpoint")]
+    force: bool,
     /// Seconds between two checkpoints.
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     checkpoint_every: u64,
-    /// Continue the search saved in DIR by --checkpoint (same layer, bounds and --symmetry).
+    /// Continue the search saved in DIR by --checkpoint (the same command, layer or edge,
+    /// mutation, invariants, bounds, --symmetry and --deadlock; anything else is refused), and
+    /// keep checkpointing there.
     #[arg(long, value_name = "DIR")]
     resume: Option<PathBuf>,
     /// Stop after exploring this many levels (with a checkpoint, if checkpointing).
@@ -223,8 +234,45 @@ impl RunArgs {
             resume: self.resume.clone(),
             stop_after_level: self.stop_after_level,
             deadlock: self.deadlock,
+            force: self.force,
+            interrupt: Some(interrupts()),
+            ..defaults
         }
     }
+}
+
+/// The number of interrupts (SIGINT, SIGTERM) received: the first time it is asked for, the
+/// handlers are installed (a thread that counts the signals and says what happens next).
+fn interrupts() -> Arc<AtomicUsize> {
+    static COUNT: OnceLock<Arc<AtomicUsize>> = OnceLock::new();
+    COUNT
+        .get_or_init(|| {
+            let count = Arc::new(AtomicUsize::new(0));
+            let counted = Arc::clone(&count);
+            match signal_hook::iterator::Signals::new([
+                signal_hook::consts::SIGINT,
+                signal_hook::consts::SIGTERM,
+            ]) {
+                Ok(mut signals) => {
+                    std::thread::spawn(move || {
+                        for _ in signals.forever() {
+                            if counted.fetch_add(1, Ordering::Relaxed) == 0 {
+                                eprintln!(
+                                    "interrupted: stopping (a checkpointing search first finishes \
+                                     its level and saves a checkpoint; interrupt again to stop at \
+                                     once)"
+                                );
+                            } else {
+                                eprintln!("interrupted again: stopping at once");
+                            }
+                        }
+                    });
+                }
+                Err(e) => eprintln!("warning: cannot handle Ctrl-C ({e}); it will kill the search"),
+            }
+            count
+        })
+        .clone()
 }
 
 fn main() -> ExitCode {
@@ -246,6 +294,7 @@ fn main() -> ExitCode {
             resume: None,
             stop_after_level: None,
             deadlock: false,
+            force: false,
         },
     });
     match run(command) {
@@ -511,10 +560,10 @@ fn print_report(report: &Report, run: &RunArgs) -> Result<Verdict, RunError> {
     if let (Verdict::Incomplete, Some(why)) = (verdict, &report.stats.stopped) {
         eprintln!(
             "incomplete: {why}{}",
-            match (&run.checkpoint, &run.resume) {
-                (Some(dir), _) | (None, Some(dir)) =>
+            match run.resume.as_ref().or(run.checkpoint.as_ref()) {
+                Some(dir) if dir.join("checkpoint.json").exists() =>
                     format!(" (continue it with --resume {})", dir.display()),
-                (None, None) => String::new(),
+                _ => String::new(),
             }
         );
     }
@@ -653,6 +702,12 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<Verdict, RunError> {
         out!("{}", v.text);
     } else if incomplete {
         outln!("\nNo violation was found, but some rows did not finish their search (see the verdicts): the chain is incomplete.");
+        if let Some(dir) = run.resume.as_ref().or(run.checkpoint.as_ref()) {
+            eprintln!(
+                "incomplete: continue the chain with --resume {}",
+                dir.display()
+            );
+        }
     } else if !vacuous.is_empty() {
         outln!("\nNo violation was found, but these rows are vacuous: their pass covers less of the model than it seems (a guard that can never hold, or bounds too small to reach it):");
         for r in &vacuous {
