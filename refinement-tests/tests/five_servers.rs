@@ -14,7 +14,12 @@ fn params(bounds: &[(Bound, usize)]) -> Params {
     p
 }
 
-const RAFT_RECONFIG: &[(Bound, usize)] = &[
+/// Bounds, by flag.
+type Bounds = &'static [(Bound, usize)];
+/// (walks, steps, generated).
+type WalkCounts = (u64, u64, u64);
+
+const RAFT_RECONFIG: Bounds = &[
     (Bound::Servers, 5),
     (Bound::MaxLogLen, 3),
     (Bound::MaxTerm, 4),
@@ -32,15 +37,11 @@ fn walks(n: u64) -> WalkOptions {
 /// (walks, steps, generated) of 2,000 walks with seed 1, and no violation.
 #[test]
 fn the_protocols_hold_on_walks_at_five_servers() {
-    let cases: [(&str, Vec<(Bound, usize)>, (u64, u64, u64)); 3] = [
-        (
-            "raft-reconfig",
-            RAFT_RECONFIG.to_vec(),
-            (2_000, 46_750, 900_818),
-        ),
+    let cases: [(&str, Bounds, WalkCounts); 3] = [
+        ("raft-reconfig", RAFT_RECONFIG, (2_000, 46_750, 900_818)),
         (
             "logless-raft",
-            vec![
+            &[
                 (Bound::Servers, 5),
                 (Bound::MaxTerm, 5),
                 (Bound::MaxConfigVersion, 5),
@@ -49,7 +50,7 @@ fn the_protocols_hold_on_walks_at_five_servers() {
         ),
         (
             "static-raft",
-            vec![
+            &[
                 (Bound::Servers, 5),
                 (Bound::MaxTerm, 4),
                 (Bound::MaxLogLen, 3),
@@ -58,7 +59,7 @@ fn the_protocols_hold_on_walks_at_five_servers() {
         ),
     ];
     for (layer, bounds, expected) in cases {
-        let report = simulate_layer(layer, &params(&bounds), None, &walks(2_000)).unwrap();
+        let report = simulate_layer(layer, &params(bounds), None, &walks(2_000)).unwrap();
         assert!(
             report.violation.is_none(),
             "{layer}: {:?}",
