@@ -717,3 +717,158 @@ impl LoglessRaft {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Why an action is not enabled
+// ---------------------------------------------------------------------------------------------
+
+/// The conjuncts of `action`'s guard that are false in `v`, in TLA+ notation with the binding's
+/// values (empty when it is enabled): what a refinement check prints when a mapping names a
+/// logless-raft step that is not enabled. Each conjunct is the predicate the guard itself
+/// evaluates, so the two cannot drift apart (a unit test checks that the list is empty exactly
+/// for the bindings [`LoglessRaft::next`] yields); a conjunct a mutation drops is not listed.
+pub fn false_conjuncts<V: ConfigVars + ?Sized>(
+    v: &V,
+    action: Action,
+    checks: QuorumChecks,
+    mutation: Option<Mutation>,
+) -> Vec<String> {
+    let name = |s: usize| server_name(s);
+    let set = |q: ServerSet| {
+        let members: Vec<String> = q.iter().map(server_name).collect();
+        format!("{{{}}}", members.join(", "))
+    };
+    let mut out = Vec::new();
+    let mut require = |holds: bool, conjunct: String| {
+        if !holds {
+            out.push(conjunct);
+        }
+    };
+    match action {
+        Action::Reconfig { i, new_config } => {
+            let i = i as usize;
+            require(
+                conjunct(
+                    mutation,
+                    Mutation::ReconfigSkipsPrimaryCheck,
+                    v.role(i) == Role::Primary,
+                ),
+                format!("state[{}] = Primary", name(i)),
+            );
+            match checks {
+                QuorumChecks::Independent => {
+                    require(
+                        mutation == Some(Mutation::ReconfigSkipsConfigQuorumCheck)
+                            || config_quorum_witnesses(v, i) > 0,
+                        format!("ConfigQuorumCheck({})", name(i)),
+                    );
+                    require(
+                        mutation == Some(Mutation::ReconfigSkipsTermQuorumCheck)
+                            || term_quorum_witnesses(v, i, mutation) > 0,
+                        format!("TermQuorumCheck({})", name(i)),
+                    );
+                }
+                QuorumChecks::Joint => require(
+                    joint_quorum_check(v, i, mutation),
+                    format!("JointQuorumCheck({})", name(i)),
+                ),
+            }
+            require(
+                conjunct(
+                    mutation,
+                    Mutation::ReconfigSkipsQuorumsOverlap,
+                    quorums_overlap(v.config(i), new_config),
+                ),
+                format!("QuorumsOverlap(config[{}], {})", name(i), set(new_config)),
+            );
+            require(
+                conjunct(
+                    mutation,
+                    Mutation::ReconfigMayRemoveSelf,
+                    new_config.contains(i),
+                ),
+                format!("{} \\in {}", name(i), set(new_config)),
+            );
+        }
+        Action::SendConfig { i, j } => {
+            let (i, j) = (i as usize, j as usize);
+            require(
+                conjunct(
+                    mutation,
+                    Mutation::SendConfigToPrimary,
+                    v.role(j) == Role::Secondary,
+                ),
+                format!("state[{}] = Secondary", name(j)),
+            );
+            require(
+                conjunct(
+                    mutation,
+                    Mutation::SendConfigSkipsNewerCheck,
+                    is_newer_config(v, i, j),
+                ),
+                format!("IsNewerConfig({}, {})", name(i), name(j)),
+            );
+        }
+        Action::BecomeLeader { i, vote_quorum } => {
+            let i = i as usize;
+            let new_term = v.current_term(i) + 1;
+            require(
+                v.config(i).quorums().any(|q| q == vote_quorum),
+                format!("{} \\in Quorums(config[{}])", set(vote_quorum), name(i)),
+            );
+            require(
+                conjunct(
+                    mutation,
+                    Mutation::LeaderOutsideConfig,
+                    v.config(i).contains(i),
+                ),
+                format!("{} \\in config[{}]", name(i), name(i)),
+            );
+            require(
+                conjunct(
+                    mutation,
+                    Mutation::LeaderOutsideQuorum,
+                    vote_quorum.contains(i),
+                ),
+                format!("{} \\in {}", name(i), set(vote_quorum)),
+            );
+            for voter in vote_quorum.iter() {
+                require(
+                    conjunct(
+                        mutation,
+                        Mutation::VoteIgnoresTerm,
+                        v.current_term(voter) < new_term,
+                    ),
+                    format!(
+                        "CanVoteForConfig({}, {}, {new_term}): currentTerm[{}] < {new_term}",
+                        name(voter),
+                        name(i),
+                        name(voter)
+                    ),
+                );
+                require(
+                    conjunct(
+                        mutation,
+                        Mutation::VoteIgnoresConfig,
+                        is_newer_or_equal_config(v, i, voter),
+                    ),
+                    format!(
+                        "CanVoteForConfig({}, {}, {new_term}): IsNewerOrEqualConfig({}, {})",
+                        name(voter),
+                        name(i),
+                        name(i),
+                        name(voter)
+                    ),
+                );
+            }
+        }
+        Action::UpdateTerms { i, j } => {
+            let (i, j) = (i as usize, j as usize);
+            require(
+                update_terms_enabled(v, i, j, mutation),
+                format!("currentTerm[{}] > currentTerm[{}]", name(i), name(j)),
+            );
+        }
+    }
+    out
+}

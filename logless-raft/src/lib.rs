@@ -292,6 +292,10 @@ impl Spec for LoglessRaft {
         true
     }
 
+    fn disabled_because(&self, state: &State, action: &Action) -> Vec<String> {
+        actions::false_conjuncts(state, *action, self.quorum_checks, self.mutation)
+    }
+
     fn canonical(&self, state: &State) -> State {
         symmetry::canonical(state)
     }
@@ -440,6 +444,73 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The explanation of a disabled step names a false conjunct exactly for the bindings the
+    /// successor function does not yield, on every reachable state, for the spec and every
+    /// mutant, with either quorum check; vote quorums range over every set of servers. (The
+    /// mutants at MaxTerm 1, which keeps the test to seconds.)
+    #[test]
+    fn disabled_because_is_empty_exactly_for_enabled_bindings() {
+        let mutants = std::iter::once(None).chain(Mutation::ALL.into_iter().map(Some));
+        let variants = mutants.flat_map(|m| {
+            [QuorumChecks::Independent, QuorumChecks::Joint].map(|checks| (m, checks))
+        });
+        for (mutation, quorum_checks) in variants {
+            let max_term = if mutation.is_none() { 2 } else { 1 };
+            let spec = LoglessRaft {
+                mutation,
+                quorum_checks,
+                ..LoglessRaft::new(3, max_term, 2).unwrap()
+            };
+            let mut seen: HashSet<State> = spec.init_states().into_iter().collect();
+            let mut frontier: Vec<State> = seen.iter().copied().collect();
+            let mut out = Vec::new();
+            while let Some(s) = frontier.pop() {
+                out.clear();
+                spec.next_states(&s, &mut out);
+                let all = s.server_set();
+                for i in s.server_ids().map(|i| i as u8) {
+                    let mut bindings = Vec::new();
+                    for q in all.subsets() {
+                        bindings.push(Action::Reconfig { i, new_config: q });
+                        bindings.push(Action::BecomeLeader { i, vote_quorum: q });
+                    }
+                    for j in s.server_ids().map(|j| j as u8) {
+                        bindings.push(Action::SendConfig { i, j });
+                        bindings.push(Action::UpdateTerms { i, j });
+                    }
+                    for action in bindings {
+                        let enabled = out.iter().any(|(a, _)| *a == action);
+                        let why = spec.disabled_because(&s, &action);
+                        assert_eq!(
+                            why.is_empty(),
+                            enabled,
+                            "{mutation:?} {quorum_checks:?} {action} at {s:?}: {why:?}"
+                        );
+                    }
+                }
+                for (_, t) in &out {
+                    if spec.within_constraint(t) && seen.insert(*t) {
+                        frontier.push(*t);
+                    }
+                }
+            }
+        }
+        let spec = LoglessRaft::new(3, 2, 2).unwrap();
+        let s = State::initial(3, ServerSet::all(3));
+        let action = Action::Reconfig {
+            i: 0,
+            new_config: ServerSet::EMPTY.with(1),
+        };
+        assert_eq!(
+            spec.disabled_because(&s, &action),
+            [
+                "state[n1] = Primary",
+                "QuorumsOverlap(config[n1], {n2})",
+                "n1 \\in {n2}"
+            ]
+        );
     }
 
     #[test]

@@ -548,3 +548,33 @@ fn the_oplog_machine_refines_log_abstract() {
         ]
     );
 }
+
+/// A mapping failure names the upper guard's false conjunct: with voters that skip the config
+/// check (`vote-ignores-config`), n3 wins term 2 with n1's vote although n1's config is newer;
+/// MongoLoglessDynamicRaft's BecomeLeader is not enabled, and the report says which of its
+/// conjuncts is false.
+#[test]
+fn a_vote_that_ignores_configs_is_refuted_by_the_config_edge_with_the_false_conjunct() {
+    let spec = RaftReconfig::new(3, 2, 2, 2)
+        .unwrap()
+        .with_mutation(Mutation::VoteIgnoresConfig);
+    let mapping = ToLoglessRaft::new(spec);
+    let out = explore(
+        mapping.lower(),
+        &RefinementCheck::new(&mapping),
+        &Options::quiet(2, false),
+    )
+    .unwrap();
+    assert_eq!((out.stats.generated, out.stats.distinct), (196, 154));
+    let cex = out.violation.expect("the refinement breaks");
+    assert_eq!(
+        cex.actions(),
+        ["BecomeLeader(n1, {n1, n3})", "BecomeLeader(n3, {n1, n3})"]
+    );
+    assert_eq!(
+        cex.failure.detail,
+        "BecomeLeader(n3, {n1, n3}) is mapped to logless-raft step BecomeLeader(n3, {n1, n3}), \
+         which is not enabled in the mapped state: false in its guard: \
+         CanVoteForConfig(n1, n3, 2): IsNewerOrEqualConfig(n3, n1)"
+    );
+}
