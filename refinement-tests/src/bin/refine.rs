@@ -482,13 +482,23 @@ fn run(command: Command) -> Result<Verdict, RunError> {
                 );
             }
             outln!("Bounds of `refine chain --deep` (with symmetry):");
-            for d in layers::DEEP {
-                let bounds: Vec<String> = d
-                    .bounds
+            let flags = |bounds: &[(spec_core::Bound, usize)]| {
+                let flags: Vec<String> = bounds
                     .iter()
                     .map(|(b, v)| format!("{} {v}", b.flag()))
                     .collect();
-                outln!("  {:<14} {}", d.layer, bounds.join(" "));
+                flags.join(" ")
+            };
+            for d in layers::DEEP {
+                match d.edge_bounds {
+                    Some(edges) => outln!(
+                        "  {:<14} {} (its edges: {})",
+                        d.layer,
+                        flags(d.bounds),
+                        flags(edges)
+                    ),
+                    None => outln!("  {:<14} {}", d.layer, flags(d.bounds)),
+                }
             }
             outln!("Refinement edges:");
             for e in EDGES {
