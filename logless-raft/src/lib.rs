@@ -411,10 +411,8 @@ mod tests {
                 quorum_checks,
                 ..LoglessRaft::new(3, 2, 2).unwrap()
             };
-            let mut seen: HashSet<State> = spec.init_states().into_iter().collect();
-            let mut frontier: Vec<State> = seen.iter().copied().collect();
             let mut out = Vec::new();
-            while let Some(s) = frontier.pop() {
+            for s in reachable(&spec) {
                 out.clear();
                 spec.next_states(&s, &mut out);
                 let by_definition = next_by_definition(&spec, &s);
@@ -437,13 +435,27 @@ mod tests {
                     };
                     assert_eq!(by_method, Some(next), "{action}");
                 }
-                for (_, t) in &out {
-                    if spec.within_constraint(t) && seen.insert(*t) {
-                        frontier.push(*t);
-                    }
+            }
+        }
+    }
+
+    /// Every state reachable within the constraint, by a plain search.
+    fn reachable(spec: &LoglessRaft) -> Vec<State> {
+        let mut seen: HashSet<State> = spec.init_states().into_iter().collect();
+        let mut frontier: Vec<State> = seen.iter().copied().collect();
+        let mut all = frontier.clone();
+        let mut out = Vec::new();
+        while let Some(s) = frontier.pop() {
+            out.clear();
+            spec.next_states(&s, &mut out);
+            for (_, t) in &out {
+                if spec.within_constraint(t) && seen.insert(*t) {
+                    frontier.push(*t);
+                    all.push(*t);
                 }
             }
         }
+        all
     }
 
     /// The explanation of a disabled step names a false conjunct exactly for the bindings the
@@ -463,10 +475,8 @@ mod tests {
                 quorum_checks,
                 ..LoglessRaft::new(3, max_term, 2).unwrap()
             };
-            let mut seen: HashSet<State> = spec.init_states().into_iter().collect();
-            let mut frontier: Vec<State> = seen.iter().copied().collect();
             let mut out = Vec::new();
-            while let Some(s) = frontier.pop() {
+            for s in reachable(&spec) {
                 out.clear();
                 spec.next_states(&s, &mut out);
                 let all = s.server_set();
@@ -488,11 +498,6 @@ mod tests {
                             enabled,
                             "{mutation:?} {quorum_checks:?} {action} at {s:?}: {why:?}"
                         );
-                    }
-                }
-                for (_, t) in &out {
-                    if spec.within_constraint(t) && seen.insert(*t) {
-                        frontier.push(*t);
                     }
                 }
             }

@@ -541,29 +541,31 @@ fn a_finished_run_leaves_only_its_last_checkpoint() {
     assert_eq!(files(&tmp.0), Vec::<String>::new());
 }
 
-/// Starts a search of a few seconds (18,230,009 generated states), sends it `signal` after about
-/// a second, and returns its output.
+/// The model the interrupt tests search: a few seconds on one thread (18,230,009 generated
+/// states), then resumed.
+const INTERRUPTED_MODEL: [&str; 15] = [
+    "check",
+    "raft-reconfig",
+    "--servers",
+    "3",
+    "--max-log-len",
+    "2",
+    "--max-term",
+    "3",
+    "--max-config-version",
+    "3",
+    "--symmetry",
+    "--progress",
+    "0",
+    "--json",
+    "--threads",
+];
+
+/// Starts a search of [`INTERRUPTED_MODEL`] on one thread, sends it `signal` after about a
+/// second, and returns its output.
 fn interrupted(signal: &str, extra: &[&str], tmp: &Path) -> Output {
-    let mut args = vec![
-        "check",
-        "raft-reconfig",
-        "--servers",
-        "3",
-        "--max-log-len",
-        "2",
-        "--max-term",
-        "3",
-        "--max-config-version",
-        "3",
-        "--symmetry",
-        "--threads",
-        "1",
-        "--progress",
-        "0",
-        "--queue-memory",
-        "0",
-        "--json",
-    ];
+    let mut args = INTERRUPTED_MODEL.to_vec();
+    args.extend(["1", "--queue-memory", "0"]);
     args.extend(extra);
     let child = command(&args, Some(tmp)).spawn().expect("refine starts");
     std::thread::sleep(Duration::from_secs(1));
@@ -607,24 +609,7 @@ fn an_interrupted_search_saves_a_checkpoint_that_resumes_to_the_exact_counts() {
     );
     let resumed = finish(
         command(
-            &[
-                "check",
-                "raft-reconfig",
-                "--servers",
-                "3",
-                "--max-log-len",
-                "2",
-                "--max-term",
-                "3",
-                "--max-config-version",
-                "3",
-                "--symmetry",
-                "--progress",
-                "0",
-                "--json",
-                "--resume",
-                &d,
-            ],
+            &[&INTERRUPTED_MODEL[..], &["2", "--resume", &d]].concat(),
             Some(&tmp.0),
         )
         .spawn()
