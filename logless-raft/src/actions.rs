@@ -616,22 +616,23 @@ impl LoglessRaft {
         })
     }
 
-    /// Appends one successor per satisfying binding of the existential quantifiers TLC
-    /// enumerates, in `Next`'s order: `Reconfig(s, newConfig)` for `s` in `Server` and
-    /// `newConfig` in `SUBSET Server`, once per pair of witnesses of its two quorum checks (see
-    /// [`reconfig_witnesses`]); `SendConfig(s, t)`; `BecomeLeader(i, Q)` for `Q` in
+    /// Appends one successor per satisfying binding of the quantifiers `Next` ranges over, in
+    /// `Next`'s order: `Reconfig(s, newConfig)` for `s` in `Server` and `newConfig` in
+    /// `SUBSET Server`; `SendConfig(s, t)`; `BecomeLeader(i, Q)` for `Q` in
     /// `Quorums(config[i])`; and `UpdateTerms(s, t)`. Equal successors of different bindings
-    /// are all kept, as TLC counts them.
+    /// are all kept, as TLC counts them. TLC also generates a Reconfig step once per pair of
+    /// witnesses of its two quorum checks: those copies are counted by `Spec::copies` (see
+    /// [`reconfig_witnesses`]), not built.
     ///
-    /// The result is what trying every binding with [`enabled`] and [`apply`] gives (a unit
-    /// test checks it); the enumeration only skips bindings that cannot be enabled.
+    /// The result, each step repeated by its copies, is what trying every binding with
+    /// [`enabled`] and [`apply`] gives (a unit test checks it); the enumeration only skips
+    /// bindings that cannot be enabled.
     pub fn next(&self, s: &State, out: &mut Vec<(Action, State)>) {
         let mutation = self.mutation;
         let servers = s.server_ids();
         let all = s.server_set();
         for i in servers.clone() {
-            let witnesses = reconfig_witnesses_with(s, i, self.quorum_checks, mutation);
-            if witnesses == 0 {
+            if reconfig_witnesses_with(s, i, self.quorum_checks, mutation) == 0 {
                 continue;
             }
             for new_config in all.subsets() {
@@ -642,9 +643,7 @@ impl LoglessRaft {
                     };
                     let mut next = *s;
                     reconfig_effect(s, &mut next, i, new_config);
-                    for _ in 0..witnesses {
-                        out.push((action, next));
-                    }
+                    out.push((action, next));
                 }
             }
         }

@@ -409,7 +409,7 @@ impl Spec for LoglessWithHistory {
             .collect()
     }
 
-    /// The logless successors in their order and multiplicity, with the history updated; a
+    /// The logless successors in their order, with the history updated; a
     /// Reconfig of `i` only when no CommitConfig of `i` is enabled (the joint quorum check, if
     /// any, is the logless spec's own Reconfig guard); then CommitConfig per server and quorum
     /// of its config.
@@ -453,6 +453,14 @@ impl Spec for LoglessWithHistory {
                     out.push((HistoryAction::CommitConfig { i, quorum }, next));
                 }
             }
+        }
+    }
+
+    /// The logless step's copies (Reconfig's witnesses); one for CommitConfig.
+    fn copies(&self, h: &StateWithHistory, action: &HistoryAction) -> u64 {
+        match action {
+            HistoryAction::Logless(a) => self.spec.copies(&h.state, a),
+            HistoryAction::CommitConfig { .. } => 1,
         }
     }
 

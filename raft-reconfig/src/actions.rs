@@ -51,6 +51,10 @@
 //!
 //! TLC confirms each factor: evaluating `OplogCommitment(s)` as one boolean changes its
 //! generated counts (see the README and `refinement-tests/tests/raft_reconfig.rs`).
+//!
+//! [`next`] yields each Reconfig step once and [`multiplicity`] (the spec's `Spec::copies`)
+//! counts its witnesses: building them would cost memory in proportion to their number, which
+//! at 5 servers reaches millions for one state.
 
 use std::fmt;
 
@@ -266,7 +270,8 @@ pub fn oplog_commitment_witnesses(s: &State, i: usize, mutation: Option<Mutation
         if witnesses == 0 {
             break;
         }
-        witnesses *= is_committed_witnesses(s, c.index, i);
+        // Saturating: at 5 servers, 15 committed records of one term would pass 2^64.
+        witnesses = witnesses.saturating_mul(is_committed_witnesses(s, c.index, i));
     }
     witnesses
 }
@@ -536,8 +541,9 @@ pub fn multiplicity(s: &State, action: Action, mutation: Option<Mutation>) -> us
     match action {
         Action::Reconfig { i, .. } => {
             let i = i as usize;
-            oplog_commitment_witnesses(s, i, mutation)
-                * config_sm::reconfig_witnesses(s, i, mutation.and_then(Mutation::config))
+            oplog_commitment_witnesses(s, i, mutation).saturating_mul(
+                config_sm::reconfig_witnesses(s, i, mutation.and_then(Mutation::config)),
+            )
         }
         _ => 1,
     }
@@ -546,12 +552,14 @@ pub fn multiplicity(s: &State, action: Action, mutation: Option<Mutation>) -> us
 /// Appends the successors of `s` in `Next`'s order, one per satisfying binding of the
 /// existential quantifiers TLC enumerates (see the module docs): `OSMNext` (ClientRequest,
 /// GetEntries, RollbackEntries, CommitEntry over `Quorums(config[i])`), `CSMNext` (Reconfig
-/// over `SUBSET Server`, repeated by its witnesses; SendConfig) and `JointNext` (BecomeLeader
-/// over `Quorums(config[i])`, UpdateTerms). Equal successors of different bindings are all
-/// kept, as TLC counts them.
+/// over `SUBSET Server`; SendConfig) and `JointNext` (BecomeLeader over `Quorums(config[i])`,
+/// UpdateTerms). Each labelled step appears once; the successors TLC generates for it, one per
+/// witness of the quantifiers its label does not bind, are counted by [`multiplicity`]
+/// (`Spec::copies`) instead of being built.
 ///
-/// The result is what trying every binding with [`step`] and [`multiplicity`] gives (a unit
-/// test checks it); this enumeration only skips bindings that cannot be enabled.
+/// The result, each step repeated by its multiplicity, is what trying every binding with
+/// [`step`] and [`multiplicity`] gives (a unit test checks it); this enumeration only skips
+/// bindings that cannot be enabled.
 pub fn next(s: &State, mutation: Option<Mutation>, out: &mut Vec<(Action, State)>) {
     let n = s.servers;
     let mo = mutation.and_then(Mutation::oplog);
@@ -600,17 +608,14 @@ pub fn next(s: &State, mutation: Option<Mutation>, out: &mut Vec<(Action, State)
         if config_witnesses == 0 {
             continue;
         }
-        let witnesses = config_witnesses * oplog_commitment_witnesses(s, iu, mutation);
-        if witnesses == 0 {
+        if !oplog_commitment(s, iu, mutation) {
             continue;
         }
         for new_config in all.subsets() {
             if config_sm::reconfig_new_config_ok(s, iu, new_config, mc) {
                 let mut next = *s;
                 config_sm::reconfig_effect(s, &mut next, iu, new_config);
-                for _ in 0..witnesses {
-                    push(Action::Reconfig { i, new_config }, next);
-                }
+                push(Action::Reconfig { i, new_config }, next);
             }
         }
     }

@@ -400,6 +400,11 @@ impl Spec for RaftReconfig {
         actions::next(state, self.mutation, out);
     }
 
+    /// Reconfig's witnesses ([`actions::multiplicity`]): TLC builds one successor per witness.
+    fn copies(&self, state: &State, action: &Action) -> u64 {
+        actions::multiplicity(state, *action, self.mutation) as u64
+    }
+
     /// OnePrimaryPerTerm, StateMachineSafety, LeaderCompleteness, the conjuncts of `Ind`, then
     /// JointStepsAgree ([`actions::joint_steps_agree`], a property of the composition).
     fn invariants(&self) -> Vec<Invariant<Self>> {
@@ -601,8 +606,16 @@ mod tests {
             for s in reachable(&spec) {
                 let mut fast = Vec::new();
                 spec.next_states(&s, &mut fast);
+                let distinct: HashSet<&(Action, State)> = fast.iter().collect();
+                assert_eq!(distinct.len(), fast.len(), "each step once, at {s:?}");
+                let mut repeated = Vec::new();
+                for (action, next) in fast {
+                    for _ in 0..spec.copies(&s, &action) {
+                        repeated.push((action, next));
+                    }
+                }
                 assert_eq!(
-                    counted(fast),
+                    counted(repeated),
                     counted(next_by_definition(&spec, &s)),
                     "{s:?}"
                 );
@@ -746,6 +759,50 @@ mod tests {
             ),
             1
         );
+    }
+
+    /// At 5 servers one state can stand for hundreds of thousands of TLC successors: they are
+    /// counted by `copies`, not built (building them took gigabytes for one state).
+    #[test]
+    fn witnesses_are_counted_not_built() {
+        // n1, Primary of term 2 in config {n1..n5}, has committed two entries of term 2, and
+        // every server holds both in term 2 with n1's config.
+        let mut s = State::initial(5, ServerSet::all(5));
+        for i in 0..5 {
+            s.current_term[i] = 2;
+            s.config_term[i] = 2;
+            s.log[i] = static_raft::Log::from_slice(&[2, 2]);
+        }
+        s.state[0] = Role::Primary;
+        for index in [1, 2] {
+            s.committed = s.committed.with(static_raft::CommittedEntry {
+                index,
+                entry_term: 2,
+                term: 2,
+            });
+        }
+        let spec = RaftReconfig::new(5, 2, 3, 3).unwrap();
+        let mut out = Vec::new();
+        spec.next_states(&s, &mut out);
+        let reconfigs: Vec<_> = out
+            .iter()
+            .filter(|(a, _)| matches!(a, Action::Reconfig { .. }))
+            .collect();
+        // The configs with n1 whose quorums all meet a majority of five: the four of four
+        // servers and the five.
+        assert_eq!(reconfigs.len(), 5);
+        // 5 servers have C(5,3) + C(5,4) + C(5,5) = 16 majorities. OplogCommitment: 2 records
+        // of the term, each committed by 16 quorums; ConfigQuorumCheck and TermQuorumCheck: 16
+        // quorums each.
+        for (action, _) in &reconfigs {
+            assert_eq!(spec.copies(&s, action), 2 * 16 * 16 * 16 * 16, "{action}");
+        }
+        let others = out.len() - reconfigs.len();
+        assert!(out
+            .iter()
+            .all(|(a, _)| matches!(a, Action::Reconfig { .. }) || spec.copies(&s, a) == 1));
+        let generated: u64 = out.iter().map(|(a, _)| spec.copies(&s, a)).sum();
+        assert_eq!(generated, 5 * 131_072 + others as u64);
     }
 
     #[test]

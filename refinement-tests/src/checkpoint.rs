@@ -22,6 +22,10 @@
 //! rename, so a run killed while saving leaves the previous checkpoint intact; files that no
 //! `checkpoint.json` refers to are removed once a newer checkpoint is complete, when a search
 //! ends, and when a checkpoint is resumed.
+//!
+//! One search at a time uses a directory: it holds `lock` (the process id of the search) while
+//! it runs, and a second search, or a `--force` that would discard the checkpoint, is refused
+//! while that process lives. A lock left by a killed process is taken over.
 
 use crate::checksum::{Checksum, Summing};
 use crate::engine::{Options, Search, SearchError};
@@ -505,6 +509,89 @@ pub(crate) fn load<M: Spec>(
         seconds_before: meta.milliseconds as f64 / 1000.0,
         checkpoint_files: vec![dir.join(&meta.visited.name), dir.join(&meta.frontier.name)],
     })
+}
+
+/// The file that says a search is using a directory: it holds the process id of that search.
+pub(crate) const LOCK: &str = "lock";
+
+/// A checkpoint directory held by this process; dropping it releases the directory.
+#[derive(Debug)]
+pub(crate) struct DirLock {
+    path: PathBuf,
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        // Only our own lock: a lock file that names another process is not ours to remove.
+        if holder(&self.path) == Some(std::process::id()) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// The process id a lock file names, if it is readable and names one.
+fn holder(lock: &Path) -> Option<u32> {
+    std::fs::read_to_string(lock).ok()?.trim().parse().ok()
+}
+
+/// Whether process `pid` is running (on Linux, by `/proc`; elsewhere it cannot be told, and a
+/// lock is taken to be held).
+fn running(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
+}
+
+/// Takes `dir` (creating it) for one search: refused while another running process holds it.
+/// The lock file appears whole or not at all: it is written under a name of its own and then
+/// linked to `lock`, which fails if `lock` exists.
+pub(crate) fn lock(dir: &Path) -> Result<DirLock, String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create the directory {}: {e}", dir.display()))?;
+    let pid = std::process::id();
+    let path = dir.join(LOCK);
+    let draft = dir.join(format!("{LOCK}-{pid}.new"));
+    std::fs::write(&draft, format!("{pid}\n"))
+        .map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+    // Two tries: the second after removing a lock its process left behind when it died.
+    let mut result = Err(format!(
+        "{} was locked again by another search as its old lock was removed",
+        dir.display()
+    ));
+    for _ in 0..2 {
+        result = match std::fs::hard_link(&draft, &path) {
+            Ok(()) => Ok(DirLock { path: path.clone() }),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match holder(&path) {
+                Some(other) if other != pid && !running(other) => {
+                    let _ = std::fs::remove_file(&path);
+                    continue;
+                }
+                Some(other) => Err(format!(
+                    "{} is in use by another search (process {other}, as {} says); wait for it \
+                     to end or stop it{}",
+                    dir.display(),
+                    path.display(),
+                    if cfg!(target_os = "linux") {
+                        String::new()
+                    } else {
+                        format!(", or remove {} if no search runs", path.display())
+                    }
+                )),
+                None => Err(format!(
+                    "{} is locked by {}, which names no process; remove it if no search uses \
+                     the directory",
+                    dir.display(),
+                    path.display()
+                )),
+            },
+            Err(e) => Err(format!("cannot lock {}: {e}", dir.display())),
+        };
+        break;
+    }
+    let _ = std::fs::remove_file(&draft);
+    result
 }
 
 #[cfg(test)]

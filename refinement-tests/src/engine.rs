@@ -618,6 +618,15 @@ pub fn explore<M: Spec, O: Observer<M>>(
     let start = Instant::now();
     let symmetry = options.symmetry;
     let names = spec.action_names();
+    // The directory is held before anything in it is judged or changed, and released last (a
+    // resumed directory that does not exist is left to `load` to refuse).
+    let checkpoint_dir = options.resume.as_ref().or(options.checkpoint.as_ref());
+    let _lock = match checkpoint_dir {
+        Some(path) if options.resume.is_none() || path.is_dir() => {
+            Some(checkpoint::lock(path).map_err(SearchError)?)
+        }
+        _ => None,
+    };
     claim_checkpoint_dir(options)?;
     // A checkpoint is loaded (and verified) before anything is created: a directory that is
     // not a checkpoint is refused as it is.
@@ -625,7 +634,6 @@ pub fn explore<M: Spec, O: Observer<M>>(
         Some(path) => Some(checkpoint::load(spec, options, path)?),
         None => None,
     };
-    let checkpoint_dir = options.resume.as_ref().or(options.checkpoint.as_ref());
     let dir = match checkpoint_dir {
         Some(path) => SpillDir::kept(path),
         None => SpillDir::temporary(),
@@ -869,7 +877,6 @@ pub fn explore<M: Spec, O: Observer<M>>(
                                     Found::at(parent, level, deadlock_failure()),
                                 );
                             }
-                            block_generated += successors.len() as u64;
                             // Fingerprint the whole batch first and prefetch the visited-set
                             // slots, so the cache misses of the inserts below overlap.
                             packed.clear();
@@ -891,7 +898,11 @@ pub fn explore<M: Spec, O: Observer<M>>(
                             {
                                 handling = Some(k);
                                 let a = action_index.of(action);
-                                result.coverage[a].0 += 1;
+                                // TLC generates a step once per witness; the copies are equal,
+                                // so they are counted here and checked once below.
+                                let copies = spec.copies(&state, action);
+                                block_generated = block_generated.saturating_add(copies);
+                                result.coverage[a].0 = result.coverage[a].0.saturating_add(copies);
                                 let inside = view.is_some();
                                 let is_new = match view {
                                     Some((target, _)) => {
@@ -1353,19 +1364,41 @@ pub fn simulate<M: Spec, O: Observer<M>>(
                 break;
             }
             successors.clear();
-            if let Err(caught) = catching(|| spec.next_states(current, &mut successors)) {
-                let while_doing = "computing the successors of this state";
-                violation = Some(Counterexample {
-                    failure: panic_failure(spec, while_doing, &caught),
-                    steps: trace,
-                });
-                break 'walks;
-            }
-            stats.generated += successors.len() as u64;
+            let expanded = catching(|| {
+                spec.next_states(current, &mut successors);
+                successors
+                    .iter()
+                    .map(|(action, _)| spec.copies(current, action))
+                    .collect::<Vec<u64>>()
+            });
+            let copies = match expanded {
+                Ok(copies) => copies,
+                Err(caught) => {
+                    let while_doing = "computing the successors of this state";
+                    violation = Some(Counterexample {
+                        failure: panic_failure(spec, while_doing, &caught),
+                        steps: trace,
+                    });
+                    break 'walks;
+                }
+            };
             if successors.is_empty() {
                 break;
             }
-            let (action, next) = successors.swap_remove(rng.below(successors.len()));
+            // A step is drawn with the weight of its copies, as if TLC's list of successors,
+            // copies included, were drawn from.
+            let generated = copies.iter().fold(0u64, |sum, &c| sum.saturating_add(c));
+            stats.generated = stats.generated.saturating_add(generated);
+            let mut draw = rng.below(generated as usize) as u64;
+            let mut chosen = successors.len() - 1;
+            for (k, &c) in copies.iter().enumerate() {
+                if draw < c {
+                    chosen = k;
+                    break;
+                }
+                draw -= c;
+            }
+            let (action, next) = successors.swap_remove(chosen);
             stats.steps += 1;
             coverage[action_index.of(&action)] += 1;
             let result = catching(|| judge(spec, observer, current, &action, &next, true))

@@ -891,6 +891,7 @@ fn claim_chain_dirs(options: &Options) -> Result<(), RunError> {
         // The rows' checkpoints are replaced row by row; one of a single search in DIR itself
         // goes now (a chain's DIR holds subdirectories only).
         if to.join(meta).exists() {
+            let _in_use = crate::checkpoint::lock(to).map_err(RunError)?;
             crate::checkpoint::discard(to).map_err(|e| {
                 RunError(format!(
                     "--force: cannot remove the checkpoint in {}: {e}",

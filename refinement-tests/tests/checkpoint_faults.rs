@@ -720,3 +720,48 @@ fn a_chain_checkpoints_each_row_in_its_own_directory_and_resumes_them() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// One search at a time in a directory: a lock naming a running process (this test's) refuses
+/// a new checkpoint, a resume and a `--force`; a lock left by a process that has died is taken
+/// over; a lock that names no process is refused; a run leaves no lock behind.
+#[test]
+fn a_directory_in_use_by_another_search_is_refused() {
+    let dir = TempDir::new("lock");
+    let d = arg(&dir.0);
+    checkpoint(&dir.0, &[]);
+    let lock = dir.join("lock");
+    assert!(!lock.exists(), "a finished run releases its directory");
+    std::fs::write(&lock, format!("{}\n", std::process::id())).unwrap();
+    let in_use = format!(
+        "error: {d} is in use by another search (process {}, as {} says); wait for it to end \
+         or stop it\n",
+        std::process::id(),
+        lock.display()
+    );
+    for extra in [
+        &["--resume", &d][..],
+        &["--checkpoint", &d, "--force"],
+        &["--checkpoint", &d],
+    ] {
+        let out = run(&with(extra));
+        assert_eq!((stderr(&out), out.status.code()), (in_use.clone(), Some(2)));
+        assert!(out.stdout.is_empty());
+    }
+    std::fs::write(&lock, "not a process\n").unwrap();
+    let out = run(&with(&["--resume", &d]));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: {d} is locked by {}, which names no process; remove it if no search uses the \
+             directory\n",
+            lock.display()
+        )
+    );
+    // A process that has ended: its lock is stale.
+    let mut gone = Command::new("true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    std::fs::write(&lock, format!("{dead}\n")).unwrap();
+    resumes_to_the_end(&dir.0);
+    assert!(!lock.exists());
+}

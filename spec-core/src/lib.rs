@@ -95,9 +95,10 @@ pub struct ActionProperty<M: Spec + ?Sized> {
 /// An executable specification: a state machine with named actions and invariants.
 ///
 /// The enumeration order and multiplicity of [`Spec::next_states`] matter: the checker counts
-/// every successor it is given as *generated*, exactly as TLC counts every successor its
-/// enumeration of the next-state relation produces (duplicates and stuttering steps included).
-/// A port that agrees with TLC state for state enumerates the same way its TLA+ original does.
+/// every successor it is given as *generated*, [`Spec::copies`] times, exactly as TLC counts
+/// every successor its enumeration of the next-state relation produces (duplicates and
+/// stuttering steps included). A port that agrees with TLC state for state enumerates the same
+/// way its TLA+ original does.
 pub trait Spec: Send + Sync {
     /// A state: the values of all the specification's variables. Its `Serialize` form is an
     /// object with one field per variable, written with the [`itf`] helpers so that traces can be
@@ -141,6 +142,18 @@ pub trait Spec: Send + Sync {
     /// for an enabled action.
     fn disabled_because(&self, _state: &Self::State, _action: &Self::Action) -> Vec<String> {
         Vec::new()
+    }
+    /// How many times TLC generates the successor of `state` by `action`: once per binding of
+    /// the action's existentially quantified variables that do not appear in its label (a
+    /// witness), when equal successors of one labelled step differ only by such a witness.
+    ///
+    /// `next_states` yields each labelled step once and this method says how many successors it
+    /// stands for, so that a step with millions of witnesses costs one successor in memory and
+    /// in time while the *generated* count stays TLC's. The checker calls it once per successor
+    /// `next_states` yields; the default, one, is right for a spec whose labels bind every
+    /// quantified variable.
+    fn copies(&self, _state: &Self::State, _action: &Self::Action) -> u64 {
+        1
     }
     /// The canonical representative of the state's symmetry class: the same state for every
     /// permutation of the servers, so that the number of distinct states does not depend on the
