@@ -36,16 +36,34 @@
 //! the violation with the smallest (state, parent) fingerprints is reported. The trace is then
 //! rebuilt by replaying the specification from an initial state along the recorded fingerprints,
 //! so it shows real states and real actions, not canonical representatives.
+//!
+//! # Parts
+//!
+//! [`explore`] prepares a search (options, checkpoint directory, the first level) and hands it
+//! to the level loop (`levels`), whose workers (`worker`) expand a level's states in
+//! parallel while a monitor thread (`monitor`) reports progress and watches memory and
+//! interrupts; a violation's trace is rebuilt afterwards (`trace`). Random walks
+//! ([`simulate`], `walk`) share the observer, the failures and the traces.
 
-use crate::caught::{catching, Caught};
+mod levels;
+mod monitor;
+mod trace;
+mod walk;
+mod worker;
+
+pub use walk::{simulate, SplitMix64, WalkOptions, WalkOutcome, WalkStats};
+
+use crate::caught::Caught;
 use crate::checkpoint;
 use crate::fingerprint::{collision_probability, fingerprint_bytes, Fingerprint};
-use crate::spill::{Blocks, Budget, SharedBlocks, SpillDir, BLOCK_BYTES};
-use crate::visited::{read_link, Visited, COMPARED_BITS, LINK_BYTES};
+use crate::spill::{Blocks, Budget, SpillDir};
+use crate::visited::{Visited, COMPARED_BITS};
+use levels::Run;
+use monitor::Progress;
 use spec_core::{Action as _, Pack, Spec};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How to run a search.
@@ -436,14 +454,6 @@ impl<'s, M: Spec> ActionIndex<'s, M> {
     }
 }
 
-/// What one worker did in one level.
-struct WorkerResult {
-    generated: u64,
-    coverage: Vec<(u64, u64)>,
-    found: Option<Found>,
-    error: Option<String>,
-}
-
 /// Appends a queue record: the length of the state's encoding, and the encoding. The state's
 /// fingerprint (the parent of its successors) is not stored: it is that of the encoding.
 fn push_record(out: &mut Vec<u8>, packed: &[u8]) {
@@ -472,21 +482,6 @@ fn parent_blocks(
     let mut blocks = Blocks::new("parents");
     let count = visited.drain_fresh(|links| blocks.push(links, budget, dir))?;
     Ok((blocks, count))
-}
-
-/// The parent recorded for `fp` among the parent links of one level.
-fn parent_in(links: &Blocks, fp: Fingerprint) -> std::io::Result<Option<Fingerprint>> {
-    for i in 0..links.len() {
-        let block = links.get(i)?;
-        if let Some((_, parent)) = block
-            .chunks_exact(LINK_BYTES)
-            .map(read_link)
-            .find(|&(f, _)| f == fp)
-        {
-            return Ok(Some(parent));
-        }
-    }
-    Ok(None)
 }
 
 /// The resident memory of this process, in bytes (Linux; `None` elsewhere).
@@ -527,23 +522,6 @@ fn disk_error(dir: &SpillDir) -> impl Fn(std::io::Error) -> SearchError + '_ {
             "cannot use the search's directory {}: {e}",
             dir.path().display()
         ))
-    }
-}
-
-/// Tells the monitor thread that the search is over, when dropped: at the end of the search, and
-/// also when a panic unwinds out of it, so that the scope that joins the monitor never waits for
-/// a thread that waits for a flag nobody will set.
-struct EndOfSearch<'a> {
-    done: &'a AtomicBool,
-    monitor: Option<std::thread::Thread>,
-}
-
-impl Drop for EndOfSearch<'_> {
-    fn drop(&mut self) {
-        self.done.store(true, Ordering::Release);
-        if let Some(monitor) = &self.monitor {
-            monitor.unpark();
-        }
     }
 }
 
@@ -602,22 +580,8 @@ pub fn explore<M: Spec, O: Observer<M>>(
     observer: &O,
     options: &Options,
 ) -> Result<Outcome<M>, SearchError> {
-    if options.symmetry && !spec.has_symmetry() {
-        return Err(SearchError(format!(
-            "layer {} has no symmetry reduction; run it without --symmetry",
-            spec.name()
-        )));
-    }
-    if !(1..=MAX_THREADS).contains(&options.threads) {
-        return Err(SearchError(format!(
-            "--threads {}: a search takes 1 to {MAX_THREADS} threads (this machine has {} cores)",
-            options.threads,
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        )));
-    }
+    check_options(spec, options)?;
     let start = Instant::now();
-    let symmetry = options.symmetry;
-    let names = spec.action_names();
     // The directory is held before anything in it is judged or changed, and released last (a
     // resumed directory that does not exist is left to `load` to refuse).
     let checkpoint_dir = options.resume.as_ref().or(options.checkpoint.as_ref());
@@ -642,479 +606,123 @@ pub fn explore<M: Spec, O: Observer<M>>(
     // On every way out of the search, the checkpoint directory keeps only its checkpoint's
     // files (the spill files of lists go with them when they are dropped, before this guard).
     let _tidy = checkpoint_dir.map(|path| Tidy(path.clone()));
-    let on_disk = disk_error(&dir);
     let budget = Budget::new(options.queue_memory);
     let mut found: Option<Found> = None;
-
     let mut search = match loaded {
         Some(search) => search,
-        None => {
-            // Level 1: the initial states.
-            let visited = Visited::new();
-            let mut generated = 0u64;
-            let mut block = Vec::new();
-            let mut packed = Vec::new();
-            for init in spec.init_states() {
-                generated += 1;
-                packed.clear();
-                pack_view(spec, symmetry, &init, &mut packed);
-                let target = fingerprint_bytes(&packed);
-                if let Err(failure) = observer.check_init(spec, &init) {
-                    Found::keep_smaller(
-                        &mut found,
-                        Found {
-                            parent: 0,
-                            level: 0,
-                            target,
-                            failure,
-                            parent_from_visited: false,
-                            at_parent: false,
-                        },
-                    );
-                    continue;
-                }
-                if !spec.within_constraint(&init) {
-                    continue;
-                }
-                if visited
-                    .insert(target, 0, 1)
-                    .map_err(|_| level_too_large(1))?
-                {
-                    push_record(&mut block, &packed);
-                }
-            }
-            let (links, fresh) = parent_blocks(&visited, &budget, &dir).map_err(&on_disk)?;
-            let mut frontier = Blocks::new("queue");
-            frontier.push(block, &budget, &dir).map_err(&on_disk)?;
-            Search {
-                visited,
-                frontier,
-                frontier_states: fresh,
-                parents: vec![links],
-                parent_files: Vec::new(),
-                depth: usize::from(fresh > 0),
-                generated,
-                distinct: fresh,
-                coverage: vec![(0, 0); names.len()],
-                seconds_before: 0.0,
-                checkpoint_files: Vec::new(),
-            }
-        }
+        None => first_level(spec, observer, options.symmetry, &budget, &dir, &mut found)?,
     };
-
-    let progress_generated = AtomicU64::new(search.generated);
-    let progress_distinct = AtomicU64::new(search.distinct);
-    let taken = AtomicU64::new(0);
-    let level_len = AtomicU64::new(0);
-    let next_len = AtomicU64::new(0);
-    let current_level = AtomicUsize::new(search.depth);
-    let done = AtomicBool::new(false);
-    let stop = AtomicBool::new(false);
-    let stop_reason: Mutex<Option<String>> = Mutex::new(None);
-    let mut last_checkpoint = Instant::now();
-    let mut error: Option<SearchError> = None;
-    let interrupted = || {
-        options
-            .interrupt
-            .as_ref()
-            .is_some_and(|count| count.load(Ordering::Relaxed) > 0)
-    };
-
+    let progress = Progress::new(&search);
     std::thread::scope(|scope| {
-        // The thread that reports progress and watches the memory limit.
-        let mut monitor = None;
-        let mut end_of_search = EndOfSearch {
-            done: &done,
-            monitor: None,
+        // Dropped when the levels end, or while unwinding from a panic: either way the monitor
+        // stops, and the scope does not wait for it forever.
+        let _end_of_search = monitor::start(scope, &progress, options, checkpoint_dir.is_some());
+        let mut run = Run {
+            spec,
+            observer,
+            options,
+            budget: &budget,
+            dir: &dir,
+            progress: &progress,
+            checkpoint_dir,
+            start,
+            last_checkpoint: Instant::now(),
         };
-        if options.progress.is_some()
-            || options.memory_limit.is_some()
-            || options.interrupt.is_some()
-        {
-            let checkpointing = checkpoint_dir.is_some();
-            let (g, d, t, n, level_len, level, done, stop, stop_reason) = (
-                &progress_generated,
-                &progress_distinct,
-                &taken,
-                &next_len,
-                &level_len,
-                &current_level,
-                &done,
-                &stop,
-                &stop_reason,
-            );
-            monitor = Some(scope.spawn(move || {
-                let mut last = Instant::now();
-                let mut last_generated = g.load(Ordering::Relaxed);
-                loop {
-                    // Woken early when the search ends, so that it never waits for this thread.
-                    std::thread::park_timeout(Duration::from_millis(50));
-                    if done.load(Ordering::Acquire) {
-                        break;
-                    }
-                    // An interrupt: a checkpointing search finishes its level (the loop below
-                    // saves and stops); otherwise, or at a second interrupt, stop at once.
-                    let interrupts = options
-                        .interrupt
-                        .as_ref()
-                        .map_or(0, |count| count.load(Ordering::Relaxed));
-                    if (interrupts >= 2 || (interrupts == 1 && !checkpointing))
-                        && !stop.swap(true, Ordering::Relaxed)
-                    {
-                        *stop_reason.lock().expect("stop reason") = Some(format!(
-                            "interrupted during level {}; the counts are those of an unfinished \
-                             level{}",
-                            level.load(Ordering::Relaxed),
-                            if checkpointing {
-                                " (the last checkpoint saved, if any, is where --resume goes on)"
-                            } else {
-                                ""
-                            }
-                        ));
-                    }
-                    if let (Some(limit), Some(rss)) = (options.memory_limit, resident_bytes()) {
-                        if rss > limit && !stop.swap(true, Ordering::Relaxed) {
-                            *stop_reason.lock().expect("stop reason") = Some(format!(
-                                "stopped before running out of memory: {} MiB resident, over the \
-                                 limit of {} MiB (--memory-limit); the counts are those of an \
-                                 unfinished level",
-                                rss >> 20,
-                                limit >> 20
-                            ));
-                        }
-                    }
-                    let Some(every) = options.progress else {
-                        continue;
-                    };
-                    if last.elapsed() >= every {
-                        let generated = g.load(Ordering::Relaxed);
-                        let rate =
-                            (generated - last_generated) as f64 / last.elapsed().as_secs_f64();
-                        let left_in_level = level_len
-                            .load(Ordering::Relaxed)
-                            .saturating_sub(t.load(Ordering::Relaxed));
-                        eprintln!(
-                            "Progress({}): {} states generated ({}/s), {} distinct states found, {} states left on queue.",
-                            level.load(Ordering::Relaxed),
-                            crate::report::thousands(generated),
-                            crate::report::thousands(rate as u64),
-                            crate::report::thousands(d.load(Ordering::Relaxed)),
-                            crate::report::thousands(left_in_level + n.load(Ordering::Relaxed)),
-                        );
-                        last = Instant::now();
-                        last_generated = generated;
-                    }
-                }
-            }));
-        }
-        end_of_search.monitor = monitor.as_ref().map(|m| m.thread().clone());
+        run.levels(&mut search, &mut found)
+    })?;
+    let violation = found
+        .map(|f| trace::rebuild(spec, observer, options.symmetry, &search.parents, f))
+        .transpose()
+        .map_err(disk_error(&dir))?;
+    let stopped = progress.stop_reason.into_inner().expect("stop reason");
+    Ok(Outcome {
+        stats: search_stats(spec, options, &search, stopped, start),
+        violation,
+    })
+}
 
-        while found.is_none() && search.frontier_states > 0 && error.is_none() {
-            if options
-                .stop_after_level
-                .is_some_and(|last| search.depth > last)
-            {
-                *stop_reason.lock().expect("stop reason") = Some(format!(
-                    "stopped after level {} (--stop-after-level)",
-                    search.depth - 1
-                ));
-                break;
-            }
-            let level = search.depth as u32;
-            taken.store(0, Ordering::Relaxed);
-            next_len.store(0, Ordering::Relaxed);
-            level_len.store(search.frontier_states, Ordering::Relaxed);
-            current_level.store(search.depth, Ordering::Relaxed);
-            let next_level = SharedBlocks::new("queue", &budget, &dir);
-            let cursor = AtomicUsize::new(0);
-            let (frontier, visited) = (&search.frontier, &search.visited);
-            let work = || -> WorkerResult {
-                let mut action_index = ActionIndex::new(spec);
-                let mut result = WorkerResult {
-                    generated: 0,
-                    coverage: vec![(0, 0); names.len()],
-                    found: None,
-                    error: None,
-                };
-                let mut out = Vec::with_capacity(BLOCK_BYTES + 512);
-                let mut successors = Vec::new();
-                // The successors' encodings, one after another, and per successor its
-                // fingerprint and the end of its encoding (`None` outside the constraint).
-                let mut packed: Vec<u8> = Vec::new();
-                let mut views: Vec<Option<(Fingerprint, usize)>> = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let i = cursor.fetch_add(1, Ordering::Relaxed);
-                    if i >= frontier.len() {
-                        break;
-                    }
-                    let block = match frontier.get(i) {
-                        Ok(block) => block,
-                        Err(e) => {
-                            result.error = Some(format!("cannot read the search queue: {e}"));
-                            stop.store(true, Ordering::Relaxed);
-                            break;
-                        }
-                    };
-                    let mut input: &[u8] = &block;
-                    let (mut block_generated, mut block_states, mut block_new) = (0u64, 0u64, 0u64);
-                    while !input.is_empty() {
-                        let Some((parent_packed, state)) = read_record::<M::State>(&mut input)
-                        else {
-                            result.error = Some("the search queue holds a corrupt record".into());
-                            stop.store(true, Ordering::Relaxed);
-                            break;
-                        };
-                        let parent = fingerprint_bytes(parent_packed);
-                        block_states += 1;
-                        // The successor being handled when the specification panics, if any.
-                        let mut handling: Option<usize> = None;
-                        let expanded = catching(|| {
-                            successors.clear();
-                            spec.next_states(&state, &mut successors);
-                            if options.deadlock && successors.is_empty() {
-                                Found::keep_smaller(
-                                    &mut result.found,
-                                    Found::at(parent, level, deadlock_failure()),
-                                );
-                            }
-                            // Fingerprint the whole batch first and prefetch the visited-set
-                            // slots, so the cache misses of the inserts below overlap.
-                            packed.clear();
-                            views.clear();
-                            for (k, (_, next)) in successors.iter().enumerate() {
-                                handling = Some(k);
-                                let view = spec.within_constraint(next).then(|| {
-                                    let start = packed.len();
-                                    pack_view(spec, symmetry, next, &mut packed);
-                                    let target = fingerprint_bytes(&packed[start..]);
-                                    visited.prefetch(target);
-                                    (target, packed.len())
-                                });
-                                views.push(view);
-                            }
-                            let mut start = 0;
-                            for (k, ((action, next), view)) in
-                                successors.iter().zip(&views).enumerate()
-                            {
-                                handling = Some(k);
-                                let a = action_index.of(action);
-                                // TLC generates a step once per witness; the copies are equal,
-                                // so they are counted here and checked once below.
-                                let copies = spec.copies(&state, action);
-                                block_generated = block_generated.saturating_add(copies);
-                                result.coverage[a].0 = result.coverage[a].0.saturating_add(copies);
-                                let inside = view.is_some();
-                                let is_new = match view {
-                                    Some((target, _)) => {
-                                        match visited.insert(*target, parent, level + 1) {
-                                            Ok(is_new) => is_new,
-                                            Err(_) => {
-                                                result.error = Some(level_too_large(level + 1).0);
-                                                stop.store(true, Ordering::Relaxed);
-                                                false
-                                            }
-                                        }
-                                    }
-                                    None => false,
-                                };
-                                let verdict = observer
-                                    .check_step(spec, &state, action, next)
-                                    .map_err(|failure| (failure, false))
-                                    .and_then(|()| {
-                                        if is_new || !inside {
-                                            observer
-                                                .check_state(spec, next)
-                                                .map_err(|failure| (failure, is_new))
-                                        } else {
-                                            Ok(())
-                                        }
-                                    });
-                                if let Err((failure, parent_from_visited)) = verdict {
-                                    let target = match view {
-                                        Some((target, _)) => *target,
-                                        None => view_of(spec, symmetry, next),
-                                    };
-                                    Found::keep_smaller(
-                                        &mut result.found,
-                                        Found {
-                                            parent,
-                                            level,
-                                            target,
-                                            failure,
-                                            parent_from_visited,
-                                            at_parent: false,
-                                        },
-                                    );
-                                }
-                                if let Some((_, end)) = *view {
-                                    if is_new {
-                                        result.coverage[a].1 += 1;
-                                        block_new += 1;
-                                        push_record(&mut out, &packed[start..end]);
-                                        if out.len() >= BLOCK_BYTES {
-                                            next_level.hand_over(&mut out);
-                                        }
-                                    }
-                                    start = end;
-                                }
-                            }
-                        });
-                        if let Err(caught) = expanded {
-                            let while_doing = handling.and_then(|k| successors.get(k)).map_or(
-                                "computing the successors of this state".to_string(),
-                                |(action, _)| format!("handling its successor by {action}"),
-                            );
-                            Found::keep_smaller(
-                                &mut result.found,
-                                Found::at(
-                                    parent,
-                                    level,
-                                    panic_failure(spec, &while_doing, &caught),
-                                ),
-                            );
-                        }
-                    }
-                    result.generated += block_generated;
-                    taken.fetch_add(block_states, Ordering::Relaxed);
-                    progress_generated.fetch_add(block_generated, Ordering::Relaxed);
-                    progress_distinct.fetch_add(block_new, Ordering::Relaxed);
-                    next_len.fetch_add(block_new, Ordering::Relaxed);
-                }
-                next_level.hand_over(&mut out);
-                result
-            };
-            // This thread is one of the workers: it starts on the level at once, while the
-            // others are being spawned. A worker that cannot be spawned (the system is out of
-            // threads) stops the level with an error; the others finish their blocks.
-            let results: Vec<WorkerResult> = std::thread::scope(|workers| {
-                let mut handles = Vec::new();
-                for _ in 1..options.threads {
-                    match std::thread::Builder::new().spawn_scoped(workers, work) {
-                        Ok(handle) => handles.push(handle),
-                        Err(e) => {
-                            stop.store(true, Ordering::Relaxed);
-                            error.get_or_insert(SearchError(format!(
-                                "cannot start a worker thread: {e}; try fewer --threads"
-                            )));
-                            break;
-                        }
-                    }
-                }
-                let mut results = vec![work()];
-                results.extend(handles.into_iter().map(|h| {
-                    // The specification's panics are caught in the worker; one that escapes
-                    // is a bug of the engine, and goes on unwinding here.
-                    h.join()
-                        .unwrap_or_else(|payload| std::panic::resume_unwind(payload))
-                }));
-                results
-            });
-            for r in results {
-                search.generated += r.generated;
-                for (i, (g, d)) in r.coverage.iter().enumerate() {
-                    search.coverage[i].0 += g;
-                    search.coverage[i].1 += d;
-                }
-                if let Some(f) = r.found {
-                    Found::keep_smaller(&mut found, f);
-                }
-                if let Some(e) = r.error {
-                    error.get_or_insert(SearchError(e));
-                }
-            }
-            let next = match next_level.finish() {
-                Ok(next) => next,
-                Err(e) => {
-                    error.get_or_insert(on_disk(e));
-                    break;
-                }
-            };
-            if let Some(f) = found.as_mut().filter(|f| f.parent_from_visited) {
-                f.parent = search
-                    .visited
-                    .fresh_parent(f.target)
-                    .expect("a stored failing state was first found in this level");
-            }
-            if stop.load(Ordering::Relaxed) {
-                // An unfinished level: its states stay counted, but the search ends here.
-                let fresh = search.visited.fresh_len();
-                search.distinct += fresh;
-                search.frontier_states -= taken.load(Ordering::Relaxed).min(search.frontier_states);
-                search.frontier_states += fresh;
-                break;
-            }
-            match parent_blocks(&search.visited, &budget, &dir) {
-                Ok((links, fresh)) => {
-                    search.distinct += fresh;
-                    search.parents.push(links);
-                }
-                Err(e) => {
-                    error.get_or_insert(on_disk(e));
-                    break;
-                }
-            }
-            search.frontier.clear(&budget);
-            search.frontier = next;
-            search.frontier_states = next_len.load(Ordering::Relaxed);
-            if search.frontier_states > 0 {
-                search.depth += 1;
-            }
-            let interrupted_now = interrupted();
-            let stopping_next = interrupted_now
-                || options
-                    .stop_after_level
-                    .is_some_and(|last| search.depth > last);
-            if let Some(path) = checkpoint_dir.filter(|_| {
-                found.is_none()
-                    && search.frontier_states > 0
-                    && (stopping_next || last_checkpoint.elapsed() >= options.checkpoint_every)
-            }) {
-                // The checkpoint records the time spent so far; this process keeps counting
-                // from `start`.
-                let so_far = start.elapsed().as_secs_f64();
-                search.seconds_before += so_far;
-                let saved = checkpoint::save(spec, options, &mut search, path, &budget);
-                search.seconds_before -= so_far;
-                match saved {
-                    Ok(files) => {
-                        for old in search.checkpoint_files.drain(..) {
-                            if !files.contains(&old) {
-                                let _ = std::fs::remove_file(old);
-                            }
-                        }
-                        search.checkpoint_files = files;
-                        last_checkpoint = Instant::now();
-                    }
-                    Err(e) => {
-                        error.get_or_insert(on_disk(e));
-                        break;
-                    }
-                }
-            }
-            if interrupted_now && found.is_none() && search.frontier_states > 0 {
-                *stop_reason.lock().expect("stop reason") = Some(format!(
-                    "interrupted after level {}{}",
-                    search.depth - 1,
-                    match checkpoint_dir {
-                        Some(path) => format!(" (checkpoint saved in {})", path.display()),
-                        None => String::new(),
-                    }
-                ));
-                break;
-            }
-        }
-        // `end_of_search` is dropped here, or while unwinding from a panic: either way the
-        // monitor stops, and the scope does not wait for it forever.
-    });
-    if let Some(e) = error {
-        return Err(e);
+/// Refuses options the search cannot run with.
+fn check_options<M: Spec>(spec: &M, options: &Options) -> Result<(), SearchError> {
+    if options.symmetry && !spec.has_symmetry() {
+        return Err(SearchError(format!(
+            "layer {} has no symmetry reduction; run it without --symmetry",
+            spec.name()
+        )));
     }
+    if !(1..=MAX_THREADS).contains(&options.threads) {
+        return Err(SearchError(format!(
+            "--threads {}: a search takes 1 to {MAX_THREADS} threads (this machine has {} cores)",
+            options.threads,
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        )));
+    }
+    Ok(())
+}
 
-    let violation = match found {
-        Some(f) => Some(replay(spec, observer, symmetry, &search.parents, f).map_err(&on_disk)?),
-        None => None,
-    };
-    let coverage = names
+/// Level 1: the initial states, checked, and those within the constraint stored and queued.
+fn first_level<M: Spec, O: Observer<M>>(
+    spec: &M,
+    observer: &O,
+    symmetry: bool,
+    budget: &Budget,
+    dir: &SpillDir,
+    found: &mut Option<Found>,
+) -> Result<Search, SearchError> {
+    let visited = Visited::new();
+    let mut generated = 0u64;
+    let mut block = Vec::new();
+    let mut packed = Vec::new();
+    for init in spec.init_states() {
+        generated += 1;
+        packed.clear();
+        pack_view(spec, symmetry, &init, &mut packed);
+        let target = fingerprint_bytes(&packed);
+        if let Err(failure) = observer.check_init(spec, &init) {
+            let violation = Found {
+                parent: 0,
+                level: 0,
+                target,
+                failure,
+                parent_from_visited: false,
+                at_parent: false,
+            };
+            Found::keep_smaller(found, violation);
+        } else if spec.within_constraint(&init)
+            && visited
+                .insert(target, 0, 1)
+                .map_err(|_| level_too_large(1))?
+        {
+            push_record(&mut block, &packed);
+        }
+    }
+    let (links, fresh) = parent_blocks(&visited, budget, dir).map_err(disk_error(dir))?;
+    let mut frontier = Blocks::new("queue");
+    frontier.push(block, budget, dir).map_err(disk_error(dir))?;
+    Ok(Search {
+        visited,
+        frontier,
+        frontier_states: fresh,
+        parents: vec![links],
+        parent_files: Vec::new(),
+        depth: usize::from(fresh > 0),
+        generated,
+        distinct: fresh,
+        coverage: vec![(0, 0); spec.action_names().len()],
+        seconds_before: 0.0,
+        checkpoint_files: Vec::new(),
+    })
+}
+
+/// The statistics of a search that ended (`stopped` says why, if it ended early).
+fn search_stats<M: Spec>(
+    spec: &M,
+    options: &Options,
+    search: &Search,
+    stopped: Option<String>,
+    start: Instant,
+) -> Stats {
+    let coverage = spec
+        .action_names()
         .iter()
         .zip(&search.coverage)
         .map(|(action, &(generated, distinct))| ActionCoverage {
@@ -1123,22 +731,18 @@ pub fn explore<M: Spec, O: Observer<M>>(
             distinct,
         })
         .collect();
-    let stopped = stop_reason.into_inner().expect("stop reason");
-    Ok(Outcome {
-        stats: Stats {
-            generated: search.generated,
-            distinct: search.distinct,
-            depth: search.depth,
-            queue_left: search.frontier_states,
-            seconds: search.seconds_before + start.elapsed().as_secs_f64(),
-            coverage,
-            collision_probability: collision_probability(search.distinct, COMPARED_BITS),
-            threads: options.threads,
-            symmetry,
-            stopped,
-        },
-        violation,
-    })
+    Stats {
+        generated: search.generated,
+        distinct: search.distinct,
+        depth: search.depth,
+        queue_left: search.frontier_states,
+        seconds: search.seconds_before + start.elapsed().as_secs_f64(),
+        coverage,
+        collision_probability: collision_probability(search.distinct, COMPARED_BITS),
+        threads: options.threads,
+        symmetry: options.symmetry,
+        stopped,
+    }
 }
 
 /// The failure of a state with no successor (`--deadlock`).
@@ -1169,267 +773,4 @@ fn level_too_large(level: u32) -> SearchError {
         "level {level} holds more new states than the visited set can index (about a billion \
          per level)"
     ))
-}
-
-/// Rebuilds the trace of a violation by replaying the specification along the recorded
-/// parent links, from an initial state to the failing step.
-fn replay<M: Spec, O: Observer<M>>(
-    spec: &M,
-    observer: &O,
-    symmetry: bool,
-    parents: &[Blocks],
-    found: Found,
-) -> std::io::Result<Counterexample<M>> {
-    let mut chain = Vec::new();
-    let (mut fp, mut level) = (found.parent, found.level as usize);
-    while fp != 0 {
-        chain.push(fp);
-        fp = parent_in(&parents[level - 1], fp)?.expect("every stored state has a parent link");
-        level -= 1;
-    }
-    chain.reverse();
-    let inits = spec.init_states();
-    if chain.is_empty() {
-        let init = inits
-            .into_iter()
-            .find(|s| {
-                view_of(spec, symmetry, s) == found.target && observer.check_init(spec, s).is_err()
-            })
-            .expect("the failing initial state is an initial state");
-        return Ok(Counterexample {
-            failure: found.failure,
-            steps: vec![TraceStep {
-                action: None,
-                state: init,
-            }],
-        });
-    }
-    let first = inits
-        .into_iter()
-        .find(|s| view_of(spec, symmetry, s) == chain[0])
-        .expect("the trace starts at an initial state");
-    let mut steps: Vec<TraceStep<M>> = vec![TraceStep {
-        action: None,
-        state: first,
-    }];
-    let mut successors = Vec::new();
-    for &target in &chain[1..] {
-        let current = &steps.last().expect("trace is not empty").state;
-        successors.clear();
-        spec.next_states(current, &mut successors);
-        let (action, next) = successors
-            .drain(..)
-            .find(|(_, next)| {
-                spec.within_constraint(next) && view_of(spec, symmetry, next) == target
-            })
-            .expect("every recorded parent link is a transition");
-        steps.push(TraceStep {
-            action: Some(action),
-            state: next,
-        });
-    }
-    if found.at_parent {
-        return Ok(Counterexample {
-            failure: found.failure,
-            steps,
-        });
-    }
-    let current: M::State = steps.last().expect("trace is not empty").state.clone();
-    successors.clear();
-    spec.next_states(&current, &mut successors);
-    let (action, next, failure) = successors
-        .drain(..)
-        .find_map(|(action, next)| {
-            if view_of(spec, symmetry, &next) != found.target {
-                return None;
-            }
-            judge(spec, observer, &current, &action, &next, true)
-                .err()
-                .map(|failure| (action, next, failure))
-        })
-        .expect("the failing transition is replayed");
-    steps.push(TraceStep {
-        action: Some(action),
-        state: next,
-    });
-    Ok(Counterexample { failure, steps })
-}
-
-/// How to run random walks.
-#[derive(Clone, Debug)]
-pub struct WalkOptions {
-    /// Number of walks.
-    pub walks: u64,
-    /// Steps per walk at most (a walk also ends at a state with no successor or outside the
-    /// state constraint).
-    pub depth: usize,
-    /// The seed: the same seed gives the same walks.
-    pub seed: u64,
-}
-
-/// The summary of random walks.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct WalkStats {
-    /// Walks completed (including the failing one).
-    pub walks: u64,
-    /// Steps taken over all walks.
-    pub steps: u64,
-    /// Successors generated over all walks.
-    pub generated: u64,
-    /// The longest walk, in states.
-    pub longest: usize,
-    /// Wall-clock seconds.
-    pub seconds: f64,
-    /// Steps taken per action.
-    pub coverage: Vec<ActionCoverage>,
-}
-
-/// The result of random walks.
-#[derive(Clone, Debug)]
-pub struct WalkOutcome<M: Spec> {
-    /// What the walks did.
-    pub stats: WalkStats,
-    /// The walk that ended in a violation, if any.
-    pub violation: Option<Counterexample<M>>,
-}
-
-/// SplitMix64: a small, fast, seedable generator; enough for choosing successors.
-#[derive(Clone, Debug)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// A generator with this seed.
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    /// A number in `0..n` (n > 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() as u128 * n as u128) >> 64) as usize
-    }
-}
-
-/// Runs seeded random walks from random initial states, checking the observer on every state
-/// and step taken. Walk `i` uses its own generator derived from `seed` and `i`, so a failing
-/// walk can be rerun alone.
-pub fn simulate<M: Spec, O: Observer<M>>(
-    spec: &M,
-    observer: &O,
-    options: &WalkOptions,
-) -> WalkOutcome<M> {
-    let start = Instant::now();
-    let names = spec.action_names();
-    let mut coverage = vec![0u64; names.len()];
-    let mut action_index = ActionIndex::new(spec);
-    let mut stats = WalkStats {
-        walks: 0,
-        steps: 0,
-        generated: 0,
-        longest: 0,
-        seconds: 0.0,
-        coverage: Vec::new(),
-    };
-    let inits = spec.init_states();
-    let mut violation = None;
-    let mut successors = Vec::new();
-    'walks: for walk in 0..options.walks {
-        if inits.is_empty() {
-            break;
-        }
-        stats.walks += 1;
-        let mut rng = SplitMix64::new(options.seed ^ walk.wrapping_mul(0xd6e8_feb8_6659_fd93));
-        let init = inits[rng.below(inits.len())].clone();
-        stats.generated += 1;
-        let mut trace = vec![TraceStep {
-            action: None,
-            state: init,
-        }];
-        if let Err(failure) = observer.check_init(spec, &trace[0].state) {
-            violation = Some(Counterexample {
-                failure,
-                steps: trace,
-            });
-            break;
-        }
-        for _ in 0..options.depth {
-            let current = &trace.last().expect("walk is not empty").state;
-            if !spec.within_constraint(current) {
-                break;
-            }
-            successors.clear();
-            let expanded = catching(|| {
-                spec.next_states(current, &mut successors);
-                successors
-                    .iter()
-                    .map(|(action, _)| spec.copies(current, action))
-                    .collect::<Vec<u64>>()
-            });
-            let copies = match expanded {
-                Ok(copies) => copies,
-                Err(caught) => {
-                    let while_doing = "computing the successors of this state";
-                    violation = Some(Counterexample {
-                        failure: panic_failure(spec, while_doing, &caught),
-                        steps: trace,
-                    });
-                    break 'walks;
-                }
-            };
-            if successors.is_empty() {
-                break;
-            }
-            // A step is drawn with the weight of its copies, as if TLC's list of successors,
-            // copies included, were drawn from.
-            let generated = copies.iter().fold(0u64, |sum, &c| sum.saturating_add(c));
-            stats.generated = stats.generated.saturating_add(generated);
-            let mut draw = rng.below(generated as usize) as u64;
-            let mut chosen = successors.len() - 1;
-            for (k, &c) in copies.iter().enumerate() {
-                if draw < c {
-                    chosen = k;
-                    break;
-                }
-                draw -= c;
-            }
-            let (action, next) = successors.swap_remove(chosen);
-            stats.steps += 1;
-            coverage[action_index.of(&action)] += 1;
-            let result = catching(|| judge(spec, observer, current, &action, &next, true))
-                .unwrap_or_else(|caught| {
-                    let while_doing = format!("checking its step {action}");
-                    Err(panic_failure(spec, &while_doing, &caught))
-                });
-            trace.push(TraceStep {
-                action: Some(action),
-                state: next,
-            });
-            if let Err(failure) = result {
-                stats.longest = stats.longest.max(trace.len());
-                violation = Some(Counterexample {
-                    failure,
-                    steps: trace,
-                });
-                break 'walks;
-            }
-        }
-        stats.longest = stats.longest.max(trace.len());
-    }
-    stats.seconds = start.elapsed().as_secs_f64();
-    stats.coverage = names
-        .iter()
-        .zip(coverage)
-        .map(|(action, steps)| ActionCoverage {
-            action,
-            generated: steps,
-            distinct: 0,
-        })
-        .collect();
-    WalkOutcome { stats, violation }
 }
