@@ -13,9 +13,9 @@ use spec_core::itf::server_name;
 use spec_core::ServerSet;
 
 use crate::state::{
-    config_quorum_witnesses, is_majority, is_newer_config, is_newer_or_equal_config,
-    joint_quorum_check, quorums_overlap, term_quorum_witnesses, ConfigVars, ConfigVarsMut, Role,
-    State,
+    config_quorum_check, config_quorum_witnesses, is_majority, is_newer_config,
+    is_newer_or_equal_config, joint_quorum_check, quorums_overlap, term_quorum_check,
+    term_quorum_witnesses, ConfigVars, ConfigVarsMut, Role, State,
 };
 use crate::LoglessRaft;
 
@@ -758,12 +758,12 @@ pub fn false_conjuncts<V: ConfigVars + ?Sized>(
                 QuorumChecks::Independent => {
                     require(
                         mutation == Some(Mutation::ReconfigSkipsConfigQuorumCheck)
-                            || config_quorum_witnesses(v, i) > 0,
+                            || config_quorum_check(v, i),
                         format!("ConfigQuorumCheck({})", name(i)),
                     );
                     require(
                         mutation == Some(Mutation::ReconfigSkipsTermQuorumCheck)
-                            || term_quorum_witnesses(v, i, mutation) > 0,
+                            || term_quorum_check(v, i, mutation),
                         format!("TermQuorumCheck({})", name(i)),
                     );
                 }

@@ -198,10 +198,18 @@ pub fn with_same_config<V: ConfigVars + ?Sized>(v: &V, i: usize) -> ServerSet {
     members_where(v, i, |t| has_config_of(v, t, i))
 }
 
-/// `ConfigQuorumCheck(i)`: some quorum of `config[i]` has `i`'s config version and term. A
-/// majority subset exists exactly when the members that agree are a majority.
+/// `ConfigQuorumCheck(i)`: some quorum of `config[i]` has `i`'s config version and term.
+///
+/// ```text
+/// ConfigQuorumCheck(self) == \E Q \in Quorums(config[self]) : \A t \in Q :
+///     /\ configVersion[t] = configVersion[self]
+///     /\ configTerm[t] = configTerm[self]
+/// ```
+///
+/// Such a quorum exists exactly when the members that agree ([`has_config_of`]) are a majority
+/// of the config; TLC's count of the quorums is [`config_quorum_witnesses`].
 pub fn config_quorum_check<V: ConfigVars + ?Sized>(v: &V, i: usize) -> bool {
-    config_quorum_witnesses(v, i) > 0
+    is_majority(with_same_config(v, i).len(), v.config(i))
 }
 
 /// The number of quorums `Q` of `config[i]` that witness `ConfigQuorumCheck(i)`. TLC enumerates
@@ -211,12 +219,20 @@ pub fn config_quorum_witnesses<V: ConfigVars + ?Sized>(v: &V, i: usize) -> usize
 }
 
 /// `TermQuorumCheck(i)`: some quorum of `config[i]` is in `i`'s term.
+///
+/// ```text
+/// TermQuorumCheck(self) == \E Q \in Quorums(config[self]) : \A t \in Q :
+///     currentTerm[t] = currentTerm[self]
+/// ```
+///
+/// Such a quorum exists exactly when the members in the term ([`has_term_of`]) are a majority
+/// of the config; TLC's count of the quorums is [`term_quorum_witnesses`].
 pub fn term_quorum_check<V: ConfigVars + ?Sized>(
     v: &V,
     i: usize,
     mutation: Option<Mutation>,
 ) -> bool {
-    term_quorum_witnesses(v, i, mutation) > 0
+    is_majority(in_same_term(v, i, mutation).len(), v.config(i))
 }
 
 /// The number of quorums `Q` of `config[i]` that witness `TermQuorumCheck(i)`.

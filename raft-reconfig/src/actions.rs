@@ -242,8 +242,28 @@ pub fn is_committed_witnesses(s: &State, index: u8, primary: usize) -> usize {
 
 /// `IsCommitted(index, primary)`: the entry at `index` of `primary`'s log is of its current term
 /// and held, in that term, by a quorum of its config ("immediately committed" in the config).
+///
+/// ```text
+/// IsCommitted(index, primary) ==
+///     /\ Len(log[primary]) >= index
+///     /\ LogTerm(primary, index) = currentTerm[primary]
+///     /\ \E quorum \in Quorums(config[primary]) : \A s \in quorum :
+///            /\ log[s][index] = log[primary][index]
+///            /\ currentTerm[s] = currentTerm[primary]
+/// ```
+///
+/// A quorum of such servers exists exactly when they are a majority of the config; TLC's count of
+/// the quorums is [`is_committed_witnesses`].
 pub fn is_committed(s: &State, index: u8, primary: usize) -> bool {
-    is_committed_witnesses(s, index, primary) > 0
+    let term = s.current_term[primary];
+    let has_entry_in_term =
+        |n: usize| s.log[n].at(index as usize) == Some(term) && s.current_term[n] == term;
+    let config = s.config[primary];
+    s.log[primary].at(index as usize) == Some(term)
+        && logless_raft::is_majority(
+            members(config).filter(|&n| has_entry_in_term(n)).count(),
+            config,
+        )
 }
 
 /// The number of ways TLC satisfies `OplogCommitment(i)` (zero when it is false):
@@ -280,8 +300,29 @@ pub fn oplog_commitment_witnesses(s: &State, i: usize, mutation: Option<Mutation
 /// reconfigure. It has committed an entry in its term (or nothing is committed at all), and
 /// every entry committed in its term is immediately committed in its current config, so that
 /// the entries survive the move to a new config.
+///
+/// ```text
+/// OplogCommitment(s) ==
+///     /\ (committed = {}) \/ (\E c \in committed : c.term = currentTerm[s])
+///     /\ \A c \in committed : (c.term = currentTerm[s]) => IsCommitted(c.entry[1], s)
+/// ```
+///
+/// [`Mutation::OplogCommitmentSkipsTermCommit`] drops the first conjunct,
+/// [`Mutation::ReconfigSkipsOplogCommitment`] the whole condition. TLC's count of its witnesses
+/// is [`oplog_commitment_witnesses`] (a test checks that it is positive exactly when this holds).
 pub fn oplog_commitment(s: &State, i: usize, mutation: Option<Mutation>) -> bool {
-    oplog_commitment_witnesses(s, i, mutation) > 0
+    if mutation == Some(Mutation::ReconfigSkipsOplogCommitment) {
+        return true;
+    }
+    let term = s.current_term[i];
+    let committed_in_term = s.committed.is_empty()
+        || mutation == Some(Mutation::OplogCommitmentSkipsTermCommit)
+        || s.committed.iter().any(|c| c.term == term);
+    committed_in_term
+        && s.committed
+            .iter()
+            .filter(|c| c.term == term)
+            .all(|c| is_committed(s, c.index, i))
 }
 
 // ---------------------------------------------------------------------------------------------

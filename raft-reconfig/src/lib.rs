@@ -761,6 +761,47 @@ mod tests {
         );
     }
 
+    /// The readable guards hold exactly when TLC finds a witness of them, on every reachable
+    /// state, for the spec and the mutants that change them.
+    #[test]
+    fn oplog_commitment_holds_exactly_when_it_has_witnesses() {
+        for mutation in [
+            None,
+            Some(Mutation::OplogCommitmentSkipsTermCommit),
+            Some(Mutation::ReconfigSkipsOplogCommitment),
+        ] {
+            let mut spec = RaftReconfig::new(3, 2, 2, 2).unwrap();
+            if let Some(m) = mutation {
+                spec = spec.with_mutation(m);
+            }
+            let (mut holds, mut fails) = (0, 0);
+            for s in reachable(&spec) {
+                for i in 0..3 {
+                    let witnesses = actions::oplog_commitment_witnesses(&s, i, mutation);
+                    let guard = actions::oplog_commitment(&s, i, mutation);
+                    assert_eq!(guard, witnesses > 0, "{mutation:?} n{} at {s:?}", i + 1);
+                    if guard {
+                        holds += 1
+                    } else {
+                        fails += 1
+                    }
+                    for index in 1..=s.log[i].len() as u8 {
+                        assert_eq!(
+                            actions::is_committed(&s, index, i),
+                            actions::is_committed_witnesses(&s, index, i) > 0
+                        );
+                    }
+                }
+            }
+            // Both outcomes occur (the mutant that drops the condition never fails it).
+            assert!(holds > 0, "{mutation:?}");
+            assert_eq!(
+                fails == 0,
+                mutation == Some(Mutation::ReconfigSkipsOplogCommitment)
+            );
+        }
+    }
+
     /// At 5 servers one state can stand for hundreds of thousands of TLC successors: they are
     /// counted by `copies`, not built (building them took gigabytes for one state).
     #[test]
