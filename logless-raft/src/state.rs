@@ -322,17 +322,7 @@ pub fn quorums_overlap(x: ServerSet, y: ServerSet) -> bool {
 /// `OnePrimaryPerTerm` (MCMongoLoglessDynamicRaft): no two distinct servers are Primary in the
 /// same term.
 pub fn one_primary_per_term(s: &State) -> bool {
-    let mut primary_terms = [false; 256];
-    for i in s.server_ids() {
-        if s.state[i] == Role::Primary {
-            let seen = &mut primary_terms[s.current_term[i] as usize];
-            if *seen {
-                return false;
-            }
-            *seen = true;
-        }
-    }
-    true
+    spec_core::raft::one_primary_per_term(s.server_ids().map(|i| (s.state[i], s.current_term[i])))
 }
 
 /// The `StateConstraint` of MCMongoLoglessDynamicRaft: every term is at most `max_term` and

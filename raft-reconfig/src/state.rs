@@ -311,15 +311,9 @@ pub fn active_config_set(s: &State) -> ServerSet {
 
 /// OnePrimaryPerTerm: no two distinct servers are Primary in the same term.
 pub fn one_primary_per_term(s: &State) -> bool {
-    let mut seen = 0u64;
-    for i in primaries(s) {
-        let bit = 1u64 << (s.current_term[i] & 63);
-        if seen & bit != 0 {
-            return false;
-        }
-        seen |= bit;
-    }
-    true
+    spec_core::raft::one_primary_per_term(
+        (0..s.servers as usize).map(|i| (s.state[i], s.current_term[i])),
+    )
 }
 
 /// LeaderCompleteness: a primary holds every entry committed in a term up to and including its

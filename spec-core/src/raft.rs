@@ -26,6 +26,29 @@ pub const MAX_COMMITTED_INDEX: u8 = (LOG_CAPACITY - 1) as u8;
 /// identified by its `<<index, term>>` pair).
 pub type Log = Seq<LOG_CAPACITY>;
 
+/// `OnePrimaryPerTerm`: no two distinct servers are Primary in the same term, given each
+/// server's `(state, currentTerm)`. Every term a `u8` holds is told apart.
+///
+/// ```
+/// use spec_core::{raft::one_primary_per_term, Role};
+/// assert!(one_primary_per_term([(Role::Primary, 1), (Role::Primary, 65), (Role::Secondary, 1)]));
+/// assert!(!one_primary_per_term([(Role::Primary, 2), (Role::Secondary, 3), (Role::Primary, 2)]));
+/// ```
+#[inline]
+pub fn one_primary_per_term(servers: impl IntoIterator<Item = (crate::Role, u8)>) -> bool {
+    let mut seen = [0u64; 4];
+    for (role, term) in servers {
+        if role == crate::Role::Primary {
+            let (word, bit) = (term as usize >> 6, 1u64 << (term & 63));
+            if seen[word] & bit != 0 {
+                return false;
+            }
+            seen[word] |= bit;
+        }
+    }
+    true
+}
+
 /// `LastTerm(xlog)`: the term of the last entry, or 0 for an empty log.
 pub fn last_term(log: &Log) -> u8 {
     log.last().unwrap_or(0)

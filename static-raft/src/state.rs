@@ -193,10 +193,7 @@ pub fn is_prefix(s: &Log, t: &Log) -> bool {
 
 /// OnePrimaryPerTerm: no two servers are Primary in the same term.
 pub fn one_primary_per_term(s: &State) -> bool {
-    let primary = |i: usize| s.state[i] == Role::Primary;
-    s.server_ids().filter(|&a| primary(a)).all(|a| {
-        (a + 1..s.servers as usize).all(|b| !primary(b) || s.current_term[a] != s.current_term[b])
-    })
+    spec_core::raft::one_primary_per_term(s.server_ids().map(|i| (s.state[i], s.current_term[i])))
 }
 
 /// LogMatching: if two logs hold the same term at an index, they are equal up to that index
