@@ -256,6 +256,11 @@ pub const EDGES: &[EdgeInfo] = &[
         mapping: "composed: static-raft -> safe-weak-raft -> log-abstract",
     },
     EdgeInfo {
+        lower: "static-raft",
+        upper: "distlog",
+        mapping: "composed: static-raft -> safe-weak-raft -> distlog (each server's log; safe-weak-raft -> distlog alone fails on MergeEntries: `refine refines safe-weak-raft distlog`)",
+    },
+    EdgeInfo {
         lower: "safe-weak-raft",
         upper: "log-abstract",
         mapping: "chosen <- the committed entries <<index, term>>",
@@ -710,6 +715,17 @@ pub fn check_edge(
         ("static-raft", "log-abstract") => {
             let first = static_raft::WeakRaftMapping::new(build_static_raft(params, mutation)?)?;
             let second = weak_raft::CommittedAreChosen::new(first.upper().clone())?;
+            check_refinement(&spec_core::Composed::new(first, second), options)
+        }
+        // Not a chain row: it fails, as documented (MergeEntries copies several entries at once;
+        // see weak-raft's to_distlog module). MongoStaticRaft never merges, so its composite holds.
+        ("safe-weak-raft", "distlog") => {
+            let mapping = weak_raft::LogsAsDistLog::new(build_safe_weak_raft(params, mutation)?)?;
+            check_refinement(&mapping, options)
+        }
+        ("static-raft", "distlog") => {
+            let first = static_raft::WeakRaftMapping::new(build_static_raft(params, mutation)?)?;
+            let second = weak_raft::LogsAsDistLog::new(first.upper().clone())?;
             check_refinement(&spec_core::Composed::new(first, second), options)
         }
         ("raft-reconfig", "logless-raft") => {
