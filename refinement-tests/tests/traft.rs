@@ -15,6 +15,9 @@ use traft::{CommittedAreChosen, Mutation, Role, State, Traft};
 /// `(generated, distinct, depth)`.
 type Counts = (u64, u64, usize);
 
+/// `(servers, MaxTerm, MaxLogLen)`.
+type Bounds = (usize, usize, usize);
+
 fn counts<M: Spec, O: Observer<M>>(spec: &M, observer: &O, threads: usize) -> Counts {
     let out = explore(spec, observer, &Options::quiet(threads, false)).unwrap();
     assert!(
@@ -38,7 +41,7 @@ fn counts<M: Spec, O: Observer<M>>(spec: &M, observer: &O, threads: usize) -> Co
 /// (The README also gives 3, 3, 3: 18,118,314 / 1,626,543 / 21, about 5 s, not run here.)
 #[test]
 fn traft_holds_its_invariants() {
-    let table: [((usize, usize, usize), Counts, &[usize]); 4] = [
+    let table: [(Bounds, Counts, &[usize]); 4] = [
         ((3, 2, 2), (293_679, 25_796, 14), &[1, 2]),
         ((2, 4, 3), (44_211, 11_761, 15), &[1, 2]),
         ((3, 3, 2), (2_607_077, 237_534, 17), &[1, 2]),
