@@ -4,11 +4,15 @@
 //! `static-raft -> safe-weak-raft -> distlog -> log-abstract` is a path of the chain. See
 //! `weak-raft/src/to_distlog.rs` for the mapping and the argument.
 
+use distlog::copy::{CopyAction, CopyChosenMapping, DistLogWithCopy};
 use refinement_tests::{explore, FailureKind, Options, RefinementCheck};
 use spec_core::{Composed, Refinement, Spec, StepMapping};
 use static_raft::{StaticRaft, WeakRaftMapping};
 use std::collections::HashSet;
-use weak_raft::{LogsAsDistLog, SafeWeakRaft, Step};
+use weak_raft::to_distlog::MergesAsCopies;
+use weak_raft::{LogsAsDistLog, SafeWeakRaft, Step, WeakRaft};
+
+const COPIES_AT_3_3_3: (u64, u64) = (342_972, 31_428);
 
 /// The shortest counterexample, at MongoSafeWeakRaft's default bounds (2 servers, MaxTerm 2,
 /// MaxLogLen 2): n1 is elected alone (config {n1}) with a no-op, takes a write, and merges its
@@ -157,5 +161,200 @@ fn static_raft_reaches_log_through_distlog() {
     assert_eq!(
         (out.stats.generated, out.stats.distinct, out.stats.depth),
         (75_265, 10_381, 16)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// DistLog widened with CopyLog (distlog::copy): the edge holds, for the unsafe spec too
+// ---------------------------------------------------------------------------------------------
+
+/// With DistLog widened by `CopyLog(s, t)`, each merge is one copy, and the edge holds on every
+/// transition of MongoSafeWeakRaft (2 servers, MaxTerm 2, MaxLogLen 2; 3 servers, MaxTerm 1,
+/// MaxLogLen 1 with symmetry) and of the unsafe MongoWeakRaft (2, 2, 2), whose counts are those
+/// of the lower level (TLC's, pinned in weak_raft.rs). DistLog's chosen entries are unanimous
+/// ones, and no step of either spec removes one: the level constrains the shape of logs, not
+/// commits.
+#[test]
+fn with_copy_log_the_raft_family_refines_distlog() {
+    let safe = MergesAsCopies::new(SafeWeakRaft::new(2, 2, 2).unwrap()).unwrap();
+    assert_eq!(safe.name(), "safe-weak-raft -> distlog-with-copy");
+    for threads in [1, 2] {
+        let out = explore(
+            safe.lower(),
+            &RefinementCheck::new(&safe),
+            &Options::quiet(threads, false),
+        )
+        .unwrap();
+        assert!(
+            out.violation.is_none(),
+            "{:?}",
+            out.violation.map(|v| v.failure)
+        );
+        assert_eq!(
+            (out.stats.generated, out.stats.distinct, out.stats.depth),
+            (86_179, 3_813, 9)
+        );
+    }
+    let safe3 = MergesAsCopies::new(SafeWeakRaft::new(3, 1, 1).unwrap()).unwrap();
+    let out = explore(
+        safe3.lower(),
+        &RefinementCheck::new(&safe3),
+        &Options::quiet(2, true),
+    )
+    .unwrap();
+    assert!(
+        out.violation.is_none(),
+        "{:?}",
+        out.violation.map(|v| v.failure)
+    );
+    assert_eq!(
+        (out.stats.generated, out.stats.distinct, out.stats.depth),
+        (535_511, 4_012, 6)
+    );
+    let unsafe_spec = MergesAsCopies::new(WeakRaft::new(2, 2, 2).unwrap()).unwrap();
+    assert_eq!(unsafe_spec.name(), "weak-raft -> distlog-with-copy");
+    let out = explore(
+        unsafe_spec.lower(),
+        &RefinementCheck::new(&unsafe_spec),
+        &Options::quiet(2, false),
+    )
+    .unwrap();
+    assert!(
+        out.violation.is_none(),
+        "{:?}",
+        out.violation.map(|v| v.failure)
+    );
+    assert_eq!(
+        (out.stats.generated, out.stats.distinct, out.stats.depth),
+        (780_657, 24_519, 13)
+    );
+}
+
+/// How far the widening goes, at DistLog's default bounds (3 servers, 3 values, MaxLogLen 3):
+/// the widened spec reaches DistLog's 64,000 states and no more; a reachable CopyLog is a run
+/// of enabled DistLog steps ending in the same state (342,972 of them), except where a chosen
+/// entry lies past the prefix the two logs share (31,428), where that run would remove it; and
+/// there the widened spec stops refining Log: the shortest counterexample, 8 states, chooses
+/// two indices around a chosen one in one step.
+#[test]
+fn copy_log_is_a_run_of_distlog_steps_and_refines_log() {
+    let base = distlog::DistLog::new(3, 3, 3).unwrap();
+    let widened = DistLogWithCopy::new(base.clone());
+    let mut seen: HashSet<_> = widened.init_states().into_iter().collect();
+    let mut todo: Vec<_> = seen.iter().copied().collect();
+    // (copies that are a run of DistLog steps, copies past a chosen entry)
+    let mut copies = (0u64, 0u64);
+    let mut successors = Vec::new();
+    while let Some(state) = todo.pop() {
+        successors.clear();
+        widened.next_states(&state, &mut successors);
+        for (action, next) in &successors {
+            if let CopyAction::CopyLog { s, t } = *action {
+                let (s, t) = (s as usize, t as usize);
+                match widened.as_distlog_steps(&state, s, t) {
+                    Some(run) => {
+                        assert_eq!(run.last().map(|(_, last)| *last), Some(*next));
+                        copies.0 += 1;
+                    }
+                    None => {
+                        let (from, to) = (state.log[s].as_slice(), state.log[t].as_slice());
+                        let common = from.iter().zip(to).take_while(|(a, b)| a == b).count();
+                        assert!(
+                            (common + 1..=from.len()).any(|k| base.some_chosen_at(&state, k)),
+                            "{action} from {state:?}"
+                        );
+                        copies.1 += 1;
+                    }
+                }
+            }
+            if widened.within_constraint(next) && seen.insert(*next) {
+                todo.push(*next);
+            }
+        }
+    }
+    assert_eq!(
+        seen.len(),
+        64_000,
+        "DistLog's distinct states (TLC: 64,000)"
+    );
+    assert_eq!(copies, COPIES_AT_3_3_3);
+
+    let mapping = CopyChosenMapping::new(widened).unwrap();
+    let out = explore(
+        mapping.lower(),
+        &RefinementCheck::new(&mapping),
+        &Options::quiet(2, false),
+    )
+    .unwrap();
+    let cex = out
+        .violation
+        .expect("the widened DistLog does not refine Log");
+    assert_eq!(
+        cex.actions(),
+        [
+            "WriteNewEntry(n3, v1)",
+            "WriteNewEntry(n3, v2)",
+            "WriteNewEntry(n3, v2)",
+            "WriteNewEntry(n2, v3)",
+            "CopyLog(n1, n3)",
+            "WriteNewEntry(n2, v2)",
+            "CopyLog(n2, n1)",
+        ]
+    );
+    // Before the last step index 2 is chosen (v2 everywhere) though n2's index 1 differs
+    // (<<v3, v2>>): DistLog allows it, having no LogMatching. DistLog's own steps leave n2
+    // stuck there (removing its v2 would remove a chosen entry); the copy makes 1 and 3 chosen
+    // at once, around 2, and Log chooses only blocks of unchosen indices.
+    let before = &cex.steps[6].state;
+    assert_eq!(before.logs()[1].as_slice(), [2, 1]);
+    assert_eq!(
+        cex.failure.detail,
+        r"CopyLog(n2, n1) is mapped to log-abstract step Next(1..3, [1 :> v1, 2 :> v2]), which is not enabled in the mapped state: false in its guard: DOMAIN f = 1..3 (f has 2 values); ~\E e \in chosen : e[1] = 2"
+    );
+}
+
+/// Through the widened DistLog to Log, at 2 servers, MaxTerm 2, MaxLogLen 2: both
+/// `safe-weak-raft -> distlog-with-copy -> log-abstract` and, for the unsafe spec, `weak-raft ->
+/// distlog-with-copy -> log-abstract` hold. Log's chosen entries are here the unanimous ones,
+/// which MongoWeakRaft never loses; the commits it does lose are what `CommittedAreChosen`
+/// maps (`refine check weak-raft`: StateMachineSafety, 5 states).
+#[test]
+fn through_the_widened_distlog_to_log() {
+    let first = MergesAsCopies::new(SafeWeakRaft::new(2, 2, 2).unwrap()).unwrap();
+    let second = CopyChosenMapping::new(first.upper().clone()).unwrap();
+    let composed = Composed::new(first, second);
+    let out = explore(
+        composed.lower(),
+        &RefinementCheck::new(&composed),
+        &Options::quiet(2, false),
+    )
+    .unwrap();
+    assert!(
+        out.violation.is_none(),
+        "{:?}",
+        out.violation.map(|v| v.failure)
+    );
+    assert_eq!(
+        (out.stats.generated, out.stats.distinct, out.stats.depth),
+        (86_179, 3_813, 9)
+    );
+
+    let first = MergesAsCopies::new(WeakRaft::new(2, 2, 2).unwrap()).unwrap();
+    let second = CopyChosenMapping::new(first.upper().clone()).unwrap();
+    let composed = Composed::new(first, second);
+    let out = explore(
+        composed.lower(),
+        &RefinementCheck::new(&composed),
+        &Options::quiet(2, false),
+    )
+    .unwrap();
+    assert!(
+        out.violation.is_none(),
+        "{:?}",
+        out.violation.map(|v| v.failure)
+    );
+    assert_eq!(
+        (out.stats.generated, out.stats.distinct, out.stats.depth),
+        (780_657, 24_519, 13)
     );
 }

@@ -47,21 +47,33 @@
 //! `refinement-tests/tests/weak_raft_to_distlog.rs`).
 //!
 //! Nothing unsafe happens in that step: a merge keeps every chosen entry (the source `i` holds
-//! it, and the copy is `i`'s log), and it is the composition of DistLog steps (remove `j`'s
-//! entries past the longest common prefix, none of them chosen since `i` differs there, then
-//! append `i`'s one at a time). The failure is one of *atomicity*: MongoSafeWeakRaft is coarser
-//! than DistLog, the same mismatch the seed notes solved for Log by letting `Next` choose a whole
-//! block at once. The analogous widening of DistLog (a step that replaces a log by a longer-or-
-//! newer one, keeping its chosen prefix) would make this edge hold; it is not made here, since
-//! the protocols below MongoSafeWeakRaft do not need it:
+//! it, and the copy is `i`'s log). The failure is one of *atomicity*: MongoSafeWeakRaft is
+//! coarser than DistLog, the mismatch the seed notes solved one level up by letting Log's
+//! `Next` choose a whole block at once. The analogous widening of DistLog, a step `CopyLog(s,
+//! t)` that replaces a log by another (`distlog::copy`), makes this edge hold (see below), but
+//! then DistLog no longer refines Log: DistLog has no LogMatching, and a copy can make two
+//! indices chosen around a third that already was, which no block step of Log does. So the
+//! widening is not a fix, and the path to Log goes through a protocol that does not merge:
 //!
 //! MongoStaticRaft never merges (its replication is GetEntries and RollbackEntries, one entry at
 //! a time). So `static-raft -> safe-weak-raft -> distlog`, the composite that checks this
 //! mapping only on the MongoSafeWeakRaft steps that MongoStaticRaft's steps map to, holds, and
 //! with `distlog -> log-abstract` it makes `static-raft -> safe-weak-raft -> distlog ->
 //! log-abstract` a path of the chain (the `refine` edge `static-raft -> distlog`).
+//!
+//! # With the widening, the edge holds, even for the unsafe MongoWeakRaft
+//!
+//! [`MergesAsCopies`] maps to DistLog widened with `CopyLog(s, t)` (`distlog::copy`), a merge
+//! being `CopyLog(j, i)` and every other step as above. It holds on MongoSafeWeakRaft and on
+//! MongoWeakRaft alike (pinned in `refinement-tests/tests/weak_raft_to_distlog.rs`, with the
+//! composites on to Log at 2 servers), and that is the other lesson of this edge: DistLog's
+//! "chosen" (an entry every server holds) is about the shape of logs only, which even the
+//! unsafe protocol keeps (no Raft step removes an entry that every server holds). Commit
+//! safety, which MongoWeakRaft breaks, is what the edge to `log-abstract` through `committed`
+//! (`CommittedAreChosen`) checks.
 
 use crate::{Action, SafeWeakRaft, State, Step};
+use distlog::copy::{CopyAction, DistLogWithCopy};
 use distlog::{DistLog, DistLogAction, DistLogState, ServerLog};
 use log_abstract::Log;
 use spec_core::{Layer, Params, ParamsError, Refinement, Spec, StepMapping};
@@ -82,16 +94,7 @@ impl LogsAsDistLog {
     /// `v1..v(MaxTerm+1)` and `MaxLogLen + 1`, or why those bounds do not fit DistLog (or the
     /// Log that DistLog maps to).
     pub fn new(lower: SafeWeakRaft) -> Result<Self, ParamsError> {
-        let params = Params {
-            servers: Some(lower.servers()),
-            values: Some(lower.max_term() + 1),
-            max_log_len: Some(lower.max_log_len() + 1),
-            ..Params::default()
-        };
-        let upper = DistLog::from_params(&params)?;
-        // distlog::ChosenMapping builds a Log with one index more; check it fits here, so that
-        // composing this edge with it cannot fail on bounds.
-        Log::new(upper.values(), upper.max_log_len() + 1)?;
+        let upper = distlog_for(&lower.params())?;
         let empty = upper.init_states()[0];
         Ok(LogsAsDistLog {
             lower,
@@ -99,6 +102,37 @@ impl LogsAsDistLog {
             empty,
         })
     }
+}
+
+/// The DistLog a Raft model with these bounds maps to: the same servers, values
+/// `v1..v(MaxTerm+1)` and `MaxLogLen + 1`, or why those bounds do not fit DistLog (or the Log
+/// that DistLog maps to).
+fn distlog_for(raft: &Params) -> Result<DistLog, ParamsError> {
+    let (max_term, max_log_len) = (raft.max_term.unwrap_or(0), raft.max_log_len.unwrap_or(0));
+    let params = Params {
+        servers: raft.servers,
+        values: Some(max_term + 1),
+        max_log_len: Some(max_log_len + 1),
+        ..Params::default()
+    };
+    let upper = DistLog::from_params(&params)?;
+    // distlog's mappings build a Log with one index more; check it fits here, so that composing
+    // this edge with them cannot fail on bounds.
+    Log::new(upper.values(), upper.max_log_len() + 1)?;
+    Ok(upper)
+}
+
+/// Each server's log, its entries' terms as DistLog values.
+fn distlog_state(empty: &DistLogState, state: &State) -> DistLogState {
+    let mut mapped = *empty;
+    for s in state.server_ids() {
+        let mut log = ServerLog::new();
+        for &term in state.log[s].as_slice() {
+            log.push(value_of(term));
+        }
+        mapped.log[s] = log;
+    }
+    mapped
 }
 
 /// DistLog's value for the entry of term `term` (terms start at 1, values at 0).
@@ -120,15 +154,7 @@ impl Refinement for LogsAsDistLog {
     }
 
     fn map_state(&self, state: &State) -> DistLogState {
-        let mut mapped = self.empty;
-        for s in state.server_ids() {
-            let mut log = ServerLog::new();
-            for &term in state.log[s].as_slice() {
-                log.push(value_of(term));
-            }
-            mapped.log[s] = log;
-        }
-        mapped
+        distlog_state(&self.empty, state)
     }
 
     /// See the table in the module docs.
@@ -172,6 +198,62 @@ impl Refinement for LogsAsDistLog {
                     StepMapping::Search
                 }
             }
+        }
+    }
+}
+
+/// MongoSafeWeakRaft or MongoWeakRaft (`L`) -> DistLog widened with CopyLog: the mapping of
+/// [`LogsAsDistLog`], each MergeEntries(i, j) being `CopyLog(j, i)` (or a stutter when it
+/// changes nothing); see the module docs.
+#[derive(Clone, Debug)]
+pub struct MergesAsCopies<L> {
+    lower: L,
+    upper: DistLogWithCopy,
+    narrow: LogsAsDistLog,
+}
+
+impl<L: Spec<State = State, Action = Action>> MergesAsCopies<L> {
+    /// The mapping for this MongoWeakRaft or MongoSafeWeakRaft instance.
+    pub fn new(lower: L) -> Result<Self, ParamsError> {
+        let narrow = LogsAsDistLog::new(SafeWeakRaft::from_params(&lower.params())?)?;
+        let upper = DistLogWithCopy::new(narrow.upper().clone());
+        Ok(MergesAsCopies {
+            lower,
+            upper,
+            narrow,
+        })
+    }
+}
+
+impl<L: Spec<State = State, Action = Action>> Refinement for MergesAsCopies<L> {
+    type Lower = L;
+    type Upper = DistLogWithCopy;
+
+    fn lower(&self) -> &L {
+        &self.lower
+    }
+
+    fn upper(&self) -> &DistLogWithCopy {
+        &self.upper
+    }
+
+    fn map_state(&self, state: &State) -> DistLogState {
+        self.narrow.map_state(state)
+    }
+
+    fn map_step(&self, state: &State, action: &Action, next: &State) -> StepMapping<CopyAction> {
+        match action.step {
+            Step::MergeEntries { i, j } if state.log[j] != next.log[j] => {
+                StepMapping::Step(CopyAction::CopyLog {
+                    s: j as u8,
+                    t: i as u8,
+                })
+            }
+            _ => match self.narrow.map_step(state, action, next) {
+                StepMapping::Step(a) => StepMapping::Step(CopyAction::DistLog(a)),
+                StepMapping::Stutter => StepMapping::Stutter,
+                StepMapping::Search => StepMapping::Search,
+            },
         }
     }
 }
