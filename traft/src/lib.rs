@@ -126,7 +126,8 @@ impl Mutation {
                  breaks OnlyMaxCommitterLogs"
             }
             Mutation::CommitIgnoresCommitter => {
-                "an entry counts as safe once a quorum holds it, whatever their committers"
+                "an entry counts as safe once a quorum holds it, whatever their committers \
+                 (the note read literally): breaks OnlyMaxCommitterLogs"
             }
             Mutation::VoteIgnoresBallot => {
                 "a voter votes for a smaller leader id than its vote: breaks VotesOnlyGrow"
