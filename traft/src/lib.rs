@@ -395,7 +395,8 @@ mod tests {
                 r##""committer":{"#map":[["n1",{"#tup":[1,"n1"]}],["n2",{"#tup":[0,"None"]}]]},"##,
                 r##""state":{"#map":[["n1","Primary"],["n2","Secondary"]]},"##,
                 r##""log":{"#map":[["n1",[{"#tup":[1,"n1"]}]],["n2",[]]]},"##,
-                r##""committed":{"#set":[{"entry":{"#tup":[1,{"#tup":[1,"n1"]}]},"by":{"#tup":[1,"n1"]}}]}}"##
+                r##""committed":{"#set":[{"#tup":[1,{"#tup":[1,"n1"]}]}]},"##,
+                r##""committedBy":{"#map":[[1,{"#tup":[1,"n1"]}]]}}"##
             )
         );
     }

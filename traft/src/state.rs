@@ -116,16 +116,18 @@ pub fn author_at(log: &Log, index: usize) -> Option<Ballot> {
 // History variable `committed`
 // ---------------------------------------------------------------------------------------------
 
-/// The history variable `committed`: for each index `1..=MAX_COMMITTED_INDEX`, the authors of
-/// the entries committed there (a bitmask: two of them is a StateMachineSafety violation) and
-/// the least leader id that committed an entry there (what LeaderCompleteness compares with).
+/// The history variables `committed` and `committedBy`: for each index
+/// `1..=MAX_COMMITTED_INDEX`, the authors of the entries committed there (a bitmask: two of them
+/// is a StateMachineSafety violation), and the least leader id that committed an entry there
+/// (what LeaderCompleteness compares with). The least committer is kept per index, not per
+/// entry: the two differ only once StateMachineSafety is already broken.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Committed {
     authors: [u32; MAX_COMMITTED_INDEX],
     by: [Ballot; MAX_COMMITTED_INDEX],
 }
 
-/// One committed entry: `[entry |-> <<index, author>>, by |-> leader]`.
+/// One committed entry `<<index, author>>`, with `committedBy[index]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CommittedEntry {
     /// Its index.
@@ -196,15 +198,6 @@ impl fmt::Debug for Committed {
 
 spec_core::impl_pack!(Committed { authors, by });
 
-impl Serialize for CommittedEntry {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut record = serializer.serialize_struct("CommittedEntry", 2)?;
-        record.serialize_field("entry", &TupOf(self.index, self.author))?;
-        record.serialize_field("by", &self.by)?;
-        record.end()
-    }
-}
-
 /// The ITF tuple `<<index, author>>`.
 struct TupOf(usize, Ballot);
 
@@ -216,9 +209,25 @@ impl Serialize for TupOf {
     }
 }
 
+/// `committed`: the set of entries `<<index, author>>`.
 impl Serialize for Committed {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        itf::Set(self.iter().collect()).serialize(serializer)
+        itf::Set(self.iter().map(|c| TupOf(c.index, c.author)).collect()).serialize(serializer)
+    }
+}
+
+/// `committedBy`: the function from each committed index to the least leader id that committed
+/// there.
+struct CommittedBy<'a>(&'a Committed);
+
+impl Serialize for CommittedBy<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let c = self.0;
+        let by: Vec<(usize, Ballot)> = (0..MAX_COMMITTED_INDEX)
+            .filter(|&k| c.authors[k] != 0)
+            .map(|k| (k + 1, c.by[k]))
+            .collect();
+        itf::Map(by).serialize(serializer)
     }
 }
 
@@ -240,8 +249,9 @@ pub struct State {
     pub state: [Role; MAX_SERVERS],
     /// `log`: each server's log of entry authors.
     pub log: [Log; MAX_SERVERS],
-    /// `committed`: every entry a leader found held by a quorum (a history variable: only
-    /// CommitEntry reads it, to commit an entry once).
+    /// `committed` and `committedBy`: every entry a leader found held by a quorum, and who
+    /// committed at each index (history variables: only CommitEntry reads them, to commit an
+    /// entry once; serialized as two variables).
     pub committed: Committed,
 }
 
@@ -301,7 +311,7 @@ impl Serialize for State {
         fn per_server<T>(s: &State, f: impl Fn(usize) -> T) -> itf::Map<String, T> {
             itf::Map(s.server_ids().map(|i| (server_name(i), f(i))).collect())
         }
-        let mut st = serializer.serialize_struct("State", 5)?;
+        let mut st = serializer.serialize_struct("State", 6)?;
         st.serialize_field("votedFor", &per_server(self, |i| self.voted_for[i]))?;
         st.serialize_field("committer", &per_server(self, |i| self.committer[i]))?;
         st.serialize_field("state", &per_server(self, |i| self.state[i]))?;
@@ -314,6 +324,7 @@ impl Serialize for State {
         });
         st.serialize_field("log", &logs)?;
         st.serialize_field("committed", &self.committed)?;
+        st.serialize_field("committedBy", &CommittedBy(&self.committed))?;
         st.end()
     }
 }
