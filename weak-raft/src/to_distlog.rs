@@ -64,9 +64,10 @@
 //! # With the widening, the edge holds, even for the unsafe MongoWeakRaft
 //!
 //! [`MergesAsCopies`] maps to DistLog widened with `CopyLog(s, t)` (`distlog::copy`), a merge
-//! being `CopyLog(j, i)` and every other step as above. It holds on MongoSafeWeakRaft and on
-//! MongoWeakRaft alike (pinned in `refinement-tests/tests/weak_raft_to_distlog.rs`, with the
-//! composites on to Log at 2 servers), and that is the other lesson of this edge: DistLog's
+//! being `CopyLog(j, i)` and every other step as above. At every bound tried it holds on
+//! MongoSafeWeakRaft and on MongoWeakRaft alike (pinned in
+//! `refinement-tests/tests/weak_raft_to_distlog.rs`, with the composites on to Log at 2
+//! servers), and that is the other lesson of this edge: DistLog's
 //! "chosen" (an entry every server holds) is about the shape of logs only, which even the
 //! unsafe protocol keeps (no Raft step removes an entry that every server holds). Commit
 //! safety, which MongoWeakRaft breaks, is what the edge to `log-abstract` through `committed`
