@@ -28,6 +28,8 @@
 //! `--servers` (default 3), `--values` (default 3), `--max-log-len` (default 3): the
 //! `DistLogMC.cfg` model. The state constraint keeps every log at most `MaxLogLen` long.
 
+pub mod copy;
+
 use log_abstract::{Choose, Log, LogState};
 use serde::{Serialize, Serializer};
 use spec_core::itf::{self, Map};

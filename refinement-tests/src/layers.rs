@@ -80,6 +80,13 @@ pub const LAYERS: &[LayerInfo] = &[
         expected_failure: None,
     },
     LayerInfo {
+        name: "traft",
+        spec: "TRaft (merge-log)",
+        bounds: <traft::Traft as Layer>::BOUNDS,
+        implemented: true,
+        expected_failure: None,
+    },
+    LayerInfo {
         name: "dynamic-raft",
         spec: "MongoDynamicRaft",
         bounds: <dynamic_raft::DynamicRaft as Layer>::BOUNDS,
@@ -160,6 +167,11 @@ pub fn mutations() -> Vec<MutationInfo> {
     });
     all.extend(static_raft::Mutation::ALL.iter().map(|m| MutationInfo {
         target: "static-raft",
+        name: m.name(),
+        what: m.what(),
+    }));
+    all.extend(traft::Mutation::ALL.iter().map(|m| MutationInfo {
+        target: "traft",
         name: m.name(),
         what: m.what(),
     }));
@@ -256,9 +268,19 @@ pub const EDGES: &[EdgeInfo] = &[
         mapping: "composed: static-raft -> safe-weak-raft -> log-abstract",
     },
     EdgeInfo {
+        lower: "static-raft",
+        upper: "distlog",
+        mapping: "composed: static-raft -> safe-weak-raft -> distlog (each server's log; safe-weak-raft -> distlog alone fails on MergeEntries: `refine refines safe-weak-raft distlog`)",
+    },
+    EdgeInfo {
         lower: "safe-weak-raft",
         upper: "log-abstract",
         mapping: "chosen <- the committed entries <<index, term>>",
+    },
+    EdgeInfo {
+        lower: "traft",
+        upper: "log-abstract",
+        mapping: "chosen <- the committed entries <<index, author>> (an entry is safe once a quorum holds it with the leader as committer)",
     },
     EdgeInfo {
         lower: "distlog",
@@ -559,6 +581,15 @@ fn build_raft_reconfig(
     build(params, mutation, from_name, with)
 }
 
+fn build_traft(params: &Params, mutation: Option<&str>) -> Result<traft::Traft, RunError> {
+    build(
+        params,
+        mutation,
+        traft::Mutation::from_name,
+        traft::Traft::with_mutation,
+    )
+}
+
 fn build_dynamic_raft(
     params: &Params,
     mutation: Option<&str>,
@@ -605,6 +636,10 @@ macro_rules! with_layer {
             }
             "static-raft" => {
                 let $spec = build_static_raft($params, $mutation)?;
+                $body
+            }
+            "traft" => {
+                let $spec = build_traft($params, $mutation)?;
                 $body
             }
             "dynamic-raft" => {
@@ -712,6 +747,17 @@ pub fn check_edge(
             let second = weak_raft::CommittedAreChosen::new(first.upper().clone())?;
             check_refinement(&spec_core::Composed::new(first, second), options)
         }
+        // Not a chain row: it fails, as documented (MergeEntries copies several entries at once;
+        // see weak-raft's to_distlog module). MongoStaticRaft never merges, so its composite holds.
+        ("safe-weak-raft", "distlog") => {
+            let mapping = weak_raft::LogsAsDistLog::new(build_safe_weak_raft(params, mutation)?)?;
+            check_refinement(&mapping, options)
+        }
+        ("static-raft", "distlog") => {
+            let first = static_raft::WeakRaftMapping::new(build_static_raft(params, mutation)?)?;
+            let second = weak_raft::LogsAsDistLog::new(first.upper().clone())?;
+            check_refinement(&spec_core::Composed::new(first, second), options)
+        }
         ("raft-reconfig", "logless-raft") => {
             let mapping = raft_reconfig::ToLoglessRaft::new(build_raft_reconfig(params, mutation)?);
             check_refinement(&mapping, options)
@@ -752,6 +798,10 @@ pub fn check_edge(
                 dynamic_raft::SafeWeakRaftMapping::new(build_dynamic_raft(params, mutation)?)?;
             let second = weak_raft::CommittedAreChosen::new(first.upper().clone())?;
             check_refinement(&spec_core::Composed::new(first, second), options)
+        }
+        ("traft", "log-abstract") => {
+            let mapping = traft::CommittedAreChosen::new(build_traft(params, mutation)?)?;
+            check_refinement(&mapping, options)
         }
         ("raft-reconfig", "log-abstract") => {
             let mapping =
@@ -1017,6 +1067,12 @@ pub const DEEP: &[DeepBounds] = &[
     DeepBounds {
         layer: "static-raft",
         bounds: &[(Bound::Servers, 4), (Bound::MaxTerm, 3), (Bound::MaxLogLen, 2)],
+        edge_bounds: None,
+        expected_failure: None,
+    },
+    DeepBounds {
+        layer: "traft",
+        bounds: &[(Bound::Servers, 4), (Bound::MaxTerm, 2), (Bound::MaxLogLen, 2)],
         edge_bounds: None,
         expected_failure: None,
     },

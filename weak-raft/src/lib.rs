@@ -128,6 +128,7 @@ pub mod conditions;
 pub mod guard;
 pub mod refinement;
 mod state;
+pub mod to_distlog;
 
 pub use actions::{Action, ChangeConfig, Step};
 pub use conditions::{strict_quorum_condition, weak_quorum_condition, QuorumContext};
@@ -139,6 +140,7 @@ pub use state::{
     Committed, CommittedEntry, ElectionRecord, Elections, Log, Role, State, LOG_CAPACITY,
     MAX_COMMITTED_INDEX, MAX_COMMITTED_TERM, MAX_SERVERS, MAX_TERM,
 };
+pub use to_distlog::LogsAsDistLog;
 
 use spec_core::{permutations, Bound, Invariant, Layer, Params, ParamsError, ServerSet, Spec};
 
