@@ -1,0 +1,299 @@
+//! MongoRaftReconfig as nodes that only exchange messages.
+//!
+//! Every level above this one is synchronous: one step of MongoRaftReconfig reads several
+//! servers at once (BecomeLeader checks a whole quorum's votes, GetEntries reads the sync
+//! source's log in place, CommitEntry and Reconfig inspect a quorum's logs, terms and
+//! configs). Real nodes cannot. This crate is the level below, in two parts that share one code
+//! path:
+//!
+//! - [`node`], the *node core*: one node's logic as pure functions over its own variables
+//!   (`on_message`, `on_timer`, `on_client_write`, `on_reconfig`), each returning the messages
+//!   to send and the durable variables to write first. No IO, no clock, no async, no checker:
+//!   a runtime drives it unchanged.
+//! - [`MessageRaft`], the *spec*: a [`spec_core::Spec`] whose state is every node's variables,
+//!   the messages in flight (a bounded multiset) and the history variable `committed`, and
+//!   whose steps are single-node steps that call the node core: a node handles one delivered
+//!   message, a timer fires, a client write or a reconfig reaches a node; and the faults: a
+//!   message is lost, duplicated (bounded), a node restarts with its durable variables only
+//!   (bounded).
+//!
+//! [`refinement`] maps it up: to log-abstract (committed entries are chosen), and the direct
+//! mapping to raft-reconfig that the checker refutes (see the crate README for the
+//! counterexamples and what they say about the path up).
+//!
+//! ```
+//! use message_raft::MessageRaft;
+//! use spec_core::Spec;
+//!
+//! let spec = MessageRaft::new(3, 1, 1, 1, 2, 0, 0).unwrap();
+//! let init = spec.init_states();
+//! let mut successors = Vec::new();
+//! spec.next_states(&init[0], &mut successors);
+//! // Each node may stand for election, or heartbeat either peer; nothing else is enabled.
+//! assert_eq!(successors.len(), 3 * 3);
+//! ```
+
+pub mod actions;
+pub mod node;
+pub mod refinement;
+pub mod state;
+mod symmetry;
+
+pub use actions::{Action, ACTION_NAMES};
+pub use node::{Message, Mutation, NodeRole, NodeState, Rules, Timer};
+pub use refinement::{CommittedAreChosen, ToRaftReconfig};
+pub use state::{Envelope, Network, State};
+
+use spec_core::{Bound, Invariant, Layer, Params, ParamsError, Spec};
+
+use crate::node::MAX_SERVERS;
+use crate::state::MAX_MESSAGES_BOUND;
+
+/// The spec of a cluster of message-passing MongoRaftReconfig nodes, with its bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MessageRaft {
+    servers: usize,
+    max_log_len: u8,
+    max_term: u8,
+    max_config_version: u8,
+    max_messages: u8,
+    restarts: u8,
+    duplicates: u8,
+    mutation: Option<Mutation>,
+}
+
+impl MessageRaft {
+    /// Default number of servers.
+    pub const DEFAULT_SERVERS: usize = 3;
+    /// Default `MaxLogLen`.
+    pub const DEFAULT_MAX_LOG_LEN: usize = 1;
+    /// Default `MaxTerm`.
+    pub const DEFAULT_MAX_TERM: usize = 2;
+    /// Default `MaxConfigVersion`.
+    pub const DEFAULT_MAX_CONFIG_VERSION: usize = 1;
+    /// Default `MaxMessages`.
+    pub const DEFAULT_MAX_MESSAGES: usize = 2;
+    /// Default restart budget.
+    pub const DEFAULT_RESTARTS: usize = 1;
+    /// Default duplication budget.
+    pub const DEFAULT_DUPLICATES: usize = 1;
+
+    /// The spec with these bounds, or why they are out of range.
+    pub fn new(
+        servers: usize,
+        max_log_len: usize,
+        max_term: usize,
+        max_config_version: usize,
+        max_messages: usize,
+        restarts: usize,
+        duplicates: usize,
+    ) -> Result<MessageRaft, ParamsError> {
+        MessageRaft::from_params(&Params {
+            servers: Some(servers),
+            max_log_len: Some(max_log_len),
+            max_term: Some(max_term),
+            max_config_version: Some(max_config_version),
+            max_messages: Some(max_messages),
+            restarts: Some(restarts),
+            duplicates: Some(duplicates),
+            ..Params::default()
+        })
+    }
+
+    /// The same spec with a planted bug in the node core.
+    #[must_use = "with_mutation returns the mutated spec; check it"]
+    pub fn with_mutation(self, mutation: Mutation) -> MessageRaft {
+        MessageRaft {
+            mutation: Some(mutation),
+            ..self
+        }
+    }
+
+    /// The planted bug, if any.
+    pub fn mutation(&self) -> Option<Mutation> {
+        self.mutation
+    }
+
+    /// Number of servers.
+    pub fn servers(&self) -> usize {
+        self.servers
+    }
+    /// `MaxLogLen`.
+    pub fn max_log_len(&self) -> usize {
+        self.max_log_len as usize
+    }
+    /// `MaxTerm`.
+    pub fn max_term(&self) -> usize {
+        self.max_term as usize
+    }
+    /// `MaxConfigVersion`.
+    pub fn max_config_version(&self) -> usize {
+        self.max_config_version as usize
+    }
+}
+
+impl Spec for MessageRaft {
+    type State = State;
+    type Action = Action;
+
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn params(&self) -> Params {
+        Params {
+            servers: Some(self.servers),
+            max_log_len: Some(self.max_log_len as usize),
+            max_term: Some(self.max_term as usize),
+            max_config_version: Some(self.max_config_version as usize),
+            max_messages: Some(self.max_messages as usize),
+            restarts: Some(self.restarts as usize),
+            duplicates: Some(self.duplicates as usize),
+            ..Params::default()
+        }
+    }
+
+    fn action_names(&self) -> &'static [&'static str] {
+        ACTION_NAMES
+    }
+
+    /// One initial state: every node in term 0, Secondary, with an empty log and the config of
+    /// all servers; nothing in flight; the whole fault budgets.
+    fn init_states(&self) -> Vec<State> {
+        vec![State::initial(self.servers, self.restarts, self.duplicates)]
+    }
+
+    fn next_states(&self, state: &State, out: &mut Vec<(Action, State)>) {
+        actions::next(state, self.mutation, out);
+    }
+
+    /// MongoRaftReconfig's OnePrimaryPerTerm, LogMatching, LeaderCompleteness and
+    /// StateMachineSafety; PrimaryConfigTermEqualToCurrentTerm; and the message-level facts
+    /// (see [`state`]).
+    fn invariants(&self) -> Vec<Invariant<Self>> {
+        vec![
+            Invariant {
+                name: "OnePrimaryPerTerm",
+                holds: |_, s| state::one_primary_per_term(s),
+            },
+            Invariant {
+                name: "LogMatching",
+                holds: |_, s| state::log_matching(s),
+            },
+            Invariant {
+                name: "LeaderCompleteness",
+                holds: |_, s| state::leader_completeness(s),
+            },
+            Invariant {
+                name: "StateMachineSafety",
+                holds: |_, s| state::state_machine_safety(s),
+            },
+            Invariant {
+                name: "PrimaryConfigTermEqualToCurrentTerm",
+                holds: |_, s| state::primary_config_term_equal_to_current_term(s),
+            },
+            Invariant {
+                name: "MessageTermsNotAhead",
+                holds: |_, s| state::message_terms_not_ahead(s),
+            },
+            Invariant {
+                name: "MessagesWellAddressed",
+                holds: |_, s| state::messages_well_addressed(s),
+            },
+            Invariant {
+                name: "VotesAreRecorded",
+                holds: |_, s| state::votes_are_recorded(s),
+            },
+        ]
+    }
+
+    fn within_constraint(&self, state: &State) -> bool {
+        state::within_bounds(
+            state,
+            self.max_term,
+            self.max_log_len,
+            self.max_config_version,
+            self.max_messages,
+        )
+    }
+
+    fn has_symmetry(&self) -> bool {
+        true
+    }
+
+    fn canonical(&self, state: &State) -> State {
+        symmetry::canonical(state)
+    }
+}
+
+impl Layer for MessageRaft {
+    const NAME: &'static str = "message-raft";
+    const BOUNDS: &'static [Bound] = &[
+        Bound::Servers,
+        Bound::MaxLogLen,
+        Bound::MaxTerm,
+        Bound::MaxConfigVersion,
+        Bound::MaxMessages,
+        Bound::Restarts,
+        Bound::Duplicates,
+    ];
+
+    /// Defaults: 3 servers, `MaxLogLen` 1, `MaxTerm` 2, `MaxConfigVersion` 1 (no reconfig), 2
+    /// messages in flight, one restart, one duplication.
+    fn from_params(params: &Params) -> Result<Self, ParamsError> {
+        params.only(Self::NAME, Self::BOUNDS)?;
+        let get = |bound, default, range, why| params.value_in(Self::NAME, bound, default, range, why);
+        let servers = get(
+            Bound::Servers,
+            Self::DEFAULT_SERVERS,
+            (1, MAX_SERVERS),
+            "per-node arrays hold 5 servers",
+        )?;
+        let max_log_len = get(
+            Bound::MaxLogLen,
+            Self::DEFAULT_MAX_LOG_LEN,
+            (0, 4),
+            "the committed bitmask holds indexes 1..=5, and a successor's log may hold MaxLogLen + 1 entries",
+        )?;
+        let max_term = get(
+            Bound::MaxTerm,
+            Self::DEFAULT_MAX_TERM,
+            (0, 4),
+            "the committed bitmask holds terms 1..=5, and an election reaches MaxTerm + 1",
+        )?;
+        let max_config_version = get(
+            Bound::MaxConfigVersion,
+            Self::DEFAULT_MAX_CONFIG_VERSION,
+            (1, 254),
+            "config versions start at 1, are u8, and a reconfig reaches MaxConfigVersion + 1",
+        )?;
+        let max_messages = get(
+            Bound::MaxMessages,
+            Self::DEFAULT_MAX_MESSAGES,
+            (1, MAX_MESSAGES_BOUND),
+            "the network holds MaxMessages plus one broadcast and one duplicate, 11 messages",
+        )?;
+        let restarts = get(
+            Bound::Restarts,
+            Self::DEFAULT_RESTARTS,
+            (0, 9),
+            "a budget beyond 9 restarts only multiplies states",
+        )?;
+        let duplicates = get(
+            Bound::Duplicates,
+            Self::DEFAULT_DUPLICATES,
+            (0, 9),
+            "a budget beyond 9 duplications only multiplies states",
+        )?;
+        Ok(MessageRaft {
+            servers,
+            max_log_len: max_log_len as u8,
+            max_term: max_term as u8,
+            max_config_version: max_config_version as u8,
+            max_messages: max_messages as u8,
+            restarts: restarts as u8,
+            duplicates: duplicates as u8,
+            mutation: None,
+        })
+    }
+}
