@@ -59,7 +59,20 @@ pub struct MessageRaft {
     max_messages: u8,
     restarts: u8,
     duplicates: u8,
+    initial_configs: InitialConfigs,
     mutation: Option<Mutation>,
+}
+
+/// Which configs the cluster may start with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InitialConfigs {
+    /// Every node starts with the config of all servers: a new replica set (the default).
+    #[default]
+    AllServers,
+    /// One initial state per nonempty config shared by all nodes, as MongoRaftReconfig's
+    /// `Init`: a cluster that starts small reaches the classic reconfiguration bugs with two
+    /// reconfigs instead of four.
+    EveryNonempty,
 }
 
 impl MessageRaft {
@@ -105,6 +118,15 @@ impl MessageRaft {
     pub fn with_mutation(self, mutation: Mutation) -> MessageRaft {
         MessageRaft {
             mutation: Some(mutation),
+            ..self
+        }
+    }
+
+    /// The same spec with other initial configs.
+    #[must_use = "with_initial_configs returns the changed spec; check it"]
+    pub fn with_initial_configs(self, initial_configs: InitialConfigs) -> MessageRaft {
+        MessageRaft {
+            initial_configs,
             ..self
         }
     }
@@ -157,10 +179,19 @@ impl Spec for MessageRaft {
         ACTION_NAMES
     }
 
-    /// One initial state: every node in term 0, Secondary, with an empty log and the config of
-    /// all servers; nothing in flight; the whole fault budgets.
+    /// Every node in term 0, Secondary, with an empty log and the initial config (all servers,
+    /// or one state per nonempty config: see [`InitialConfigs`]); nothing in flight; the whole
+    /// fault budgets.
     fn init_states(&self) -> Vec<State> {
-        vec![State::initial(self.servers, self.restarts, self.duplicates)]
+        let all = spec_core::ServerSet::all(self.servers);
+        let configs: Vec<_> = match self.initial_configs {
+            InitialConfigs::AllServers => vec![all],
+            InitialConfigs::EveryNonempty => all.subsets().filter(|c| !c.is_empty()).collect(),
+        };
+        configs
+            .into_iter()
+            .map(|config| State::initial(self.servers, config, self.restarts, self.duplicates))
+            .collect()
     }
 
     fn next_states(&self, state: &State, out: &mut Vec<(Action, State)>) {
@@ -293,6 +324,7 @@ impl Layer for MessageRaft {
             max_messages: max_messages as u8,
             restarts: restarts as u8,
             duplicates: duplicates as u8,
+            initial_configs: InitialConfigs::AllServers,
             mutation: None,
         })
     }

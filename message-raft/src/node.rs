@@ -882,7 +882,14 @@ pub enum Timer {
 pub fn timer_enabled(node: &NodeState, rules: &Rules, timer: Timer) -> bool {
     match timer {
         Timer::Election => node.role != NodeRole::Primary && node.config.contains(rules.me),
-        Timer::Heartbeat { to } => to != rules.me && to < rules.servers,
+        // Only a primary heartbeats: it is the node that needs acknowledgements, and the one
+        // whose config is newest among its voters. (MongoDB's nodes all heartbeat each other;
+        // the spec keeps the primary's, which carry every config change and every term a
+        // primary reached, and leaves term news to the other messages: a smaller state space
+        // for the same safety questions.)
+        Timer::Heartbeat { to } => {
+            node.role == NodeRole::Primary && to != rules.me && to < rules.servers
+        }
         Timer::Pull { from } => {
             from != rules.me && from < rules.servers && node.role == NodeRole::Secondary
         }

@@ -250,11 +250,11 @@ spec_core::impl_pack!(State {
 });
 
 impl State {
-    /// A new cluster of `servers` nodes, all with the config of every server, nothing in
-    /// flight, and the given fault budgets.
-    pub fn initial(servers: usize, restarts: u8, duplicates: u8) -> State {
+    /// A new cluster of `servers` nodes, all with `config`, nothing in flight, and the given
+    /// fault budgets.
+    pub fn initial(servers: usize, config: ServerSet, restarts: u8, duplicates: u8) -> State {
         let mut nodes = [NodeState::default(); MAX_SERVERS];
-        nodes[..servers].fill(NodeState::initial(ServerSet::all(servers)));
+        nodes[..servers].fill(NodeState::initial(config));
         State {
             servers: servers as u8,
             nodes,

@@ -1,0 +1,253 @@
+//! message-raft: exhaustive counts at small bounds, the edge to Log, the refuted direct edge to
+//! MongoRaftReconfig, and the counterexample of every planted bug of the node core.
+//!
+//! Bounds are written `(servers, MaxLogLen, MaxTerm, MaxConfigVersion, MaxMessages, restarts,
+//! duplicates)`.
+
+use message_raft::{CommittedAreChosen, InitialConfigs, MessageRaft, Mutation, ToRaftReconfig};
+use refinement_tests::{explore, FailureKind, Invariants, Options, RefinementCheck};
+use spec_core::{Bound, Layer, Params, ParamsError};
+
+type Bounds = (usize, usize, usize, usize, usize, usize, usize);
+
+fn spec(b: Bounds) -> MessageRaft {
+    MessageRaft::new(b.0, b.1, b.2, b.3, b.4, b.5, b.6).unwrap()
+}
+
+/// Checks every invariant with 1 and 2 threads: no violation, and these counts.
+fn assert_counts(b: Bounds, symmetry: bool, expected: (u64, u64, usize)) {
+    let spec = spec(b);
+    for threads in [1, 2] {
+        let out = explore(
+            &spec,
+            &Invariants::of(&spec),
+            &Options::quiet(threads, symmetry),
+        )
+        .unwrap();
+        assert!(
+            out.violation.is_none(),
+            "{b:?}: {:?}",
+            out.violation.map(|v| (v.actions(), v.failure))
+        );
+        assert_eq!(
+            (out.stats.generated, out.stats.distinct, out.stats.depth),
+            expected,
+            "{b:?} symmetry {symmetry} threads {threads}"
+        );
+    }
+}
+
+#[test]
+fn defaults_are_the_documented_ones() {
+    let spec = MessageRaft::from_params(&Params::default()).unwrap();
+    assert_eq!(spec, MessageRaft::new(3, 1, 2, 1, 2, 1, 1).unwrap());
+}
+
+/// A small model, every invariant, with and without symmetry: the counts do not depend on the
+/// thread count.
+#[test]
+fn small_model_counts() {
+    let b = (3, 1, 2, 1, 2, 0, 0);
+    assert_counts(b, true, (0, 0, 0));
+    assert_counts(b, false, (0, 0, 0));
+}
+
+/// The default bounds (one restart, one duplicate), with symmetry.
+#[test]
+fn default_model_with_symmetry() {
+    assert_counts((3, 1, 2, 1, 2, 1, 1), true, (0, 0, 0));
+}
+
+/// Reconfigs on (MaxConfigVersion 2), faults off, symmetry.
+#[test]
+fn reconfig_model_counts() {
+    assert_counts((3, 1, 2, 2, 2, 0, 0), true, (0, 0, 0));
+}
+
+/// The edge to Log holds: every commit of the node core chooses a new index or an entry
+/// already chosen, under loss, duplication and restarts.
+#[test]
+fn committed_entries_are_chosen() {
+    let mapping = CommittedAreChosen::new(spec((3, 1, 2, 1, 2, 1, 1))).unwrap();
+    for threads in [1, 2] {
+        let out = explore(
+            mapping_lower(&mapping),
+            &RefinementCheck::new(&mapping),
+            &Options::quiet(threads, true),
+        )
+        .unwrap();
+        assert!(out.violation.is_none(), "{:?}", out.violation.map(|v| v.failure));
+        assert_eq!(
+            (out.stats.generated, out.stats.distinct, out.stats.depth),
+            (0, 0, 0),
+            "threads {threads}"
+        );
+    }
+}
+
+fn mapping_lower<R: spec_core::Refinement>(r: &R) -> &R::Lower {
+    r.lower()
+}
+
+/// The mapping a reader expects first (each node's variables are MongoRaftReconfig's at that
+/// server) fails at the first election: standing raises one server's term, and no
+/// MongoRaftReconfig step raises a term without electing a primary.
+#[test]
+fn the_direct_edge_to_raft_reconfig_fails_at_the_first_election() {
+    let mapping = ToRaftReconfig::new(spec((3, 0, 1, 1, 2, 0, 0))).unwrap();
+    let out = explore(
+        mapping_lower(&mapping),
+        &RefinementCheck::new(&mapping),
+        &Options::quiet(1, false),
+    )
+    .unwrap();
+    let cex = out.violation.expect("the direct edge is refuted");
+    assert_eq!(cex.failure.kind, FailureKind::Refinement);
+    assert_eq!(cex.steps.len(), 2);
+    assert_eq!(cex.actions(), ["ElectionTimeout(n3)"]);
+    assert!(cex.failure.detail.contains("no raft-reconfig step leads"));
+}
+
+/// Checks `spec` with the invariants `only` (all when empty), with 1 and 2 threads and
+/// symmetry: `property` fails with a trace of `states` states, the same for both, and its
+/// actions are returned.
+fn assert_caught(spec: MessageRaft, only: &[&str], property: &str, states: usize) -> Vec<String> {
+    let observer = if only.is_empty() {
+        Invariants::of(&spec)
+    } else {
+        Invariants::only(&spec, only)
+    };
+    let mut traces = Vec::new();
+    for threads in [1, 2] {
+        let out = explore(&spec, &observer, &Options::quiet(threads, true)).unwrap();
+        let cex = out
+            .violation
+            .unwrap_or_else(|| panic!("{:?} is caught", spec.mutation()));
+        assert_eq!(cex.failure.kind, FailureKind::Invariant);
+        assert_eq!(
+            (cex.failure.property.as_str(), cex.steps.len()),
+            (property, states),
+            "{:?}: {:?}",
+            spec.mutation(),
+            cex.actions()
+        );
+        traces.push(cex.actions());
+    }
+    assert_eq!(traces[0], traces[1], "1 and 2 threads find the same trace");
+    traces.pop().unwrap()
+}
+
+const SAFETY: &[&str] = &[
+    "OnePrimaryPerTerm",
+    "LogMatching",
+    "LeaderCompleteness",
+    "StateMachineSafety",
+];
+
+#[test]
+fn vote_without_log_check_loses_a_committed_entry() {
+    let s = spec((3, 1, 2, 1, 2, 0, 0)).with_mutation(Mutation::VoteIgnoresLog);
+    let trace = assert_caught(s, &[], "LeaderCompleteness", 14);
+    assert_eq!(
+        trace.last().map(String::as_str),
+        Some("Deliver(n3 -> n2: VoteGranted(2))")
+    );
+}
+
+#[test]
+fn second_vote_in_a_term_elects_two_primaries() {
+    let s = spec((3, 1, 2, 1, 2, 0, 0)).with_mutation(Mutation::SecondVoteInTerm);
+    let trace = assert_caught(s, &[], "OnePrimaryPerTerm", 8);
+    assert_eq!(
+        trace.last().map(String::as_str),
+        Some("Deliver(n2 -> n3: VoteGranted(1))")
+    );
+}
+
+#[test]
+fn stale_vote_accepted_elects_two_primaries() {
+    let s = spec((3, 1, 2, 1, 3, 0, 0)).with_mutation(Mutation::StaleVoteAccepted);
+    let trace = assert_caught(s, &[], "OnePrimaryPerTerm", 10);
+    assert_eq!(
+        trace.last().map(String::as_str),
+        Some("Deliver(n3 -> n2: VoteGranted(2))")
+    );
+}
+
+#[test]
+fn restart_that_forgets_the_vote() {
+    let s = spec((3, 1, 2, 1, 2, 1, 0)).with_mutation(Mutation::RestartForgetsVote);
+    let trace = assert_caught(s, &[], "VotesAreRecorded", 4);
+    assert_eq!(trace.last().map(String::as_str), Some("Restart(n2)"));
+    let trace = assert_caught(s, SAFETY, "OnePrimaryPerTerm", 9);
+    assert_eq!(
+        trace.last().map(String::as_str),
+        Some("Deliver(n2 -> n3: VoteGranted(1))")
+    );
+}
+
+#[test]
+fn restart_that_forgets_the_term() {
+    let s = spec((3, 1, 2, 1, 2, 1, 0)).with_mutation(Mutation::RestartForgetsTerm);
+    let trace = assert_caught(s, &[], "MessageTermsNotAhead", 3);
+    assert_eq!(trace.last().map(String::as_str), Some("Restart(n1)"));
+    let trace = assert_caught(s, SAFETY, "OnePrimaryPerTerm", 9);
+    assert_eq!(
+        trace.last().map(String::as_str),
+        Some("Deliver(n3 -> n2: VoteGranted(1))")
+    );
+}
+
+#[test]
+fn reconfig_without_oplog_commitment_loses_a_committed_entry() {
+    let s = spec((3, 1, 2, 3, 2, 0, 0))
+        .with_initial_configs(InitialConfigs::EveryNonempty)
+        .with_mutation(Mutation::ReconfigSkipsOplogCommitment);
+    let trace = assert_caught(s, SAFETY, "LeaderCompleteness", 0);
+    assert_eq!(trace.last().map(String::as_str), Some(""));
+}
+
+#[test]
+fn reply_applied_twice_breaks_log_matching() {
+    let s = spec((3, 2, 2, 1, 2, 0, 1)).with_mutation(Mutation::ReplySkipsPositionCheck);
+    let trace = assert_caught(s, SAFETY, "LogMatching", 0);
+    assert_eq!(trace.last().map(String::as_str), Some(""));
+}
+
+#[test]
+fn commit_on_an_older_config() {
+    let s = spec((3, 1, 2, 2, 2, 0, 0))
+        .with_initial_configs(InitialConfigs::EveryNonempty)
+        .with_mutation(Mutation::CommitOnOlderConfig);
+    let trace = assert_caught(s, SAFETY, "LeaderCompleteness", 0);
+    assert_eq!(trace.last().map(String::as_str), Some(""));
+}
+
+#[test]
+fn bad_bounds_are_refused_with_the_reason() {
+    for (bound, value) in [
+        (Bound::Servers, 6),
+        (Bound::MaxLogLen, 5),
+        (Bound::MaxTerm, 5),
+        (Bound::MaxConfigVersion, 0),
+        (Bound::MaxMessages, 7),
+        (Bound::MaxMessages, 0),
+        (Bound::Restarts, 10),
+        (Bound::Duplicates, 10),
+    ] {
+        let mut params = Params::default();
+        params.set(bound, value);
+        match MessageRaft::from_params(&params) {
+            Err(e @ ParamsError::OutOfRange { .. }) => {
+                assert!(e.to_string().contains(bound.flag()), "{e}");
+            }
+            other => panic!("{bound} {value}: {other:?}"),
+        }
+    }
+    let mut params = Params::default();
+    params.set(Bound::Values, 2);
+    assert!(matches!(
+        MessageRaft::from_params(&params),
+        Err(ParamsError::Unused { .. })
+    ));
+}
