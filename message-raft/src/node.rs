@@ -87,7 +87,7 @@ pub enum Mutation {
     SecondVoteInTerm,
     /// A candidate counts a vote granted in an older term of its own.
     StaleVoteAccepted,
-    /// A primary counts a commit on a quorum of the config the cluster started with, not of its
+    /// A primary counts a commit on a quorum of the config it was elected in, not of its
     /// current config.
     CommitOnOlderConfig,
     /// A primary reconfigures without the oplog commitment condition.
@@ -142,7 +142,7 @@ impl Mutation {
                 "a candidate counts a vote granted in one of its older terms"
             }
             Mutation::CommitOnOlderConfig => {
-                "a primary commits on a quorum of the initial config, not of its current one"
+                "a primary commits on a quorum of the config it was elected in, not of its current one"
             }
             Mutation::ReconfigSkipsOplogCommitment => {
                 "a primary reconfigures without the oplog commitment condition"
@@ -208,6 +208,9 @@ pub struct NodeState {
     /// A primary's commit point: the index of the last entry it committed in its term, 0 if
     /// none (volatile).
     pub commit_index: u8,
+    /// The config a primary was elected in, kept only under [`Mutation::CommitOnOlderConfig`]
+    /// (empty otherwise, so that it adds no state to the correct protocol) (volatile).
+    pub elected_config: ServerSet,
 }
 
 impl NodeState {
@@ -226,6 +229,7 @@ impl NodeState {
             matched: [0; MAX_SERVERS],
             acked: ServerSet::EMPTY,
             commit_index: 0,
+            elected_config: ServerSet::EMPTY,
         }
     }
 
@@ -624,6 +628,7 @@ pub fn observe_term(node: &mut NodeState, term: u8) {
         node.matched = [0; MAX_SERVERS];
         node.acked = ServerSet::EMPTY;
         node.commit_index = 0;
+        node.elected_config = ServerSet::EMPTY;
     }
 }
 
@@ -777,6 +782,9 @@ fn become_primary(node: &mut NodeState, rules: &Rules) {
     node.matched = [0; MAX_SERVERS];
     node.acked = ServerSet::single(rules.me);
     node.commit_index = 0;
+    if rules.buggy(Mutation::CommitOnOlderConfig) {
+        node.elected_config = node.config;
+    }
 }
 
 /// The sync source's side of GetEntries and RollbackEntries; a primary also records the
@@ -820,11 +828,11 @@ fn on_pull_entries(
     }
 }
 
-/// The servers a primary counts commits on: its config (the initial config, all servers, under
+/// The servers a primary counts commits on: its config (the one it was elected in, under
 /// [`Mutation::CommitOnOlderConfig`]).
 fn commit_config(node: &NodeState, rules: &Rules) -> ServerSet {
     if rules.buggy(Mutation::CommitOnOlderConfig) {
-        ServerSet::all(rules.servers)
+        node.elected_config
     } else {
         node.config
     }

@@ -219,7 +219,8 @@ spec_core::impl_pack!(NodeState {
     votes,
     matched,
     acked,
-    commit_index
+    commit_index,
+    elected_config
 });
 
 /// One state of the cluster.

@@ -62,6 +62,7 @@ pub fn permute(s: &State, rename: &Rename) -> State {
         node.config = rename_set(from.config, rename);
         node.votes = rename_set(from.votes, rename);
         node.acked = rename_set(from.acked, rename);
+        node.elected_config = rename_set(from.elected_config, rename);
         for j in 0..n {
             node.matched[rename[j] as usize] = from.matched[j];
         }
