@@ -194,8 +194,7 @@ pub fn step(s: &State, action: Action, mutation: Option<Mutation>) -> Option<Sta
         Action::Reconfig { i, new_config } => {
             let i = i as usize;
             let rules = rules(s, i, mutation);
-            if i >= s.servers as usize || !node::reconfig_enabled(&s.nodes[i], &rules, new_config)
-            {
+            if i >= s.servers as usize || !node::reconfig_enabled(&s.nodes[i], &rules, new_config) {
                 return None;
             }
             let out = node::on_reconfig(&mut next.nodes[i], &rules, new_config);

@@ -29,7 +29,7 @@
 //! let init = spec.init_states();
 //! let mut successors = Vec::new();
 //! spec.next_states(&init[0], &mut successors);
-//! // Each node may stand for election, or heartbeat either peer; nothing else is enabled.
+//! // Each node may stand for election, or pull from either peer; nothing else is enabled.
 //! assert_eq!(successors.len(), 3 * 3);
 //! ```
 
@@ -273,7 +273,8 @@ impl Layer for MessageRaft {
     /// messages in flight, one restart, one duplication.
     fn from_params(params: &Params) -> Result<Self, ParamsError> {
         params.only(Self::NAME, Self::BOUNDS)?;
-        let get = |bound, default, range, why| params.value_in(Self::NAME, bound, default, range, why);
+        let get =
+            |bound, default, range, why| params.value_in(Self::NAME, bound, default, range, why);
         let servers = get(
             Bound::Servers,
             Self::DEFAULT_SERVERS,
@@ -327,5 +328,115 @@ impl Layer for MessageRaft {
             initial_configs: InitialConfigs::AllServers,
             mutation: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    /// The states reachable within the bounds, one per symmetry class, by a plain search.
+    fn reachable(spec: &MessageRaft, limit: usize) -> Vec<State> {
+        let mut seen: HashSet<State> = spec
+            .init_states()
+            .iter()
+            .map(|s| spec.canonical(s))
+            .collect();
+        let mut frontier: Vec<State> = seen.iter().copied().collect();
+        let mut succ = Vec::new();
+        while let Some(s) = frontier.pop() {
+            if seen.len() >= limit {
+                break;
+            }
+            succ.clear();
+            spec.next_states(&s, &mut succ);
+            for (_, t) in &succ {
+                let t = spec.canonical(t);
+                if spec.within_constraint(&t) && seen.insert(t) {
+                    frontier.push(t);
+                }
+            }
+        }
+        seen.into_iter().collect()
+    }
+
+    /// `Next` by definition: every binding of every action tried with [`actions::step`], each
+    /// enabled step once (a message in flight twice is one delivery, one loss, one
+    /// duplication).
+    fn next_by_definition(spec: &MessageRaft, s: &State) -> HashSet<(Action, State)> {
+        actions::every_binding(s)
+            .into_iter()
+            .filter_map(|a| actions::step(s, a, spec.mutation()).map(|t| (a, t)))
+            .collect()
+    }
+
+    #[test]
+    fn next_yields_exactly_the_enabled_steps() {
+        let plain = MessageRaft::new(3, 1, 2, 2, 3, 1, 1).unwrap();
+        let mut specs = vec![
+            plain,
+            plain.with_initial_configs(InitialConfigs::EveryNonempty),
+        ];
+        specs.extend(Mutation::ALL.map(|m| plain.with_mutation(m)));
+        for spec in specs {
+            for s in reachable(&spec, 20_000) {
+                let mut fast = Vec::new();
+                spec.next_states(&s, &mut fast);
+                let as_set: HashSet<(Action, State)> = fast.iter().copied().collect();
+                assert_eq!(as_set.len(), fast.len(), "no step twice: {s:?}");
+                assert_eq!(as_set, next_by_definition(&spec, &s), "{s:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_step_is_one_node_or_the_network() {
+        let spec = MessageRaft::new(3, 1, 2, 2, 3, 1, 1).unwrap();
+        let mut succ = Vec::new();
+        for s in reachable(&spec, 20_000) {
+            succ.clear();
+            spec.next_states(&s, &mut succ);
+            for (a, t) in &succ {
+                let changed: Vec<usize> = s
+                    .server_ids()
+                    .filter(|&i| s.nodes[i] != t.nodes[i])
+                    .collect();
+                match a {
+                    Action::Lose { .. } | Action::Duplicate { .. } => assert!(changed.is_empty()),
+                    Action::Deliver { message } => {
+                        assert!(changed.iter().all(|&i| i == message.to as usize), "{a}")
+                    }
+                    Action::Fire { i, .. }
+                    | Action::ClientWrite { i }
+                    | Action::Reconfig { i, .. }
+                    | Action::Restart { i } => {
+                        assert!(changed.iter().all(|&j| j == *i as usize), "{a}")
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_initial_state_enables_elections_and_pulls() {
+        let spec = MessageRaft::new(3, 1, 1, 1, 2, 0, 0).unwrap();
+        let mut succ = Vec::new();
+        spec.next_states(&spec.init_states()[0], &mut succ);
+        let names: Vec<String> = succ.iter().map(|(a, _)| a.to_string()).collect();
+        assert_eq!(
+            names,
+            [
+                "ElectionTimeout(n1)",
+                "PullTimeout(n1, n2)",
+                "PullTimeout(n1, n3)",
+                "ElectionTimeout(n2)",
+                "PullTimeout(n2, n1)",
+                "PullTimeout(n2, n3)",
+                "ElectionTimeout(n3)",
+                "PullTimeout(n3, n1)",
+                "PullTimeout(n3, n2)",
+            ]
+        );
     }
 }

@@ -669,8 +669,8 @@ pub fn on_message(node: &mut NodeState, rules: &Rules, from: usize, message: Mes
                 entry_term,
                 ..
             } => {
-                let still_there = node.log.len() == prev_index as usize
-                    && last_term(&node.log) == prev_term;
+                let still_there =
+                    node.log.len() == prev_index as usize && last_term(&node.log) == prev_term;
                 if node.role == NodeRole::Secondary
                     && (still_there || rules.buggy(Mutation::ReplySkipsPositionCheck))
                     && node.log.len() < Log::CAPACITY
@@ -683,8 +683,8 @@ pub fn on_message(node: &mut NodeState, rules: &Rules, from: usize, message: Mes
                 last_term: asked_term,
                 ..
             } => {
-                let still_there = node.log.len() == last_index as usize
-                    && last_term(&node.log) == asked_term;
+                let still_there =
+                    node.log.len() == last_index as usize && last_term(&node.log) == asked_term;
                 if node.role == NodeRole::Secondary
                     && (still_there || rules.buggy(Mutation::ReplySkipsPositionCheck))
                 {
@@ -764,7 +764,8 @@ fn on_request_vote(
 /// The candidate's half of BecomeLeader: it collects the vote, and wins with a quorum of its
 /// config.
 fn on_vote_granted(node: &mut NodeState, rules: &Rules, voter: usize, term: u8) {
-    let current = term == node.term || (rules.buggy(Mutation::StaleVoteAccepted) && term < node.term);
+    let current =
+        term == node.term || (rules.buggy(Mutation::StaleVoteAccepted) && term < node.term);
     if node.role == NodeRole::Candidate && current {
         node.votes = node.votes.with(voter);
         if is_quorum(node.votes, node.config) {
@@ -1047,7 +1048,10 @@ mod tests {
         let (to, request) = requests[0];
         assert_eq!(to, 1);
         let reply = on_message(&mut n2, &rules(1), 0, request);
-        assert!(reply.persist.term_and_vote, "the vote is durable before it is sent");
+        assert!(
+            reply.persist.term_and_vote,
+            "the vote is durable before it is sent"
+        );
         let (_, granted) = reply.sends().next().unwrap();
         assert_eq!(granted, Message::VoteGranted { term: 1 });
         on_message(&mut n1, &rules(0), 1, granted);
@@ -1057,13 +1061,18 @@ mod tests {
         let mut n3 = NodeState::initial(all);
         n3.term = 1;
         n3.voted_for = 2;
-        let again = on_message(&mut n2, &rules(1), 2, Message::RequestVote {
-            term: 1,
-            last_index: 0,
-            last_term: 0,
-            config_version: 1,
-            config_term: 0,
-        });
+        let again = on_message(
+            &mut n2,
+            &rules(1),
+            2,
+            Message::RequestVote {
+                term: 1,
+                last_index: 0,
+                last_term: 0,
+                config_version: 1,
+                config_term: 0,
+            },
+        );
         assert_eq!(again.sends().count(), 0);
     }
 
@@ -1122,7 +1131,10 @@ mod tests {
         node.acked = ServerSet(0b11);
         let after = node.restarted(&rules(0));
         assert_eq!(after.durable(), node.durable());
-        assert_eq!((after.role, after.acked), (NodeRole::Secondary, ServerSet::EMPTY));
+        assert_eq!(
+            (after.role, after.acked),
+            (NodeRole::Secondary, ServerSet::EMPTY)
+        );
         let forgetful = Rules {
             mutation: Some(Mutation::RestartForgetsVote),
             ..rules(0)

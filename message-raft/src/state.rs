@@ -131,7 +131,10 @@ impl Network {
     /// How many copies of `e` are in flight.
     pub fn count(&self, e: Envelope) -> usize {
         let bits = e.packed();
-        self.items[..self.len()].iter().filter(|&&b| b == bits).count()
+        self.items[..self.len()]
+            .iter()
+            .filter(|&&b| b == bits)
+            .count()
     }
 
     /// Adds one copy of `e`. Panics past the capacity: the `MaxMessages` bound keeps explored

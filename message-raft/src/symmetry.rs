@@ -129,7 +129,11 @@ mod tests {
             }
             succ.clear();
             spec.next_states(&s, &mut succ);
-            frontier.extend(succ.iter().map(|(_, t)| *t));
+            frontier.extend(
+                succ.iter()
+                    .map(|(_, t)| *t)
+                    .filter(|t| spec.within_constraint(t)),
+            );
         }
     }
 }

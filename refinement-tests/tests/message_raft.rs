@@ -47,7 +47,12 @@ fn defaults_are_the_documented_ones() {
 /// count.
 #[test]
 fn small_model_counts() {
-    assert_counts((3, 1, 2, 1, 2, 0, 0), true, &[1, 2], (4_367_040, 341_405, 47));
+    assert_counts(
+        (3, 1, 2, 1, 2, 0, 0),
+        true,
+        &[1, 2],
+        (4_367_040, 341_405, 47),
+    );
 }
 
 /// A smaller model (no log entries, one restart, one duplicate), with and without symmetry:
@@ -55,20 +60,40 @@ fn small_model_counts() {
 /// per-renaming test is in the crate).
 #[test]
 fn tiny_model_with_and_without_symmetry() {
-    assert_counts((3, 0, 2, 1, 2, 1, 1), false, &[1, 2], (11_019_817, 801_586, 28));
-    assert_counts((3, 0, 2, 1, 2, 1, 1), true, &[1, 2], (1_839_993, 133_897, 28));
+    assert_counts(
+        (3, 0, 2, 1, 2, 1, 1),
+        false,
+        &[1, 2],
+        (11_019_817, 801_586, 28),
+    );
+    assert_counts(
+        (3, 0, 2, 1, 2, 1, 1),
+        true,
+        &[1, 2],
+        (1_839_993, 133_897, 28),
+    );
 }
 
 /// The default bounds (one restart, one duplicate), with symmetry.
 #[test]
 fn default_model_with_symmetry() {
-    assert_counts((3, 1, 2, 1, 2, 1, 1), true, &[2], (33_328_883, 2_413_204, 50));
+    assert_counts(
+        (3, 1, 2, 1, 2, 1, 1),
+        true,
+        &[2],
+        (33_328_883, 2_413_204, 50),
+    );
 }
 
 /// Reconfigs on (MaxConfigVersion 2), faults off but loss, symmetry.
 #[test]
 fn reconfig_model_counts() {
-    assert_counts((3, 1, 2, 2, 2, 0, 0), true, &[2], (34_675_498, 2_794_892, 51));
+    assert_counts(
+        (3, 1, 2, 2, 2, 0, 0),
+        true,
+        &[2],
+        (34_675_498, 2_794_892, 51),
+    );
 }
 
 /// The edge to Log holds: every commit of the node core chooses a new index or an entry
@@ -83,7 +108,11 @@ fn committed_entries_are_chosen() {
             &Options::quiet(threads, true),
         )
         .unwrap();
-        assert!(out.violation.is_none(), "{:?}", out.violation.map(|v| v.failure));
+        assert!(
+            out.violation.is_none(),
+            "{:?}",
+            out.violation.map(|v| v.failure)
+        );
         assert_eq!(
             (out.stats.generated, out.stats.distinct, out.stats.depth),
             (33_328_883, 2_413_204, 50),
