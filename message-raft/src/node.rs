@@ -1058,9 +1058,6 @@ mod tests {
         assert_eq!(n1.role, NodeRole::Primary);
         assert_eq!(n1.config_term, 1);
         // A second request in the same term from another candidate is refused.
-        let mut n3 = NodeState::initial(all);
-        n3.term = 1;
-        n3.voted_for = 2;
         let again = on_message(
             &mut n2,
             &rules(1),

@@ -63,8 +63,8 @@ pub fn permute(s: &State, rename: &Rename) -> State {
         node.votes = rename_set(from.votes, rename);
         node.acked = rename_set(from.acked, rename);
         node.elected_config = rename_set(from.elected_config, rename);
-        for j in 0..n {
-            node.matched[rename[j] as usize] = from.matched[j];
+        for (j, &to) in rename[..n].iter().enumerate() {
+            node.matched[to as usize] = from.matched[j];
         }
         out.nodes[rename[i] as usize] = node;
     }
