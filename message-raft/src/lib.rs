@@ -303,7 +303,7 @@ impl Layer for MessageRaft {
             Bound::MaxMessages,
             Self::DEFAULT_MAX_MESSAGES,
             (1, MAX_MESSAGES_BOUND),
-            "the network holds MaxMessages plus one broadcast and one duplicate, 11 messages",
+            "the network holds MaxMessages plus one broadcast and one duplicate, 17 messages",
         )?;
         let restarts = get(
             Bound::Restarts,

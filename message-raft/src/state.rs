@@ -85,7 +85,7 @@ impl fmt::Display for Envelope {
 pub const NETWORK_CAPACITY: usize = MAX_MESSAGES_BOUND + MAX_SENDS + 1;
 
 /// The largest `MaxMessages` bound.
-pub const MAX_MESSAGES_BOUND: usize = 6;
+pub const MAX_MESSAGES_BOUND: usize = 12;
 
 /// The messages in flight: a multiset of envelopes, sorted, unused slots zero.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

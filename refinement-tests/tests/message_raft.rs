@@ -269,7 +269,7 @@ fn bad_bounds_are_refused_with_the_reason() {
         (Bound::MaxLogLen, 5),
         (Bound::MaxTerm, 5),
         (Bound::MaxConfigVersion, 0),
-        (Bound::MaxMessages, 7),
+        (Bound::MaxMessages, 13),
         (Bound::MaxMessages, 0),
         (Bound::Restarts, 10),
         (Bound::Duplicates, 10),
