@@ -23,7 +23,7 @@
 //! | [`Message::Entries`] | the secondary appends the entry if its log still ends where it asked from | `GetEntries(me, source)` |
 //! | [`Message::Rollback`] | the secondary drops its last entry if its log still ends there | `RollbackEntries(me, source)` |
 //! | (a recorded position completes a quorum) | the primary advances its commit point to its last entry | `CommitEntry(me, Q)` |
-//! | [`Timer::Heartbeat`] | the node sends its term and config to a peer | — |
+//! | [`Timer::Heartbeat`] | a primary sends its term and config to a peer | — |
 //! | [`Message::Heartbeat`] | a non-primary adopts a newer config; the reply acknowledges the config held | `SendConfig(sender, me)` |
 //! | [`Message::HeartbeatReply`] | the primary counts who holds its config in its term | — |
 //! | [`on_client_write`] | the primary appends an entry of its term | `ClientRequest(me)` |
