@@ -360,3 +360,28 @@ fn the_command_line_refuses_bad_bounds_and_shows_the_refuted_edge() {
     assert!(text.contains("message-raft"), "{text}");
     assert!(text.contains("msg-second-vote-in-term"), "{text}");
 }
+
+/// A bug shown at both levels: without the voter's log check, a primary that lacks a committed
+/// entry commits another at the same index, and the edge to Log breaks there (the trace prints
+/// each message-raft state beside its Log state). The other voting bugs elect two primaries in
+/// one term, which the edge does not see at these bounds: entries are identified by (index,
+/// term), as in the Mongo specs, so two primaries of one term writing one index write "the
+/// same" entry.
+#[test]
+fn vote_without_log_check_chooses_two_entries_at_one_index() {
+    let buggy = spec((3, 1, 2, 1, 2, 1, 0)).with_mutation(Mutation::VoteIgnoresLog);
+    let mapping = CommittedAreChosen::new(buggy).unwrap();
+    let out = explore(
+        mapping_lower(&mapping),
+        &RefinementCheck::new(&mapping),
+        &Options::quiet(2, true),
+    )
+    .unwrap();
+    let cex = out.violation.expect("the edge to Log breaks");
+    assert_eq!(cex.failure.kind, FailureKind::Refinement);
+    assert_eq!(cex.steps.len(), 23);
+    assert_eq!(
+        cex.actions().last().map(String::as_str),
+        Some("Deliver(n3 -> n2: PullEntries(2, 1, 2))")
+    );
+}
