@@ -16,7 +16,7 @@ use spec_core::itf::server_name;
 use spec_core::raft::CommittedEntry;
 use spec_core::ServerSet;
 
-use crate::node::{self, Message, Mutation, Output, Rules, Timer, MESSAGE_KINDS};
+use crate::node::{self, Mutation, Output, Rules, Timer, MESSAGE_KINDS};
 use crate::state::{names, Envelope, State};
 
 /// One step of the cluster.
@@ -314,9 +314,4 @@ pub fn every_binding(s: &State) -> Vec<Action> {
         all.push(Action::Restart { i });
     }
     all
-}
-
-/// Whether `m` is a vote granted (for the refinement's step mapping).
-pub fn is_vote(m: &Message) -> bool {
-    matches!(m, Message::VoteGranted { .. })
 }
