@@ -15,16 +15,25 @@ pub enum Bound {
     MaxTerm,
     /// The largest config version explored (the `MaxConfigVersion` state constraint).
     MaxConfigVersion,
+    /// The most messages in flight at once (a state constraint of message-passing layers).
+    MaxMessages,
+    /// How many node restarts a behaviour may contain (a fault budget).
+    Restarts,
+    /// How many message duplications a behaviour may contain (a fault budget).
+    Duplicates,
 }
 
 impl Bound {
     /// Every bound, in flag order.
-    pub const ALL: [Bound; 5] = [
+    pub const ALL: [Bound; 8] = [
         Bound::Servers,
         Bound::Values,
         Bound::MaxLogLen,
         Bound::MaxTerm,
         Bound::MaxConfigVersion,
+        Bound::MaxMessages,
+        Bound::Restarts,
+        Bound::Duplicates,
     ];
 
     /// The command-line flag, such as `--max-log-len`.
@@ -35,6 +44,9 @@ impl Bound {
             Bound::MaxLogLen => "--max-log-len",
             Bound::MaxTerm => "--max-term",
             Bound::MaxConfigVersion => "--max-config-version",
+            Bound::MaxMessages => "--max-messages",
+            Bound::Restarts => "--restarts",
+            Bound::Duplicates => "--duplicates",
         }
     }
 }
@@ -58,6 +70,12 @@ pub struct Params {
     pub max_term: Option<usize>,
     /// Maximum config version.
     pub max_config_version: Option<usize>,
+    /// Maximum number of messages in flight.
+    pub max_messages: Option<usize>,
+    /// Restart budget.
+    pub restarts: Option<usize>,
+    /// Duplication budget.
+    pub duplicates: Option<usize>,
 }
 
 /// Why a set of bounds cannot be used for a layer.
@@ -134,6 +152,9 @@ impl Params {
             Bound::MaxLogLen => self.max_log_len,
             Bound::MaxTerm => self.max_term,
             Bound::MaxConfigVersion => self.max_config_version,
+            Bound::MaxMessages => self.max_messages,
+            Bound::Restarts => self.restarts,
+            Bound::Duplicates => self.duplicates,
         }
     }
 
@@ -145,6 +166,9 @@ impl Params {
             Bound::MaxLogLen => &mut self.max_log_len,
             Bound::MaxTerm => &mut self.max_term,
             Bound::MaxConfigVersion => &mut self.max_config_version,
+            Bound::MaxMessages => &mut self.max_messages,
+            Bound::Restarts => &mut self.restarts,
+            Bound::Duplicates => &mut self.duplicates,
         };
         *slot = Some(value);
     }

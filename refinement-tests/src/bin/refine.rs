@@ -85,7 +85,7 @@ enum Command {
         bounds: BoundsArgs,
         /// Check at deeper bounds, each layer's own (four servers, or one more term or config
         /// version: see `refine list`), with symmetry; minutes on two cores.
-        #[arg(long, conflicts_with_all = ["servers", "values", "max_log_len", "max_term", "max_config_version"])]
+        #[arg(long, conflicts_with_all = ["servers", "values", "max_log_len", "max_term", "max_config_version", "max_messages", "restarts", "duplicates"])]
         deep: bool,
         #[command(flatten)]
         run: RunArgs,
@@ -150,6 +150,15 @@ struct BoundsArgs {
     /// Maximum config version (state constraint).
     #[arg(long, value_name = "N")]
     max_config_version: Option<usize>,
+    /// Maximum messages in flight (state constraint of message-passing layers).
+    #[arg(long, value_name = "N")]
+    max_messages: Option<usize>,
+    /// Node restarts a behaviour may contain (fault budget).
+    #[arg(long, value_name = "N")]
+    restarts: Option<usize>,
+    /// Message duplications a behaviour may contain (fault budget).
+    #[arg(long, value_name = "N")]
+    duplicates: Option<usize>,
 }
 
 impl BoundsArgs {
@@ -160,6 +169,9 @@ impl BoundsArgs {
             max_log_len: self.max_log_len,
             max_term: self.max_term,
             max_config_version: self.max_config_version,
+            max_messages: self.max_messages,
+            restarts: self.restarts,
+            duplicates: self.duplicates,
         }
     }
 }

@@ -1,0 +1,317 @@
+//! The steps of the cluster: one node handles one input, or the network misbehaves.
+//!
+//! Every node step calls the node core ([`crate::node`]) on that node's variables alone and
+//! puts the messages it returns into the network: the spec runs the implementation's logic,
+//! not a second copy of it. The fault steps touch only the network or one node: a message is
+//! lost, a message is duplicated (within the duplication budget), a node restarts with only
+//! its durable variables (within the restart budget).
+//!
+//! [`step`] is the definition: one action, its guard, its effect. [`next`] enumerates the
+//! successors of a state; a test checks that it yields exactly what trying [`step`] on every
+//! binding of every action yields.
+
+use std::fmt;
+
+use spec_core::itf::server_name;
+use spec_core::raft::CommittedEntry;
+use spec_core::ServerSet;
+
+use crate::node::{self, Mutation, Output, Rules, Timer, MESSAGE_KINDS};
+use crate::state::{names, Envelope, State};
+
+/// One step of the cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// The network delivers one copy of `message` to its receiver, which handles it.
+    Deliver {
+        /// The message.
+        message: Envelope,
+    },
+    /// A timer of node `i` fires.
+    Fire {
+        /// The node.
+        i: u8,
+        /// The timer.
+        timer: Timer,
+    },
+    /// A client's write reaches node `i`.
+    ClientWrite {
+        /// The node.
+        i: u8,
+    },
+    /// A reconfig request reaches node `i`.
+    Reconfig {
+        /// The node.
+        i: u8,
+        /// The config asked for.
+        new_config: ServerSet,
+    },
+    /// The network loses one copy of `message`.
+    Lose {
+        /// The message.
+        message: Envelope,
+    },
+    /// The network duplicates `message`.
+    Duplicate {
+        /// The message.
+        message: Envelope,
+    },
+    /// Node `i` crashes and restarts with its durable variables.
+    Restart {
+        /// The node.
+        i: u8,
+    },
+}
+
+/// The action names: one per message handler, then the timers, the client requests and the
+/// faults.
+pub const ACTION_NAMES: &[&str] = &[
+    "RequestVote",
+    "VoteGranted",
+    "VoteDenied",
+    "PullEntries",
+    "Entries",
+    "Rollback",
+    "Heartbeat",
+    "HeartbeatReply",
+    "ElectionTimeout",
+    "HeartbeatTimeout",
+    "PullTimeout",
+    "ClientWrite",
+    "Reconfig",
+    "LoseMessage",
+    "DuplicateMessage",
+    "Restart",
+];
+
+impl spec_core::Action for Action {
+    /// A delivery is named by the message's kind (its handler), so that coverage shows which
+    /// handlers ran.
+    fn name(&self) -> &'static str {
+        match self {
+            Action::Deliver { message } => MESSAGE_KINDS[message.message.kind()],
+            Action::Fire { timer, .. } => match timer {
+                Timer::Election => "ElectionTimeout",
+                Timer::Heartbeat { .. } => "HeartbeatTimeout",
+                Timer::Pull { .. } => "PullTimeout",
+            },
+            Action::ClientWrite { .. } => "ClientWrite",
+            Action::Reconfig { .. } => "Reconfig",
+            Action::Lose { .. } => "LoseMessage",
+            Action::Duplicate { .. } => "DuplicateMessage",
+            Action::Restart { .. } => "Restart",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = |i: u8| server_name(i as usize);
+        match *self {
+            Action::Deliver { message } => write!(f, "Deliver({message})"),
+            Action::Fire { i, timer } => match timer {
+                Timer::Election => write!(f, "ElectionTimeout({})", n(i)),
+                Timer::Heartbeat { to } => {
+                    write!(f, "HeartbeatTimeout({}, {})", n(i), server_name(to))
+                }
+                Timer::Pull { from } => write!(f, "PullTimeout({}, {})", n(i), server_name(from)),
+            },
+            Action::ClientWrite { i } => write!(f, "ClientWrite({})", n(i)),
+            Action::Reconfig { i, new_config } => {
+                write!(f, "Reconfig({}, {})", n(i), names(new_config))
+            }
+            Action::Lose { message } => write!(f, "LoseMessage({message})"),
+            Action::Duplicate { message } => write!(f, "DuplicateMessage({message})"),
+            Action::Restart { i } => write!(f, "Restart({})", n(i)),
+        }
+    }
+}
+
+/// The node rules of node `i` in `s`.
+pub fn rules(s: &State, i: usize, mutation: Option<Mutation>) -> Rules {
+    Rules {
+        me: i,
+        servers: s.servers as usize,
+        mutation,
+    }
+}
+
+/// Puts node `i`'s output into the state: its messages into the network, its commit into the
+/// history variable `committed` (recorded with the node's current term, as CommitEntry does).
+fn apply_output(next: &mut State, i: usize, out: &Output) {
+    for (to, message) in out.sends() {
+        next.network.insert(Envelope {
+            from: i as u8,
+            to: to as u8,
+            message,
+        });
+    }
+    if let Some((index, entry_term)) = out.committed {
+        next.committed = next.committed.with(CommittedEntry {
+            index,
+            entry_term,
+            term: next.nodes[i].term,
+        });
+    }
+}
+
+/// The successor of `s` by `action`, if it is enabled.
+pub fn step(s: &State, action: Action, mutation: Option<Mutation>) -> Option<State> {
+    let mut next = *s;
+    match action {
+        Action::Deliver { message } => {
+            if !next.network.remove(message) {
+                return None;
+            }
+            let to = message.to as usize;
+            let rules = rules(s, to, mutation);
+            let out = node::on_message(
+                &mut next.nodes[to],
+                &rules,
+                message.from as usize,
+                message.message,
+            );
+            apply_output(&mut next, to, &out);
+        }
+        Action::Fire { i, timer } => {
+            let i = i as usize;
+            let rules = rules(s, i, mutation);
+            if i >= s.servers as usize || !node::timer_enabled(&s.nodes[i], &rules, timer) {
+                return None;
+            }
+            let out = node::on_timer(&mut next.nodes[i], &rules, timer);
+            apply_output(&mut next, i, &out);
+        }
+        Action::ClientWrite { i } => {
+            let i = i as usize;
+            let rules = rules(s, i, mutation);
+            if i >= s.servers as usize || !node::client_write_enabled(&s.nodes[i], &rules) {
+                return None;
+            }
+            let out = node::on_client_write(&mut next.nodes[i], &rules);
+            apply_output(&mut next, i, &out);
+        }
+        Action::Reconfig { i, new_config } => {
+            let i = i as usize;
+            let rules = rules(s, i, mutation);
+            if i >= s.servers as usize || !node::reconfig_enabled(&s.nodes[i], &rules, new_config) {
+                return None;
+            }
+            let out = node::on_reconfig(&mut next.nodes[i], &rules, new_config);
+            apply_output(&mut next, i, &out);
+        }
+        Action::Lose { message } => {
+            if !next.network.remove(message) {
+                return None;
+            }
+        }
+        Action::Duplicate { message } => {
+            if s.duplicates_left == 0 || s.network.count(message) == 0 {
+                return None;
+            }
+            next.network.insert(message);
+            next.duplicates_left -= 1;
+        }
+        Action::Restart { i } => {
+            let i = i as usize;
+            // A restart that would give back the node unchanged (a Secondary that had learned
+            // nothing volatile) is only the budget going down: not a step.
+            let restarted = s.nodes.get(i)?.restarted(&rules(s, i, mutation));
+            if s.restarts_left == 0 || i >= s.servers as usize || restarted == s.nodes[i] {
+                return None;
+            }
+            next.nodes[i] = restarted;
+            next.restarts_left -= 1;
+        }
+    }
+    Some(next)
+}
+
+/// Every timer of node `i` that might fire, in order: the election, the heartbeat to each
+/// server, the pull from each server.
+fn timers(servers: usize) -> impl Iterator<Item = Timer> {
+    std::iter::once(Timer::Election)
+        .chain((0..servers).map(|to| Timer::Heartbeat { to }))
+        .chain((0..servers).map(|from| Timer::Pull { from }))
+}
+
+/// Appends the successors of `s`: deliveries of each distinct message in flight, the timers,
+/// client writes and reconfigs of each node, then the faults (losses and duplications of each
+/// distinct message, restarts). Skips only bindings whose guard cannot hold (a reconfig at a
+/// node that is not Primary, a fault beyond its budget).
+pub fn next(s: &State, mutation: Option<Mutation>, out: &mut Vec<(Action, State)>) {
+    let n = s.servers as usize;
+    let mut push = |action: Action| {
+        if let Some(t) = step(s, action, mutation) {
+            out.push((action, t));
+        }
+    };
+    for message in s.network.distinct() {
+        push(Action::Deliver { message });
+    }
+    for i in 0..n {
+        for timer in timers(n) {
+            push(Action::Fire { i: i as u8, timer });
+        }
+    }
+    for i in 0..n {
+        push(Action::ClientWrite { i: i as u8 });
+    }
+    for i in 0..n {
+        if s.nodes[i].role == node::NodeRole::Primary {
+            for new_config in ServerSet::all(n).subsets() {
+                push(Action::Reconfig {
+                    i: i as u8,
+                    new_config,
+                });
+            }
+        }
+    }
+    for message in s.network.distinct() {
+        push(Action::Lose { message });
+    }
+    if s.duplicates_left > 0 {
+        for message in s.network.distinct() {
+            push(Action::Duplicate { message });
+        }
+    }
+    if s.restarts_left > 0 {
+        for i in 0..n {
+            push(Action::Restart { i: i as u8 });
+        }
+    }
+}
+
+/// Every binding of every action in `s`, enabled or not: for the definition's enumeration in
+/// the tests (each message in flight once per copy, every server pair, every subset).
+pub fn every_binding(s: &State) -> Vec<Action> {
+    let n = s.servers as usize;
+    let mut all = Vec::new();
+    for message in s.network.iter() {
+        all.push(Action::Deliver { message });
+        all.push(Action::Lose { message });
+        all.push(Action::Duplicate { message });
+    }
+    for i in 0..n as u8 {
+        all.push(Action::Fire {
+            i,
+            timer: Timer::Election,
+        });
+        for j in 0..n {
+            all.push(Action::Fire {
+                i,
+                timer: Timer::Heartbeat { to: j },
+            });
+            all.push(Action::Fire {
+                i,
+                timer: Timer::Pull { from: j },
+            });
+        }
+        all.push(Action::ClientWrite { i });
+        for new_config in ServerSet::all(n).subsets() {
+            all.push(Action::Reconfig { i, new_config });
+        }
+        all.push(Action::Restart { i });
+    }
+    all
+}

@@ -1,0 +1,118 @@
+//! The mappings from the message level up.
+//!
+//! - [`CommittedAreChosen`]: message-raft -> Log. The history variable `committed` (a record
+//!   per entry a primary committed, in the primary's term) becomes Log's `chosen`, as
+//!   raft-reconfig's own edge to Log maps it. A step that commits nothing stutters; a commit is
+//!   Log's step for a one-index block, enabled only if no other entry was chosen at that index.
+//!   So this edge checks StateMachineSafety at the top of the chain, for the implementation's
+//!   logic under message loss, duplication and restarts.
+//! - [`ToRaftReconfig`]: message-raft -> raft-reconfig, the mapping a reader expects first:
+//!   each node's variables are MongoRaftReconfig's at that server (a Candidate is a Secondary),
+//!   the messages in flight are forgotten, and every step is a stutter or some raft-reconfig
+//!   step (the checker searches for it). The checker refutes it; the crate README shows the
+//!   counterexamples and what they say about the path up.
+
+use log_abstract::{Choose, Log, LogState};
+use raft_reconfig::RaftReconfig;
+use spec_core::{ParamsError, Refinement, Role, StepMapping};
+
+use crate::node::NodeRole;
+use crate::{Action, MessageRaft, State};
+
+/// message-raft -> Log by `chosen <- {<<c.entry[1], c.entry[2]>> : c \in committed}`.
+#[derive(Clone, Debug)]
+pub struct CommittedAreChosen {
+    lower: MessageRaft,
+    upper: Log,
+}
+
+impl CommittedAreChosen {
+    /// The mapping for this instance. Log has values `1..=MaxTerm + 1` (value `t` is "the
+    /// entry of term `t`") and indices `1..=MaxLogLen + 1`, so that successors just outside
+    /// the state constraint map faithfully too.
+    pub fn new(lower: MessageRaft) -> Result<Self, ParamsError> {
+        let upper = Log::new(lower.max_term() + 1, lower.max_log_len() + 1)?;
+        Ok(CommittedAreChosen { lower, upper })
+    }
+}
+
+impl Refinement for CommittedAreChosen {
+    type Lower = MessageRaft;
+    type Upper = Log;
+
+    fn lower(&self) -> &MessageRaft {
+        &self.lower
+    }
+
+    fn upper(&self) -> &Log {
+        &self.upper
+    }
+
+    fn map_state(&self, state: &State) -> LogState {
+        self.upper.state_with(
+            state
+                .committed
+                .iter()
+                .map(|c| (c.index as usize, c.entry_term as usize - 1)),
+        )
+    }
+
+    /// A step that commits a new entry chooses its index as a one-index block.
+    fn map_step(&self, state: &State, _: &Action, next: &State) -> StepMapping<Choose> {
+        Log::step_between(&self.map_state(state), &self.map_state(next))
+    }
+}
+
+/// message-raft -> raft-reconfig by the nodes' own variables (see the module docs).
+#[derive(Clone, Debug)]
+pub struct ToRaftReconfig {
+    lower: MessageRaft,
+    upper: RaftReconfig,
+}
+
+impl ToRaftReconfig {
+    /// The mapping for this instance; raft-reconfig at the same bounds plus one (its bounds
+    /// only cut its own searches; steps are checked whatever they are).
+    pub fn new(lower: MessageRaft) -> Result<Self, ParamsError> {
+        let upper = RaftReconfig::new(
+            lower.servers(),
+            lower.max_log_len() + 1,
+            lower.max_term() + 1,
+            lower.max_config_version() + 1,
+        )?;
+        Ok(ToRaftReconfig { lower, upper })
+    }
+}
+
+impl Refinement for ToRaftReconfig {
+    type Lower = MessageRaft;
+    type Upper = RaftReconfig;
+
+    fn lower(&self) -> &MessageRaft {
+        &self.lower
+    }
+
+    fn upper(&self) -> &RaftReconfig {
+        &self.upper
+    }
+
+    fn map_state(&self, state: &State) -> raft_reconfig::State {
+        let n = state.servers as usize;
+        let mut out = raft_reconfig::State::initial(n, spec_core::ServerSet::all(n));
+        for i in state.server_ids() {
+            let node = &state.nodes[i];
+            out.current_term[i] = node.term;
+            out.state[i] = if node.role == NodeRole::Primary {
+                Role::Primary
+            } else {
+                Role::Secondary
+            };
+            out.config[i] = node.config;
+            out.config_version[i] = node.config_version;
+            out.config_term[i] = node.config_term;
+            out.log[i] = node.log;
+        }
+        out.committed = state.committed;
+        out
+    }
+}

@@ -1,0 +1,493 @@
+//! The state of a cluster: every node's variables, the messages in flight, the history
+//! variable `committed`, and what is left of the fault budgets; and its invariants.
+//!
+//! # The network
+//!
+//! The messages in flight are a *multiset* (a message may be in flight twice: it was
+//! duplicated, or sent twice) of [`Envelope`]s, each packed into one `u64` and kept sorted, so
+//! that two networks holding the same messages are the same bytes: equality, hashing and the
+//! checker's fingerprint see the multiset, not the order of sending. A network holds at most
+//! [`NETWORK_CAPACITY`] messages; the spec's `MaxMessages` bound is a state constraint well
+//! below that (a state with more messages is generated and checked but not explored), so that
+//! a step that sends a whole broadcast always fits.
+//!
+//! # Invariants
+//!
+//! The four of MongoRaftReconfig (OnePrimaryPerTerm, LogMatching, LeaderCompleteness,
+//! StateMachineSafety), named as there, over the nodes' logs and the history variable
+//! `committed`; and the message-level facts the protocol relies on: a message never carries a
+//! term its sender has not reached (terms are durable), and a vote, in flight or counted by a
+//! candidate, is the voter's recorded vote as long as the voter is in that term (votes are
+//! durable and given once).
+
+use std::fmt;
+
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
+use spec_core::itf::{server_name, Map, Set};
+use spec_core::raft::{in_log, Committed, Log};
+use spec_core::{Pack, ServerSet};
+
+use crate::node::{Message, NodeRole, NodeState, MAX_SENDS, MAX_SERVERS, NOBODY};
+
+/// A message with its sender and receiver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Envelope {
+    /// The sender.
+    pub from: u8,
+    /// The receiver.
+    pub to: u8,
+    /// The message.
+    pub message: Message,
+}
+
+impl Envelope {
+    /// The envelope as one number: kind, sender, receiver, then the message's fields, most
+    /// significant byte first (so networks sort by kind, then by sender).
+    pub fn packed(self) -> u64 {
+        let f = self.message.fields();
+        u64::from_be_bytes([
+            self.message.kind() as u8,
+            self.from,
+            self.to,
+            f[0],
+            f[1],
+            f[2],
+            f[3],
+            f[4],
+        ])
+    }
+
+    /// The inverse of [`Envelope::packed`].
+    pub fn unpacked(bits: u64) -> Option<Envelope> {
+        let b = bits.to_be_bytes();
+        Some(Envelope {
+            from: b[1],
+            to: b[2],
+            message: Message::from_fields(b[0] as usize, [b[3], b[4], b[5], b[6], b[7]])?,
+        })
+    }
+}
+
+impl fmt::Display for Envelope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} -> {}: {}",
+            server_name(self.from as usize),
+            server_name(self.to as usize),
+            self.message
+        )
+    }
+}
+
+/// The most messages a [`Network`] holds: the largest `MaxMessages` bound, plus one broadcast.
+pub const NETWORK_CAPACITY: usize = MAX_MESSAGES_BOUND + MAX_SENDS + 1;
+
+/// The largest `MaxMessages` bound.
+pub const MAX_MESSAGES_BOUND: usize = 12;
+
+/// The messages in flight: a multiset of envelopes, sorted, unused slots zero.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Network {
+    len: u8,
+    items: [u64; NETWORK_CAPACITY],
+}
+
+impl Network {
+    /// No message in flight.
+    pub const EMPTY: Network = Network {
+        len: 0,
+        items: [0; NETWORK_CAPACITY],
+    };
+
+    /// How many messages are in flight (copies counted).
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether nothing is in flight.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Every message in flight, copies included, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Envelope> + '_ {
+        self.items[..self.len()]
+            .iter()
+            .map(|&bits| Envelope::unpacked(bits).expect("the network holds packed envelopes"))
+    }
+
+    /// Every distinct message in flight, once, in order.
+    pub fn distinct(&self) -> impl Iterator<Item = Envelope> + '_ {
+        let items = &self.items[..self.len()];
+        items
+            .iter()
+            .enumerate()
+            .filter(|&(k, &bits)| k == 0 || items[k - 1] != bits)
+            .map(|(_, &bits)| Envelope::unpacked(bits).expect("packed envelopes"))
+    }
+
+    /// How many copies of `e` are in flight.
+    pub fn count(&self, e: Envelope) -> usize {
+        let bits = e.packed();
+        self.items[..self.len()]
+            .iter()
+            .filter(|&&b| b == bits)
+            .count()
+    }
+
+    /// Adds one copy of `e`. Panics past the capacity: the `MaxMessages` bound keeps explored
+    /// states far enough below it.
+    pub fn insert(&mut self, e: Envelope) {
+        assert!(self.len() < NETWORK_CAPACITY, "network capacity exceeded");
+        let bits = e.packed();
+        let mut k = self.len();
+        while k > 0 && self.items[k - 1] > bits {
+            self.items[k] = self.items[k - 1];
+            k -= 1;
+        }
+        self.items[k] = bits;
+        self.len += 1;
+    }
+
+    /// Removes one copy of `e`; false if none is in flight.
+    pub fn remove(&mut self, e: Envelope) -> bool {
+        let bits = e.packed();
+        let n = self.len();
+        let Some(k) = self.items[..n].iter().position(|&b| b == bits) else {
+            return false;
+        };
+        self.items.copy_within(k + 1..n, k);
+        self.items[n - 1] = 0;
+        self.len -= 1;
+        true
+    }
+}
+
+impl Pack for Network {
+    const MAX_PACKED: usize = 1 + 8 * NETWORK_CAPACITY;
+    fn pack_into(&self, out: &mut [u8]) -> usize {
+        out[0] = self.len;
+        let mut at = 1;
+        for bits in &self.items[..self.len()] {
+            out[at..at + 8].copy_from_slice(&bits.to_le_bytes());
+            at += 8;
+        }
+        at
+    }
+    fn unpack(input: &mut &[u8]) -> Option<Self> {
+        let len = u8::unpack(input)? as usize;
+        if len > NETWORK_CAPACITY {
+            return None;
+        }
+        let mut network = Network::EMPTY;
+        for _ in 0..len {
+            let bits = u64::unpack(input)?;
+            Envelope::unpacked(bits)?;
+            network.items[network.len()] = bits;
+            network.len += 1;
+        }
+        network.items[..len]
+            .windows(2)
+            .all(|w| w[0] <= w[1])
+            .then_some(network)
+    }
+}
+
+impl Pack for NodeRole {
+    const MAX_PACKED: usize = 1;
+    fn pack_into(&self, out: &mut [u8]) -> usize {
+        out[0] = *self as u8;
+        1
+    }
+    fn unpack(input: &mut &[u8]) -> Option<Self> {
+        Some(match u8::unpack(input)? {
+            0 => NodeRole::Secondary,
+            1 => NodeRole::Candidate,
+            2 => NodeRole::Primary,
+            _ => return None,
+        })
+    }
+}
+
+spec_core::impl_pack!(NodeState {
+    term,
+    voted_for,
+    log,
+    config,
+    config_version,
+    config_term,
+    role,
+    votes,
+    matched,
+    acked,
+    commit_index,
+    elected_config
+});
+
+/// One state of the cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct State {
+    /// The number of servers; the same in every state of a model.
+    pub servers: u8,
+    /// Each node's variables; slots past `servers` stay at their default.
+    pub nodes: [NodeState; MAX_SERVERS],
+    /// The messages in flight.
+    pub network: Network,
+    /// History variable: the entries primaries committed, as MongoRaftReconfig's `committed`
+    /// (one record per commit: the entry and the committing primary's term).
+    pub committed: Committed,
+    /// How many more restarts the behaviour may contain.
+    pub restarts_left: u8,
+    /// How many more duplications the behaviour may contain.
+    pub duplicates_left: u8,
+}
+
+spec_core::impl_pack!(State {
+    servers,
+    nodes,
+    network,
+    committed,
+    restarts_left,
+    duplicates_left
+});
+
+impl State {
+    /// A new cluster of `servers` nodes, all with `config`, nothing in flight, and the given
+    /// fault budgets.
+    pub fn initial(servers: usize, config: ServerSet, restarts: u8, duplicates: u8) -> State {
+        let mut nodes = [NodeState::default(); MAX_SERVERS];
+        nodes[..servers].fill(NodeState::initial(config));
+        State {
+            servers: servers as u8,
+            nodes,
+            network: Network::EMPTY,
+            committed: Committed::EMPTY,
+            restarts_left: restarts,
+            duplicates_left: duplicates,
+        }
+    }
+
+    /// The server indexes `0..servers`.
+    pub fn server_ids(&self) -> std::ops::Range<usize> {
+        0..self.servers as usize
+    }
+}
+
+impl Serialize for State {
+    /// One field per variable, per-node ones as functions from server name to value; the
+    /// network as a set of records (a copy of a message appears once per copy).
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        fn per_node<T, F: Fn(&NodeState) -> T>(s: &State, f: F) -> Map<String, T> {
+            Map(s
+                .server_ids()
+                .map(|i| (server_name(i), f(&s.nodes[i])))
+                .collect())
+        }
+        let mut out = serializer.serialize_struct("State", 15)?;
+        out.serialize_field("currentTerm", &per_node(self, |n| n.term))?;
+        out.serialize_field(
+            "votedFor",
+            &per_node(self, |n| {
+                if n.voted_for == NOBODY {
+                    "Nil".to_string()
+                } else {
+                    server_name(n.voted_for as usize)
+                }
+            }),
+        )?;
+        out.serialize_field("state", &per_node(self, |n| n.role.name()))?;
+        out.serialize_field("log", &per_node(self, |n| n.log.as_slice().to_vec()))?;
+        out.serialize_field("config", &per_node(self, |n| n.config))?;
+        out.serialize_field("configVersion", &per_node(self, |n| n.config_version))?;
+        out.serialize_field("configTerm", &per_node(self, |n| n.config_term))?;
+        out.serialize_field("votes", &per_node(self, |n| n.votes))?;
+        out.serialize_field(
+            "matched",
+            &per_node(self, |n| n.matched[..self.servers as usize].to_vec()),
+        )?;
+        out.serialize_field("acked", &per_node(self, |n| n.acked))?;
+        out.serialize_field("commitIndex", &per_node(self, |n| n.commit_index))?;
+        out.serialize_field(
+            "network",
+            &Set(self.network.iter().map(|e| e.to_string()).collect()),
+        )?;
+        out.serialize_field("committed", &self.committed)?;
+        out.serialize_field("restartsLeft", &self.restarts_left)?;
+        out.serialize_field("duplicatesLeft", &self.duplicates_left)?;
+        out.end()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The safety properties of MongoRaftReconfig, over the nodes.
+// ---------------------------------------------------------------------------------------------
+
+fn primaries(s: &State) -> impl Iterator<Item = usize> + '_ {
+    s.server_ids()
+        .filter(|&i| s.nodes[i].role == NodeRole::Primary)
+}
+
+/// OnePrimaryPerTerm: no two nodes are Primary in the same term.
+pub fn one_primary_per_term(s: &State) -> bool {
+    let mut seen = 0u64;
+    for i in primaries(s) {
+        let bit = 1u64 << (s.nodes[i].term & 63);
+        if seen & bit != 0 {
+            return false;
+        }
+        seen |= bit;
+    }
+    true
+}
+
+/// LogMatching: two logs holding the same term at an index are equal up to it.
+pub fn log_matching(s: &State) -> bool {
+    s.server_ids().all(|a| {
+        s.server_ids()
+            .all(|b| a >= b || s.nodes[a].log.log_matches(&s.nodes[b].log))
+    })
+}
+
+/// LeaderCompleteness: a primary holds every entry committed in a term up to its own.
+pub fn leader_completeness(s: &State) -> bool {
+    primaries(s).all(|i| {
+        let node = &s.nodes[i];
+        s.committed
+            .iter()
+            .all(|c| c.term > node.term || in_log(c.index, c.entry_term, &node.log))
+    })
+}
+
+/// StateMachineSafety: two records committed at one index are the same entry.
+pub fn state_machine_safety(s: &State) -> bool {
+    let mut entry_at = [0u8; Log::CAPACITY + 1];
+    s.committed.iter().all(|c| {
+        let slot = &mut entry_at[c.index as usize];
+        let same = *slot == 0 || *slot == c.entry_term;
+        *slot = c.entry_term;
+        same
+    })
+}
+
+/// PrimaryConfigTermEqualToCurrentTerm (of MongoRaftReconfig's inductive invariant): a
+/// primary's config carries its term.
+pub fn primary_config_term_equal_to_current_term(s: &State) -> bool {
+    primaries(s).all(|i| s.nodes[i].config_term == s.nodes[i].term)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Network and message sanity.
+// ---------------------------------------------------------------------------------------------
+
+/// MessageTermsNotAhead: every message's term is at most its sender's current term (terms
+/// are durable and only grow).
+pub fn message_terms_not_ahead(s: &State) -> bool {
+    s.network
+        .iter()
+        .all(|e| e.message.term() <= s.nodes[e.from as usize].term)
+}
+
+/// MessagesWellAddressed: every message goes between two distinct servers of the cluster.
+pub fn messages_well_addressed(s: &State) -> bool {
+    s.network
+        .iter()
+        .all(|e| e.from != e.to && e.from < s.servers && e.to < s.servers)
+}
+
+/// VotesAreRecorded: a granted vote (in flight, or counted by a candidate) from a voter still
+/// in the vote's term is the vote the voter recorded: no voter backs two candidates in a term.
+pub fn votes_are_recorded(s: &State) -> bool {
+    let recorded = |voter: usize, term: u8, candidate: usize| {
+        let v = &s.nodes[voter];
+        v.term != term || v.voted_for == candidate as u8
+    };
+    let in_flight = s.network.iter().all(|e| match e.message {
+        Message::VoteGranted { term } => recorded(e.from as usize, term, e.to as usize),
+        _ => true,
+    });
+    in_flight
+        && s.server_ids().all(|c| {
+            let node = &s.nodes[c];
+            node.role != NodeRole::Candidate
+                || node
+                    .votes
+                    .iter()
+                    .all(|v| v == c || recorded(v, node.term, c))
+        })
+}
+
+/// The state constraint: terms, logs, config versions and messages in flight within bounds.
+pub fn within_bounds(
+    s: &State,
+    max_term: u8,
+    max_log_len: u8,
+    max_config_version: u8,
+    max_messages: u8,
+) -> bool {
+    s.network.len() <= max_messages as usize
+        && s.server_ids().all(|i| {
+            let n = &s.nodes[i];
+            n.term <= max_term
+                && n.log.len() <= max_log_len as usize
+                && n.config_version <= max_config_version
+        })
+}
+
+/// The members of `set`, for printing.
+pub fn names(set: ServerSet) -> String {
+    let names: Vec<String> = set.iter().map(server_name).collect();
+    format!("{{{}}}", names.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(from: u8, to: u8, term: u8) -> Envelope {
+        Envelope {
+            from,
+            to,
+            message: Message::VoteGranted { term },
+        }
+    }
+
+    #[test]
+    fn the_network_is_a_sorted_multiset() {
+        let mut a = Network::EMPTY;
+        a.insert(envelope(1, 0, 1));
+        a.insert(envelope(0, 1, 1));
+        a.insert(envelope(1, 0, 1));
+        let mut b = Network::EMPTY;
+        b.insert(envelope(1, 0, 1));
+        b.insert(envelope(1, 0, 1));
+        b.insert(envelope(0, 1, 1));
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 3);
+        assert_eq!(a.distinct().count(), 2);
+        assert_eq!(a.count(envelope(1, 0, 1)), 2);
+        assert!(a.remove(envelope(1, 0, 1)));
+        assert_eq!(a.count(envelope(1, 0, 1)), 1);
+        assert!(!a.remove(envelope(2, 0, 1)));
+        let mut bytes = Vec::new();
+        a.pack(&mut bytes);
+        assert_eq!(Network::unpack(&mut bytes.as_slice()), Some(a));
+    }
+
+    #[test]
+    fn envelopes_round_trip() {
+        let e = Envelope {
+            from: 2,
+            to: 0,
+            message: Message::Heartbeat {
+                term: 2,
+                config: ServerSet(0b011),
+                config_version: 2,
+                config_term: 1,
+            },
+        };
+        assert_eq!(Envelope::unpacked(e.packed()), Some(e));
+        assert_eq!(e.to_string(), "n3 -> n1: Heartbeat(term 2, {n1, n2} v2 t1)");
+    }
+}

@@ -1,0 +1,341 @@
+//! Which MongoRaftReconfig actions the node core implements one step at a time, found with the
+//! checker: the evidence for the path from message-raft up to raft-reconfig.
+//!
+//! The direct edge (`ToRaftReconfig`: each node's variables are raft-reconfig's at that
+//! server) fails at its first election, and a refinement check stops at the first failure. To
+//! see every obstacle, this file checks each *proof obligation* of a step-by-step mapping
+//! separately, as an action property of message-raft: for each kind of lower step that changes
+//! the mapped state, the raft-reconfig action it would have to be is enabled in the mapped
+//! state before the step and leads to the mapped state after it. The checker gives the
+//! shortest behaviour that breaks each obligation, or the counts of a search that finds none.
+//!
+//! The elections' obligation is weakened on purpose: it ignores terms (an election in
+//! messages cannot move all voters to the new term at once, which is the first obstacle
+//! already pinned), and asks only that the candidate's log and config still dominate each
+//! voter's when it wins, which is what BecomeLeader's voters must satisfy at the instant of an
+//! atomic election.
+
+use message_raft::node::NodeRole;
+use message_raft::{Action, Message, MessageRaft, State, Timer, ToRaftReconfig};
+use raft_reconfig::actions as upper;
+use refinement_tests::{explore, FailureKind, Invariants, Options};
+use spec_core::raft::last_term;
+use spec_core::{ActionProperty, Params, Refinement, Spec};
+
+/// message-raft with the obligations as action properties (same states, same steps).
+struct Obligations {
+    spec: MessageRaft,
+    mapping: ToRaftReconfig,
+}
+
+impl Obligations {
+    fn new(bounds: (usize, usize, usize, usize, usize, usize, usize)) -> Obligations {
+        let (a, b, c, d, e, f, g) = bounds;
+        let spec = MessageRaft::new(a, b, c, d, e, f, g).unwrap();
+        Obligations {
+            spec,
+            mapping: ToRaftReconfig::new(spec).unwrap(),
+        }
+    }
+
+    fn map(&self, s: &State) -> raft_reconfig::State {
+        self.mapping.map_state(s)
+    }
+}
+
+/// The receiver of a delivered message, if the step is a delivery.
+fn receiver(a: &Action) -> Option<(usize, usize, Message)> {
+    match a {
+        Action::Deliver { message } => {
+            Some((message.to as usize, message.from as usize, message.message))
+        }
+        _ => None,
+    }
+}
+
+/// A candidate that wins: its log is at least as up to date as each voter's, and its config
+/// at least as new, at the instant it wins (CanVoteForOplog and CanVoteForConfig without the
+/// term conjunct).
+fn election_voters_still_qualify(_: &Obligations, s: &State, a: &Action, t: &State) -> bool {
+    let Some((i, voter, _)) = receiver(a) else {
+        return true;
+    };
+    let (before, after) = (&s.nodes[i], &t.nodes[i]);
+    if !(before.role == NodeRole::Candidate && after.role == NodeRole::Primary) {
+        return true;
+    }
+    let quorum = before.votes.with(voter);
+    quorum.iter().all(|v| {
+        let v = &s.nodes[v];
+        let log_ok = last_term(&before.log) > last_term(&v.log)
+            || (last_term(&before.log) == last_term(&v.log) && before.log.len() >= v.log.len());
+        log_ok && before.config_id() >= v.config_id()
+    })
+}
+
+/// A commit is CommitEntry(i, Q) for some quorum Q of the primary's config.
+fn commit_is_commit_entry(o: &Obligations, s: &State, a: &Action, t: &State) -> bool {
+    if s.committed == t.committed {
+        return true;
+    }
+    let i = match a {
+        Action::Deliver { message } => message.to as usize,
+        Action::ClientWrite { i } => *i as usize,
+        _ => return false,
+    };
+    let (from, to) = (o.map(s), o.map(t));
+    s.nodes[i]
+        .config
+        .quorums()
+        .any(|q| upper::commit_entry(&from, i, q, None) == Some(to))
+}
+
+/// A reconfig is raft-reconfig's Reconfig(i, newConfig).
+fn reconfig_is_reconfig(o: &Obligations, s: &State, a: &Action, t: &State) -> bool {
+    let Action::Reconfig { i, new_config } = *a else {
+        return true;
+    };
+    upper::reconfig(&o.map(s), i as usize, new_config, None) == Some(o.map(t))
+}
+
+/// An appended entry is GetEntries(i, j) for some j; a dropped one RollbackEntries(i, j).
+fn log_change_is_get_or_rollback(o: &Obligations, s: &State, a: &Action, t: &State) -> bool {
+    let Some((i, _, message)) = receiver(a) else {
+        return true;
+    };
+    if s.nodes[i].log == t.nodes[i].log {
+        return true;
+    }
+    let (from, to) = (o.map(s), o.map(t));
+    // The step may also have changed i's term (a newer term in the reply): judge the log part
+    // on the state after the term change.
+    let mut mid = from;
+    mid.current_term[i] = to.current_term[i];
+    mid.state[i] = to.state[i];
+    s.server_ids().any(|j| match message {
+        Message::Entries { .. } => upper::get_entries(&mid, i, j, None) == Some(to),
+        _ => upper::rollback_entries(&mid, i, j, None) == Some(to),
+    })
+}
+
+/// A term learned from a message is UpdateTerms(j, i) for some j.
+fn term_adoption_is_update_terms(o: &Obligations, s: &State, a: &Action, t: &State) -> bool {
+    let Some((i, _, _)) = receiver(a) else {
+        return true;
+    };
+    if s.nodes[i].term == t.nodes[i].term {
+        return true;
+    }
+    let (from, to) = (o.map(s), o.map(t));
+    s.server_ids().any(|j| {
+        upper::update_terms(&from, j, i, None)
+            .is_some_and(|u| u.current_term == to.current_term && u.state == to.state)
+    })
+}
+
+/// A config adopted from a heartbeat is SendConfig(j, i) for some j.
+fn config_adoption_is_send_config(o: &Obligations, s: &State, a: &Action, t: &State) -> bool {
+    let Some((i, _, Message::Heartbeat { .. })) = receiver(a) else {
+        return true;
+    };
+    if s.nodes[i].config_id() == t.nodes[i].config_id() {
+        return true;
+    }
+    let (from, to) = (o.map(s), o.map(t));
+    let mut mid = from;
+    mid.current_term[i] = to.current_term[i];
+    mid.state[i] = to.state[i];
+    s.server_ids()
+        .any(|j| upper::send_config(&mid, j, i, None) == Some(to))
+}
+
+/// Standing for election changes no mapped variable but the candidate's term: a step raft-
+/// reconfig has no action for.
+fn standing_is_a_step(_: &Obligations, s: &State, a: &Action, _: &State) -> bool {
+    !matches!(
+        a,
+        Action::Fire {
+            timer: Timer::Election,
+            ..
+        }
+    ) || s.servers == 0
+}
+
+impl Spec for Obligations {
+    type State = State;
+    type Action = Action;
+    fn name(&self) -> &'static str {
+        "message-raft-obligations"
+    }
+    fn params(&self) -> Params {
+        self.spec.params()
+    }
+    fn action_names(&self) -> &'static [&'static str] {
+        self.spec.action_names()
+    }
+    fn init_states(&self) -> Vec<State> {
+        self.spec.init_states()
+    }
+    fn next_states(&self, state: &State, out: &mut Vec<(Action, State)>) {
+        self.spec.next_states(state, out)
+    }
+    fn action_properties(&self) -> Vec<ActionProperty<Self>> {
+        vec![
+            ActionProperty {
+                name: "StandingIsAStep",
+                holds: standing_is_a_step,
+            },
+            ActionProperty {
+                name: "ElectionVotersStillQualify",
+                holds: election_voters_still_qualify,
+            },
+            ActionProperty {
+                name: "CommitIsCommitEntry",
+                holds: commit_is_commit_entry,
+            },
+            ActionProperty {
+                name: "ReconfigIsReconfig",
+                holds: reconfig_is_reconfig,
+            },
+            ActionProperty {
+                name: "LogChangeIsGetOrRollback",
+                holds: log_change_is_get_or_rollback,
+            },
+            ActionProperty {
+                name: "TermAdoptionIsUpdateTerms",
+                holds: term_adoption_is_update_terms,
+            },
+            ActionProperty {
+                name: "ConfigAdoptionIsSendConfig",
+                holds: config_adoption_is_send_config,
+            },
+        ]
+    }
+    fn within_constraint(&self, state: &State) -> bool {
+        self.spec.within_constraint(state)
+    }
+    fn has_symmetry(&self) -> bool {
+        true
+    }
+    fn canonical(&self, state: &State) -> State {
+        self.spec.canonical(state)
+    }
+}
+
+/// What checking obligation `name` alone finds: the counterexample's length and actions, or
+/// the search's counts.
+enum Found {
+    Broken(usize, Vec<String>),
+    Holds(u64, u64, usize),
+}
+
+fn check(o: &Obligations, name: &str) -> Found {
+    let out = explore(o, &Invariants::only(o, &[name]), &Options::quiet(2, true)).unwrap();
+    match out.violation {
+        Some(cex) => {
+            assert_eq!(cex.failure.kind, FailureKind::ActionProperty);
+            assert_eq!(cex.failure.property, name);
+            Found::Broken(cex.steps.len(), cex.actions())
+        }
+        None => Found::Holds(out.stats.generated, out.stats.distinct, out.stats.depth),
+    }
+}
+
+fn assert_broken(o: &Obligations, name: &str, states: usize, last: &str) -> Vec<String> {
+    match check(o, name) {
+        Found::Broken(len, actions) => {
+            assert_eq!(
+                (len, actions.last().map(String::as_str)),
+                (states, Some(last)),
+                "{name}: {actions:?}"
+            );
+            actions
+        }
+        Found::Holds(g, d, depth) => panic!("{name} holds: {g} / {d} / {depth}"),
+    }
+}
+
+#[test]
+fn standing_for_election_has_no_counterpart() {
+    let o = Obligations::new((3, 0, 1, 1, 2, 0, 0));
+    assert_broken(&o, "StandingIsAStep", 2, "ElectionTimeout(n1)");
+}
+
+/// n1 is elected in term 1 (its config stamped with term 1); n3 stands in term 2 and n2 votes
+/// for it (n2's config, term 0, is no newer than n3's); n2 then adopts n1's config of term 1
+/// from a heartbeat; n3 wins with n2's vote. At that instant n2's config is newer than n3's:
+/// raft-reconfig's BecomeLeader(n3, {n2, n3}) is not enabled, whatever happens to terms.
+#[test]
+fn a_voter_moves_past_its_candidate_after_voting() {
+    let o = Obligations::new((3, 1, 2, 1, 2, 0, 0));
+    assert_broken(
+        &o,
+        "ElectionVotersStillQualify",
+        11,
+        "Deliver(n2 -> n3: VoteGranted(2))",
+    );
+}
+
+/// n1, primary of term 1, writes; n2 pulls the entry and asks again (reporting it); n2 moves
+/// to term 2 (n3's vote request); the report, sent in term 1, arrives: n1 commits on {n1, n2},
+/// but n2 is no longer in term 1, so CommitEntry(n1, Q) is enabled for no quorum Q.
+#[test]
+fn a_commit_counts_a_report_its_sender_has_moved_past() {
+    let o = Obligations::new((3, 1, 2, 1, 2, 0, 0));
+    assert_broken(
+        &o,
+        "CommitIsCommitEntry",
+        14,
+        "Deliver(n2 -> n1: PullEntries(1, 1, 1))",
+    );
+}
+
+/// n1's entry of term 1 is sent to n2 as a reply; meanwhile n1 rolls it back (n3, primary of
+/// term 2, tells it to); the reply arrives and n2 appends an entry no log holds any more: no
+/// GetEntries(n2, j) leads there.
+#[test]
+fn an_entry_arrives_after_its_source_dropped_it() {
+    let o = Obligations::new((3, 1, 2, 1, 2, 0, 0));
+    assert_broken(
+        &o,
+        "LogChangeIsGetOrRollback",
+        17,
+        "Deliver(n1 -> n2: Entries(2, 0, 0, 1))",
+    );
+}
+
+/// n2 reaches term 1 by voting, sends a pull in term 1, then moves to term 2; the pull makes
+/// n3 adopt term 1, which no server holds any more: no UpdateTerms(j, n3) leads there.
+#[test]
+fn a_term_arrives_after_its_sender_moved_on() {
+    let o = Obligations::new((3, 1, 2, 1, 2, 0, 0));
+    assert_broken(
+        &o,
+        "TermAdoptionIsUpdateTerms",
+        10,
+        "Deliver(n2 -> n3: PullEntries(1, 0, 0))",
+    );
+}
+
+/// n1, primary of term 1, holds n2's acknowledgement of its config in term 1; n2 stands for
+/// term 2; n1 reconfigures on the acknowledgement, but TermQuorumCheck in the state fails (n2
+/// is in term 2).
+#[test]
+fn a_reconfig_counts_an_acknowledgement_its_sender_has_moved_past() {
+    let o = Obligations::new((3, 1, 2, 2, 2, 0, 0));
+    assert_broken(&o, "ReconfigIsReconfig", 10, "Reconfig(n1, {n1, n3})");
+}
+
+/// n1 heartbeats its config (version 1) to n3, reconfigures to version 2 and gets it to n2;
+/// the old heartbeat arrives and n3 adopts version 1 of term 1, which no server holds any
+/// more: no SendConfig(j, n3) leads there.
+#[test]
+fn a_config_arrives_after_its_sender_replaced_it() {
+    let o = Obligations::new((3, 1, 2, 2, 2, 0, 0));
+    assert_broken(
+        &o,
+        "ConfigAdoptionIsSendConfig",
+        13,
+        "Deliver(n1 -> n3: Heartbeat(term 1, {n1, n2, n3} v1 t1))",
+    );
+}
