@@ -114,6 +114,78 @@ impl fmt::Display for Action {
     }
 }
 
+/// Reads the text `Display` writes: `ClientRequest(n1)`, `GetEntries(n2, n1)`,
+/// `BecomeLeader(n1, {n1, n3})`, ...: TLA+'s action names with servers `n1, n2, ...`. Any
+/// server number is read; whether the model has it is [`spec_core::Spec::step`]'s question.
+impl std::str::FromStr for Action {
+    type Err = spec_core::ParseActionError;
+
+    fn from_str(text: &str) -> Result<Action, spec_core::ParseActionError> {
+        use spec_core::action_text::{parse, server, server_set, unknown};
+        parse(text, |name, args| {
+            Ok(match (name, args) {
+                ("ClientRequest", [i]) => Action::ClientRequest { i: server(i)? },
+                ("GetEntries", [i, j]) => Action::GetEntries {
+                    i: server(i)?,
+                    j: server(j)?,
+                },
+                ("RollbackEntries", [i, j]) => Action::RollbackEntries {
+                    i: server(i)?,
+                    j: server(j)?,
+                },
+                ("BecomeLeader", [i, q]) => Action::BecomeLeader {
+                    i: server(i)?,
+                    vote_quorum: server_set(q)?,
+                },
+                ("CommitEntry", [i, q]) => Action::CommitEntry {
+                    i: server(i)?,
+                    commit_quorum: server_set(q)?,
+                },
+                ("UpdateTerms", [i, j]) => Action::UpdateTerms {
+                    i: server(i)?,
+                    j: server(j)?,
+                },
+                _ => return Err(unknown(name, args, FORMS)),
+            })
+        })
+    }
+}
+
+/// The forms of the actions, for error messages.
+const FORMS: &[&str] = &[
+    "ClientRequest(i)",
+    "GetEntries(i, j)",
+    "RollbackEntries(i, j)",
+    "BecomeLeader(i, voteQuorum)",
+    "CommitEntry(i, commitQuorum)",
+    "UpdateTerms(i, j)",
+];
+
+/// Whether `action` is a binding of `Next` in a state with `servers` servers (every server it
+/// names is one of them, and a quorum is one of `Quorums(config[i])`), and its effect fits the
+/// state encoding (a log with room for one more entry, a commit record the bitmask holds). A
+/// state outside the model's constraint may fail the second; the model's own states never do.
+pub fn in_model<V: OplogVars + ?Sized>(v: &V, servers: usize, action: Action) -> bool {
+    let server = |s: usize| s < servers;
+    let quorum = |i: usize, q: ServerSet| {
+        let config = v.config(i);
+        q.is_subset(config) && q.len() * 2 > config.len()
+    };
+    let room = |i: usize| v.log(i).len() < crate::state::LOG_CAPACITY;
+    match action {
+        Action::ClientRequest { i } => server(i) && room(i),
+        Action::GetEntries { i, j } => server(i) && server(j) && room(i),
+        Action::RollbackEntries { i, j } | Action::UpdateTerms { i, j } => server(i) && server(j),
+        Action::BecomeLeader { i, vote_quorum } => server(i) && quorum(i, vote_quorum),
+        Action::CommitEntry { i, commit_quorum } => {
+            let (index, entry_term) = entry_to_commit(v, i.min(servers.saturating_sub(1)));
+            server(i)
+                && quorum(i, commit_quorum)
+                && spec_core::raft::committable(index, entry_term, v.current_term(i))
+        }
+    }
+}
+
 /// A conjunct of a guard that `dropped_by` removes: true when `holds`, or when that mutation is
 /// in force.
 fn conjunct(mutation: Option<Mutation>, dropped_by: Mutation, holds: bool) -> bool {
