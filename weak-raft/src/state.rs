@@ -258,10 +258,19 @@ impl State {
     /// six variables, per-server functions over exactly the model's servers, logs of at most
     /// [`LOG_CAPACITY`] entries, election and commit records the history variables hold.
     pub fn read_itf(value: &itf::Value, servers: usize) -> Result<State, itf::ReadError> {
+        let vars = itf::Record::new(value, &Self::VARIABLES)?;
+        Self::read_variables(&vars, servers)
+    }
+
+    /// The TLA+ variables, in the order `Serialize` writes them.
+    pub const VARIABLES: [&'static str; 6] =
+        ["currentTerm", "state", "log", "config", "elections", "committed"];
+
+    /// Reads [`State::VARIABLES`] from a state's record, which may hold more variables (a layer
+    /// that adds some to these, such as MongoDynamicRaft's `configLog`, reads them itself).
+    pub fn read_variables(vars: &itf::Record, servers: usize) -> Result<State, itf::ReadError> {
         use spec_core::raft::{read_committed, read_configs, read_logs, read_roles, read_terms};
         let n = servers;
-        let names = ["currentTerm", "state", "log", "config", "elections", "committed"];
-        let vars = itf::Record::new(value, &names)?;
         let mut s = State::initial(n, ServerSet::EMPTY);
         s.current_term[..n].copy_from_slice(&vars.var("currentTerm", |v| read_terms(v, n))?);
         s.state[..n].copy_from_slice(&vars.var("state", |v| read_roles(v, n))?);
