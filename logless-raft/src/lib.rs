@@ -296,6 +296,10 @@ impl Spec for LoglessRaft {
         actions::false_conjuncts(state, *action, self.quorum_checks, self.mutation)
     }
 
+    fn canonical(&self, state: &State) -> State {
+        symmetry::canonical(state)
+    }
+
     /// The action's method ([`LoglessRaft::reconfig`], ...: guard, then effect), after
     /// [`actions::in_model`].
     fn step(&self, state: &State, action: &Action) -> Option<State> {
@@ -318,10 +322,6 @@ impl Spec for LoglessRaft {
         value: &spec_core::itf::Value,
     ) -> Result<State, spec_core::itf::ReadError> {
         State::read_itf(value, self.servers)
-    }
-
-    fn canonical(&self, state: &State) -> State {
-        symmetry::canonical(state)
     }
 }
 
