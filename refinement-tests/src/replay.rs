@@ -46,11 +46,11 @@ pub enum ReplayVerdict {
         /// Why, at the level of variables.
         why: String,
     },
-    /// An invariant is false in a state, or an action property on a step.
+    /// An invariant is false in a state, or an action property on the step into it.
     Violation {
         /// The 1-based number of the state (for an action property, the step's last state).
         state: usize,
-        /// The invariant or action property.
+        /// `invariant NAME` or `action property NAME`.
         property: String,
     },
     /// The specification panicked while replaying the step into this state.
@@ -126,6 +126,14 @@ impl Replay {
                     state - 1,
                     state - 1,
                     self.layer
+                );
+            }
+            ReplayVerdict::Violation { state, property } if property.starts_with("action") => {
+                let _ = writeln!(
+                    out,
+                    "Error: {property} is violated by step {} (state {} to state {state}).",
+                    state - 1,
+                    state - 1
                 );
             }
             ReplayVerdict::Violation { state, property } => {
@@ -359,6 +367,10 @@ pub fn replay<M: Spec>(spec: &M, trace: &Value) -> Result<Replay, RunError> {
         };
         return Ok(replay);
     }
+    replay.replayed.push(ReplayedState {
+        actions: Vec::new(),
+        stutter: false,
+    });
     match catching(|| broken_invariant(&states[0])) {
         Ok(Some(property)) => {
             replay.verdict = ReplayVerdict::Violation { state: 1, property };
@@ -373,10 +385,6 @@ pub fn replay<M: Spec>(spec: &M, trace: &Value) -> Result<Replay, RunError> {
             return Ok(replay);
         }
     }
-    replay.replayed.push(ReplayedState {
-        actions: Vec::new(),
-        stutter: false,
-    });
     for k in 1..states.len() {
         let (pre, post) = (&states[k - 1], &states[k]);
         if !spec.within_constraint(pre) {
@@ -402,22 +410,22 @@ pub fn replay<M: Spec>(spec: &M, trace: &Value) -> Result<Replay, RunError> {
                 let why = explain_step(spec, k, pre, post, named_action(&values[k]));
                 return Err(ReplayVerdict::NotABehavior { state: k + 1, why });
             }
-            if let Some(action) = actions.first() {
-                if let Some(p) = properties.iter().find(|p| !(p.holds)(spec, pre, action, post)) {
-                    return Err(ReplayVerdict::Violation {
-                        state: k + 1,
-                        property: format!("action property {} (on step {k})", p.name),
-                    });
-                }
-            }
             let step = ReplayedState {
                 actions: actions.iter().map(ToString::to_string).collect(),
                 stutter,
             };
-            let broken = broken_invariant(post).map(|property| ReplayVerdict::Violation {
-                state: k + 1,
-                property,
+            let by_action = actions.first().and_then(|action| {
+                properties
+                    .iter()
+                    .find(|p| !(p.holds)(spec, pre, action, post))
+                    .map(|p| format!("action property {}", p.name))
             });
+            let broken = by_action
+                .or_else(|| broken_invariant(post))
+                .map(|property| ReplayVerdict::Violation {
+                    state: k + 1,
+                    property,
+                });
             Ok((step, broken))
         });
         match judged {
