@@ -373,10 +373,10 @@ impl Spec for DistLog {
         let server = |s: u8| (s as usize) < self.servers;
         let room = |s: u8| state.log[s as usize].len() < LOG_CAPACITY;
         match *action {
-            DistLogAction::WriteNewEntry { s, v } => (server(s)
-                && (v as usize) < self.values
-                && room(s))
-            .then(|| self.write_new_entry(state, s as usize, v))?,
+            DistLogAction::WriteNewEntry { s, v } => {
+                (server(s) && (v as usize) < self.values && room(s))
+                    .then(|| self.write_new_entry(state, s as usize, v))?
+            }
             DistLogAction::AppendEntry { s, t } => (server(s) && server(t) && room(s))
                 .then(|| self.append_entry(state, s as usize, t as usize))?,
             DistLogAction::RemoveEntry { s } => {
@@ -711,7 +711,10 @@ mod tests {
             read(r##"{"log": {"#map": [["n1", ["v1"]], ["n1", []]]}}"##),
             Err("variable log: n1 appears twice".into())
         );
-        assert_eq!(read("[]"), Err("a state must be a record of variables, found []".into()));
+        assert_eq!(
+            read("[]"),
+            Err("a state must be a record of variables, found []".into())
+        );
     }
 
     #[test]

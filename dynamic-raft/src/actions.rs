@@ -170,10 +170,13 @@ pub fn in_model(s: &State, action: Action) -> bool {
         i: 0,
         new_config: ServerSet::EMPTY,
     };
-    weak::in_model(&s.raft, weak::Action {
-        step,
-        change_config,
-    })
+    weak::in_model(
+        &s.raft,
+        weak::Action {
+            step,
+            change_config,
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -73,8 +73,8 @@ pub use state::{
 pub use weak_raft;
 
 use spec_core::{Bound, Invariant, Layer, Params, ParamsError, ServerSet, Spec};
-use weak_raft::RaftBounds;
 use weak_raft::guard::Holds;
+use weak_raft::RaftBounds;
 
 /// MongoDynamicRaft at given bounds, as a [`Spec`].
 #[derive(Clone, Debug)]
@@ -176,7 +176,10 @@ impl Spec for DynamicRaft {
     }
 
     /// [`State::read_itf`] with this model's servers.
-    fn read_state(&self, value: &spec_core::itf::Value) -> Result<State, spec_core::itf::ReadError> {
+    fn read_state(
+        &self,
+        value: &spec_core::itf::Value,
+    ) -> Result<State, spec_core::itf::ReadError> {
         State::read_itf(value, self.bounds.servers)
     }
 
@@ -508,7 +511,10 @@ mod tests {
             assert_eq!(a.to_string().parse(), Ok(a), "{a}");
         }
         assert_eq!(
-            "MergeEntries(n1)".parse::<Action>().unwrap_err().to_string(),
+            "MergeEntries(n1)"
+                .parse::<Action>()
+                .unwrap_err()
+                .to_string(),
             "cannot read action `MergeEntries(n1)`: MergeEntries takes other arguments than the \
              1 given; the actions are: ClientRequest(i, newConfig), MergeEntries(i, j), \
              BecomeLeader(i, voteQuorum), CommitEntry(i, commitQuorum), UpdateTerms(i, j)"

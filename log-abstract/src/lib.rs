@@ -22,8 +22,8 @@
 //! `(i, j)` pair with `i > j`, so that generated counts agree with TLC.
 
 use serde::{Serialize, Serializer};
-use spec_core::itf::{self, Set, Tup};
 use spec_core::action_text::{self, ParseActionError};
+use spec_core::itf::{self, Set, Tup};
 use spec_core::itf::{ReadError, Record};
 use spec_core::{Action, Bound, Invariant, Layer, Params, ParamsError, Spec, StepMapping};
 use std::fmt;
@@ -201,7 +201,11 @@ impl FromStr for Choose {
                     values,
                 })
             }
-            _ => Err(action_text::unknown(name, args, &["Next(i..j, [i :> v, ...])"])),
+            _ => Err(action_text::unknown(
+                name,
+                args,
+                &["Next(i..j, [i :> v, ...])"],
+            )),
         })
     }
 }
@@ -602,7 +606,10 @@ mod tests {
                     let choices = (values as usize + 1).pow(count as u32);
                     for code in 0..choices {
                         let values = (0..count)
-                            .map(|k| (code / (values as usize + 1).pow(k as u32) % (values as usize + 1)) as u8)
+                            .map(|k| {
+                                (code / (values as usize + 1).pow(k as u32) % (values as usize + 1))
+                                    as u8
+                            })
                             .collect();
                         all.push(Choose {
                             first,

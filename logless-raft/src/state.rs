@@ -356,8 +356,13 @@ impl Serialize for State {
 
 impl State {
     /// The TLA+ variables, in the order `Serialize` writes them.
-    pub const VARIABLES: [&'static str; 5] =
-        ["currentTerm", "state", "configVersion", "configTerm", "config"];
+    pub const VARIABLES: [&'static str; 5] = [
+        "currentTerm",
+        "state",
+        "configVersion",
+        "configTerm",
+        "config",
+    ];
 
     /// Reads a state of a `servers`-server model back from the ITF JSON `Serialize` writes.
     pub fn read_itf(
@@ -385,8 +390,7 @@ impl State {
         let mut s = State::initial(n, ServerSet::EMPTY);
         s.current_term[..n].copy_from_slice(&vars.var("currentTerm", |v| read_terms(v, n))?);
         s.state[..n].copy_from_slice(&vars.var("state", |v| read_roles(v, n))?);
-        s.config_version[..n]
-            .copy_from_slice(&vars.var("configVersion", |v| read_terms(v, n))?);
+        s.config_version[..n].copy_from_slice(&vars.var("configVersion", |v| read_terms(v, n))?);
         s.config_term[..n].copy_from_slice(&vars.var("configTerm", |v| read_terms(v, n))?);
         s.config[..n].copy_from_slice(&vars.var("config", |v| read_configs(v, n))?);
         Ok(s)

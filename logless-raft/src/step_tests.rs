@@ -30,9 +30,8 @@ fn every_binding(servers: u8) -> Vec<Action> {
 fn step_is_the_successor_next_states_pairs_with_the_action() {
     let bindings = every_binding(4);
     let mutants = std::iter::once(None).chain(Mutation::ALL.into_iter().map(Some));
-    let variants = mutants.flat_map(|m| {
-        [QuorumChecks::Independent, QuorumChecks::Joint].map(|checks| (m, checks))
-    });
+    let variants = mutants
+        .flat_map(|m| [QuorumChecks::Independent, QuorumChecks::Joint].map(|checks| (m, checks)));
     for (mutation, quorum_checks) in variants {
         let mut spec = LoglessRaft::new(3, 1, 2).unwrap();
         if let Some(m) = mutation {
@@ -57,7 +56,11 @@ fn step_is_the_successor_next_states_pairs_with_the_action() {
                 );
                 stepped += expected.is_some() as usize;
             }
-            assert_eq!(stepped, named.len(), "every enabled binding is one of the 4-server bindings");
+            assert_eq!(
+                stepped,
+                named.len(),
+                "every enabled binding is one of the 4-server bindings"
+            );
         }
         if mutation.is_none() && quorum_checks == QuorumChecks::Independent {
             assert_eq!(states.len(), 2980);
@@ -82,7 +85,10 @@ fn actions_print_and_parse_back() {
         assert_eq!(a.to_string().parse(), Ok(a), "{a}");
     }
     assert_eq!(
-        "SendConfig(n1, {n2})".parse::<Action>().unwrap_err().to_string(),
+        "SendConfig(n1, {n2})"
+            .parse::<Action>()
+            .unwrap_err()
+            .to_string(),
         "cannot read action `SendConfig(n1, {n2})`: {n2} is not a server name n1, n2, ..."
     );
 }

@@ -287,7 +287,8 @@ impl std::str::FromStr for Action {
 pub fn in_model(s: &State, action: Action, mutation: Option<Mutation>) -> bool {
     let servers = s.servers as usize;
     let server = |x: u8| (x as usize) < servers;
-    let quorum_of = |q: ServerSet, config: ServerSet| q.is_subset(config) && q.len() * 2 > config.len();
+    let quorum_of =
+        |q: ServerSet, config: ServerSet| q.is_subset(config) && q.len() * 2 > config.len();
     let room = |i: u8| s.log[i as usize].len() < static_raft::LOG_CAPACITY;
     match action {
         Action::ClientRequest { i } => server(i) && room(i),
@@ -297,7 +298,10 @@ pub fn in_model(s: &State, action: Action, mutation: Option<Mutation>) -> bool {
         | Action::UpdateTerms { i, j } => server(i) && server(j),
         Action::CommitEntry { i, commit_quorum } => {
             server(i)
-                && quorum_of(commit_quorum, commit_quorum_servers(s, i as usize, mutation))
+                && quorum_of(
+                    commit_quorum,
+                    commit_quorum_servers(s, i as usize, mutation),
+                )
                 && {
                     let log = &s.log[i as usize];
                     let term = s.current_term[i as usize];

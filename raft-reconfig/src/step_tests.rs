@@ -55,7 +55,11 @@ fn step_is_the_successor_next_states_pairs_with_the_action() {
                 assert_eq!(spec.step(s, a), expected, "{mutation:?}: {a} in {s:?}");
                 stepped += expected.is_some() as usize;
             }
-            assert_eq!(stepped, named.len(), "every enabled binding is one of the 4-server bindings");
+            assert_eq!(
+                stepped,
+                named.len(),
+                "every enabled binding is one of the 4-server bindings"
+            );
         }
         if mutation.is_none() {
             assert_eq!(states.len(), 30043);
@@ -80,7 +84,10 @@ fn actions_print_and_parse_back() {
         assert_eq!(a.to_string().parse(), Ok(a), "{a}");
     }
     assert_eq!(
-        "Reconfig(n1, {n1, n2}".parse::<Action>().unwrap_err().to_string(),
+        "Reconfig(n1, {n1, n2}"
+            .parse::<Action>()
+            .unwrap_err()
+            .to_string(),
         "cannot read action `Reconfig(n1, {n1, n2}`: expected a closing parenthesis at the end"
     );
 }
@@ -94,13 +101,18 @@ fn states_read_back_from_their_itf() {
         assert_eq!(spec.read_state(&json), Ok(*s), "{json}");
     }
     let mut json = serde_json::to_value(states[0]).unwrap();
-    json["log"] = serde_json::json!({"#map": [["n1", [1]], ["n2", [{"#bigint": "2"}]], ["n3", [true]]]});
+    json["log"] =
+        serde_json::json!({"#map": [["n1", [1]], ["n2", [{"#bigint": "2"}]], ["n3", [true]]]});
     assert_eq!(
         spec.read_state(&json).unwrap_err().to_string(),
         "variable log: at n3: item 1: expected an integer, found true"
     );
-    json["log"] = serde_json::json!({"#map": [["n1", [1]], ["n2", [{"#bigint": "2"}]], ["n3", []]]});
+    json["log"] =
+        serde_json::json!({"#map": [["n1", [1]], ["n2", [{"#bigint": "2"}]], ["n3", []]]});
     let read = spec.read_state(&json).unwrap();
-    assert_eq!((read.log[0].as_slice(), read.log[1].as_slice()), (&[1][..], &[2][..]));
+    assert_eq!(
+        (read.log[0].as_slice(), read.log[1].as_slice()),
+        (&[1][..], &[2][..])
+    );
     assert_eq!(State::read_itf(&json, 3), Ok(read));
 }

@@ -117,7 +117,11 @@ impl Replay {
                 );
             }
             ReplayVerdict::NotABehavior { state: 1, why } => {
-                let _ = writeln!(out, "Error: state 1 is not an initial state of {}: {why}", self.layer);
+                let _ = writeln!(
+                    out,
+                    "Error: state 1 is not an initial state of {}: {why}",
+                    self.layer
+                );
             }
             ReplayVerdict::NotABehavior { state, why } => {
                 let _ = writeln!(
@@ -223,7 +227,10 @@ fn named_action(state: &Value) -> Option<&str> {
 fn differences_text<S: serde::Serialize>(a: &S, b: &S, a_has: &str, b_has: &str) -> String {
     let mut out = String::new();
     for (name, va, vb) in itf::differences(a, b) {
-        let _ = write!(out, "\n    {a_has} {name} = {va}\n    {b_has} {name} = {vb}");
+        let _ = write!(
+            out,
+            "\n    {a_has} {name} = {va}\n    {b_has} {name} = {vb}"
+        );
     }
     out
 }
@@ -322,7 +329,12 @@ fn explain_init<M: Spec>(spec: &M, first: &M::State) -> String {
     {
         Some(nearest) => format!(
             "the nearest initial state differs in:{}",
-            differences_text(first, nearest, "the trace's state 1 has", "the initial state has")
+            differences_text(
+                first,
+                nearest,
+                "the trace's state 1 has",
+                "the initial state has"
+            )
         ),
         None => format!("{} has no initial state", spec.name()),
     }

@@ -84,7 +84,9 @@ fn a_counterexample_replays_under_its_mutation_and_the_spec_rejects_its_last_ste
         ),
         "{why}"
     );
-    assert!(spec.text().contains("Error: step 5 (state 5 to state 6) is not a step of static-raft"));
+    assert!(spec
+        .text()
+        .contains("Error: step 5 (state 5 to state 6) is not a step of static-raft"));
 }
 
 #[test]
@@ -240,7 +242,13 @@ fn a_walk_through_every_layer_replays() {
         let spec = L::from_params(&Params::default()).unwrap();
         let trace = walk(&spec, steps);
         let r = replay(L::NAME, None, &trace);
-        assert_eq!(r.verdict, ReplayVerdict::Behavior, "{}: {}", L::NAME, r.text());
+        assert_eq!(
+            r.verdict,
+            ReplayVerdict::Behavior,
+            "{}: {}",
+            L::NAME,
+            r.text()
+        );
         r.replayed.len()
     }
     let lengths = [
@@ -275,9 +283,15 @@ fn damaged_traces_are_input_errors_that_say_what_is_wrong() {
         t
     };
     let cases: Vec<(Value, &str)> = vec![
-        (json!([1, 2]), "not an ITF trace: the file holds no JSON object"),
+        (
+            json!([1, 2]),
+            "not an ITF trace: the file holds no JSON object",
+        ),
         (json!({"vars": []}), "not an ITF trace: it has no `states`"),
-        (with(&|t| t["states"] = json!([])), "not an ITF trace: its `states` are empty"),
+        (
+            with(&|t| t["states"] = json!([])),
+            "not an ITF trace: its `states` are empty",
+        ),
         (
             with(&|t| t["vars"] = json!(["log", "currentTerm"])),
             "the trace's variables are currentTerm, log; layer static-raft's are committed, \
@@ -346,7 +360,14 @@ fn the_command_exits_0_1_or_2() {
     std::fs::create_dir_all(&dir).unwrap();
     let cex = dir.join("cex.json");
     let out = Command::new(env!("CARGO_BIN_EXE_refine"))
-        .args(["check", "static-raft", "--mutation", "primary-rolls-back", "--progress", "0"])
+        .args([
+            "check",
+            "static-raft",
+            "--mutation",
+            "primary-rolls-back",
+            "--progress",
+            "0",
+        ])
         .arg("--trace-json")
         .arg(&cex)
         .output()
@@ -354,7 +375,8 @@ fn the_command_exits_0_1_or_2() {
     assert_eq!(out.status.code(), Some(1));
     let cex = cex.to_str().unwrap();
 
-    let (code, stdout, _) = refine_replay(&["static-raft", cex, "--mutation", "primary-rolls-back"]);
+    let (code, stdout, _) =
+        refine_replay(&["static-raft", cex, "--mutation", "primary-rolls-back"]);
     assert_eq!(code, Some(1));
     assert!(
         stdout.ends_with(
@@ -385,14 +407,23 @@ fn the_command_exits_0_1_or_2() {
     let (code, stdout, stderr) = refine_replay(&["static-raft", bad.to_str().unwrap()]);
     assert_eq!((code, stdout.as_str()), (Some(2), ""));
     assert!(stderr.starts_with("error: "), "{stderr}");
-    assert!(stderr.contains("bad.json is not JSON: EOF while parsing"), "{stderr}");
+    assert!(
+        stderr.contains("bad.json is not JSON: EOF while parsing"),
+        "{stderr}"
+    );
 
     let (code, _, stderr) = refine_replay(&["static-raft", "/nonexistent/trace.json"]);
     assert_eq!(code, Some(2));
-    assert!(stderr.starts_with("error: cannot read /nonexistent/trace.json: "), "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot read /nonexistent/trace.json: "),
+        "{stderr}"
+    );
 
     let (code, _, stderr) = refine_replay(&["no-such-layer", cex]);
     assert_eq!(code, Some(2));
-    assert!(stderr.starts_with("error: unknown layer no-such-layer"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: unknown layer no-such-layer"),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -86,9 +86,7 @@ pub fn split_top_level(body: &str) -> Result<Vec<&str>, String> {
             b'{' | b'[' | b'(' => depth += 1,
             b'<' if bytes.get(k + 1) == Some(&b'<') => depth += 1,
             b'}' | b']' | b')' => depth -= 1,
-            b'>' if k > 0 && bytes[k - 1] == b'>' && bytes.get(k + 1) != Some(&b'>') => {
-                depth -= 1
-            }
+            b'>' if k > 0 && bytes[k - 1] == b'>' && bytes.get(k + 1) != Some(&b'>') => depth -= 1,
             b',' if depth == 0 => {
                 parts.push(body[start..k].trim());
                 start = k + 1;
@@ -155,7 +153,10 @@ pub fn server_set(arg: &str) -> Result<ServerSet, String> {
     for item in set_items(arg)? {
         let s = server(item)?;
         if s >= crate::MAX_SERVERS {
-            return Err(format!("{item} is past the {} servers a set holds", crate::MAX_SERVERS));
+            return Err(format!(
+                "{item} is past the {} servers a set holds",
+                crate::MAX_SERVERS
+            ));
         }
         set = set.with(s);
     }

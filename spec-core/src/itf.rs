@@ -276,7 +276,11 @@ impl<'a> Record<'a> {
     }
 
     /// Reads variable `name` (one of the record's) with `read`, naming it in the error.
-    pub fn var<T>(&self, name: &str, read: impl FnOnce(&'a Value) -> Read<T>) -> Result<T, ReadError> {
+    pub fn var<T>(
+        &self,
+        name: &str,
+        read: impl FnOnce(&'a Value) -> Read<T>,
+    ) -> Result<T, ReadError> {
         let value = self
             .fields
             .get(name)
@@ -304,7 +308,9 @@ pub fn small(v: &Value, max: u8) -> Read<u8> {
     if (0..=max as i64).contains(&i) {
         Ok(i as u8)
     } else {
-        Err(format!("{i} is outside 0..{max}, what the state encoding holds"))
+        Err(format!(
+            "{i} is outside 0..{max}, what the state encoding holds"
+        ))
     }
 }
 
@@ -318,9 +324,15 @@ fn tagged_items<'a>(v: &'a Value, tag: &str, what: &str) -> Read<&'a [Value]> {
     match v {
         Value::Object(fields) if fields.len() == 1 => match fields.get(tag) {
             Some(Value::Array(items)) => Ok(items),
-            _ => Err(format!("expected {what} {{\"{tag}\": [...]}}, found {}", shown(v))),
+            _ => Err(format!(
+                "expected {what} {{\"{tag}\": [...]}}, found {}",
+                shown(v)
+            )),
         },
-        _ => Err(format!("expected {what} {{\"{tag}\": [...]}}, found {}", shown(v))),
+        _ => Err(format!(
+            "expected {what} {{\"{tag}\": [...]}}, found {}",
+            shown(v)
+        )),
     }
 }
 
@@ -357,7 +369,10 @@ pub fn map(v: &Value) -> Read<Vec<(&Value, &Value)>> {
         .iter()
         .map(|pair| match pair.as_array().map(Vec::as_slice) {
             Some([key, value]) => Ok((key, value)),
-            _ => Err(format!("expected a [key, value] pair, found {}", shown(pair))),
+            _ => Err(format!(
+                "expected a [key, value] pair, found {}",
+                shown(pair)
+            )),
         })
         .collect()
 }
@@ -366,17 +381,31 @@ pub fn map(v: &Value) -> Read<Vec<(&Value, &Value)>> {
 pub fn record<'a>(v: &'a Value, names: &[&str]) -> Read<Vec<&'a Value>> {
     let fields = match v {
         Value::Object(fields) if !fields.keys().any(|k| k.starts_with('#')) => fields,
-        _ => return Err(format!("expected a record [{}], found {}", names.join(", "), shown(v))),
+        _ => {
+            return Err(format!(
+                "expected a record [{}], found {}",
+                names.join(", "),
+                shown(v)
+            ))
+        }
     };
     if fields.len() != names.len() {
-        return Err(format!("expected a record [{}], found {}", names.join(", "), shown(v)));
+        return Err(format!(
+            "expected a record [{}], found {}",
+            names.join(", "),
+            shown(v)
+        ));
     }
     names
         .iter()
         .map(|n| {
-            fields
-                .get(*n)
-                .ok_or_else(|| format!("expected a record [{}], found {}", names.join(", "), shown(v)))
+            fields.get(*n).ok_or_else(|| {
+                format!(
+                    "expected a record [{}], found {}",
+                    names.join(", "),
+                    shown(v)
+                )
+            })
         })
         .collect()
 }
@@ -463,7 +492,10 @@ pub fn each<'a, T>(items: &'a [Value], mut read: impl FnMut(&'a Value) -> Read<T
 }
 
 /// Reads each server's value with `read`, naming the server of a bad one.
-pub fn each_server<'a, T>(values: &[&'a Value], mut read: impl FnMut(&'a Value) -> Read<T>) -> Read<Vec<T>> {
+pub fn each_server<'a, T>(
+    values: &[&'a Value],
+    mut read: impl FnMut(&'a Value) -> Read<T>,
+) -> Read<Vec<T>> {
     values
         .iter()
         .enumerate()

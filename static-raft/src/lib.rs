@@ -385,7 +385,10 @@ impl Spec for StaticRaft {
     fn read_state(&self, value: &spec_core::itf::Value) -> Result<State, ReadError> {
         use spec_core::raft::{read_committed, read_configs, read_logs, read_roles, read_terms};
         let n = self.servers;
-        let vars = Record::new(value, &["currentTerm", "state", "log", "config", "committed"])?;
+        let vars = Record::new(
+            value,
+            &["currentTerm", "state", "log", "config", "committed"],
+        )?;
         let mut s = State::initial(n, ServerSet::EMPTY);
         s.current_term[..n].copy_from_slice(&vars.var("currentTerm", |v| read_terms(v, n))?);
         s.state[..n].copy_from_slice(&vars.var("state", |v| read_roles(v, n))?);
@@ -586,7 +589,10 @@ mod tests {
                     enabled += expected.is_some() as usize;
                 }
             }
-            assert_eq!(enabled, generated, "{mutation:?}: one binding per successor");
+            assert_eq!(
+                enabled, generated,
+                "{mutation:?}: one binding per successor"
+            );
             if mutation.is_none() {
                 assert_eq!(states.len(), 3730);
             }
@@ -644,30 +650,56 @@ mod tests {
         };
         use serde_json::json;
         assert_eq!(
-            read_with("currentTerm", json!({"#map": [["n1", 0], ["n2", 0], ["n4", 0]]})),
+            read_with(
+                "currentTerm",
+                json!({"#map": [["n1", 0], ["n2", 0], ["n4", 0]]})
+            ),
             Err("variable currentTerm: n4 is not a server of this 3-server model".into())
         );
         assert_eq!(
-            read_with("state", json!({"#map": [["n1", "Leader"], ["n2", "Secondary"], ["n3", "Secondary"]]})),
+            read_with(
+                "state",
+                json!({"#map": [["n1", "Leader"], ["n2", "Secondary"], ["n3", "Secondary"]]})
+            ),
             Err(r#"variable state: at n1: "Leader" is not a role, Primary or Secondary"#.into())
         );
         assert_eq!(
-            read_with("log", json!({"#map": [["n1", [1, 1, 1, 1, 1, 1, 1]], ["n2", []], ["n3", []]]})),
-            Err("variable log: at n1: a log of 7 entries is longer than the 6 the encoding holds".into())
+            read_with(
+                "log",
+                json!({"#map": [["n1", [1, 1, 1, 1, 1, 1, 1]], ["n2", []], ["n3", []]]})
+            ),
+            Err(
+                "variable log: at n1: a log of 7 entries is longer than the 6 the encoding holds"
+                    .into()
+            )
         );
         assert_eq!(
-            read_with("committed", json!({"#set": [{"entry": {"#tup": [1, 9]}, "term": 9}]})),
-            Err("variable committed: item 1: the record of entry <<1, 9>> in term 9 is outside \
+            read_with(
+                "committed",
+                json!({"#set": [{"entry": {"#tup": [1, 9]}, "term": 9}]})
+            ),
+            Err(
+                "variable committed: item 1: the record of entry <<1, 9>> in term 9 is outside \
                  what the encoding holds (indices 1..5, terms 1..5)"
-                .into())
+                    .into()
+            )
         );
         assert_eq!(
-            read_with("config", json!({"#map": [["n1", {"#set": ["n1"]}], ["n2", ["n1"]], ["n3", {"#set": []}]]})),
+            read_with(
+                "config",
+                json!({"#map": [["n1", {"#set": ["n1"]}], ["n2", ["n1"]], ["n3", {"#set": []}]]})
+            ),
             Err(r##"variable config: at n2: expected a set {"#set": [...]}, found ["n1"]"##.into())
         );
         assert_eq!(
-            read_with("currentTerm", json!({"#map": [["n1", -1], ["n2", 0], ["n3", 0]]})),
-            Err("variable currentTerm: at n1: -1 is outside 0..254, what the state encoding holds".into())
+            read_with(
+                "currentTerm",
+                json!({"#map": [["n1", -1], ["n2", 0], ["n3", 0]]})
+            ),
+            Err(
+                "variable currentTerm: at n1: -1 is outside 0..254, what the state encoding holds"
+                    .into()
+            )
         );
         let mut missing = initial.clone();
         missing.as_object_mut().unwrap().remove("committed");

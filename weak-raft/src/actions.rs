@@ -274,10 +274,12 @@ impl std::str::FromStr for Action {
             input: text.to_string(),
             problem: e.problem,
         };
-        let (step, change) = text.split_once("/\\").ok_or_else(|| spec_core::ParseActionError {
-            input: text.to_string(),
-            problem: "expected a protocol step /\\ ChangeConfig(i, newConfig)".into(),
-        })?;
+        let (step, change) = text
+            .split_once("/\\")
+            .ok_or_else(|| spec_core::ParseActionError {
+                input: text.to_string(),
+                problem: "expected a protocol step /\\ ChangeConfig(i, newConfig)".into(),
+            })?;
         Ok(Action {
             step: step.parse().map_err(whole)?,
             change_config: change.parse().map_err(whole)?,

@@ -353,7 +353,10 @@ impl Spec for WeakRaft {
     }
 
     /// [`State::read_itf`] with this model's servers.
-    fn read_state(&self, value: &spec_core::itf::Value) -> Result<State, spec_core::itf::ReadError> {
+    fn read_state(
+        &self,
+        value: &spec_core::itf::Value,
+    ) -> Result<State, spec_core::itf::ReadError> {
         State::read_itf(value, self.bounds.servers)
     }
 
@@ -508,7 +511,10 @@ impl Spec for SafeWeakRaft {
     }
 
     /// [`State::read_itf`] with this model's servers.
-    fn read_state(&self, value: &spec_core::itf::Value) -> Result<State, spec_core::itf::ReadError> {
+    fn read_state(
+        &self,
+        value: &spec_core::itf::Value,
+    ) -> Result<State, spec_core::itf::ReadError> {
         State::read_itf(value, self.bounds.servers)
     }
 
@@ -815,7 +821,9 @@ mod tests {
     /// `step`'s override is the successor `next_states` pairs with the action, or `None`, on
     /// every reachable state of a 2-server model, for every binding of 3 servers (one past the
     /// model's), for both variants.
-    fn step_agrees_with_the_enumeration<S: Spec<State = State, Action = Action>>(spec: &S) -> (usize, usize) {
+    fn step_agrees_with_the_enumeration<S: Spec<State = State, Action = Action>>(
+        spec: &S,
+    ) -> (usize, usize) {
         let bindings = every_binding(3);
         let states = spec_core::reachable_states(spec, usize::MAX);
         let mut enabled = 0;

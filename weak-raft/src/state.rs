@@ -263,8 +263,14 @@ impl State {
     }
 
     /// The TLA+ variables, in the order `Serialize` writes them.
-    pub const VARIABLES: [&'static str; 6] =
-        ["currentTerm", "state", "log", "config", "elections", "committed"];
+    pub const VARIABLES: [&'static str; 6] = [
+        "currentTerm",
+        "state",
+        "log",
+        "config",
+        "elections",
+        "committed",
+    ];
 
     /// Reads [`State::VARIABLES`] from a state's record, which may hold more variables (a layer
     /// that adds some to these, such as MongoDynamicRaft's `configLog`, reads them itself).
@@ -282,11 +288,19 @@ impl State {
                 let leader = itf::server(fields[0])?;
                 let term = itf::int(fields[1])?;
                 if leader >= n {
-                    Err(format!("{} is not a server of this {n}-server model", server_name(leader)))
+                    Err(format!(
+                        "{} is not a server of this {n}-server model",
+                        server_name(leader)
+                    ))
                 } else if !(1..=ELECTION_TERMS as i64).contains(&term) {
-                    Err(format!("term {term} is outside the terms 1..{ELECTION_TERMS} the encoding holds"))
+                    Err(format!(
+                        "term {term} is outside the terms 1..{ELECTION_TERMS} the encoding holds"
+                    ))
                 } else {
-                    Ok(ElectionRecord { leader, term: term as u8 })
+                    Ok(ElectionRecord {
+                        leader,
+                        term: term as u8,
+                    })
                 }
             })?;
             Ok(records.into_iter().collect())

@@ -419,8 +419,7 @@ fn run(command: Command) -> Result<Verdict, RunError> {
             bounds,
             mutation,
         } => {
-            let replay =
-                layers::replay_file(&layer, &bounds.params(), mutation.as_deref(), &file)?;
+            let replay = layers::replay_file(&layer, &bounds.params(), mutation.as_deref(), &file)?;
             out!("{}", replay.text());
             Ok(match replay.verdict {
                 refinement_tests::replay::ReplayVerdict::Behavior => Verdict::Holds,
