@@ -90,6 +90,62 @@ impl DistLogState {
 
 spec_core::impl_pack!(DistLogState { log, servers });
 
+impl DistLogState {
+    /// Reads a state of a model of `servers` servers and `values` values back from the ITF
+    /// JSON `Serialize` writes: `log`, one sequence of value names per server.
+    pub fn read_itf(
+        value: &itf::Value,
+        servers: usize,
+        values: usize,
+    ) -> Result<DistLogState, ReadError> {
+        if servers > MAX_SERVERS {
+            return Err(ReadError::state(format!(
+                "{servers} servers are more than the {MAX_SERVERS} the encoding holds"
+            )));
+        }
+        let vars = Record::new(value, &["log"])?;
+        let logs = vars.var("log", |v| {
+            itf::each_server(&itf::per_server(v, Some(servers))?, |log| {
+                let entries = itf::each(itf::seq(log)?, |entry| {
+                    let value = itf::value(entry)?;
+                    if value < values {
+                        Ok(value as u8)
+                    } else {
+                        Err(format!(
+                            "{} is not a value of this {values}-value model",
+                            itf::value_name(value)
+                        ))
+                    }
+                })?;
+                if entries.len() > LOG_CAPACITY {
+                    return Err(format!(
+                        "a log of {} entries is longer than the {LOG_CAPACITY} the encoding holds",
+                        entries.len()
+                    ));
+                }
+                Ok(ServerLog::from_slice(&entries))
+            })
+        })?;
+        let mut state = DistLogState {
+            servers: servers as u8,
+            ..DistLogState::default()
+        };
+        state.log[..servers].copy_from_slice(&logs);
+        Ok(state)
+    }
+}
+
+/// Reads what `Serialize` writes, the number of servers taken from `log` and any value
+/// `v1..v256` accepted ([`DistLogState::read_itf`]; `Spec::read_state` checks both against a
+/// model's).
+impl<'de> serde::Deserialize<'de> for DistLogState {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        itf::deserialize_with(deserializer, |v| {
+            DistLogState::read_itf(v, itf::servers_of(v, "log")?, 256)
+        })
+    }
+}
+
 impl Serialize for DistLogState {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
@@ -385,35 +441,9 @@ impl Spec for DistLog {
         }
     }
 
-    /// `log`: one sequence of value names per server, as many servers as the model's.
+    /// [`DistLogState::read_itf`] with this model's servers and values.
     fn read_state(&self, value: &itf::Value) -> Result<DistLogState, ReadError> {
-        let vars = Record::new(value, &["log"])?;
-        let logs = vars.var("log", |v| {
-            itf::each_server(&itf::per_server(v, Some(self.servers))?, |log| {
-                let entries = itf::each(itf::seq(log)?, |entry| {
-                    let value = itf::value(entry)?;
-                    if value < self.values {
-                        Ok(value as u8)
-                    } else {
-                        Err(format!(
-                            "{} is not a value of this {}-value model",
-                            itf::value_name(value),
-                            self.values
-                        ))
-                    }
-                })?;
-                if entries.len() > LOG_CAPACITY {
-                    return Err(format!(
-                        "a log of {} entries is longer than the {LOG_CAPACITY} the encoding holds",
-                        entries.len()
-                    ));
-                }
-                Ok(ServerLog::from_slice(&entries))
-            })
-        })?;
-        let mut state = self.init_states()[0];
-        state.log[..self.servers].copy_from_slice(&logs);
-        Ok(state)
+        DistLogState::read_itf(value, self.servers, self.values)
     }
 
     fn invariants(&self) -> Vec<Invariant<Self>> {
@@ -686,6 +716,7 @@ mod tests {
         for s in spec_core::reachable_states(&m, usize::MAX) {
             let json = serde_json::to_value(s).unwrap();
             assert_eq!(m.read_state(&json), Ok(s), "{json}");
+            assert_eq!(serde_json::from_value::<DistLogState>(json).unwrap(), s);
         }
         let read = |text: &str| {
             m.read_state(&serde_json::from_str(text).unwrap())

@@ -528,6 +528,7 @@ mod tests {
         for s in &states {
             let json = serde_json::to_value(s).unwrap();
             assert_eq!(spec.read_state(&json), Ok(*s), "{json}");
+            assert_eq!(serde_json::from_value::<State>(json).unwrap(), *s);
         }
         let mut json = serde_json::to_value(states[0]).unwrap();
         json["configLog"] = serde_json::json!({"#map": [["n1", [{"#set": ["n3"]}]], ["n2", []]]});

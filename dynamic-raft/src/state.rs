@@ -171,8 +171,9 @@ impl State {
     /// sequence of configs per server, at most [`LOG_CAPACITY`] long.
     pub fn read_itf(value: &itf::Value, servers: usize) -> Result<State, itf::ReadError> {
         let vars = itf::Record::new(value, &Self::VARIABLES)?;
+        let raft = weak_raft::State::read_variables(&vars, servers)?;
         let mut s = State::initial(servers, ServerSet::EMPTY);
-        s.raft = weak_raft::State::read_variables(&vars, servers)?;
+        s.raft = raft;
         let logs = vars.var("configLog", |v| {
             itf::each_server(&itf::per_server(v, Some(servers))?, |log| {
                 let configs = itf::each(itf::seq(log)?, |c| itf::server_set(c, servers))?;
@@ -187,6 +188,16 @@ impl State {
         })?;
         s.config_log[..servers].copy_from_slice(&logs);
         Ok(s)
+    }
+}
+
+/// Reads what `Serialize` writes, the number of servers taken from `currentTerm`
+/// ([`State::read_itf`]; `Spec::read_state` checks it against a model's).
+impl<'de> serde::Deserialize<'de> for State {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<State, D::Error> {
+        itf::deserialize_with(deserializer, |v| {
+            State::read_itf(v, itf::servers_of(v, "currentTerm")?)
+        })
     }
 }
 

@@ -38,6 +38,10 @@ pub struct Log {
 
 /// A state of Log: the chosen `(index, value)` pairs, as a bitmask with bit
 /// `(index - 1) * values + value`.
+///
+/// It has no `serde::Deserialize`: the bitmask's layout depends on the model's number of values,
+/// which the `chosen` set does not say (a set with no pair, or none of value `v2`, is the same
+/// JSON in a model of 2 values and of 3). [`Spec::read_state`] on a [`Log`] reads it back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct LogState {
     chosen: u64,

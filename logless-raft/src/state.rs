@@ -397,6 +397,16 @@ impl State {
     }
 }
 
+/// Reads what `Serialize` writes, the number of servers taken from `currentTerm`
+/// ([`State::read_itf`]; `Spec::read_state` checks it against a model's).
+impl<'de> serde::Deserialize<'de> for State {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<State, D::Error> {
+        spec_core::itf::deserialize_with(deserializer, |v| {
+            State::read_itf(v, spec_core::itf::servers_of(v, "currentTerm")?)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -100,6 +100,7 @@ fn states_read_back_from_their_itf() {
     for s in &states {
         let json = serde_json::to_value(s).unwrap();
         assert_eq!(spec.read_state(&json), Ok(*s), "{json}");
+        assert_eq!(serde_json::from_value::<State>(json).unwrap(), *s);
     }
     let mut json = serde_json::to_value(states[0]).unwrap();
     json["configVersion"] = serde_json::json!({"#map": [["n1", 1], ["n2", "one"], ["n3", 1]]});

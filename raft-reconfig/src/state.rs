@@ -275,6 +275,16 @@ impl State {
     }
 }
 
+/// Reads what `Serialize` writes, the number of servers taken from `currentTerm`
+/// ([`State::read_itf`]; `Spec::read_state` checks it against a model's).
+impl<'de> serde::Deserialize<'de> for State {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<State, D::Error> {
+        spec_core::itf::deserialize_with(deserializer, |v| {
+            State::read_itf(v, spec_core::itf::servers_of(v, "currentTerm")?)
+        })
+    }
+}
+
 /// The `StateConstraint` of MCMongoRaftReconfig: every term at most `max_term`, every log at
 /// most `max_log_len` entries, every config version at most `max_config_version`.
 pub fn state_constraint(s: &State, max_term: u8, max_log_len: u8, max_config_version: u8) -> bool {

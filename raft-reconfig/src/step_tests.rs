@@ -99,6 +99,7 @@ fn states_read_back_from_their_itf() {
     for s in &states {
         let json = serde_json::to_value(s).unwrap();
         assert_eq!(spec.read_state(&json), Ok(*s), "{json}");
+        assert_eq!(serde_json::from_value::<State>(json).unwrap(), *s);
     }
     let mut json = serde_json::to_value(states[0]).unwrap();
     json["log"] =

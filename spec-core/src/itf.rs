@@ -289,6 +289,31 @@ impl<'a> Record<'a> {
     }
 }
 
+/// The number of servers of a state, read from one of its per-server functions (`var`): what
+/// a `serde::Deserialize` implementation, which has no model to ask, takes the model to be.
+pub fn servers_of(value: &Value, var: &str) -> Result<usize, ReadError> {
+    let pairs = value
+        .get(var)
+        .ok_or_else(|| ReadError::var(var, "missing"))
+        .and_then(|v| map(v).map_err(|problem| ReadError::var(var, problem)))?;
+    Ok(pairs.len())
+}
+
+/// Deserializes a value through its ITF JSON: the body of a layer state's
+/// `serde::Deserialize`, which reads the JSON into a [`Value`] and hands it to `read` (the
+/// layer's reader, with the model's constants taken from the value itself).
+pub fn deserialize_with<'de, D, T>(
+    deserializer: D,
+    read: impl FnOnce(&Value) -> Result<T, ReadError>,
+) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize;
+    let value = Value::deserialize(deserializer)?;
+    read(&value).map_err(serde::de::Error::custom)
+}
+
 /// An integer: a JSON number, or `{"#bigint": "123"}`.
 pub fn int(v: &Value) -> Read<i64> {
     if let Some(i) = v.as_i64() {
@@ -506,6 +531,59 @@ pub fn each_server<'a, T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn readers_accept_both_integer_forms_and_name_what_is_wrong() {
+        use serde_json::json;
+        assert_eq!(int(&json!(3)), Ok(3));
+        assert_eq!(int(&json!({"#bigint": "-12"})), Ok(-12));
+        assert_eq!(
+            int(&json!({"#bigint": "1e3"})),
+            Err(r##"{"#bigint":"1e3"} is not an integer this model can hold"##.into())
+        );
+        assert_eq!(
+            small(&json!(7), 5),
+            Err("7 is outside 0..5, what the state encoding holds".into())
+        );
+        assert_eq!(tup_of(&json!({"#tup": [1, 2]}), 2).map(<[_]>::len), Ok(2));
+        assert_eq!(
+            tup_of(&json!({"#tup": [1]}), 2),
+            Err(r##"expected a 2-tuple, found {"#tup":[1]}"##.into())
+        );
+        assert_eq!(
+            set(&json!({"#set": [], "#tup": []})),
+            Err(r##"expected a set {"#set": [...]}, found {"#set":[],"#tup":[]}"##.into())
+        );
+        assert_eq!(
+            map(&json!({"#map": [["n1"]]})),
+            Err(r#"expected a [key, value] pair, found ["n1"]"#.into())
+        );
+        assert_eq!(server(&json!("n2_OF_SERVER")), Ok(1));
+        assert_eq!(
+            server_set(&json!({"#set": ["n1", "n3"]}), 3),
+            Ok(ServerSet(0b101))
+        );
+        assert_eq!(
+            server_set(&json!({"#set": ["n4"]}), 3),
+            Err("n4 is not a server of this 3-server model".into())
+        );
+        let long =
+            json!({"#map": [["n1", "a long string value that goes on and on and on and on"]]});
+        assert_eq!(
+            seq(&long),
+            Err(r##"expected a sequence [...], found {"#map":[["n1","a long string value that goes on and on a..."##.into())
+        );
+        let state = json!({"x": 1, "#meta": {"index": 0}, "upper.y": 2});
+        assert!(Record::new(&state, &["x"]).is_ok());
+        assert_eq!(
+            Record::new(&state, &["x", "z"]).err().unwrap().to_string(),
+            "the variables are x, z; missing: z"
+        );
+        assert_eq!(
+            servers_of(&json!({"v": {"#map": [["n1", 0], ["n2", 0]]}}), "v"),
+            Ok(2)
+        );
+    }
 
     #[test]
     fn renders_itf_values_in_tla_notation() {

@@ -160,7 +160,7 @@ pub use state::{
     OplogVarsMut, Role, State, LOG_CAPACITY, MAX_COMMITTED_INDEX, MAX_COMMITTED_TERM, MAX_SERVERS,
 };
 
-use spec_core::itf::{ReadError, Record};
+use spec_core::itf::ReadError;
 use spec_core::{
     permutations, ActionProperty, Bound, Invariant, Layer, Params, ParamsError, ServerSet, Spec,
 };
@@ -379,23 +379,9 @@ impl Spec for StaticRaft {
         })
     }
 
-    /// The five variables, as `Serialize` writes them: per-server functions over exactly the
-    /// model's servers, logs of at most [`LOG_CAPACITY`] entries, committed records the bitmask
-    /// holds.
+    /// [`State::read_itf`] with this model's servers.
     fn read_state(&self, value: &spec_core::itf::Value) -> Result<State, ReadError> {
-        use spec_core::raft::{read_committed, read_configs, read_logs, read_roles, read_terms};
-        let n = self.servers;
-        let vars = Record::new(
-            value,
-            &["currentTerm", "state", "log", "config", "committed"],
-        )?;
-        let mut s = State::initial(n, ServerSet::EMPTY);
-        s.current_term[..n].copy_from_slice(&vars.var("currentTerm", |v| read_terms(v, n))?);
-        s.state[..n].copy_from_slice(&vars.var("state", |v| read_roles(v, n))?);
-        s.log[..n].copy_from_slice(&vars.var("log", |v| read_logs(v, n))?);
-        s.config[..n].copy_from_slice(&vars.var("config", |v| read_configs(v, n))?);
-        s.committed = vars.var("committed", read_committed)?;
-        Ok(s)
+        State::read_itf(value, self.servers)
     }
 
     fn invariants(&self) -> Vec<Invariant<Self>> {
@@ -641,6 +627,7 @@ mod tests {
         for s in spec_core::reachable_states(&spec, usize::MAX) {
             let json = serde_json::to_value(s).unwrap();
             assert_eq!(spec.read_state(&json), Ok(s), "{json}");
+            assert_eq!(serde_json::from_value::<State>(json).unwrap(), s);
         }
         let initial = serde_json::to_value(spec.init_states()[6]).unwrap();
         let read_with = |var: &str, value: serde_json::Value| {
@@ -700,6 +687,13 @@ mod tests {
                 "variable currentTerm: at n1: -1 is outside 0..254, what the state encoding holds"
                     .into()
             )
+        );
+        let text = r##"{"currentTerm": {"#map": [["n1", 0]]}, "state": {"#map": [["n1", "Primary"]]},
+            "log": {"#map": [["n1", [1, 2]]]}, "config": {"#map": [["n1", {"#set": ["n2"]}]]},
+            "committed": {"#set": []}}"##;
+        assert_eq!(
+            serde_json::from_str::<State>(text).unwrap_err().to_string(),
+            "variable config: at n1: n2 is not a server of this 1-server model"
         );
         let mut missing = initial.clone();
         missing.as_object_mut().unwrap().remove("committed");

@@ -277,6 +277,11 @@ impl State {
     pub fn read_variables(vars: &itf::Record, servers: usize) -> Result<State, itf::ReadError> {
         use spec_core::raft::{read_committed, read_configs, read_logs, read_roles, read_terms};
         let n = servers;
+        if n > MAX_SERVERS {
+            return Err(itf::ReadError::state(format!(
+                "{n} servers are more than the {MAX_SERVERS} the encoding holds"
+            )));
+        }
         let mut s = State::initial(n, ServerSet::EMPTY);
         s.current_term[..n].copy_from_slice(&vars.var("currentTerm", |v| read_terms(v, n))?);
         s.state[..n].copy_from_slice(&vars.var("state", |v| read_roles(v, n))?);
@@ -307,6 +312,16 @@ impl State {
         })?;
         s.committed = vars.var("committed", read_committed)?;
         Ok(s)
+    }
+}
+
+/// Reads what `Serialize` writes, the number of servers taken from `currentTerm`
+/// ([`State::read_itf`]; `Spec::read_state` checks it against a model's).
+impl<'de> serde::Deserialize<'de> for State {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<State, D::Error> {
+        itf::deserialize_with(deserializer, |v| {
+            State::read_itf(v, itf::servers_of(v, "currentTerm")?)
+        })
     }
 }
 
