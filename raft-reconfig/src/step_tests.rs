@@ -117,3 +117,29 @@ fn states_read_back_from_their_itf() {
     );
     assert_eq!(State::read_itf(&json, 3), Ok(read));
 }
+
+/// A state no model reaches but `read_state` accepts (the largest terms and versions, full logs
+/// of large terms, every server Primary): `step` answers `None` or a state for every binding,
+/// under the spec and every mutation, and never panics.
+#[test]
+fn step_never_panics_at_the_edges_of_the_encoding() {
+    let mut edge = State::initial(3, ServerSet::all(3));
+    edge.current_term[..3].copy_from_slice(&[254, 5, 5]);
+    edge.config_version[..3].copy_from_slice(&[254, 254, 1]);
+    edge.config_term[..3].copy_from_slice(&[254, 5, 0]);
+    edge.state[..3].fill(spec_core::Role::Primary);
+    edge.log[0] = static_raft::Log::from_slice(&[254; static_raft::LOG_CAPACITY]);
+    edge.log[1] = static_raft::Log::from_slice(&[5; 5]);
+    edge.log[2] = static_raft::Log::from_slice(&[6, 6]);
+    let mut stepped = 0;
+    for mutation in std::iter::once(None).chain(Mutation::ALL.into_iter().map(Some)) {
+        let mut spec = RaftReconfig::new(3, 5, 5, 5).unwrap();
+        if let Some(m) = mutation {
+            spec = spec.with_mutation(m);
+        }
+        for a in every_binding(4) {
+            stepped += spec.step(&edge, &a).is_some() as usize;
+        }
+    }
+    assert_eq!(stepped, 76);
+}

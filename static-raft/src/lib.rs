@@ -592,6 +592,28 @@ mod tests {
         assert_eq!(spec.step(&s, &Action::ClientRequest { i: 3 }), None);
     }
 
+    /// States no model reaches but `read_state` accepts (the largest terms, full logs of large
+    /// terms, every server Primary, records at the encoding's edge): `step` answers `None` or a
+    /// state for every binding, under the spec and every mutation, and never panics.
+    #[test]
+    fn step_never_panics_at_the_edges_of_the_encoding() {
+        let mut edge = State::initial(3, ServerSet::all(3));
+        edge.current_term[..3].copy_from_slice(&[254, 5, 5]);
+        edge.state[..3].fill(Role::Primary);
+        edge.log[0] = Log::from_slice(&[254; LOG_CAPACITY]);
+        edge.log[1] = Log::from_slice(&[5; MAX_COMMITTED_INDEX as usize]);
+        edge.log[2] = Log::from_slice(&[6, 6]);
+        let mut stepped = 0;
+        for mutation in std::iter::once(None).chain(Mutation::ALL.map(Some)) {
+            let mut spec = StaticRaft::new(3, 5, 5).unwrap();
+            spec.mutation = mutation;
+            for a in candidate_actions(3) {
+                stepped += spec.step(&edge, &a).is_some() as usize;
+            }
+        }
+        assert_eq!(stepped, 76);
+    }
+
     #[test]
     fn actions_print_and_parse_back() {
         let spec = StaticRaft::new(3, 2, 1).unwrap();
