@@ -205,6 +205,46 @@ fn a_hand_written_apalache_trace_of_static_raft_replays() {
     assert!(r.replayed[1].stutter);
 }
 
+#[test]
+fn a_hand_written_trace_of_raft_reconfig_with_tlc_values_replays() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/traces/raft_reconfig_tlc_values.itf.json");
+    let r = replay_file("raft-reconfig", &Params::default(), None, &path).unwrap();
+    assert_eq!(r.verdict, ReplayVerdict::Behavior);
+    assert_eq!(
+        actions(&r),
+        [
+            "",
+            "BecomeLeader(n1, {n1, n2})",
+            "ClientRequest(n1)",
+            "GetEntries(n2, n1)",
+            "CommitEntry(n1, {n1, n2})",
+            "SendConfig(n1, n2)",
+            "Reconfig(n1, {n1, n2})"
+        ]
+    );
+    // Without SendConfig, n2 does not hold n1's config (term 1): ConfigQuorumCheck fails, and
+    // the reconfig is not a step.
+    let mut trace: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let states = trace["states"].as_array_mut().unwrap();
+    states.remove(5);
+    states[5]["configTerm"]["#map"][1][1] = json!(0);
+    let r = replay("raft-reconfig", None, &trace);
+    assert_eq!(r.replayed.len(), 5);
+    let ReplayVerdict::NotABehavior { state: 6, why } = &r.verdict else {
+        panic!("{}", r.text())
+    };
+    assert_eq!(
+        why.lines().take(3).collect::<Vec<_>>(),
+        [
+            "no action of raft-reconfig leads from state 5 to state 6, which changes:",
+            "    config = [n1 |-> {n1, n2, n3}, n2 |-> {n1, n2, n3}, n3 |-> {n1, n2, n3}]  ->  \
+             [n1 |-> {n1, n2}, n2 |-> {n1, n2, n3}, n3 |-> {n1, n2, n3}]",
+            "    configVersion = [n1 |-> 1, n2 |-> 1, n3 |-> 1]  ->  [n1 |-> 2, n2 |-> 1, n3 |-> 1]",
+        ]
+    );
+}
+
 /// A trace of at most `steps` steps through `spec`, each to the last successor inside the state
 /// constraint that is not a state already visited, in the form `--trace-json` writes (with
 /// the action in each state's `#meta`).
