@@ -8,6 +8,14 @@
 //! that produced it), and named invariants. Model-checking bounds live in [`Params`], and an
 //! optional *state constraint* cuts the explored state space the way TLC's `CONSTRAINT` does.
 //!
+//! A spec is also usable one step at a time, which is what a library user or a trace checker
+//! needs: [`Spec::step`] takes a state and an action and gives the successor, or `None` when the
+//! action is disabled or outside the model (never a panic); actions print as `Name(args)` and
+//! parse back ([`Action`] requires `FromStr`, helped by [`action_text`]); and
+//! [`Spec::read_state`] reads a state back from the ITF JSON its `Serialize` writes (helped by
+//! the readers of [`itf`]), so a trace written by the checker, by Apalache or by hand can be
+//! replayed.
+//!
 //! A [`Refinement`] relates a lower specification to an upper one. It maps every lower state to
 //! an upper state (the *refinement mapping*), and every lower step either to a *stutter* (the
 //! mapped state does not change) or to an upper action that must be enabled in the mapped state
