@@ -384,6 +384,11 @@ impl Spec for StaticRaft {
         State::read_itf(value, self.servers)
     }
 
+    /// [`actions::false_conjuncts`]: the binding's and the guard's false conjuncts.
+    fn disabled_because(&self, state: &State, action: &Action) -> Vec<String> {
+        actions::false_conjuncts(state, self.servers, *action, self.mutation)
+    }
+
     fn invariants(&self) -> Vec<Invariant<Self>> {
         vec![
             Invariant {
@@ -590,6 +595,55 @@ mod tests {
         s.log[0] = Log::from_slice(&[0; LOG_CAPACITY]);
         assert_eq!(spec.step(&s, &Action::ClientRequest { i: 0 }), None);
         assert_eq!(spec.step(&s, &Action::ClientRequest { i: 3 }), None);
+    }
+
+    /// The reference check of `disabled_because`: on every reachable state of a small model,
+    /// for every binding in and past it, under the spec and every mutation, it names no conjunct
+    /// exactly when `step` takes the action.
+    #[test]
+    fn a_false_conjunct_is_named_exactly_when_a_step_is_not_taken() {
+        let actions = candidate_actions(3);
+        for mutation in std::iter::once(None).chain(Mutation::ALL.map(Some)) {
+            let mut spec = StaticRaft::new(3, 2, 1).unwrap();
+            spec.mutation = mutation;
+            for s in spec_core::reachable_states(&spec, usize::MAX) {
+                for a in &actions {
+                    let why = spec.disabled_because(&s, a);
+                    assert_eq!(
+                        why.is_empty(),
+                        spec.step(&s, a).is_some(),
+                        "{mutation:?}: {a} in {s:?}: {why:?}"
+                    );
+                }
+            }
+        }
+        let spec = StaticRaft::new(3, 2, 2).unwrap();
+        let mut s = State::initial(3, ServerSet::all(3));
+        s.current_term[..3].copy_from_slice(&[1, 1, 2]);
+        s.state[0] = Role::Primary;
+        s.log[0] = Log::from_slice(&[1]);
+        let why = |a: &str| spec.disabled_because(&s, &a.parse().unwrap());
+        assert_eq!(
+            why("CommitEntry(n1, {n1, n3})"),
+            [
+                "ImmediatelyCommitted(<<1, 1>>, {n1, n3}): InLog(<<1, 1>>, n3)",
+                "ImmediatelyCommitted(<<1, 1>>, {n1, n3}): currentTerm[n3] = 1"
+            ]
+        );
+        assert_eq!(
+            why("BecomeLeader(n2, {n2, n3})"),
+            ["CanVoteForOplog(n3, n2, 2): currentTerm[n3] < 2"]
+        );
+        assert_eq!(
+            why("BecomeLeader(n2, {n1, n2})"),
+            ["CanVoteForOplog(n1, n2, 2): logOk"]
+        );
+        assert_eq!(
+            why("CommitEntry(n1, {n1})"),
+            [r"{n1} \in Quorums(config[n1])"]
+        );
+        assert_eq!(why("UpdateTerms(n4, n1)"), [r"n4 \in Server"]);
+        assert!(why("UpdateTerms(n3, n1)").is_empty());
     }
 
     /// States no model reaches but `read_state` accepts (the largest terms, full logs of large
