@@ -156,8 +156,8 @@ impl Replay {
 }
 
 /// The states of an ITF trace, checked for shape: an object with a nonempty `states` array
-/// and, if it has `vars`, exactly the layer's variables (refinement traces' upper images,
-/// `upper.x`, aside).
+/// and, if it has `vars`, exactly the layer's variables (refinement traces' upper images
+/// `upper.x` and Quint's `mbt::` variables aside: [`itf::ignored_variable`]).
 fn trace_states<'a, M: Spec>(spec: &M, trace: &'a Value) -> Result<&'a [Value], RunError> {
     let bad = |why: String| Err(RunError(format!("not an ITF trace: {why}")));
     let Value::Object(fields) = trace else {
@@ -189,7 +189,7 @@ fn trace_states<'a, M: Spec>(spec: &M, trace: &'a Value) -> Result<&'a [Value], 
         let Some(mut names) = names else {
             return bad("its `vars` is not an array of names".into());
         };
-        names.retain(|n| !n.starts_with("upper."));
+        names.retain(|n| !itf::ignored_variable(n));
         let mut own: Vec<String> = spec
             .init_states()
             .first()

@@ -197,6 +197,20 @@ fn a_hand_written_apalache_trace_of_static_raft_replays() {
                 .into()
         }
     );
+    // Quint's model-based-testing variables are not the spec's, and are ignored.
+    let mut quint: Value =
+        serde_json::from_str(&std::fs::read_to_string(hand_written()).unwrap()).unwrap();
+    quint["vars"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("mbt::actionTaken"));
+    for state in quint["states"].as_array_mut().unwrap() {
+        state["mbt::actionTaken"] = json!("step");
+    }
+    assert_eq!(
+        replay("static-raft", None, &quint).verdict,
+        ReplayVerdict::Behavior
+    );
     // A stutter is a step of every spec (`[Next]_vars`).
     let mut stutter = trace.clone();
     stutter["states"] = json!([trace["states"][0], trace["states"][0]]);

@@ -236,9 +236,16 @@ fn shown(v: &Value) -> String {
     }
 }
 
-/// A state's variables, read from its ITF record: exactly the variables `names`, in any order.
-/// Keys starting with `#` (such as `#meta`) and the upper images `upper.x` that refinement
-/// traces carry are ignored.
+/// Whether a key of a state's ITF record is not one of the spec's variables but something a
+/// tool adds: `#meta` (any key starting with `#`), the upper images `upper.x` of a refinement
+/// trace written by `--trace-json`, and Quint's model-based-testing variables
+/// (`mbt::actionTaken`, `mbt::nondetPicks`).
+pub fn ignored_variable(name: &str) -> bool {
+    name.starts_with('#') || name.starts_with("upper.") || name.starts_with("mbt::")
+}
+
+/// A state's variables, read from its ITF record: exactly the variables `names`, in any order;
+/// the keys of [`ignored_variable`] are ignored.
 pub struct Record<'a> {
     fields: &'a serde_json::Map<String, Value>,
 }
@@ -260,7 +267,7 @@ impl<'a> Record<'a> {
         let unknown: Vec<&str> = fields
             .keys()
             .map(String::as_str)
-            .filter(|k| !k.starts_with('#') && !k.starts_with("upper.") && !names.contains(k))
+            .filter(|k| !ignored_variable(k) && !names.contains(k))
             .collect();
         if !missing.is_empty() || !unknown.is_empty() {
             let mut problem = format!("the variables are {}", names.join(", "));
@@ -573,7 +580,7 @@ mod tests {
             seq(&long),
             Err(r##"expected a sequence [...], found {"#map":[["n1","a long string value that goes on and on a..."##.into())
         );
-        let state = json!({"x": 1, "#meta": {"index": 0}, "upper.y": 2});
+        let state = json!({"x": 1, "#meta": {"index": 0}, "upper.y": 2, "mbt::actionTaken": "A"});
         assert!(Record::new(&state, &["x"]).is_ok());
         assert_eq!(
             Record::new(&state, &["x", "z"]).err().unwrap().to_string(),
