@@ -118,3 +118,25 @@ fn states_read_back_from_their_itf() {
         Ok(states[0])
     );
 }
+
+/// The history spec's actions (the logless ones and CommitConfig) print and parse back, on
+/// every step of a small model.
+#[test]
+fn history_actions_print_and_parse_back() {
+    use crate::refinement::{HistoryAction, LoglessWithHistory};
+    let spec = LoglessWithHistory::new(LoglessRaft::new(3, 1, 2).unwrap()).unwrap();
+    let mut names = std::collections::BTreeSet::new();
+    for s in spec_core::reachable_states(&spec, 20_000) {
+        let mut succ = Vec::new();
+        spec.next_states(&s, &mut succ);
+        for (a, _) in succ {
+            assert_eq!(a.to_string().parse(), Ok(a), "{a}");
+            names.insert(spec_core::Action::name(&a));
+        }
+    }
+    assert_eq!(names.len(), 5, "{names:?}");
+    assert_eq!(
+        "CommitConfig(n1)".parse::<HistoryAction>().unwrap_err().to_string(),
+        "cannot read action `CommitConfig(n1)`: CommitConfig takes two arguments, CommitConfig(i, Q)"
+    );
+}
