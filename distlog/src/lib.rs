@@ -32,12 +32,14 @@ pub mod copy;
 
 use log_abstract::{Choose, Log, LogState};
 use serde::{Serialize, Serializer};
-use spec_core::itf::{self, Map};
+use spec_core::action_text::{self, ParseActionError};
+use spec_core::itf::{self, Map, ReadError, Record};
 use spec_core::{
     permutations, Action, Bound, Invariant, Layer, Params, ParamsError, Refinement, Seq, Spec,
     StepMapping,
 };
 use std::fmt;
+use std::str::FromStr;
 
 /// The most servers this encoding holds.
 pub const MAX_SERVERS: usize = 8;
@@ -89,6 +91,62 @@ impl DistLogState {
 }
 
 spec_core::impl_pack!(DistLogState { log, servers });
+
+impl DistLogState {
+    /// Reads a state of a model of `servers` servers and `values` values back from the ITF
+    /// JSON `Serialize` writes: `log`, one sequence of value names per server.
+    pub fn read_itf(
+        value: &itf::Value,
+        servers: usize,
+        values: usize,
+    ) -> Result<DistLogState, ReadError> {
+        if servers > MAX_SERVERS {
+            return Err(ReadError::state(format!(
+                "{servers} servers are more than the {MAX_SERVERS} the encoding holds"
+            )));
+        }
+        let vars = Record::new(value, &["log"])?;
+        let logs = vars.var("log", |v| {
+            itf::each_server(&itf::per_server(v, Some(servers))?, |log| {
+                let entries = itf::each(itf::seq(log)?, |entry| {
+                    let value = itf::value(entry)?;
+                    if value < values {
+                        Ok(value as u8)
+                    } else {
+                        Err(format!(
+                            "{} is not a value of this {values}-value model",
+                            itf::value_name(value)
+                        ))
+                    }
+                })?;
+                if entries.len() > LOG_CAPACITY {
+                    return Err(format!(
+                        "a log of {} entries is longer than the {LOG_CAPACITY} the encoding holds",
+                        entries.len()
+                    ));
+                }
+                Ok(ServerLog::from_slice(&entries))
+            })
+        })?;
+        let mut state = DistLogState {
+            servers: servers as u8,
+            ..DistLogState::default()
+        };
+        state.log[..servers].copy_from_slice(&logs);
+        Ok(state)
+    }
+}
+
+/// Reads what `Serialize` writes, the number of servers taken from `log` and any value
+/// `v1..v256` accepted ([`DistLogState::read_itf`]; `Spec::read_state` checks both against a
+/// model's).
+impl<'de> serde::Deserialize<'de> for DistLogState {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        itf::deserialize_with(deserializer, |v| {
+            DistLogState::read_itf(v, itf::servers_of(v, "log")?, 256)
+        })
+    }
+}
 
 impl Serialize for DistLogState {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -152,6 +210,35 @@ impl fmt::Display for DistLogAction {
             DistLogAction::AppendEntry { s, t } => write!(f, "AppendEntry({}, {})", n(s), n(t)),
             DistLogAction::RemoveEntry { s } => write!(f, "RemoveEntry({})", n(s)),
         }
+    }
+}
+
+/// Reads the text `Display` writes: `WriteNewEntry(n1, v2)`, `AppendEntry(n2, n1)`,
+/// `RemoveEntry(n3)`.
+impl FromStr for DistLogAction {
+    type Err = ParseActionError;
+
+    fn from_str(text: &str) -> Result<DistLogAction, ParseActionError> {
+        fn byte(k: usize, what: &str) -> Result<u8, String> {
+            u8::try_from(k).map_err(|_| format!("{what} {} is past 256", k + 1))
+        }
+        let server = |a: &str| byte(action_text::server(a)?, "server");
+        action_text::parse(text, |name, args| match (name, args) {
+            ("WriteNewEntry", [s, v]) => Ok(DistLogAction::WriteNewEntry {
+                s: server(s)?,
+                v: byte(action_text::value(v)?, "value")?,
+            }),
+            ("AppendEntry", [s, t]) => Ok(DistLogAction::AppendEntry {
+                s: server(s)?,
+                t: server(t)?,
+            }),
+            ("RemoveEntry", [s]) => Ok(DistLogAction::RemoveEntry { s: server(s)? }),
+            _ => Err(action_text::unknown(
+                name,
+                args,
+                &["WriteNewEntry(s, v)", "AppendEntry(s, t)", "RemoveEntry(s)"],
+            )),
+        })
     }
 }
 
@@ -335,6 +422,30 @@ impl Spec for DistLog {
                 out.push((DistLogAction::RemoveEntry { s: s as u8 }, next));
             }
         }
+    }
+
+    /// The action's own function, after checking its servers and value are the model's, and
+    /// that an appended entry fits the encoding (a log outside the state constraint may be
+    /// full).
+    fn step(&self, state: &DistLogState, action: &DistLogAction) -> Option<DistLogState> {
+        let server = |s: u8| (s as usize) < self.servers;
+        let room = |s: u8| state.log[s as usize].len() < LOG_CAPACITY;
+        match *action {
+            DistLogAction::WriteNewEntry { s, v } => {
+                (server(s) && (v as usize) < self.values && room(s))
+                    .then(|| self.write_new_entry(state, s as usize, v))?
+            }
+            DistLogAction::AppendEntry { s, t } => (server(s) && server(t) && room(s))
+                .then(|| self.append_entry(state, s as usize, t as usize))?,
+            DistLogAction::RemoveEntry { s } => {
+                server(s).then(|| self.remove_entry(state, s as usize))?
+            }
+        }
+    }
+
+    /// [`DistLogState::read_itf`] with this model's servers and values.
+    fn read_state(&self, value: &itf::Value) -> Result<DistLogState, ReadError> {
+        DistLogState::read_itf(value, self.servers, self.values)
     }
 
     fn invariants(&self) -> Vec<Invariant<Self>> {
@@ -523,6 +634,120 @@ mod tests {
         let t = m.state_with(&[&[0, 1], &[0, 1]]);
         assert!(m.write_new_entry(&t, 0, 0).is_some(), "index 3 is free");
         assert!(m.some_chosen_at(&t, 2));
+    }
+
+    /// Every binding of every action for servers `0..=servers` and values `0..=values` (one
+    /// past the model's each).
+    fn candidate_actions(servers: u8, values: u8) -> Vec<DistLogAction> {
+        let mut all = Vec::new();
+        for s in 0..=servers {
+            for v in 0..=values {
+                all.push(DistLogAction::WriteNewEntry { s, v });
+            }
+            for t in 0..=servers {
+                all.push(DistLogAction::AppendEntry { s, t });
+            }
+            all.push(DistLogAction::RemoveEntry { s });
+        }
+        all
+    }
+
+    /// The model of the tests: 2 servers, 2 values, logs of at most 2 entries.
+    fn small() -> DistLog {
+        DistLog::new(2, 2, 2).unwrap()
+    }
+
+    /// `step`'s override agrees with `step_by_successors` on every reachable state of a small
+    /// model, for every binding in the model and one past it, with and without the mutation
+    /// that drops RemoveEntry's guard.
+    #[test]
+    fn step_is_the_successor_next_states_pairs_with_the_action() {
+        for m in [small(), small().with_mutation(Mutation::RemoveChosen)] {
+            // The same states either way (those past the constraint included): removing a
+            // chosen entry leads to a state the spec reaches by another path.
+            let states = spec_core::reachable_states(&m, usize::MAX);
+            assert_eq!(states.len(), 161, "{:?}", m.mutation);
+            let mut enabled = 0;
+            for s in &states {
+                let mut succ = Vec::new();
+                m.next_states(s, &mut succ);
+                for a in candidate_actions(2, 2) {
+                    let expected = succ.iter().find(|(b, _)| *b == a).map(|(_, t)| *t);
+                    assert_eq!(m.step(s, &a), expected, "{a} in {s:?}");
+                    enabled += expected.is_some() as usize;
+                }
+            }
+            assert!(enabled > states.len());
+        }
+        let m = small();
+        let full = m.state_with(&[&[0; LOG_CAPACITY], &[]]);
+        let write = DistLogAction::WriteNewEntry { s: 0, v: 0 };
+        assert_eq!(m.step(&full, &write), None, "no room in the encoding");
+        let n3 = DistLogAction::RemoveEntry { s: 2 };
+        assert_eq!(m.step(&m.init_states()[0], &n3), None, "no server n3");
+    }
+
+    #[test]
+    fn actions_print_and_parse_back() {
+        let m = small();
+        let mut count = 0;
+        for s in spec_core::reachable_states(&m, usize::MAX) {
+            let mut succ = Vec::new();
+            m.next_states(&s, &mut succ);
+            for (a, _) in succ {
+                assert_eq!(a.to_string().parse(), Ok(a), "{a}");
+                count += 1;
+            }
+        }
+        assert!(count > 100, "{count}");
+        let err = |text: &str| text.parse::<DistLogAction>().unwrap_err().to_string();
+        assert_eq!(
+            err("RemoveEntry(n1, n2)"),
+            "cannot read action `RemoveEntry(n1, n2)`: RemoveEntry takes other arguments than \
+             the 2 given; the actions are: WriteNewEntry(s, v), AppendEntry(s, t), RemoveEntry(s)"
+        );
+        assert_eq!(
+            err("WriteNewEntry(n1, 3)"),
+            "cannot read action `WriteNewEntry(n1, 3)`: 3 is not a value name v1, v2, ..."
+        );
+    }
+
+    #[test]
+    fn states_read_back_from_their_itf() {
+        let m = small();
+        for s in spec_core::reachable_states(&m, usize::MAX) {
+            let json = serde_json::to_value(s).unwrap();
+            assert_eq!(m.read_state(&json), Ok(s), "{json}");
+            assert_eq!(serde_json::from_value::<DistLogState>(json).unwrap(), s);
+        }
+        let read = |text: &str| {
+            m.read_state(&serde_json::from_str(text).unwrap())
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            read(r##"{"log": {"#map": [["n2", ["v2"]], ["n1", []]]}}"##),
+            Ok(m.state_with(&[&[], &[1]]))
+        );
+        assert_eq!(
+            read(r##"{"log": {"#map": [["n1", []], ["n3", []]]}}"##),
+            Err("variable log: n3 is not a server of this 2-server model".into())
+        );
+        assert_eq!(
+            read(r##"{"log": {"#map": [["n1", []]]}}"##),
+            Err("variable log: expected one value per server n1..n2, found 1".into())
+        );
+        assert_eq!(
+            read(r##"{"log": {"#map": [["n1", ["v3"]], ["n2", []]]}}"##),
+            Err("variable log: at n1: item 1: v3 is not a value of this 2-value model".into())
+        );
+        assert_eq!(
+            read(r##"{"log": {"#map": [["n1", ["v1"]], ["n1", []]]}}"##),
+            Err("variable log: n1 appears twice".into())
+        );
+        assert_eq!(
+            read("[]"),
+            Err("a state must be a record of variables, found []".into())
+        );
     }
 
     #[test]

@@ -104,6 +104,81 @@ impl fmt::Display for Action {
     }
 }
 
+/// Reads the text `Display` writes: `ClientRequest(n1, {n1, n2})`, `MergeEntries(n1, n2)`,
+/// `BecomeLeader(n1, {n1, n2})`, `CommitEntry(n1, {n1, n2})`, `UpdateTerms(n2, n1)`.
+impl std::str::FromStr for Action {
+    type Err = spec_core::ParseActionError;
+
+    fn from_str(text: &str) -> Result<Action, spec_core::ParseActionError> {
+        use spec_core::action_text::{parse, server, server_set, unknown};
+        parse(text, |name, args| {
+            Ok(match (name, args) {
+                ("ClientRequest", [i, c]) => Action::ClientRequest {
+                    i: server(i)?,
+                    new_config: server_set(c)?,
+                },
+                ("MergeEntries", [i, j]) => Action::MergeEntries {
+                    i: server(i)?,
+                    j: server(j)?,
+                },
+                ("BecomeLeader", [i, q]) => Action::BecomeLeader {
+                    i: server(i)?,
+                    vote_quorum: server_set(q)?,
+                },
+                ("CommitEntry", [i, q]) => Action::CommitEntry {
+                    i: server(i)?,
+                    commit_quorum: server_set(q)?,
+                },
+                ("UpdateTerms", [i, j]) => Action::UpdateTerms {
+                    i: server(i)?,
+                    j: server(j)?,
+                },
+                _ => {
+                    return Err(unknown(
+                        name,
+                        args,
+                        &[
+                            "ClientRequest(i, newConfig)",
+                            "MergeEntries(i, j)",
+                            "BecomeLeader(i, voteQuorum)",
+                            "CommitEntry(i, commitQuorum)",
+                            "UpdateTerms(i, j)",
+                        ],
+                    ))
+                }
+            })
+        })
+    }
+}
+
+/// Whether `action` names only servers of `s`'s model and its effect fits the state encoding
+/// (MongoWeakRaft's [`weak::in_model`] for the MongoWeakRaft action it conjoins; the config
+/// log has the log's capacity). Quorums and configs are [`next_guard`]'s business.
+pub fn in_model(s: &State, action: Action) -> bool {
+    let step = match action {
+        Action::ClientRequest { i, .. } => weak::Step::ClientRequest { i },
+        Action::MergeEntries { i, j } => weak::Step::MergeEntries { i, j },
+        Action::BecomeLeader { i, vote_quorum } => weak::Step::BecomeLeader {
+            i,
+            vote_quorum,
+            noop: true,
+        },
+        Action::CommitEntry { i, commit_quorum } => weak::Step::CommitEntry { i, commit_quorum },
+        Action::UpdateTerms { i, j } => weak::Step::UpdateTerms { i, j },
+    };
+    let change_config = weak::ChangeConfig {
+        i: 0,
+        new_config: ServerSet::EMPTY,
+    };
+    weak::in_model(
+        &s.raft,
+        weak::Action {
+            step,
+            change_config,
+        },
+    )
+}
+
 // ---------------------------------------------------------------------------------------------
 // The actions
 // ---------------------------------------------------------------------------------------------

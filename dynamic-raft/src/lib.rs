@@ -73,6 +73,7 @@ pub use state::{
 pub use weak_raft;
 
 use spec_core::{Bound, Invariant, Layer, Params, ParamsError, ServerSet, Spec};
+use weak_raft::guard::Holds;
 use weak_raft::RaftBounds;
 
 /// MongoDynamicRaft at given bounds, as a [`Spec`].
@@ -165,6 +166,21 @@ impl Spec for DynamicRaft {
         actions::next(state, self.with_update_terms, |action, next| {
             out.push((action, next))
         });
+    }
+
+    /// [`actions::next_guard`] and the action's function, after [`actions::in_model`].
+    fn step(&self, state: &State, action: &Action) -> Option<State> {
+        let enabled = actions::in_model(state, *action)
+            && actions::next_guard(state, *action, self.with_update_terms, &mut Holds);
+        enabled.then(|| actions::apply(state, *action)).flatten()
+    }
+
+    /// [`State::read_itf`] with this model's servers.
+    fn read_state(
+        &self,
+        value: &spec_core::itf::Value,
+    ) -> Result<State, spec_core::itf::ReadError> {
+        State::read_itf(value, self.bounds.servers)
     }
 
     /// The false conjuncts of the action's guard ([`actions::next_guard`]).
@@ -427,6 +443,105 @@ mod tests {
             k += 1;
         }
         assert!(states.len() > 1000, "{}", states.len());
+    }
+
+    /// Every binding at `servers` servers, quorums and configs ranging over every set of them.
+    fn every_binding(servers: usize) -> Vec<Action> {
+        let all = ServerSet::all(servers);
+        let mut bindings = Vec::new();
+        for i in 0..servers {
+            for q in all.subsets() {
+                bindings.push(Action::ClientRequest { i, new_config: q });
+                bindings.push(Action::BecomeLeader { i, vote_quorum: q });
+                bindings.push(Action::CommitEntry {
+                    i,
+                    commit_quorum: q,
+                });
+            }
+            for j in 0..servers {
+                bindings.push(Action::MergeEntries { i, j });
+                bindings.push(Action::UpdateTerms { i, j });
+            }
+        }
+        bindings
+    }
+
+    /// `step`'s override is the successor `next_states` pairs with the action, or `None`, on
+    /// every reachable state of a 2-server model, for every binding of 3 servers (one past the
+    /// model's), with and without UpdateTerms.
+    #[test]
+    fn step_is_the_successor_next_states_pairs_with_the_action() {
+        let bindings = every_binding(3);
+        for spec in [
+            DynamicRaft::new(2, 2, 2).unwrap(),
+            DynamicRaft::new(2, 2, 2).unwrap().with_update_terms(),
+        ] {
+            let states = spec_core::reachable_states(&spec, usize::MAX);
+            let mut unnamed = 0isize;
+            for s in &states {
+                let mut next = Vec::new();
+                spec.next_states(s, &mut next);
+                unnamed += next.len() as isize;
+                for a in &bindings {
+                    let expected = next.iter().find(|(b, _)| b == a).map(|(_, t)| *t);
+                    assert_eq!(spec.step(s, a), expected, "{a} in {s:?}");
+                    unnamed -= expected.is_some() as isize;
+                }
+            }
+            assert_eq!(unnamed, 0, "every successor is one binding's");
+            let expected = if spec.has_update_terms() { 471 } else { 265 };
+            assert_eq!(states.len(), expected);
+        }
+    }
+
+    #[test]
+    fn actions_print_and_parse_back() {
+        let spec = DynamicRaft::new(2, 2, 2).unwrap().with_update_terms();
+        let mut names = std::collections::BTreeSet::new();
+        for s in spec_core::reachable_states(&spec, usize::MAX) {
+            let mut succ = Vec::new();
+            spec.next_states(&s, &mut succ);
+            for (a, _) in succ {
+                assert_eq!(a.to_string().parse(), Ok(a), "{a}");
+                names.insert(spec_core::Action::name(&a));
+            }
+        }
+        assert_eq!(names.len(), 5, "{names:?}");
+        for a in every_binding(4) {
+            assert_eq!(a.to_string().parse(), Ok(a), "{a}");
+        }
+        assert_eq!(
+            "MergeEntries(n1)"
+                .parse::<Action>()
+                .unwrap_err()
+                .to_string(),
+            "cannot read action `MergeEntries(n1)`: MergeEntries takes other arguments than the \
+             1 given; the actions are: ClientRequest(i, newConfig), MergeEntries(i, j), \
+             BecomeLeader(i, voteQuorum), CommitEntry(i, commitQuorum), UpdateTerms(i, j)"
+        );
+    }
+
+    #[test]
+    fn states_read_back_from_their_itf() {
+        let spec = DynamicRaft::new(2, 2, 2).unwrap();
+        let states = spec_core::reachable_states(&spec, usize::MAX);
+        for s in &states {
+            let json = serde_json::to_value(s).unwrap();
+            assert_eq!(spec.read_state(&json), Ok(*s), "{json}");
+            assert_eq!(serde_json::from_value::<State>(json).unwrap(), *s);
+        }
+        let mut json = serde_json::to_value(states[0]).unwrap();
+        json["configLog"] = serde_json::json!({"#map": [["n1", [{"#set": ["n3"]}]], ["n2", []]]});
+        assert_eq!(
+            spec.read_state(&json).unwrap_err().to_string(),
+            "variable configLog: at n1: item 1: n3 is not a server of this 2-server model"
+        );
+        json.as_object_mut().unwrap().remove("configLog");
+        assert_eq!(
+            spec.read_state(&json).unwrap_err().to_string(),
+            "the variables are currentTerm, state, log, config, configLog, elections, committed; \
+             missing: configLog"
+        );
     }
 
     #[test]

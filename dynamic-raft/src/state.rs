@@ -154,6 +154,53 @@ impl Serialize for State {
     }
 }
 
+impl State {
+    /// The TLA+ variables, in the order `Serialize` writes them.
+    pub const VARIABLES: [&'static str; 7] = [
+        "currentTerm",
+        "state",
+        "log",
+        "config",
+        "configLog",
+        "elections",
+        "committed",
+    ];
+
+    /// Reads a state of a `servers`-server model back from the ITF JSON `Serialize` writes:
+    /// MongoWeakRaft's variables ([`weak_raft::State::read_variables`]) and `configLog`, one
+    /// sequence of configs per server, at most [`LOG_CAPACITY`] long.
+    pub fn read_itf(value: &itf::Value, servers: usize) -> Result<State, itf::ReadError> {
+        let vars = itf::Record::new(value, &Self::VARIABLES)?;
+        let raft = weak_raft::State::read_variables(&vars, servers)?;
+        let mut s = State::initial(servers, ServerSet::EMPTY);
+        s.raft = raft;
+        let logs = vars.var("configLog", |v| {
+            itf::each_server(&itf::per_server(v, Some(servers))?, |log| {
+                let configs = itf::each(itf::seq(log)?, |c| itf::server_set(c, servers))?;
+                if configs.len() > LOG_CAPACITY {
+                    return Err(format!(
+                        "a config log of {} entries is longer than the {LOG_CAPACITY} the encoding holds",
+                        configs.len()
+                    ));
+                }
+                Ok(ConfigLog::from_configs(&configs))
+            })
+        })?;
+        s.config_log[..servers].copy_from_slice(&logs);
+        Ok(s)
+    }
+}
+
+/// Reads what `Serialize` writes, the number of servers taken from `currentTerm`
+/// ([`State::read_itf`]; `Spec::read_state` checks it against a model's).
+impl<'de> serde::Deserialize<'de> for State {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<State, D::Error> {
+        itf::deserialize_with(deserializer, |v| {
+            State::read_itf(v, itf::servers_of(v, "currentTerm")?)
+        })
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Invariants of MongoDynamicRaft, named as in the spec. ElectionSafety, LeaderCompleteness,
 // LogMatching and StateMachineSafety are MongoWeakRaft's, on the shared variables.

@@ -22,9 +22,12 @@
 //! `(i, j)` pair with `i > j`, so that generated counts agree with TLC.
 
 use serde::{Serialize, Serializer};
+use spec_core::action_text::{self, ParseActionError};
 use spec_core::itf::{self, Set, Tup};
+use spec_core::itf::{ReadError, Record};
 use spec_core::{Action, Bound, Invariant, Layer, Params, ParamsError, Spec, StepMapping};
 use std::fmt;
+use std::str::FromStr;
 
 /// Log at given bounds.
 #[derive(Clone, Debug)]
@@ -35,6 +38,10 @@ pub struct Log {
 
 /// A state of Log: the chosen `(index, value)` pairs, as a bitmask with bit
 /// `(index - 1) * values + value`.
+///
+/// It has no `serde::Deserialize`: the bitmask's layout depends on the model's number of values,
+/// which the `chosen` set does not say (a set with no pair, or none of value `v2`, is the same
+/// JSON in a model of 2 values and of 3). [`Spec::read_state`] on a [`Log`] reads it back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct LogState {
     chosen: u64,
@@ -154,6 +161,56 @@ impl fmt::Display for Choose {
             self.last,
             block.join(", ")
         )
+    }
+}
+
+/// Reads the text [`Choose`]'s `Display` writes: `Next(1..2, [1 :> v1, 2 :> v2])`, or
+/// `Next(3..2, [])` for an empty block. The function's keys must be the block's indices in
+/// order.
+impl FromStr for Choose {
+    type Err = ParseActionError;
+
+    fn from_str(text: &str) -> Result<Choose, ParseActionError> {
+        action_text::parse(text, |name, args| match (name, args) {
+            ("Next", [block, function]) => {
+                let (first, last) = block
+                    .split_once("..")
+                    .ok_or_else(|| format!("{block} is not a block i..j"))?;
+                let index = |t: &str| -> Result<u8, String> {
+                    u8::try_from(action_text::natural(t.trim())?)
+                        .map_err(|_| format!("{t} is past the largest index 255"))
+                };
+                let (first, last) = (index(first)?, index(last)?);
+                let body = function
+                    .strip_prefix('[')
+                    .and_then(|f| f.strip_suffix(']'))
+                    .ok_or_else(|| format!("{function} is not a function [i :> v, ...]"))?;
+                let mut values = Vec::new();
+                for (k, pair) in action_text::split_top_level(body)?.into_iter().enumerate() {
+                    let (key, value) = pair
+                        .split_once(":>")
+                        .ok_or_else(|| format!("{pair} is not a pair i :> v"))?;
+                    if first as usize + k != index(key)? as usize {
+                        return Err(format!(
+                            "the function's keys must be the block's indices {first}, {}, ... in order",
+                            first as usize + 1
+                        ));
+                    }
+                    let v = action_text::value(value.trim())?;
+                    values.push(u8::try_from(v).map_err(|_| format!("{value} is past v256"))?);
+                }
+                Ok(Choose {
+                    first,
+                    last,
+                    values,
+                })
+            }
+            _ => Err(action_text::unknown(
+                name,
+                args,
+                &["Next(i..j, [i :> v, ...])"],
+            )),
+        })
     }
 }
 
@@ -322,6 +379,52 @@ impl Spec for Log {
                 }
             }
         }
+    }
+
+    /// [`Log::next`], after the binding's own conditions: both ends in `1..MaxLogLen`, one value
+    /// per index of the block, each value one of the model's.
+    fn step(&self, state: &LogState, action: &Choose) -> Option<LogState> {
+        let n = self.max_index;
+        let in_range = |end: u8| (1..=n).contains(&(end as usize));
+        let len = (action.last as usize + 1).saturating_sub(action.first as usize);
+        let bound = in_range(action.first)
+            && in_range(action.last)
+            && action.values.len() == len
+            && action.values.iter().all(|&v| (v as usize) < self.values);
+        if bound {
+            self.next(state, action)
+        } else {
+            None
+        }
+    }
+
+    /// `chosen`: a set of `<<index, value>>` tuples, indices in `1..MaxLogLen`, values among the
+    /// model's.
+    fn read_state(&self, value: &itf::Value) -> Result<LogState, ReadError> {
+        let vars = Record::new(value, &["chosen"])?;
+        vars.var("chosen", |v| {
+            let mut state = LogState::empty(self.values);
+            for pair in itf::set(v)? {
+                let pair = itf::tup_of(pair, 2)?;
+                let index = itf::int(&pair[0])?;
+                if !(1..=self.max_index as i64).contains(&index) {
+                    return Err(format!(
+                        "index {index} is outside this model's indices 1..{}",
+                        self.max_index
+                    ));
+                }
+                let value = itf::value(&pair[1])?;
+                if value >= self.values {
+                    return Err(format!(
+                        "{} is not a value of this {}-value model",
+                        itf::value_name(value),
+                        self.values
+                    ));
+                }
+                state.choose(index as usize, value);
+            }
+            Ok(state)
+        })
     }
 
     /// The indices of the block that are already chosen ([`Log::block_unchosen`]), after the
@@ -493,6 +596,135 @@ mod tests {
         assert!(successors_of_empty_log(2, 20) > MAX_SUCCESSORS_OF_ONE_STATE);
         assert!(Log::new(2, 19).is_ok());
         assert!(Log::new(1, 64).is_ok());
+    }
+
+    /// Every `Next` binding of a model of `values` values and `n` indices, and some just outside
+    /// it: ends in `0..=n + 1`, functions of one value too few, the right number and one too
+    /// many, with values `0..=values` (the last one outside the model).
+    fn candidate_actions(values: u8, n: u8) -> Vec<Choose> {
+        let mut all = Vec::new();
+        for first in 0..=n + 1 {
+            for last in 0..=n + 1 {
+                let len = (last as usize + 1).saturating_sub(first as usize);
+                for count in len.saturating_sub(1)..=len + 1 {
+                    let choices = (values as usize + 1).pow(count as u32);
+                    for code in 0..choices {
+                        let values = (0..count)
+                            .map(|k| {
+                                (code / (values as usize + 1).pow(k as u32) % (values as usize + 1))
+                                    as u8
+                            })
+                            .collect();
+                        all.push(Choose {
+                            first,
+                            last,
+                            values,
+                        });
+                    }
+                }
+            }
+        }
+        all
+    }
+
+    /// `step`'s override is `step_by_successors` on every reachable state of a small model
+    /// (2 values, 3 indices: 27 states) for every binding, in the model and out of it.
+    #[test]
+    fn step_is_the_successor_next_states_pairs_with_the_action() {
+        let log = Log::new(2, 3).unwrap();
+        let states = spec_core::reachable_states(&log, usize::MAX);
+        assert_eq!(states.len(), 27);
+        let actions = candidate_actions(2, 3);
+        let (mut enabled, mut succ) = (0, Vec::new());
+        for s in &states {
+            succ.clear();
+            log.next_states(s, &mut succ);
+            for a in &actions {
+                let expected = succ.iter().find(|(b, _)| b == a).map(|(_, t)| *t);
+                assert_eq!(log.step(s, a), expected, "{a} in {s:?}");
+                assert_eq!(spec_core::step_by_successors(&log, s, a), expected);
+                enabled += expected.is_some() as usize;
+            }
+        }
+        // Every generated successor is one (state, binding) pair.
+        let generated: usize = states
+            .iter()
+            .map(|s| {
+                succ.clear();
+                log.next_states(s, &mut succ);
+                succ.len()
+            })
+            .sum();
+        assert_eq!(enabled, generated);
+        let empty = log.init_states()[0];
+        let outside = Choose {
+            first: 4,
+            last: 4,
+            values: vec![0],
+        };
+        assert_eq!(log.step(&empty, &outside), None);
+    }
+
+    #[test]
+    fn actions_print_and_parse_back() {
+        let log = Log::new(2, 3).unwrap();
+        let mut count = 0;
+        for s in spec_core::reachable_states(&log, usize::MAX) {
+            let mut succ = Vec::new();
+            log.next_states(&s, &mut succ);
+            for (a, _) in succ {
+                assert_eq!(a.to_string().parse::<Choose>(), Ok(a.clone()), "{a}");
+                count += 1;
+            }
+        }
+        assert_eq!(count, 167);
+        let err = |text: &str| text.parse::<Choose>().unwrap_err().to_string();
+        assert_eq!(
+            err("Next(1..2, [2 :> v1])"),
+            "cannot read action `Next(1..2, [2 :> v1])`: the function's keys must be the block's indices 1, 2, ... in order"
+        );
+        assert_eq!(
+            err("Choose(1)"),
+            "cannot read action `Choose(1)`: no action Choose; the actions are: Next(i..j, [i :> v, ...])"
+        );
+        assert_eq!(
+            err("Next(1, [])"),
+            "cannot read action `Next(1, [])`: 1 is not a block i..j"
+        );
+    }
+
+    #[test]
+    fn states_read_back_from_their_itf() {
+        let log = Log::new(2, 3).unwrap();
+        let states = spec_core::reachable_states(&log, usize::MAX);
+        for s in &states {
+            let json = serde_json::to_value(s).unwrap();
+            assert_eq!(log.read_state(&json), Ok(*s), "{json}");
+        }
+        let read = |text: &str| {
+            log.read_state(&serde_json::from_str(text).unwrap())
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            read(r##"{"chosen": {"#set": [{"#tup": [{"#bigint": "2"}, "v2"]}]}}"##),
+            Ok(log.state_with([(2, 1)]))
+        );
+        assert_eq!(
+            read(r##"{"chosen": {"#set": [{"#tup": [4, "v1"]}]}}"##),
+            Err("variable chosen: index 4 is outside this model's indices 1..3".into())
+        );
+        assert_eq!(
+            read(r##"{"chosen": {"#set": [{"#tup": [1, "v3"]}]}}"##),
+            Err("variable chosen: v3 is not a value of this 2-value model".into())
+        );
+        assert_eq!(
+            read(r##"{"chosen": [[1, "v1"]]}"##),
+            Err(r##"variable chosen: expected a set {"#set": [...]}, found [[1,"v1"]]"##.into())
+        );
+        assert_eq!(
+            read(r##"{"chosen": {"#set": []}, "extra": 1}"##),
+            Err("the variables are chosen; unknown: extra".into())
+        );
     }
 
     #[test]

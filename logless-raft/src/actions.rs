@@ -101,6 +101,72 @@ impl fmt::Display for Action {
     }
 }
 
+/// Reads the text `Display` writes: `Reconfig(n1, {n1, n2})`, `SendConfig(n1, n2)`,
+/// `BecomeLeader(n1, {n1, n2})`, `UpdateTerms(n2, n1)`. Any server number below 256 is read;
+/// whether the model has it is `Spec::step`'s question.
+impl std::str::FromStr for Action {
+    type Err = spec_core::ParseActionError;
+
+    fn from_str(text: &str) -> Result<Action, spec_core::ParseActionError> {
+        use spec_core::action_text::{parse, server_set, unknown};
+        let server = |a: &str| -> Result<u8, String> {
+            let s = spec_core::action_text::server(a)?;
+            u8::try_from(s).map_err(|_| format!("{a} is past the 256 servers an action names"))
+        };
+        parse(text, |name, args| {
+            Ok(match (name, args) {
+                ("Reconfig", [i, c]) => Action::Reconfig {
+                    i: server(i)?,
+                    new_config: server_set(c)?,
+                },
+                ("SendConfig", [i, j]) => Action::SendConfig {
+                    i: server(i)?,
+                    j: server(j)?,
+                },
+                ("BecomeLeader", [i, q]) => Action::BecomeLeader {
+                    i: server(i)?,
+                    vote_quorum: server_set(q)?,
+                },
+                ("UpdateTerms", [i, j]) => Action::UpdateTerms {
+                    i: server(i)?,
+                    j: server(j)?,
+                },
+                _ => {
+                    return Err(unknown(
+                        name,
+                        args,
+                        &[
+                            "Reconfig(i, newConfig)",
+                            "SendConfig(i, j)",
+                            "BecomeLeader(i, voteQuorum)",
+                            "UpdateTerms(i, j)",
+                        ],
+                    ))
+                }
+            })
+        })
+    }
+}
+
+/// Whether `action` is a binding of `Next` in a state with `servers` servers: the servers it
+/// names are among them, Reconfig's `newConfig` is in `SUBSET Server`, and BecomeLeader's
+/// `voteQuorum` is one of `Quorums(config[i])`. The guards say the rest.
+pub fn in_model<V: ConfigVars + ?Sized>(v: &V, servers: usize, action: Action) -> bool {
+    let server = |s: u8| (s as usize) < servers;
+    match action {
+        Action::Reconfig { i, new_config } => {
+            server(i) && new_config.is_subset(ServerSet::all(servers))
+        }
+        Action::SendConfig { i, j } | Action::UpdateTerms { i, j } => server(i) && server(j),
+        Action::BecomeLeader { i, vote_quorum } => {
+            server(i) && {
+                let config = v.config(i as usize);
+                vote_quorum.is_subset(config) && is_majority(vote_quorum.len(), config)
+            }
+        }
+    }
+}
+
 /// One guard conjunct to drop, making a mutant of the spec: a teaching and testing device
 /// for showing what each condition protects. [`LoglessRaft::with_mutation`] puts one in
 /// force; the spec has none unless asked. Each variant names the conjunct it drops, except the

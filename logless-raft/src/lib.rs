@@ -313,6 +313,30 @@ impl Spec for LoglessRaft {
     fn canonical(&self, state: &State) -> State {
         symmetry::canonical(state)
     }
+
+    /// The action's method ([`LoglessRaft::reconfig`], ...: guard, then effect), after
+    /// [`actions::in_model`].
+    fn step(&self, state: &State, action: &Action) -> Option<State> {
+        if !actions::in_model(state, self.servers, *action) {
+            return None;
+        }
+        match *action {
+            Action::Reconfig { i, new_config } => self.reconfig(state, i as usize, new_config),
+            Action::SendConfig { i, j } => self.send_config(state, i as usize, j as usize),
+            Action::BecomeLeader { i, vote_quorum } => {
+                self.become_leader(state, i as usize, vote_quorum)
+            }
+            Action::UpdateTerms { i, j } => self.update_terms(state, i as usize, j as usize),
+        }
+    }
+
+    /// [`State::read_itf`] with this model's servers.
+    fn read_state(
+        &self,
+        value: &spec_core::itf::Value,
+    ) -> Result<State, spec_core::itf::ReadError> {
+        State::read_itf(value, self.servers)
+    }
 }
 
 impl Layer for LoglessRaft {
@@ -353,6 +377,9 @@ impl Layer for LoglessRaft {
         })
     }
 }
+
+#[cfg(test)]
+mod step_tests;
 
 #[cfg(test)]
 mod tests {

@@ -269,6 +269,25 @@ impl fmt::Display for HistoryAction {
     }
 }
 
+/// Reads the text `Display` writes: `CommitConfig(n1, {n1, n2})`, or a logless action.
+impl std::str::FromStr for HistoryAction {
+    type Err = spec_core::ParseActionError;
+
+    fn from_str(text: &str) -> Result<HistoryAction, spec_core::ParseActionError> {
+        use spec_core::action_text::{parse, server, server_set};
+        match spec_core::action_text::call(text) {
+            Ok(("CommitConfig", _)) => parse(text, |name, args| match args {
+                [i, q] => Ok(HistoryAction::CommitConfig {
+                    i: server(i)?,
+                    quorum: server_set(q)?,
+                }),
+                _ => Err(format!("{name} takes two arguments, CommitConfig(i, Q)")),
+            }),
+            _ => text.parse().map(HistoryAction::Logless),
+        }
+    }
+}
+
 /// MongoLoglessDynamicRaft with the history variables of the module docs, and the history step
 /// CommitConfig. The lower level of [`DynamicRaftMapping`].
 #[derive(Clone, Debug)]

@@ -360,6 +360,59 @@ impl Serialize for State {
     }
 }
 
+impl State {
+    /// The TLA+ variables, in the order `Serialize` writes them.
+    pub const VARIABLES: [&'static str; 5] = [
+        "currentTerm",
+        "state",
+        "configVersion",
+        "configTerm",
+        "config",
+    ];
+
+    /// Reads a state of a `servers`-server model back from the ITF JSON `Serialize` writes.
+    pub fn read_itf(
+        value: &spec_core::itf::Value,
+        servers: usize,
+    ) -> Result<State, spec_core::itf::ReadError> {
+        let vars = spec_core::itf::Record::new(value, &Self::VARIABLES)?;
+        Self::read_variables(&vars, servers)
+    }
+
+    /// Reads [`State::VARIABLES`] from a state's record, which may hold more (a composition
+    /// such as MongoRaftReconfig reads its own): per-server functions over exactly the model's
+    /// servers, terms and versions below 255 (so that a successor's term or version fits).
+    pub fn read_variables(
+        vars: &spec_core::itf::Record,
+        servers: usize,
+    ) -> Result<State, spec_core::itf::ReadError> {
+        use spec_core::raft::{read_configs, read_roles, read_terms};
+        let n = servers;
+        if n > MAX_SERVERS {
+            return Err(spec_core::itf::ReadError::state(format!(
+                "{n} servers are more than the {MAX_SERVERS} the encoding holds"
+            )));
+        }
+        let mut s = State::initial(n, ServerSet::EMPTY);
+        s.current_term[..n].copy_from_slice(&vars.var("currentTerm", |v| read_terms(v, n))?);
+        s.state[..n].copy_from_slice(&vars.var("state", |v| read_roles(v, n))?);
+        s.config_version[..n].copy_from_slice(&vars.var("configVersion", |v| read_terms(v, n))?);
+        s.config_term[..n].copy_from_slice(&vars.var("configTerm", |v| read_terms(v, n))?);
+        s.config[..n].copy_from_slice(&vars.var("config", |v| read_configs(v, n))?);
+        Ok(s)
+    }
+}
+
+/// Reads what `Serialize` writes, the number of servers taken from `currentTerm`
+/// ([`State::read_itf`]; `Spec::read_state` checks it against a model's).
+impl<'de> serde::Deserialize<'de> for State {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<State, D::Error> {
+        spec_core::itf::deserialize_with(deserializer, |v| {
+            State::read_itf(v, spec_core::itf::servers_of(v, "currentTerm")?)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

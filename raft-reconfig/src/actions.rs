@@ -218,6 +218,109 @@ impl fmt::Display for Action {
     }
 }
 
+/// Reads the text `Display` writes: `ClientRequest(n1)`, `CommitEntry(n1, {n1, n2})`,
+/// `Reconfig(n1, {n1, n2})`, `BecomeLeader(n1, {n1, n2})`, `UpdateTerms(n2, n1)`, ... Any
+/// server number below 256 is read; whether the model has it is `Spec::step`'s question.
+impl std::str::FromStr for Action {
+    type Err = spec_core::ParseActionError;
+
+    fn from_str(text: &str) -> Result<Action, spec_core::ParseActionError> {
+        use spec_core::action_text::{parse, server_set, unknown};
+        let server = |a: &str| -> Result<u8, String> {
+            let s = spec_core::action_text::server(a)?;
+            u8::try_from(s).map_err(|_| format!("{a} is past the 256 servers an action names"))
+        };
+        parse(text, |name, args| {
+            Ok(match (name, args) {
+                ("ClientRequest", [i]) => Action::ClientRequest { i: server(i)? },
+                ("GetEntries", [i, j]) => Action::GetEntries {
+                    i: server(i)?,
+                    j: server(j)?,
+                },
+                ("RollbackEntries", [i, j]) => Action::RollbackEntries {
+                    i: server(i)?,
+                    j: server(j)?,
+                },
+                ("CommitEntry", [i, q]) => Action::CommitEntry {
+                    i: server(i)?,
+                    commit_quorum: server_set(q)?,
+                },
+                ("Reconfig", [i, c]) => Action::Reconfig {
+                    i: server(i)?,
+                    new_config: server_set(c)?,
+                },
+                ("SendConfig", [i, j]) => Action::SendConfig {
+                    i: server(i)?,
+                    j: server(j)?,
+                },
+                ("BecomeLeader", [i, q]) => Action::BecomeLeader {
+                    i: server(i)?,
+                    vote_quorum: server_set(q)?,
+                },
+                ("UpdateTerms", [i, j]) => Action::UpdateTerms {
+                    i: server(i)?,
+                    j: server(j)?,
+                },
+                _ => {
+                    return Err(unknown(
+                        name,
+                        args,
+                        &[
+                            "ClientRequest(i)",
+                            "GetEntries(i, j)",
+                            "RollbackEntries(i, j)",
+                            "CommitEntry(i, commitQuorum)",
+                            "Reconfig(i, newConfig)",
+                            "SendConfig(i, j)",
+                            "BecomeLeader(i, voteQuorum)",
+                            "UpdateTerms(i, j)",
+                        ],
+                    ))
+                }
+            })
+        })
+    }
+}
+
+/// Whether `action` is a binding of `Next` in `s`'s model (the servers it names are among
+/// `s`'s, CommitEntry's quorum is one of [`commit_quorum_servers`]'s, BecomeLeader's one of
+/// `Quorums(config[i])`, Reconfig's `newConfig` in `SUBSET Server`) whose effect fits the state
+/// encoding (a log with room for one more entry, a commit record the bitmask holds). A state
+/// outside the model's constraint may fail the second; the model's own states never do. The
+/// guards say the rest ([`step`]).
+pub fn in_model(s: &State, action: Action, mutation: Option<Mutation>) -> bool {
+    let servers = s.servers as usize;
+    let server = |x: u8| (x as usize) < servers;
+    let quorum_of =
+        |q: ServerSet, config: ServerSet| q.is_subset(config) && q.len() * 2 > config.len();
+    let room = |i: u8| s.log[i as usize].len() < static_raft::LOG_CAPACITY;
+    match action {
+        Action::ClientRequest { i } => server(i) && room(i),
+        Action::GetEntries { i, j } => server(i) && server(j) && room(i),
+        Action::RollbackEntries { i, j }
+        | Action::SendConfig { i, j }
+        | Action::UpdateTerms { i, j } => server(i) && server(j),
+        Action::CommitEntry { i, commit_quorum } => {
+            server(i)
+                && quorum_of(
+                    commit_quorum,
+                    commit_quorum_servers(s, i as usize, mutation),
+                )
+                && {
+                    let log = &s.log[i as usize];
+                    let term = s.current_term[i as usize];
+                    spec_core::raft::committable(log.len() as u8, static_raft::last_term(log), term)
+                }
+        }
+        Action::Reconfig { i, new_config } => {
+            server(i) && new_config.is_subset(ServerSet::all(servers))
+        }
+        Action::BecomeLeader { i, vote_quorum } => {
+            server(i) && quorum_of(vote_quorum, s.config[i as usize])
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // OplogCommitment: what a reconfig needs of the oplog.
 // ---------------------------------------------------------------------------------------------

@@ -466,6 +466,21 @@ impl Spec for RaftReconfig {
     fn canonical(&self, state: &State) -> State {
         symmetry::canonical(state)
     }
+
+    /// [`actions::step`] (the guards, joint steps conjoined), after [`actions::in_model`].
+    fn step(&self, state: &State, action: &Action) -> Option<State> {
+        actions::in_model(state, *action, self.mutation)
+            .then(|| actions::step(state, *action, self.mutation))
+            .flatten()
+    }
+
+    /// [`State::read_itf`] with this model's servers.
+    fn read_state(
+        &self,
+        value: &spec_core::itf::Value,
+    ) -> Result<State, spec_core::itf::ReadError> {
+        State::read_itf(value, self.servers)
+    }
 }
 
 impl Layer for RaftReconfig {
@@ -517,6 +532,9 @@ impl Layer for RaftReconfig {
         })
     }
 }
+
+#[cfg(test)]
+mod step_tests;
 
 #[cfg(test)]
 mod tests {

@@ -234,6 +234,57 @@ impl Serialize for State {
     }
 }
 
+impl State {
+    /// The TLA+ variables, in the order `Serialize` writes them.
+    pub const VARIABLES: [&'static str; 7] = [
+        "currentTerm",
+        "state",
+        "log",
+        "config",
+        "configVersion",
+        "configTerm",
+        "committed",
+    ];
+
+    /// Reads a state of a `servers`-server model back from the ITF JSON `Serialize` writes:
+    /// the config state machine's variables as logless-raft reads them
+    /// ([`logless_raft::State::read_variables`]), `log` and `committed` as static-raft does.
+    pub fn read_itf(
+        value: &spec_core::itf::Value,
+        servers: usize,
+    ) -> Result<State, spec_core::itf::ReadError> {
+        use spec_core::raft::{read_committed, read_logs};
+        let vars = spec_core::itf::Record::new(value, &Self::VARIABLES)?;
+        if servers > MAX_SERVERS {
+            return Err(spec_core::itf::ReadError::state(format!(
+                "{servers} servers are more than the {MAX_SERVERS} the encoding holds"
+            )));
+        }
+        let config = logless_raft::State::read_variables(&vars, servers)?;
+        let mut s = State::initial(servers, ServerSet::EMPTY);
+        for i in 0..servers {
+            s.current_term[i] = config.current_term[i];
+            s.state[i] = config.state[i];
+            s.config[i] = config.config[i];
+            s.config_version[i] = config.config_version[i];
+            s.config_term[i] = config.config_term[i];
+        }
+        s.log[..servers].copy_from_slice(&vars.var("log", |v| read_logs(v, servers))?);
+        s.committed = vars.var("committed", read_committed)?;
+        Ok(s)
+    }
+}
+
+/// Reads what `Serialize` writes, the number of servers taken from `currentTerm`
+/// ([`State::read_itf`]; `Spec::read_state` checks it against a model's).
+impl<'de> serde::Deserialize<'de> for State {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<State, D::Error> {
+        spec_core::itf::deserialize_with(deserializer, |v| {
+            State::read_itf(v, spec_core::itf::servers_of(v, "currentTerm")?)
+        })
+    }
+}
+
 /// The `StateConstraint` of MCMongoRaftReconfig: every term at most `max_term`, every log at
 /// most `max_log_len` entries, every config version at most `max_config_version`.
 pub fn state_constraint(s: &State, max_term: u8, max_log_len: u8, max_config_version: u8) -> bool {

@@ -723,6 +723,34 @@ pub fn simulate_layer(
     with_layer!(name, params, mutation, |spec| simulate_spec(spec, walks))
 }
 
+/// Replays the ITF trace `trace` against layer `name` at `params`, with an optional mutation
+/// (see [`crate::replay`]). `Err` for input it cannot use: an unknown layer or mutation, bounds
+/// the layer refuses, a file that is not an ITF trace of this layer at these bounds.
+pub fn replay_layer(
+    name: &str,
+    params: &Params,
+    mutation: Option<&str>,
+    trace: &serde_json::Value,
+) -> Result<crate::replay::Replay, RunError> {
+    with_layer!(name, params, mutation, |spec| crate::replay::replay(
+        &spec, trace
+    ))
+}
+
+/// [`replay_layer`] on the trace in the file at `path`.
+pub fn replay_file(
+    name: &str,
+    params: &Params,
+    mutation: Option<&str>,
+    path: &std::path::Path,
+) -> Result<crate::replay::Replay, RunError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| RunError(format!("cannot read {}: {e}", path.display())))?;
+    let trace: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| RunError(format!("{} is not JSON: {e}", path.display())))?;
+    replay_layer(name, params, mutation, &trace)
+}
+
 /// Whether layer `name` supports symmetry reduction.
 pub fn has_symmetry(name: &str) -> bool {
     let check = || -> Result<bool, RunError> {

@@ -5,7 +5,8 @@
 //! every reachable lower transition ([`RefinementCheck`]), and seeded random walks
 //! ([`simulate`]) for models too large to exhaust. [`report`] turns results into TLC-style
 //! summaries, counterexamples in TLA+ notation with changed variables marked, and traces in the
-//! Informal Trace Format. [`layers`] names every layer and edge for the `refine` command line.
+//! Informal Trace Format, and [`replay`] reads such a trace back and checks it step by step.
+//! [`layers`] names every layer and edge for the `refine` command line.
 //!
 //! ```
 //! use refinement_tests::{explore, Invariants, Options};
@@ -23,6 +24,7 @@ mod checksum;
 pub mod engine;
 pub mod fingerprint;
 pub mod layers;
+pub mod replay;
 pub mod report;
 mod spill;
 mod visited;

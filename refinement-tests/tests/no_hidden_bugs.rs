@@ -49,6 +49,20 @@ impl std::fmt::Display for Step {
     }
 }
 
+impl std::str::FromStr for Step {
+    type Err = spec_core::ParseActionError;
+
+    fn from_str(text: &str) -> Result<Step, spec_core::ParseActionError> {
+        use spec_core::action_text::{natural, parse, unknown};
+        let counter = |k: &str| natural(k).map(|k| k.min(255) as u8);
+        parse(text, |name, args| match (name, args) {
+            ("Increment", [k]) => Ok(Step::Increment(counter(k)?)),
+            ("Decrement", [k]) => Ok(Step::Decrement(counter(k)?)),
+            _ => Err(unknown(name, args, &["Increment(k)", "Decrement(k)"])),
+        })
+    }
+}
+
 impl Action for Step {
     fn name(&self) -> &'static str {
         match self {

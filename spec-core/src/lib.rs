@@ -8,6 +8,14 @@
 //! that produced it), and named invariants. Model-checking bounds live in [`Params`], and an
 //! optional *state constraint* cuts the explored state space the way TLC's `CONSTRAINT` does.
 //!
+//! A spec is also usable one step at a time, which is what a library user or a trace checker
+//! needs: [`Spec::step`] takes a state and an action and gives the successor, or `None` when the
+//! action is disabled or outside the model (never a panic); actions print as `Name(args)` and
+//! parse back ([`Action`] requires `FromStr`, helped by [`action_text`]); and
+//! [`Spec::read_state`] reads a state back from the ITF JSON its `Serialize` writes (helped by
+//! the readers of [`itf`]), so a trace written by the checker, by Apalache or by hand can be
+//! replayed.
+//!
 //! A [`Refinement`] relates a lower specification to an upper one. It maps every lower state to
 //! an upper state (the *refinement mapping*), and every lower step either to a *stutter* (the
 //! mapped state does not change) or to an upper action that must be enabled in the mapped state
@@ -18,6 +26,7 @@
 //! `refinement-tests`, so a layer crate can be used as a library without pulling it in.
 //!
 //! ```
+//! use spec_core::action_text::{self, ParseActionError};
 //! use spec_core::{Action, Invariant, Params, Spec};
 //!
 //! /// A counter that may be incremented up to a bound.
@@ -26,7 +35,16 @@
 //! #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 //! struct Increment;
 //! impl std::fmt::Display for Increment {
-//!     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { f.write_str("Increment") }
+//!     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { f.write_str("Increment()") }
+//! }
+//! impl std::str::FromStr for Increment {
+//!     type Err = ParseActionError;
+//!     fn from_str(text: &str) -> Result<Self, ParseActionError> {
+//!         action_text::parse(text, |name, args| match (name, args) {
+//!             ("Increment", []) => Ok(Increment),
+//!             _ => Err(action_text::unknown(name, args, &["Increment()"])),
+//!         })
+//!     }
 //! }
 //! impl Action for Increment { fn name(&self) -> &'static str { "Increment" } }
 //!
@@ -44,11 +62,16 @@
 //!         vec![Invariant { name: "Bounded", holds: |m, s| *s <= m.max }]
 //!     }
 //! }
+//! let counter = Counter { max: 2 };
 //! let mut succ = Vec::new();
-//! Counter { max: 2 }.next_states(&1, &mut succ);
+//! counter.next_states(&1, &mut succ);
 //! assert_eq!(succ, vec![(Increment, 2)]);
+//! // One action at a time: `step` is `None` where the action is disabled.
+//! assert_eq!(counter.step(&1, &"Increment()".parse().unwrap()), Some(2));
+//! assert_eq!(counter.step(&2, &Increment), None);
 //! ```
 
+pub mod action_text;
 pub mod itf;
 pub mod pack;
 mod params;
@@ -58,6 +81,7 @@ mod seq;
 pub mod servers;
 pub mod symmetry;
 
+pub use action_text::ParseActionError;
 pub use pack::Pack;
 pub use params::{Bound, Params, ParamsError};
 pub use role::Role;
@@ -66,10 +90,15 @@ pub use servers::{permutations, Members, Quorums, ServerSet, Subsets, MAX_SERVER
 
 use std::fmt::{Debug, Display};
 use std::hash::Hash;
+use std::str::FromStr;
 
 /// One labelled step of a specification: an action name plus its parameters (the values bound by
-/// the existential quantifiers of the TLA+ action), printable as `Name(arg, ...)`.
-pub trait Action: Clone + Eq + Debug + Display + Send + Sync {
+/// the existential quantifiers of the TLA+ action), printable as `Name(arg, ...)` and read back
+/// from that text (`FromStr`, with the helpers of [`action_text`]), so that a trace's actions
+/// can be named and replayed.
+pub trait Action:
+    Clone + Eq + Debug + Display + FromStr<Err = ParseActionError> + Send + Sync
+{
     /// The name of the TLA+ action this step is an instance of, such as `"WriteNewEntry"`. It is
     /// the key of per-action coverage and must be one of [`Spec::action_names`].
     fn name(&self) -> &'static str;
@@ -117,6 +146,73 @@ pub trait Spec: Send + Sync {
     fn init_states(&self) -> Vec<Self::State>;
     /// Appends every successor of `state` to `out`, each with the action that produced it.
     fn next_states(&self, state: &Self::State, out: &mut Vec<(Self::Action, Self::State)>);
+    /// The state `action` leads to from `state`, or `None` when the action is not enabled
+    /// there, or lies outside the model (a server past the model's servers, a quorum that is
+    /// not one of the config's). It never panics on a state [`Spec::next_states`] accepts.
+    ///
+    /// In every layer of this workspace an action's parameters determine its successor, so
+    /// this is the one successor `next_states` pairs with `action`. The default computes all
+    /// successors and picks that one ([`step_by_successors`]); a layer overrides it with its
+    /// guard and effect, and tests that the two agree on every action of a small model.
+    ///
+    /// ```
+    /// use spec_core::action_text::{self, ParseActionError};
+    /// use spec_core::{Action, Params, Spec};
+    ///
+    /// /// `lamps` lamps, each on or off (bit `k` of the state); `Switch(k)` turns lamp `k` on.
+    /// struct Lamps { lamps: u8 }
+    /// #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    /// struct Switch(u8);
+    /// impl std::fmt::Display for Switch {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { write!(f, "Switch({})", self.0) }
+    /// }
+    /// impl std::str::FromStr for Switch {
+    ///     type Err = ParseActionError;
+    ///     fn from_str(text: &str) -> Result<Self, ParseActionError> {
+    ///         action_text::parse(text, |name, args| match (name, args) {
+    ///             ("Switch", [k]) => Ok(Switch(action_text::natural(k)?.min(255) as u8)),
+    ///             _ => Err(action_text::unknown(name, args, &["Switch(k)"])),
+    ///         })
+    ///     }
+    /// }
+    /// impl Action for Switch { fn name(&self) -> &'static str { "Switch" } }
+    /// impl Spec for Lamps {
+    ///     type State = u8;
+    ///     type Action = Switch;
+    ///     fn name(&self) -> &'static str { "lamps" }
+    ///     fn params(&self) -> Params { Params::default() }
+    ///     fn action_names(&self) -> &'static [&'static str] { &["Switch"] }
+    ///     fn init_states(&self) -> Vec<u8> { vec![0] }
+    ///     fn next_states(&self, s: &u8, out: &mut Vec<(Switch, u8)>) {
+    ///         for k in (0..self.lamps).filter(|k| s & 1 << k == 0) {
+    ///             out.push((Switch(k), s | 1 << k));
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let lamps = Lamps { lamps: 3 };
+    /// let switch = |text: &str| text.parse::<Switch>().unwrap();
+    /// assert_eq!(lamps.step(&0b000, &switch("Switch(1)")), Some(0b010));
+    /// assert_eq!(lamps.step(&0b010, &switch("Switch(1)")), None, "already on: disabled");
+    /// assert_eq!(lamps.step(&0b000, &switch("Switch(7)")), None, "no lamp 7 in this model");
+    /// ```
+    fn step(&self, state: &Self::State, action: &Self::Action) -> Option<Self::State> {
+        step_by_successors(self, state, action)
+    }
+    /// Reads a state back from the ITF JSON its `Serialize` writes (one field per variable;
+    /// keys starting with `#`, such as `#meta`, are ignored), checked against this model's
+    /// constants: a server past the model's servers, or a value the state encoding cannot hold,
+    /// is an error naming the variable ([`itf::ReadError`]), never a panic. Values past the
+    /// state constraint (a longer log, a larger term) are read: whether the state is inside the
+    /// model's bounds is [`Spec::within_constraint`]'s question. Every layer of this workspace
+    /// implements it with the readers of [`itf`]; the default says it cannot.
+    fn read_state(&self, value: &serde_json::Value) -> Result<Self::State, itf::ReadError> {
+        let _ = value;
+        Err(itf::ReadError::state(format!(
+            "layer {} does not read states back",
+            self.name()
+        )))
+    }
 
     /// The state invariants, named as in the original specification.
     fn invariants(&self) -> Vec<Invariant<Self>> {
@@ -161,6 +257,51 @@ pub trait Spec: Send + Sync {
     fn canonical(&self, state: &Self::State) -> Self::State {
         state.clone()
     }
+}
+
+/// [`Spec::step`] computed from [`Spec::next_states`]: the successor paired with `action`, if
+/// any (the first, if a spec paired one action with several). It is `Spec::step`'s default, and
+/// the reference a layer's faster `step` is tested against.
+pub fn step_by_successors<M: Spec + ?Sized>(
+    spec: &M,
+    state: &M::State,
+    action: &M::Action,
+) -> Option<M::State> {
+    let mut successors = Vec::new();
+    spec.next_states(state, &mut successors);
+    successors
+        .into_iter()
+        .find(|(a, _)| a == action)
+        .map(|(_, next)| next)
+}
+
+/// Every state of a small model, for tests of a layer (the checker lives elsewhere): the
+/// initial states and every state reached from them by [`Spec::next_states`], in breadth-first
+/// order; states outside [`Spec::within_constraint`] are included but not expanded, as the
+/// checker does. No symmetry reduction; it stops after `limit` states.
+pub fn reachable_states<M: Spec + ?Sized>(spec: &M, limit: usize) -> Vec<M::State> {
+    let mut seen: std::collections::HashSet<M::State> = std::collections::HashSet::new();
+    let mut states = Vec::new();
+    for s in spec.init_states() {
+        if seen.insert(s.clone()) {
+            states.push(s);
+        }
+    }
+    let mut successors = Vec::new();
+    let mut k = 0;
+    while k < states.len() && states.len() < limit {
+        if spec.within_constraint(&states[k]) {
+            successors.clear();
+            spec.next_states(&states[k], &mut successors);
+            for (_, next) in successors.drain(..) {
+                if states.len() < limit && seen.insert(next.clone()) {
+                    states.push(next);
+                }
+            }
+        }
+        k += 1;
+    }
+    states
 }
 
 /// A specification that can be built from command-line bounds: what the `refine` tool needs to

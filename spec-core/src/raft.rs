@@ -177,6 +177,84 @@ impl Serialize for Committed {
     }
 }
 
+/// Reads a log of entry terms, an ITF sequence of integers, of at most [`LOG_CAPACITY`]
+/// entries.
+pub fn read_log(v: &crate::itf::Value) -> crate::itf::Read<Log> {
+    let terms = crate::itf::each(crate::itf::seq(v)?, |t| crate::itf::small(t, u8::MAX))?;
+    if terms.len() > LOG_CAPACITY {
+        return Err(format!(
+            "a log of {} entries is longer than the {LOG_CAPACITY} the encoding holds",
+            terms.len()
+        ));
+    }
+    Ok(Log::from_slice(&terms))
+}
+
+/// Reads `committed`, a set of records `[entry |-> <<index, term>>, term |-> t]` whose indices
+/// and terms the [`Committed`] bitmask holds.
+pub fn read_committed(v: &crate::itf::Value) -> crate::itf::Read<Committed> {
+    use crate::itf;
+    let records = itf::each(itf::set(v)?, |record| {
+        let fields = itf::record(record, &["entry", "term"])?;
+        let entry = itf::tup_of(fields[0], 2)?;
+        let c = CommittedEntry {
+            index: itf::small(&entry[0], u8::MAX)?,
+            entry_term: itf::small(&entry[1], u8::MAX)?,
+            term: itf::small(fields[1], u8::MAX)?,
+        };
+        if committable(c.index, c.entry_term, c.term) {
+            Ok(c)
+        } else {
+            Err(format!(
+                "the record of entry <<{}, {}>> in term {} is outside what the encoding holds \
+                 (indices 1..{MAX_COMMITTED_INDEX}, terms 1..{MAX_COMMITTED_TERM})",
+                c.index, c.entry_term, c.term
+            ))
+        }
+    })?;
+    Ok(records.into_iter().collect())
+}
+
+/// Reads a function from the `servers` servers to terms (`currentTerm`, `configTerm`, ...).
+pub fn read_terms(v: &crate::itf::Value, servers: usize) -> crate::itf::Read<Vec<u8>> {
+    use crate::itf;
+    itf::each_server(&itf::per_server(v, Some(servers))?, |t| {
+        itf::small(t, u8::MAX - 1)
+    })
+}
+
+/// Reads the `state` variable: a function from the `servers` servers to roles.
+pub fn read_roles(v: &crate::itf::Value, servers: usize) -> crate::itf::Read<Vec<crate::Role>> {
+    use crate::itf;
+    itf::each_server(&itf::per_server(v, Some(servers))?, crate::Role::read)
+}
+
+/// Reads the `log` variable: a function from the `servers` servers to logs ([`read_log`]).
+pub fn read_logs(v: &crate::itf::Value, servers: usize) -> crate::itf::Read<Vec<Log>> {
+    use crate::itf;
+    itf::each_server(&itf::per_server(v, Some(servers))?, read_log)
+}
+
+/// Reads the `config` variable: a function from the `servers` servers to sets of them.
+pub fn read_configs(
+    v: &crate::itf::Value,
+    servers: usize,
+) -> crate::itf::Read<Vec<crate::ServerSet>> {
+    use crate::itf;
+    itf::each_server(&itf::per_server(v, Some(servers))?, |c| {
+        itf::server_set(c, servers)
+    })
+}
+
+/// Whether the record `CommitEntry` would add fits the [`Committed`] bitmask: what a checked
+/// step asks before it commits (a state outside the model's bounds may hold a longer log or a
+/// larger term).
+pub fn committable(index: u8, entry_term: u8, term: u8) -> bool {
+    (1..=MAX_COMMITTED_INDEX).contains(&index)
+        && (1..=MAX_COMMITTED_TERM).contains(&entry_term)
+        && (1..=MAX_COMMITTED_TERM).contains(&term)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

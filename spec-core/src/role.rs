@@ -22,6 +22,17 @@ impl Role {
             Role::Primary => "Primary",
         }
     }
+
+    /// Reads a role from its ITF value, the model value's name (Apalache's `Primary_OF_STATE`
+    /// too).
+    pub fn read(v: &crate::itf::Value) -> crate::itf::Read<Role> {
+        let name = crate::itf::string(v)?;
+        match name.split_once("_OF_").map_or(name, |(n, _)| n) {
+            "Primary" => Ok(Role::Primary),
+            "Secondary" => Ok(Role::Secondary),
+            _ => Err(format!("{v} is not a role, Primary or Secondary")),
+        }
+    }
 }
 
 impl Serialize for Role {

@@ -114,6 +114,252 @@ impl fmt::Display for Action {
     }
 }
 
+/// Reads the text `Display` writes: `ClientRequest(n1)`, `GetEntries(n2, n1)`,
+/// `BecomeLeader(n1, {n1, n3})`, ...: TLA+'s action names with servers `n1, n2, ...`. Any
+/// server number is read; whether the model has it is [`spec_core::Spec::step`]'s question.
+impl std::str::FromStr for Action {
+    type Err = spec_core::ParseActionError;
+
+    fn from_str(text: &str) -> Result<Action, spec_core::ParseActionError> {
+        use spec_core::action_text::{parse, server, server_set, unknown};
+        parse(text, |name, args| {
+            Ok(match (name, args) {
+                ("ClientRequest", [i]) => Action::ClientRequest { i: server(i)? },
+                ("GetEntries", [i, j]) => Action::GetEntries {
+                    i: server(i)?,
+                    j: server(j)?,
+                },
+                ("RollbackEntries", [i, j]) => Action::RollbackEntries {
+                    i: server(i)?,
+                    j: server(j)?,
+                },
+                ("BecomeLeader", [i, q]) => Action::BecomeLeader {
+                    i: server(i)?,
+                    vote_quorum: server_set(q)?,
+                },
+                ("CommitEntry", [i, q]) => Action::CommitEntry {
+                    i: server(i)?,
+                    commit_quorum: server_set(q)?,
+                },
+                ("UpdateTerms", [i, j]) => Action::UpdateTerms {
+                    i: server(i)?,
+                    j: server(j)?,
+                },
+                _ => return Err(unknown(name, args, FORMS)),
+            })
+        })
+    }
+}
+
+/// The forms of the actions, for error messages.
+const FORMS: &[&str] = &[
+    "ClientRequest(i)",
+    "GetEntries(i, j)",
+    "RollbackEntries(i, j)",
+    "BecomeLeader(i, voteQuorum)",
+    "CommitEntry(i, commitQuorum)",
+    "UpdateTerms(i, j)",
+];
+
+/// Whether `action` is a binding of `Next` in a state with `servers` servers (every server it
+/// names is one of them, and a quorum is one of `Quorums(config[i])`), and its effect fits the
+/// state encoding (a log with room for one more entry, a commit record the bitmask holds). A
+/// state outside the model's constraint may fail the second; the model's own states never do.
+pub fn in_model<V: OplogVars + ?Sized>(v: &V, servers: usize, action: Action) -> bool {
+    let server = |s: usize| s < servers;
+    let quorum = |i: usize, q: ServerSet| {
+        let config = v.config(i);
+        q.is_subset(config) && q.len() * 2 > config.len()
+    };
+    let room = |i: usize| v.log(i).len() < crate::state::LOG_CAPACITY;
+    match action {
+        Action::ClientRequest { i } => server(i) && room(i),
+        Action::GetEntries { i, j } => server(i) && server(j) && room(i),
+        Action::RollbackEntries { i, j } | Action::UpdateTerms { i, j } => server(i) && server(j),
+        Action::BecomeLeader { i, vote_quorum } => server(i) && quorum(i, vote_quorum),
+        Action::CommitEntry { i, commit_quorum } => {
+            let (index, entry_term) = entry_to_commit(v, i.min(servers.saturating_sub(1)));
+            server(i)
+                && quorum(i, commit_quorum)
+                && spec_core::raft::committable(index, entry_term, v.current_term(i))
+        }
+    }
+}
+
+/// The conjuncts of `action`'s binding and guard that are false in `v` (a state with `servers`
+/// servers), in TLA+ notation with the binding's values: what `Spec::disabled_because` says of
+/// a step a refinement check or a replayed trace names. Empty exactly when the action is a step
+/// of the model ([`in_model`] and [`enabled`]; a unit test checks it on every reachable state of
+/// a model, under every mutation). A conjunct `mutation` drops is not listed. When the binding
+/// itself is outside the model (a server past the model's, a quorum not of the config, an
+/// effect the encoding cannot hold), only that is said.
+pub fn false_conjuncts<V: OplogVars + ?Sized>(
+    v: &V,
+    servers: usize,
+    action: Action,
+    mutation: Option<Mutation>,
+) -> Vec<String> {
+    let mut why = Vec::new();
+    fn say(why: &mut Vec<String>, holds: bool, what: impl FnOnce() -> String) {
+        if !holds {
+            why.push(what());
+        }
+    }
+    let n = server_name;
+    let (i, others) = match action {
+        Action::ClientRequest { i } => (i, None),
+        Action::GetEntries { i, j }
+        | Action::RollbackEntries { i, j }
+        | Action::UpdateTerms { i, j } => (i, Some(j)),
+        Action::BecomeLeader { i, .. } | Action::CommitEntry { i, .. } => (i, None),
+    };
+    for s in std::iter::once(i).chain(others) {
+        say(&mut why, s < servers, || format!("{} \\in Server", n(s)));
+    }
+    if !why.is_empty() {
+        return why;
+    }
+    match action {
+        Action::BecomeLeader { vote_quorum: q, .. }
+        | Action::CommitEntry {
+            commit_quorum: q, ..
+        } => {
+            let config = v.config(i);
+            say(
+                &mut why,
+                q.is_subset(config) && q.len() * 2 > config.len(),
+                || format!("{} \\in Quorums(config[{}])", set_name(q), n(i)),
+            );
+        }
+        _ => {}
+    }
+    if in_model(v, servers, action) && enabled(v, action, mutation) {
+        return why;
+    }
+    if why.is_empty() && !in_model(v, servers, action) {
+        why.push(format!(
+            "{action}'s effect fits the state encoding (a log of at most {} entries, commit \
+             records of indices 1..{} and terms 1..{})",
+            crate::state::LOG_CAPACITY,
+            crate::state::MAX_COMMITTED_INDEX,
+            crate::state::MAX_COMMITTED_TERM
+        ));
+        return why;
+    }
+    let dropped = |m: Mutation| mutation == Some(m);
+    match action {
+        Action::ClientRequest { i } => {
+            say(&mut why, v.role(i) == Role::Primary, || {
+                format!("state[{}] = Primary", n(i))
+            });
+        }
+        Action::GetEntries { i, j } => {
+            let (log_i, log_j) = (v.log(i), v.log(j));
+            say(&mut why, v.role(i) == Role::Secondary, || {
+                format!("state[{}] = Secondary", n(i))
+            });
+            say(&mut why, log_j.len() > log_i.len(), || {
+                format!("Len(log[{}]) > Len(log[{}])", n(j), n(i))
+            });
+            let log_ok = log_i.is_empty() || log_j.at(log_i.len()) == log_i.last();
+            say(
+                &mut why,
+                log_ok || dropped(Mutation::GetEntriesSkipsLogCheck),
+                || {
+                    let (i, j) = (n(i), n(j));
+                    format!("logOk: Len(log[{i}]) = 0 \\/ log[{j}][Len(log[{i}])] = log[{i}][Len(log[{i}])]")
+                },
+            );
+        }
+        Action::RollbackEntries { i, j } => {
+            let (log_i, log_j) = (v.log(i), v.log(j));
+            say(
+                &mut why,
+                v.role(i) == Role::Secondary || dropped(Mutation::PrimaryRollsBack),
+                || format!("state[{}] = Secondary", n(i)),
+            );
+            say(&mut why, last_term(log_i) < last_term(log_j), || {
+                format!(
+                    "CanRollback({0}, {1}): LastTerm(log[{0}]) < LastTerm(log[{1}])",
+                    n(i),
+                    n(j)
+                )
+            });
+            say(&mut why, !is_prefix(log_i, log_j), || {
+                format!(
+                    "CanRollback({0}, {1}): ~IsPrefix(log[{0}], log[{1}])",
+                    n(i),
+                    n(j)
+                )
+            });
+        }
+        Action::BecomeLeader { i, vote_quorum } => {
+            say(&mut why, vote_quorum.contains(i), || {
+                format!("{} \\in {}", n(i), set_name(vote_quorum))
+            });
+            let term = v.current_term(i) + 1;
+            for voter in vote_quorum.iter() {
+                let (log_v, log_i) = (v.log(voter), v.log(i));
+                let pred = || format!("CanVoteForOplog({}, {}, {term})", n(voter), n(i));
+                say(
+                    &mut why,
+                    v.current_term(voter) < term || dropped(Mutation::VoteIgnoresTerm),
+                    || format!("{}: currentTerm[{}] < {term}", pred(), n(voter)),
+                );
+                let log_ok = last_term(log_i) > last_term(log_v)
+                    || (last_term(log_i) == last_term(log_v) && log_i.len() >= log_v.len());
+                say(
+                    &mut why,
+                    log_ok || dropped(Mutation::VoteIgnoresLog),
+                    || format!("{}: logOk", pred()),
+                );
+            }
+        }
+        Action::CommitEntry { i, commit_quorum } => {
+            let (ind, entry_term) = entry_to_commit(v, i);
+            let term = v.current_term(i);
+            say(&mut why, ind > 0, || format!("Len(log[{}]) > 0", n(i)));
+            say(&mut why, v.role(i) == Role::Primary, || {
+                format!("state[{}] = Primary", n(i))
+            });
+            say(
+                &mut why,
+                ind == 0 || entry_term == term || dropped(Mutation::CommitOlderTermEntry),
+                || format!("log[{0}][Len(log[{0}])] = currentTerm[{0}]", n(i)),
+            );
+            if ind > 0 {
+                for s in commit_quorum.iter() {
+                    let pred = || {
+                        format!(
+                            "ImmediatelyCommitted(<<{ind}, {entry_term}>>, {})",
+                            set_name(commit_quorum)
+                        )
+                    };
+                    say(&mut why, in_log(ind, entry_term, v.log(s)), || {
+                        format!("{}: InLog(<<{ind}, {entry_term}>>, {})", pred(), n(s))
+                    });
+                    say(
+                        &mut why,
+                        v.current_term(s) == term || dropped(Mutation::CommitIgnoresQuorumTerm),
+                        || format!("{}: currentTerm[{}] = {term}", pred(), n(s)),
+                    );
+                }
+                say(
+                    &mut why,
+                    !v.committed().contains_entry(ind, entry_term),
+                    || format!("~\\E c \\in committed : c.entry = <<{ind}, {entry_term}>>"),
+                );
+            }
+        }
+        Action::UpdateTerms { i, j } => {
+            say(&mut why, v.current_term(i) > v.current_term(j), || {
+                format!("currentTerm[{}] > currentTerm[{}]", n(i), n(j))
+            });
+        }
+    }
+    why
+}
+
 /// A conjunct of a guard that `dropped_by` removes: true when `holds`, or when that mutation is
 /// in force.
 fn conjunct(mutation: Option<Mutation>, dropped_by: Mutation, holds: bool) -> bool {

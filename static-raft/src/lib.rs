@@ -160,6 +160,7 @@ pub use state::{
     OplogVarsMut, Role, State, LOG_CAPACITY, MAX_COMMITTED_INDEX, MAX_COMMITTED_TERM, MAX_SERVERS,
 };
 
+use spec_core::itf::ReadError;
 use spec_core::{
     permutations, ActionProperty, Bound, Invariant, Layer, Params, ParamsError, ServerSet, Spec,
 };
@@ -365,6 +366,29 @@ impl Spec for StaticRaft {
         actions::next(state, self.servers, self.mutation, out);
     }
 
+    /// The binding's guard ([`actions::enabled`]) and effect ([`actions::apply`]), after
+    /// [`actions::in_model`]: a server past the model's, or a quorum not of `config[i]`, is
+    /// `None`.
+    fn step(&self, state: &State, action: &Action) -> Option<State> {
+        let enabled = actions::in_model(state, self.servers, *action)
+            && actions::enabled(state, *action, self.mutation);
+        enabled.then(|| {
+            let mut next = *state;
+            actions::apply(state, &mut next, *action, self.mutation);
+            next
+        })
+    }
+
+    /// [`State::read_itf`] with this model's servers.
+    fn read_state(&self, value: &spec_core::itf::Value) -> Result<State, ReadError> {
+        State::read_itf(value, self.servers)
+    }
+
+    /// [`actions::false_conjuncts`]: the binding's and the guard's false conjuncts.
+    fn disabled_because(&self, state: &State, action: &Action) -> Vec<String> {
+        actions::false_conjuncts(state, self.servers, *action, self.mutation)
+    }
+
     fn invariants(&self) -> Vec<Invariant<Self>> {
         vec![
             Invariant {
@@ -509,6 +533,250 @@ mod tests {
             }
             assert!(seen.len() > 1000, "{mutation:?}: {} states", seen.len());
         }
+    }
+
+    /// Every binding of every action for servers `0..=servers` (one past the model's), with
+    /// every set of them as a quorum.
+    pub(crate) fn candidate_actions(servers: usize) -> Vec<Action> {
+        let sets: Vec<ServerSet> = ServerSet::all(servers + 1).subsets().collect();
+        let mut all = Vec::new();
+        for i in 0..=servers {
+            all.push(Action::ClientRequest { i });
+            for j in 0..=servers {
+                all.push(Action::GetEntries { i, j });
+                all.push(Action::RollbackEntries { i, j });
+                all.push(Action::UpdateTerms { i, j });
+            }
+            for &q in &sets {
+                all.push(Action::BecomeLeader { i, vote_quorum: q });
+                all.push(Action::CommitEntry {
+                    i,
+                    commit_quorum: q,
+                });
+            }
+        }
+        all
+    }
+
+    /// `step`'s override is the successor `next_states` pairs with the action, or `None`, on
+    /// every reachable state of a small model (those just past the constraint included), for
+    /// every binding in the model and past it, under the spec and every mutation.
+    #[test]
+    fn step_is_the_successor_next_states_pairs_with_the_action() {
+        let actions = candidate_actions(3);
+        assert_eq!(actions.len(), 4 * (1 + 3 * 4 + 2 * 16));
+        for mutation in std::iter::once(None).chain(Mutation::ALL.map(Some)) {
+            let mut spec = StaticRaft::new(3, 2, 1).unwrap();
+            spec.mutation = mutation;
+            let states = spec_core::reachable_states(&spec, usize::MAX);
+            let (mut enabled, mut generated, mut succ) = (0, 0, Vec::new());
+            for s in &states {
+                succ.clear();
+                spec.next_states(s, &mut succ);
+                generated += succ.len();
+                for a in &actions {
+                    let expected = succ.iter().find(|(b, _)| b == a).map(|(_, t)| *t);
+                    assert_eq!(spec.step(s, a), expected, "{mutation:?}: {a} in {s:?}");
+                    enabled += expected.is_some() as usize;
+                }
+            }
+            assert_eq!(
+                enabled, generated,
+                "{mutation:?}: one binding per successor"
+            );
+            if mutation.is_none() {
+                assert_eq!(states.len(), 3730);
+            }
+        }
+        // Past the encoding: a full log takes no more entries.
+        let spec = StaticRaft::new(1, 2, 1).unwrap();
+        let mut s = State::initial(1, ServerSet(1));
+        s.state[0] = Role::Primary;
+        s.log[0] = Log::from_slice(&[0; LOG_CAPACITY]);
+        assert_eq!(spec.step(&s, &Action::ClientRequest { i: 0 }), None);
+        assert_eq!(spec.step(&s, &Action::ClientRequest { i: 3 }), None);
+    }
+
+    /// The reference check of `disabled_because`: on every reachable state of a small model,
+    /// for every binding in and past it, under the spec and every mutation, it names no conjunct
+    /// exactly when `step` takes the action.
+    #[test]
+    fn a_false_conjunct_is_named_exactly_when_a_step_is_not_taken() {
+        let actions = candidate_actions(3);
+        for mutation in std::iter::once(None).chain(Mutation::ALL.map(Some)) {
+            let mut spec = StaticRaft::new(3, 2, 1).unwrap();
+            spec.mutation = mutation;
+            for s in spec_core::reachable_states(&spec, usize::MAX) {
+                for a in &actions {
+                    let why = spec.disabled_because(&s, a);
+                    assert_eq!(
+                        why.is_empty(),
+                        spec.step(&s, a).is_some(),
+                        "{mutation:?}: {a} in {s:?}: {why:?}"
+                    );
+                }
+            }
+        }
+        let spec = StaticRaft::new(3, 2, 2).unwrap();
+        let mut s = State::initial(3, ServerSet::all(3));
+        s.current_term[..3].copy_from_slice(&[1, 1, 2]);
+        s.state[0] = Role::Primary;
+        s.log[0] = Log::from_slice(&[1]);
+        let why = |a: &str| spec.disabled_because(&s, &a.parse().unwrap());
+        assert_eq!(
+            why("CommitEntry(n1, {n1, n3})"),
+            [
+                "ImmediatelyCommitted(<<1, 1>>, {n1, n3}): InLog(<<1, 1>>, n3)",
+                "ImmediatelyCommitted(<<1, 1>>, {n1, n3}): currentTerm[n3] = 1"
+            ]
+        );
+        assert_eq!(
+            why("BecomeLeader(n2, {n2, n3})"),
+            ["CanVoteForOplog(n3, n2, 2): currentTerm[n3] < 2"]
+        );
+        assert_eq!(
+            why("BecomeLeader(n2, {n1, n2})"),
+            ["CanVoteForOplog(n1, n2, 2): logOk"]
+        );
+        assert_eq!(
+            why("CommitEntry(n1, {n1})"),
+            [r"{n1} \in Quorums(config[n1])"]
+        );
+        assert_eq!(why("UpdateTerms(n4, n1)"), [r"n4 \in Server"]);
+        assert!(why("UpdateTerms(n3, n1)").is_empty());
+    }
+
+    /// States no model reaches but `read_state` accepts (the largest terms, full logs of large
+    /// terms, every server Primary, records at the encoding's edge): `step` answers `None` or a
+    /// state for every binding, under the spec and every mutation, and never panics.
+    #[test]
+    fn step_never_panics_at_the_edges_of_the_encoding() {
+        let mut edge = State::initial(3, ServerSet::all(3));
+        edge.current_term[..3].copy_from_slice(&[254, 5, 5]);
+        edge.state[..3].fill(Role::Primary);
+        edge.log[0] = Log::from_slice(&[254; LOG_CAPACITY]);
+        edge.log[1] = Log::from_slice(&[5; MAX_COMMITTED_INDEX as usize]);
+        edge.log[2] = Log::from_slice(&[6, 6]);
+        let mut stepped = 0;
+        for mutation in std::iter::once(None).chain(Mutation::ALL.map(Some)) {
+            let mut spec = StaticRaft::new(3, 5, 5).unwrap();
+            spec.mutation = mutation;
+            for a in candidate_actions(3) {
+                stepped += spec.step(&edge, &a).is_some() as usize;
+            }
+        }
+        assert_eq!(stepped, 76);
+    }
+
+    #[test]
+    fn actions_print_and_parse_back() {
+        let spec = StaticRaft::new(3, 2, 1).unwrap();
+        let mut names = std::collections::BTreeSet::new();
+        for s in spec_core::reachable_states(&spec, usize::MAX) {
+            let mut succ = Vec::new();
+            spec.next_states(&s, &mut succ);
+            for (a, _) in succ {
+                assert_eq!(a.to_string().parse(), Ok(a), "{a}");
+                names.insert(spec_core::Action::name(&a));
+            }
+        }
+        assert_eq!(names.len(), 6, "every action was read back: {names:?}");
+        for a in candidate_actions(4) {
+            assert_eq!(a.to_string().parse(), Ok(a), "{a}");
+        }
+        let err = |text: &str| text.parse::<Action>().unwrap_err().to_string();
+        assert_eq!(
+            err("BecomeLeader(n1, n2)"),
+            "cannot read action `BecomeLeader(n1, n2)`: n2 is not a set {...}"
+        );
+        assert_eq!(
+            err("Elect(n1)"),
+            "cannot read action `Elect(n1)`: no action Elect; the actions are: ClientRequest(i), \
+             GetEntries(i, j), RollbackEntries(i, j), BecomeLeader(i, voteQuorum), \
+             CommitEntry(i, commitQuorum), UpdateTerms(i, j)"
+        );
+    }
+
+    #[test]
+    fn states_read_back_from_their_itf() {
+        let spec = StaticRaft::new(3, 2, 1).unwrap();
+        for s in spec_core::reachable_states(&spec, usize::MAX) {
+            let json = serde_json::to_value(s).unwrap();
+            assert_eq!(spec.read_state(&json), Ok(s), "{json}");
+            assert_eq!(serde_json::from_value::<State>(json).unwrap(), s);
+        }
+        let initial = serde_json::to_value(spec.init_states()[6]).unwrap();
+        let read_with = |var: &str, value: serde_json::Value| {
+            let mut json = initial.clone();
+            json[var] = value;
+            spec.read_state(&json).map_err(|e| e.to_string())
+        };
+        use serde_json::json;
+        assert_eq!(
+            read_with(
+                "currentTerm",
+                json!({"#map": [["n1", 0], ["n2", 0], ["n4", 0]]})
+            ),
+            Err("variable currentTerm: n4 is not a server of this 3-server model".into())
+        );
+        assert_eq!(
+            read_with(
+                "state",
+                json!({"#map": [["n1", "Leader"], ["n2", "Secondary"], ["n3", "Secondary"]]})
+            ),
+            Err(r#"variable state: at n1: "Leader" is not a role, Primary or Secondary"#.into())
+        );
+        assert_eq!(
+            read_with(
+                "log",
+                json!({"#map": [["n1", [1, 1, 1, 1, 1, 1, 1]], ["n2", []], ["n3", []]]})
+            ),
+            Err(
+                "variable log: at n1: a log of 7 entries is longer than the 6 the encoding holds"
+                    .into()
+            )
+        );
+        assert_eq!(
+            read_with(
+                "committed",
+                json!({"#set": [{"entry": {"#tup": [1, 9]}, "term": 9}]})
+            ),
+            Err(
+                "variable committed: item 1: the record of entry <<1, 9>> in term 9 is outside \
+                 what the encoding holds (indices 1..5, terms 1..5)"
+                    .into()
+            )
+        );
+        assert_eq!(
+            read_with(
+                "config",
+                json!({"#map": [["n1", {"#set": ["n1"]}], ["n2", ["n1"]], ["n3", {"#set": []}]]})
+            ),
+            Err(r##"variable config: at n2: expected a set {"#set": [...]}, found ["n1"]"##.into())
+        );
+        assert_eq!(
+            read_with(
+                "currentTerm",
+                json!({"#map": [["n1", -1], ["n2", 0], ["n3", 0]]})
+            ),
+            Err(
+                "variable currentTerm: at n1: -1 is outside 0..254, what the state encoding holds"
+                    .into()
+            )
+        );
+        let text = r##"{"currentTerm": {"#map": [["n1", 0]]}, "state": {"#map": [["n1", "Primary"]]},
+            "log": {"#map": [["n1", [1, 2]]]}, "config": {"#map": [["n1", {"#set": ["n2"]}]]},
+            "committed": {"#set": []}}"##;
+        assert_eq!(
+            serde_json::from_str::<State>(text).unwrap_err().to_string(),
+            "variable config: at n1: n2 is not a server of this 1-server model"
+        );
+        let mut missing = initial.clone();
+        missing.as_object_mut().unwrap().remove("committed");
+        assert_eq!(
+            spec.read_state(&missing).unwrap_err().to_string(),
+            "the variables are currentTerm, state, log, config, committed; missing: committed"
+        );
     }
 
     #[test]

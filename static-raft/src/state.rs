@@ -117,6 +117,42 @@ impl Serialize for State {
     }
 }
 
+impl State {
+    /// The TLA+ variables, in the order `Serialize` writes them.
+    pub const VARIABLES: [&'static str; 5] = ["currentTerm", "state", "log", "config", "committed"];
+
+    /// Reads a state of a `servers`-server model back from the ITF JSON `Serialize` writes:
+    /// per-server functions over exactly the model's servers, logs of at most [`LOG_CAPACITY`]
+    /// entries, committed records the bitmask holds.
+    pub fn read_itf(value: &itf::Value, servers: usize) -> Result<State, itf::ReadError> {
+        use spec_core::raft::{read_committed, read_configs, read_logs, read_roles, read_terms};
+        let n = servers;
+        if n > MAX_SERVERS {
+            return Err(itf::ReadError::state(format!(
+                "{n} servers are more than the {MAX_SERVERS} the encoding holds"
+            )));
+        }
+        let vars = itf::Record::new(value, &Self::VARIABLES)?;
+        let mut s = State::initial(n, ServerSet::EMPTY);
+        s.current_term[..n].copy_from_slice(&vars.var("currentTerm", |v| read_terms(v, n))?);
+        s.state[..n].copy_from_slice(&vars.var("state", |v| read_roles(v, n))?);
+        s.log[..n].copy_from_slice(&vars.var("log", |v| read_logs(v, n))?);
+        s.config[..n].copy_from_slice(&vars.var("config", |v| read_configs(v, n))?);
+        s.committed = vars.var("committed", read_committed)?;
+        Ok(s)
+    }
+}
+
+/// Reads what `Serialize` writes, the number of servers taken from `currentTerm`
+/// ([`State::read_itf`]; `Spec::read_state` checks it against a model's).
+impl<'de> serde::Deserialize<'de> for State {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<State, D::Error> {
+        itf::deserialize_with(deserializer, |v| {
+            State::read_itf(v, itf::servers_of(v, "currentTerm")?)
+        })
+    }
+}
+
 /// Read access to the variables MongoStaticRaft's actions read: `currentTerm`, `state`, `log`,
 /// `config` and `committed`. [`State`] implements it; so can any state that composes this spec
 /// with others (see the crate docs).

@@ -187,6 +187,136 @@ impl fmt::Display for Action {
     }
 }
 
+/// The forms of the actions, for error messages.
+const FORMS: &[&str] = &[
+    "ClientRequest(i)",
+    "GetEntries(i, j)",
+    "RollbackEntries(i, j)",
+    "BecomeLeader(i, voteQuorum)",
+    "BecomeLeader(i, voteQuorum, no-op)",
+    "CommitEntry(i, commitQuorum)",
+    "MergeEntries(i, j)",
+    "UpdateTerms(i, j)",
+];
+
+/// Reads the text `Display` writes: `ClientRequest(n1)`, `BecomeLeader(n1, {n1, n2}, no-op)`,
+/// ... Any server number is read; whether the model has it is `Spec::step`'s question.
+impl std::str::FromStr for Step {
+    type Err = spec_core::ParseActionError;
+
+    fn from_str(text: &str) -> Result<Step, spec_core::ParseActionError> {
+        use spec_core::action_text::{parse, server, server_set, unknown};
+        parse(text, |name, args| {
+            let pair = |i: &str, j: &str| -> Result<(usize, usize), String> {
+                Ok((server(i)?, server(j)?))
+            };
+            Ok(match (name, args) {
+                ("ClientRequest", [i]) => Step::ClientRequest { i: server(i)? },
+                ("GetEntries", [i, j]) => {
+                    let (i, j) = pair(i, j)?;
+                    Step::GetEntries { i, j }
+                }
+                ("RollbackEntries", [i, j]) => {
+                    let (i, j) = pair(i, j)?;
+                    Step::RollbackEntries { i, j }
+                }
+                ("MergeEntries", [i, j]) => {
+                    let (i, j) = pair(i, j)?;
+                    Step::MergeEntries { i, j }
+                }
+                ("UpdateTerms", [i, j]) => {
+                    let (i, j) = pair(i, j)?;
+                    Step::UpdateTerms { i, j }
+                }
+                ("BecomeLeader", [i, q]) => Step::BecomeLeader {
+                    i: server(i)?,
+                    vote_quorum: server_set(q)?,
+                    noop: false,
+                },
+                ("BecomeLeader", [i, q, noop]) if *noop == "no-op" => Step::BecomeLeader {
+                    i: server(i)?,
+                    vote_quorum: server_set(q)?,
+                    noop: true,
+                },
+                ("CommitEntry", [i, q]) => Step::CommitEntry {
+                    i: server(i)?,
+                    commit_quorum: server_set(q)?,
+                },
+                _ => return Err(unknown(name, args, FORMS)),
+            })
+        })
+    }
+}
+
+/// Reads `ChangeConfig(n3, {n3})`.
+impl std::str::FromStr for ChangeConfig {
+    type Err = spec_core::ParseActionError;
+
+    fn from_str(text: &str) -> Result<ChangeConfig, spec_core::ParseActionError> {
+        use spec_core::action_text::{parse, server, server_set, unknown};
+        parse(text, |name, args| match (name, args) {
+            ("ChangeConfig", [i, c]) => Ok(ChangeConfig {
+                i: server(i)?,
+                new_config: server_set(c)?,
+            }),
+            _ => Err(unknown(name, args, &["ChangeConfig(i, newConfig)"])),
+        })
+    }
+}
+
+/// Reads the text `Display` writes: a protocol step and its config change, joined by `/\`,
+/// such as `UpdateTerms(n1, n2) /\ ChangeConfig(n1, {n1, n2})`.
+impl std::str::FromStr for Action {
+    type Err = spec_core::ParseActionError;
+
+    fn from_str(text: &str) -> Result<Action, spec_core::ParseActionError> {
+        let whole = |e: spec_core::ParseActionError| spec_core::ParseActionError {
+            input: text.to_string(),
+            problem: e.problem,
+        };
+        let (step, change) = text
+            .split_once("/\\")
+            .ok_or_else(|| spec_core::ParseActionError {
+                input: text.to_string(),
+                problem: "expected a protocol step /\\ ChangeConfig(i, newConfig)".into(),
+            })?;
+        Ok(Action {
+            step: step.parse().map_err(whole)?,
+            change_config: change.parse().map_err(whole)?,
+        })
+    }
+}
+
+/// Whether `action` is a binding of `Next` in `s`'s model (every server it names is one of
+/// `s`'s) whose effect fits the state encoding: a log with room for the entry it appends, an
+/// election term and a commit record the history variables hold. A state outside the model's
+/// constraint may fail the second; the model's own states never do. Quorums and configs are
+/// [`next_guard`]'s business.
+pub fn in_model(s: &State, action: Action) -> bool {
+    let servers = s.servers as usize;
+    let server = |i: usize| i < servers;
+    let room = |i: usize| s.log[i].len() < crate::state::LOG_CAPACITY;
+    let protocol = match action.step {
+        Step::ClientRequest { i } => server(i) && room(i),
+        Step::GetEntries { i, j } => server(i) && server(j) && room(i),
+        Step::RollbackEntries { i, j }
+        | Step::MergeEntries { i, j }
+        | Step::UpdateTerms { i, j } => server(i) && server(j),
+        Step::BecomeLeader { i, noop, .. } => {
+            server(i)
+                && (s.current_term[i] as usize) < crate::state::MAX_TERM + 1
+                && (!noop || room(i))
+        }
+        Step::CommitEntry { i, .. } => {
+            server(i) && {
+                let term = s.current_term[i];
+                spec_core::raft::committable(s.log[i].len() as u8, term, term)
+            }
+        }
+    };
+    protocol && server(action.change_config.i)
+}
+
 // ---------------------------------------------------------------------------------------------
 // The protocol actions (NextStatic)
 //

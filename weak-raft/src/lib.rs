@@ -347,6 +347,21 @@ impl Spec for WeakRaft {
         guard::false_conjuncts(|g| actions::next_guard(state, *action, g))
     }
 
+    /// [`actions::apply`] (the guard, then the effect), after [`actions::in_model`].
+    fn step(&self, state: &State, action: &Action) -> Option<State> {
+        actions::in_model(state, *action)
+            .then(|| actions::apply(state, *action))
+            .flatten()
+    }
+
+    /// [`State::read_itf`] with this model's servers.
+    fn read_state(
+        &self,
+        value: &spec_core::itf::Value,
+    ) -> Result<State, spec_core::itf::ReadError> {
+        State::read_itf(value, self.bounds.servers)
+    }
+
     /// StateMachineSafety, which the spec's theorem says fails; with
     /// [`WeakRaft::with_all_invariants`], every invariant of the two specs.
     fn invariants(&self) -> Vec<Invariant<Self>> {
@@ -486,6 +501,23 @@ impl Spec for SafeWeakRaft {
                 }
             });
         });
+    }
+
+    /// MongoWeakRaft's step ([`WeakRaft`]'s `step`), if the state it leads to satisfies the
+    /// WeakQuorumCondition.
+    fn step(&self, state: &State, action: &Action) -> Option<State> {
+        actions::in_model(state, *action)
+            .then(|| actions::apply(state, *action))
+            .flatten()
+            .filter(weak_quorum_condition)
+    }
+
+    /// [`State::read_itf`] with this model's servers.
+    fn read_state(
+        &self,
+        value: &spec_core::itf::Value,
+    ) -> Result<State, spec_core::itf::ReadError> {
+        State::read_itf(value, self.bounds.servers)
     }
 
     /// The false conjuncts of MongoWeakRaft's guard ([`WeakRaft::disabled_because`]) or, when
@@ -786,6 +818,99 @@ mod tests {
     fn safe_weak_raft_names_a_false_conjunct_exactly_when_a_step_is_not_enabled() {
         let spec = SafeWeakRaft::new(3, 1, 1).unwrap();
         assert!(explanations_agree_with_the_enumeration(&spec, 2000) > 0);
+    }
+
+    /// `step`'s override is the successor `next_states` pairs with the action, or `None`, on
+    /// every reachable state of a 2-server model, for every binding of 3 servers (one past the
+    /// model's), for both variants.
+    fn step_agrees_with_the_enumeration<S: Spec<State = State, Action = Action>>(
+        spec: &S,
+    ) -> (usize, usize) {
+        let bindings = every_binding(3);
+        let states = spec_core::reachable_states(spec, usize::MAX);
+        let mut enabled = 0;
+        for s in &states {
+            let mut next = Vec::new();
+            spec.next_states(s, &mut next);
+            enabled -= next.len() as isize;
+            for a in &bindings {
+                let expected = next.iter().find(|(b, _)| b == a).map(|(_, t)| *t);
+                assert_eq!(spec.step(s, a), expected, "{a} in {s:?}");
+                enabled += expected.is_some() as isize;
+            }
+        }
+        // `enabled` is 0 when every successor is one binding's.
+        (states.len(), enabled as usize)
+    }
+
+    #[test]
+    fn weak_raft_step_is_the_successor_of_the_enumeration() {
+        let spec = WeakRaft::new(2, 1, 1).unwrap();
+        assert_eq!(step_agrees_with_the_enumeration(&spec), (1684, 0));
+    }
+
+    #[test]
+    fn safe_weak_raft_step_is_the_successor_of_the_enumeration() {
+        let spec = SafeWeakRaft::new(2, 1, 1).unwrap();
+        assert_eq!(step_agrees_with_the_enumeration(&spec), (857, 0));
+    }
+
+    #[test]
+    fn actions_print_and_parse_back() {
+        let spec = WeakRaft::new(2, 2, 1).unwrap();
+        let mut names = std::collections::BTreeSet::new();
+        for s in spec_core::reachable_states(&spec, usize::MAX) {
+            let mut succ = Vec::new();
+            spec.next_states(&s, &mut succ);
+            for (a, _) in succ {
+                assert_eq!(a.to_string().parse(), Ok(a), "{a}");
+                names.insert(spec_core::Action::name(&a));
+            }
+        }
+        assert_eq!(names.len(), 7, "{names:?}");
+        for a in every_binding(3) {
+            assert_eq!(a.to_string().parse(), Ok(a), "{a}");
+        }
+        let err = |text: &str| text.parse::<Action>().unwrap_err().to_string();
+        assert_eq!(
+            err("ClientRequest(n1)"),
+            "cannot read action `ClientRequest(n1)`: expected a protocol step /\\ ChangeConfig(i, newConfig)"
+        );
+        assert_eq!(
+            err("BecomeLeader(n1, {n1}, noop) /\\ ChangeConfig(n1, {n1})"),
+            "cannot read action `BecomeLeader(n1, {n1}, noop) /\\ ChangeConfig(n1, {n1})`: \
+             BecomeLeader takes other arguments than the 3 given; the actions are: \
+             ClientRequest(i), GetEntries(i, j), RollbackEntries(i, j), BecomeLeader(i, voteQuorum), \
+             BecomeLeader(i, voteQuorum, no-op), CommitEntry(i, commitQuorum), MergeEntries(i, j), \
+             UpdateTerms(i, j)"
+        );
+    }
+
+    #[test]
+    fn states_read_back_from_their_itf() {
+        let spec = WeakRaft::new(2, 2, 1).unwrap();
+        let states = spec_core::reachable_states(&spec, usize::MAX);
+        for s in &states {
+            let json = serde_json::to_value(s).unwrap();
+            assert_eq!(spec.read_state(&json), Ok(*s), "{json}");
+            assert_eq!(serde_json::from_value::<State>(json).unwrap(), *s);
+        }
+        let mut json = serde_json::to_value(states[0]).unwrap();
+        json["elections"] = serde_json::json!({"#set": [{"leader": "n3", "term": 1}]});
+        assert_eq!(
+            spec.read_state(&json).unwrap_err().to_string(),
+            "variable elections: item 1: n3 is not a server of this 2-server model"
+        );
+        json["elections"] = serde_json::json!({"#set": [{"leader": "n1", "term": 7}]});
+        assert_eq!(
+            spec.read_state(&json).unwrap_err().to_string(),
+            "variable elections: item 1: term 7 is outside the terms 1..6 the encoding holds"
+        );
+        json["elections"] = serde_json::json!({"#set": [{"leader": "n1"}]});
+        assert_eq!(
+            spec.read_state(&json).unwrap_err().to_string(),
+            r#"variable elections: item 1: expected a record [leader, term], found {"leader":"n1"}"#
+        );
     }
 
     #[test]

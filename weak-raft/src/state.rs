@@ -253,6 +253,78 @@ impl Serialize for State {
     }
 }
 
+impl State {
+    /// Reads a state of a `servers`-server model back from the ITF JSON `Serialize` writes: the
+    /// six variables, per-server functions over exactly the model's servers, logs of at most
+    /// [`LOG_CAPACITY`] entries, election and commit records the history variables hold.
+    pub fn read_itf(value: &itf::Value, servers: usize) -> Result<State, itf::ReadError> {
+        let vars = itf::Record::new(value, &Self::VARIABLES)?;
+        Self::read_variables(&vars, servers)
+    }
+
+    /// The TLA+ variables, in the order `Serialize` writes them.
+    pub const VARIABLES: [&'static str; 6] = [
+        "currentTerm",
+        "state",
+        "log",
+        "config",
+        "elections",
+        "committed",
+    ];
+
+    /// Reads [`State::VARIABLES`] from a state's record, which may hold more variables (a layer
+    /// that adds some to these, such as MongoDynamicRaft's `configLog`, reads them itself).
+    pub fn read_variables(vars: &itf::Record, servers: usize) -> Result<State, itf::ReadError> {
+        use spec_core::raft::{read_committed, read_configs, read_logs, read_roles, read_terms};
+        let n = servers;
+        if n > MAX_SERVERS {
+            return Err(itf::ReadError::state(format!(
+                "{n} servers are more than the {MAX_SERVERS} the encoding holds"
+            )));
+        }
+        let mut s = State::initial(n, ServerSet::EMPTY);
+        s.current_term[..n].copy_from_slice(&vars.var("currentTerm", |v| read_terms(v, n))?);
+        s.state[..n].copy_from_slice(&vars.var("state", |v| read_roles(v, n))?);
+        s.log[..n].copy_from_slice(&vars.var("log", |v| read_logs(v, n))?);
+        s.config[..n].copy_from_slice(&vars.var("config", |v| read_configs(v, n))?);
+        s.elections = vars.var("elections", |v| {
+            let records = itf::each(itf::set(v)?, |record| {
+                let fields = itf::record(record, &["leader", "term"])?;
+                let leader = itf::server(fields[0])?;
+                let term = itf::int(fields[1])?;
+                if leader >= n {
+                    Err(format!(
+                        "{} is not a server of this {n}-server model",
+                        server_name(leader)
+                    ))
+                } else if !(1..=ELECTION_TERMS as i64).contains(&term) {
+                    Err(format!(
+                        "term {term} is outside the terms 1..{ELECTION_TERMS} the encoding holds"
+                    ))
+                } else {
+                    Ok(ElectionRecord {
+                        leader,
+                        term: term as u8,
+                    })
+                }
+            })?;
+            Ok(records.into_iter().collect())
+        })?;
+        s.committed = vars.var("committed", read_committed)?;
+        Ok(s)
+    }
+}
+
+/// Reads what `Serialize` writes, the number of servers taken from `currentTerm`
+/// ([`State::read_itf`]; `Spec::read_state` checks it against a model's).
+impl<'de> serde::Deserialize<'de> for State {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<State, D::Error> {
+        itf::deserialize_with(deserializer, |v| {
+            State::read_itf(v, itf::servers_of(v, "currentTerm")?)
+        })
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Helper operators of the spec, on logs.
 // ---------------------------------------------------------------------------------------------

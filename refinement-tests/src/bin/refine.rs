@@ -115,6 +115,23 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         mutation: Option<String>,
     },
+    /// Replay an ITF trace (as --trace-json writes, or Apalache, Quint, or a TLC trace in the
+    /// spec's variable names): check that its first state is initial, that each state follows
+    /// from the one before by a step of the layer (naming the actions), and that the invariants
+    /// hold in every state. Exit 0 when it is a behavior and the invariants hold, 1 when it is
+    /// not or one is broken (the step or state is named), 2 for unusable input.
+    Replay {
+        /// The layer.
+        layer: String,
+        /// The trace file (ITF JSON).
+        file: PathBuf,
+        /// The bounds the trace was made with.
+        #[command(flatten)]
+        bounds: BoundsArgs,
+        /// Replay against the layer with this deliberate bug (see `refine list`).
+        #[arg(long, value_name = "NAME")]
+        mutation: Option<String>,
+    },
     /// List the layers, their bounds, and the refinement edges.
     List,
     /// Run the reference models at 1 and 2 threads, each in a fresh process, and compare with
@@ -407,6 +424,20 @@ fn run(command: Command) -> Result<Verdict, RunError> {
                 &run.options(),
             )?;
             print_report(&report, &run)
+        }
+        Command::Replay {
+            layer,
+            file,
+            bounds,
+            mutation,
+        } => {
+            let replay = layers::replay_file(&layer, &bounds.params(), mutation.as_deref(), &file)?;
+            out!("{}", replay.text());
+            Ok(match replay.verdict {
+                refinement_tests::replay::ReplayVerdict::Behavior => Verdict::Holds,
+                refinement_tests::replay::ReplayVerdict::Panic { .. } => Verdict::Panic,
+                _ => Verdict::Violation,
+            })
         }
         Command::Chain { bounds, deep, run } => {
             if run.mutation.is_some() {
