@@ -63,6 +63,26 @@ impl fmt::Display for CopyAction {
     }
 }
 
+impl std::str::FromStr for CopyAction {
+    type Err = spec_core::action_text::ParseActionError;
+
+    /// Reads back what `Display` writes: a DistLog action, or `CopyLog(s, t)`.
+    fn from_str(text: &str) -> Result<CopyAction, Self::Err> {
+        use spec_core::action_text::{parse, server};
+        let byte = |k: usize| u8::try_from(k).map_err(|_| format!("server {} is past 256", k + 1));
+        match parse(text, |name, args| match (name, args) {
+            ("CopyLog", [s, t]) => Ok(CopyAction::CopyLog {
+                s: byte(server(s)?)?,
+                t: byte(server(t)?)?,
+            }),
+            _ => Err(String::new()),
+        }) {
+            Ok(action) => Ok(action),
+            Err(_) => text.parse().map(CopyAction::DistLog),
+        }
+    }
+}
+
 impl Action for CopyAction {
     fn name(&self) -> &'static str {
         match self {
@@ -242,6 +262,17 @@ impl Refinement for CopyChosenMapping {
 
 #[cfg(test)]
 mod tests {
+    /// Every action, DistLog's and CopyLog, prints and parses back.
+    #[test]
+    fn actions_parse_back() {
+        let spec = DistLogWithCopy::new(crate::DistLog::new(2, 2, 2).unwrap());
+        assert!(spec_core::action_text::check_round_trips(&spec, usize::MAX).unwrap() > 0);
+        assert_eq!(
+            "CopyLog(n2, n1)".parse::<CopyAction>(),
+            Ok(CopyAction::CopyLog { s: 1, t: 0 })
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -127,6 +127,133 @@ impl fmt::Display for Action {
     }
 }
 
+impl std::str::FromStr for Action {
+    type Err = spec_core::action_text::ParseActionError;
+
+    /// Reads back what `Display` writes, such as `Deliver(n1 -> n2: VoteGranted(2))` or
+    /// `HeartbeatTimeout(n1, n3)`.
+    fn from_str(text: &str) -> Result<Action, Self::Err> {
+        use spec_core::action_text::{parse, server, server_set, unknown};
+        let node = |a: &str| server(a).map(|i| i as u8);
+        parse(text, |name, args| match (name, args) {
+            ("Deliver", [m]) => Ok(Action::Deliver {
+                message: envelope(m)?,
+            }),
+            ("LoseMessage", [m]) => Ok(Action::Lose {
+                message: envelope(m)?,
+            }),
+            ("DuplicateMessage", [m]) => Ok(Action::Duplicate {
+                message: envelope(m)?,
+            }),
+            ("ElectionTimeout", [i]) => Ok(Action::Fire {
+                i: node(i)?,
+                timer: Timer::Election,
+            }),
+            ("HeartbeatTimeout", [i, to]) => Ok(Action::Fire {
+                i: node(i)?,
+                timer: Timer::Heartbeat { to: server(to)? },
+            }),
+            ("PullTimeout", [i, from]) => Ok(Action::Fire {
+                i: node(i)?,
+                timer: Timer::Pull {
+                    from: server(from)?,
+                },
+            }),
+            ("ClientWrite", [i]) => Ok(Action::ClientWrite { i: node(i)? }),
+            ("Reconfig", [i, c]) => Ok(Action::Reconfig {
+                i: node(i)?,
+                new_config: server_set(c)?,
+            }),
+            ("Restart", [i]) => Ok(Action::Restart { i: node(i)? }),
+            _ => Err(unknown(
+                name,
+                args,
+                &[
+                    "Deliver(s -> t: MESSAGE)",
+                    "LoseMessage(s -> t: MESSAGE)",
+                    "DuplicateMessage(s -> t: MESSAGE)",
+                    "ElectionTimeout(i)",
+                    "HeartbeatTimeout(i, j)",
+                    "PullTimeout(i, j)",
+                    "ClientWrite(i)",
+                    "Reconfig(i, {...})",
+                    "Restart(i)",
+                ],
+            )),
+        })
+    }
+}
+
+/// Reads `s -> t: MESSAGE`, as an envelope prints.
+fn envelope(text: &str) -> Result<Envelope, String> {
+    use spec_core::action_text::server;
+    let (route, message) = text
+        .split_once(':')
+        .ok_or_else(|| format!("expected `s -> t: MESSAGE`, not `{text}`"))?;
+    let (from, to) = route
+        .split_once("->")
+        .ok_or_else(|| format!("expected `s -> t`, not `{route}`"))?;
+    Ok(Envelope {
+        from: server(from.trim())? as u8,
+        to: server(to.trim())? as u8,
+        message: message_of(message.trim())?,
+    })
+}
+
+/// Reads a message as it prints: `Name(field, ...)`, or
+/// `Heartbeat(term T, {n1, n2} vV tC)`.
+fn message_of(text: &str) -> Result<node::Message, String> {
+    use spec_core::action_text::{call, natural, server_set};
+    let (name, args) = call(text)?;
+    let kind = MESSAGE_KINDS
+        .iter()
+        .position(|k| *k == name)
+        .ok_or_else(|| {
+            format!(
+                "no message {name}; the messages are: {}",
+                MESSAGE_KINDS.join(", ")
+            )
+        })?;
+    let byte =
+        |a: &str| natural(a).and_then(|n| u8::try_from(n).map_err(|_| format!("{n} is past 255")));
+    if name == "Heartbeat" {
+        let [term, config] = args[..] else {
+            return Err(format!(
+                "expected `Heartbeat(term T, {{...}} vV tC)`, not `{text}`"
+            ));
+        };
+        let term = byte(term.strip_prefix("term ").unwrap_or(term).trim())?;
+        let (members, identity) = config
+            .rsplit_once('}')
+            .ok_or_else(|| format!("expected `{{...}} vV tC`, not `{config}`"))?;
+        let mut identity = identity.split_whitespace();
+        let mut tagged = |tag: char| {
+            identity
+                .next()
+                .and_then(|w| w.strip_prefix(tag))
+                .ok_or_else(|| {
+                    format!("expected `v<version> t<term>` after the config in `{text}`")
+                })
+                .and_then(&byte)
+        };
+        let (config_version, config_term) = (tagged('v')?, tagged('t')?);
+        return Ok(node::Message::Heartbeat {
+            term,
+            config: server_set(&format!("{members}}}"))?,
+            config_version,
+            config_term,
+        });
+    }
+    let mut fields = [0u8; 5];
+    if args.len() > fields.len() {
+        return Err(format!("{name} has at most 5 fields, not {}", args.len()));
+    }
+    for (field, arg) in fields.iter_mut().zip(&args) {
+        *field = byte(arg)?;
+    }
+    node::Message::from_fields(kind, fields).ok_or_else(|| format!("no message {name}"))
+}
+
 /// The node rules of node `i` in `s`.
 pub fn rules(s: &State, i: usize, mutation: Option<Mutation>) -> Rules {
     Rules {

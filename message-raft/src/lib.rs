@@ -333,6 +333,16 @@ impl Layer for MessageRaft {
 
 #[cfg(test)]
 mod tests {
+    /// Every action of the default model (its first 20,000 states) prints and parses back.
+    #[test]
+    fn actions_parse_back() {
+        let spec = MessageRaft::from_params(&spec_core::Params::default()).unwrap();
+        let checked = spec_core::action_text::check_round_trips(&spec, 20_000).unwrap();
+        assert!(checked > 20_000, "{checked}");
+        let bad = "Deliver(n1 -> n2: Vote(2))".parse::<Action>().unwrap_err();
+        assert!(bad.to_string().contains("no message Vote"), "{bad}");
+    }
+
     use super::*;
     use std::collections::HashSet;
 

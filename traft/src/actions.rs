@@ -92,6 +92,46 @@ impl fmt::Display for Action {
     }
 }
 
+impl std::str::FromStr for Action {
+    type Err = spec_core::action_text::ParseActionError;
+
+    /// Reads back what `Display` writes, such as `BecomeLeader(n1, {n1, n2}, from n2)`.
+    fn from_str(text: &str) -> Result<Action, Self::Err> {
+        use spec_core::action_text::{parse, server, server_set, unknown};
+        parse(text, |name, args| match (name, args) {
+            ("ClientRequest", [i]) => Ok(Action::ClientRequest { i: server(i)? }),
+            ("LogForward", [i, j]) => Ok(Action::LogForward {
+                i: server(i)?,
+                j: server(j)?,
+            }),
+            ("BecomeLeader", [i, q, from]) => {
+                let from = from
+                    .strip_prefix("from ")
+                    .ok_or_else(|| format!("expected `from SERVER`, not `{from}`"))?;
+                Ok(Action::BecomeLeader {
+                    i: server(i)?,
+                    vote_quorum: server_set(q)?,
+                    merge_from: server(from.trim())?,
+                })
+            }
+            ("CommitEntry", [i, q]) => Ok(Action::CommitEntry {
+                i: server(i)?,
+                commit_quorum: server_set(q)?,
+            }),
+            _ => Err(unknown(
+                name,
+                args,
+                &[
+                    "ClientRequest(i)",
+                    "LogForward(i, j)",
+                    "BecomeLeader(i, Q, from j)",
+                    "CommitEntry(i, Q)",
+                ],
+            )),
+        })
+    }
+}
+
 /// A guard conjunct that `dropped_by` removes: true when `holds`, or when that mutation is in
 /// force.
 fn conjunct(mutation: Option<Mutation>, dropped_by: Mutation, holds: bool) -> bool {
