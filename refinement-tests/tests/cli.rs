@@ -134,6 +134,10 @@ fn the_chain_reports_the_unsafe_weak_raft_as_an_expected_failure() {
     let out = refine(&["chain", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(
+        (&v["schema"], &v["command"], &v["verdict"]),
+        (&"refine-json/1".into(), &"chain".into(), &"holds".into())
+    );
     assert!(v["violation"].is_null());
     let expected = v["expected_failures"].as_array().unwrap();
     assert_eq!(expected.len(), 1);
@@ -475,4 +479,62 @@ fn an_action_never_enabled_is_reported() {
     let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(v["never_enabled"], serde_json::json!(["AppendEntry"]));
     assert_eq!(v["vacuous"], false);
+}
+
+/// Every `--json` output opens with the same envelope (`schema`, `command`, `verdict`), an input
+/// error included: then `verdict` is `error`, with the message, and the exit status 2.
+#[test]
+fn every_json_output_has_one_envelope() {
+    let json = |args: &[&str]| -> (Option<i32>, serde_json::Value) {
+        let out = refine(args);
+        let v = serde_json::from_str(stdout(&out).trim()).expect("one JSON object");
+        (out.status.code(), v)
+    };
+    let runs: [(&[&str], i32, &str, &str); 5] = [
+        (&["check", "log-abstract", "--json"], 0, "check", "holds"),
+        (
+            &[
+                "refines",
+                "distlog",
+                "log-abstract",
+                "--mutation",
+                "remove-chosen",
+                "--json",
+            ],
+            1,
+            "refines",
+            "violation",
+        ),
+        (
+            &["simulate", "distlog", "--walks", "3", "--json"],
+            0,
+            "simulate",
+            "holds",
+        ),
+        (
+            &[
+                "check",
+                "raft-reconfig",
+                "--stop-after-level",
+                "2",
+                "--json",
+            ],
+            3,
+            "check",
+            "incomplete",
+        ),
+        (&["check", "no-such-layer", "--json"], 2, "check", "error"),
+    ];
+    for (args, code, command, verdict) in runs {
+        let (status, v) = json(args);
+        assert_eq!(status, Some(code), "{args:?}");
+        assert_eq!(v["schema"], "refine-json/1", "{args:?}");
+        assert_eq!(v["command"], command, "{args:?}");
+        assert_eq!(v["verdict"], verdict, "{args:?}");
+    }
+    let (_, v) = json(&["check", "no-such-layer", "--json"]);
+    assert!(v["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("unknown layer no-such-layer; the layers are: log-abstract, "));
 }

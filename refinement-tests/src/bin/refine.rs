@@ -326,16 +326,58 @@ fn main() -> ExitCode {
             force: false,
         },
     });
+    let (name, json) = command.name_and_json();
     match run(command) {
         Ok(Verdict::Holds) => ExitCode::SUCCESS,
         Ok(Verdict::Violation) => ExitCode::from(1),
         Ok(Verdict::Incomplete) => ExitCode::from(3),
         Ok(Verdict::Panic) => ExitCode::from(101),
         Err(e) => {
+            if json {
+                outln!(
+                    "{}",
+                    envelope(name, "error", json!({ "error": e.to_string() }))
+                );
+            }
             eprintln!("error: {e}");
             ExitCode::from(2)
         }
     }
+}
+
+impl Command {
+    /// The command's name in `--json`'s envelope, and whether `--json` was asked for.
+    fn name_and_json(&self) -> (&'static str, bool) {
+        match self {
+            Command::Check { run, .. } => ("check", run.json),
+            Command::Refines { run, .. } => ("refines", run.json),
+            Command::Chain { run, .. } => ("chain", run.json),
+            Command::Simulate { json, .. } => ("simulate", *json),
+            Command::Replay { .. } => ("replay", false),
+            Command::Bench { .. } => ("bench", false),
+            Command::List => ("list", false),
+        }
+    }
+}
+
+/// The version of the `--json` envelope: adding a field keeps it; renaming or removing one, or
+/// changing a field's meaning, changes it.
+const SCHEMA: &str = "refine-json/1";
+
+/// The envelope every `--json` output shares: `schema`, `command`, `verdict` (`holds`,
+/// `violation`, `incomplete`, `panic`, or `error` for bad usage or input, with `error`), then the
+/// command's own fields.
+fn envelope(command: &str, verdict: &str, fields: serde_json::Value) -> serde_json::Value {
+    let mut object = serde_json::Map::new();
+    object.insert("schema".into(), SCHEMA.into());
+    object.insert("command".into(), command.into());
+    object.insert("verdict".into(), verdict.into());
+    if let serde_json::Value::Object(rest) = fields {
+        for (key, value) in rest {
+            object.entry(key).or_insert(value);
+        }
+    }
+    serde_json::Value::Object(object)
 }
 
 /// How a command ended, for the exit status.
@@ -473,20 +515,23 @@ fn run(command: Command) -> Result<Verdict, RunError> {
                 &WalkOptions { walks, depth, seed },
             )?;
             if json {
-                let value = json!({
-                    "verdict": Verdict::of(report.violation.as_ref()).word(),
-                    "command": "simulate",
-                    "target": report.target,
-                    "bounds": report.params,
-                    "seed": seed,
-                    "walks": report.stats.walks,
-                    "steps": report.stats.steps,
-                    "generated": report.stats.generated,
-                    "longest": report.stats.longest,
-                    "seconds": report.stats.seconds,
-                    "coverage": report.stats.coverage,
-                    "violation": report.violation,
-                });
+                let verdict = Verdict::of(report.violation.as_ref()).word();
+                let value = envelope(
+                    "simulate",
+                    verdict,
+                    json!({
+                        "target": report.target,
+                        "bounds": report.params,
+                        "seed": seed,
+                        "walks": report.stats.walks,
+                        "steps": report.stats.steps,
+                        "generated": report.stats.generated,
+                        "longest": report.stats.longest,
+                        "seconds": report.stats.seconds,
+                        "coverage": report.stats.coverage,
+                        "violation": report.violation,
+                    }),
+                );
                 outln!("{value}");
             } else {
                 outln!(
@@ -572,6 +617,7 @@ fn write_trace(
 fn report_json(report: &Report) -> serde_json::Value {
     json!({
         "verdict": Verdict::of_report(report).word(),
+        "command": if report.target.contains(" -> ") { "refines" } else { "check" },
         "stopped": report.stats.stopped,
         "target": report.target,
         "bounds": report.params,
@@ -595,7 +641,12 @@ fn report_json(report: &Report) -> serde_json::Value {
 fn print_report(report: &Report, run: &RunArgs) -> Result<Verdict, RunError> {
     let verdict = Verdict::of_report(report);
     if run.json {
-        outln!("{}", report_json(report));
+        let command = if report.target.contains(" -> ") {
+            "refines"
+        } else {
+            "check"
+        };
+        outln!("{}", envelope(command, verdict.word(), report_json(report)));
     } else {
         outln!("{} ({})", report.target, report.params.describe());
         match (&report.violation, &report.stats.stopped) {
@@ -671,24 +722,28 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<Verdict, RunError> {
     };
     if run.json {
         let rows: Vec<serde_json::Value> = reports.iter().map(report_json).collect();
-        let value = json!({
-            "generated": reports.iter().map(|r| r.stats.generated).sum::<u64>(),
-            "distinct": reports.iter().map(|r| r.stats.distinct).sum::<u64>(),
-            "depth": reports.iter().map(|r| r.stats.depth).max().unwrap_or(0),
-            "seconds": reports.iter().map(|r| r.stats.seconds).sum::<f64>(),
-            "violation": first_failure.map(|r| json!({"target": r.target, "violation": r.violation})),
-            "expected_failures": reports
-                .iter()
-                .filter(|r| r.violation.is_some() && r.as_expected())
-                .map(|r| json!({"target": r.target, "violation": r.violation}))
-                .collect::<Vec<_>>(),
-            "vacuous": vacuous
-                .iter()
-                .map(|r| json!({"target": r.target, "why": r.vacuity()}))
-                .collect::<Vec<_>>(),
-            "verdict": verdict.word(),
-            "rows": rows,
-        });
+        let value = envelope(
+            "chain",
+            verdict.word(),
+            json!({
+                "stopped": reports.iter().find_map(|r| r.stats.stopped.clone()),
+                "generated": reports.iter().map(|r| r.stats.generated).sum::<u64>(),
+                "distinct": reports.iter().map(|r| r.stats.distinct).sum::<u64>(),
+                "depth": reports.iter().map(|r| r.stats.depth).max().unwrap_or(0),
+                "seconds": reports.iter().map(|r| r.stats.seconds).sum::<f64>(),
+                "violation": first_failure.map(|r| json!({"target": r.target, "violation": r.violation})),
+                "expected_failures": reports
+                    .iter()
+                    .filter(|r| r.violation.is_some() && r.as_expected())
+                    .map(|r| json!({"target": r.target, "violation": r.violation}))
+                    .collect::<Vec<_>>(),
+                "vacuous": vacuous
+                    .iter()
+                    .map(|r| json!({"target": r.target, "why": r.vacuity()}))
+                    .collect::<Vec<_>>(),
+                "rows": rows,
+            }),
+        );
         outln!("{value}");
         trace()?;
         return Ok(verdict);
