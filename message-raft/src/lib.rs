@@ -337,7 +337,9 @@ mod tests {
     #[test]
     fn actions_parse_back() {
         let spec = MessageRaft::from_params(&spec_core::Params::default()).unwrap();
-        let checked = spec_core::action_text::check_round_trips(&spec, 20_000).unwrap();
+        let checked = spec_core::action_text::check_round_trips(&spec, 20_000)
+            .unwrap()
+            .actions;
         assert!(checked > 20_000, "{checked}");
         let bad = "Deliver(n1 -> n2: Vote(2))".parse::<Action>().unwrap_err();
         assert!(bad.to_string().contains("no message Vote"), "{bad}");

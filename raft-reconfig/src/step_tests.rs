@@ -70,15 +70,9 @@ fn step_is_the_successor_next_states_pairs_with_the_action() {
 #[test]
 fn actions_print_and_parse_back() {
     let spec = RaftReconfig::new(3, 1, 2, 2).unwrap();
-    let mut names = std::collections::BTreeSet::new();
-    for s in spec_core::reachable_states(&spec, usize::MAX) {
-        let mut succ = Vec::new();
-        spec.next_states(&s, &mut succ);
-        for (a, _) in succ {
-            assert_eq!(a.to_string().parse(), Ok(a), "{a}");
-            names.insert(spec_core::Action::name(&a));
-        }
-    }
+    let names = spec_core::action_text::check_round_trips(&spec, usize::MAX)
+        .unwrap()
+        .names;
     assert_eq!(names.len(), 8, "{names:?}");
     for a in every_binding(5) {
         assert_eq!(a.to_string().parse(), Ok(a), "{a}");

@@ -163,23 +163,38 @@ pub fn server_set(arg: &str) -> Result<ServerSet, String> {
     Ok(set)
 }
 
-/// Checks that every action `spec` takes, from the first `limit` states it reaches (breadth
-/// first, within the state constraint), prints and parses back to itself; returns how many
-/// actions were checked, or the first that does not read back. For a layer's tests.
-pub fn check_round_trips<M: crate::Spec>(spec: &M, limit: usize) -> Result<usize, String> {
+/// What [`check_round_trips`] checked: how many actions, and the names of those seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoundTrips {
+    /// Actions printed and parsed back (one per successor).
+    pub actions: usize,
+    /// The names of the actions seen.
+    pub names: std::collections::BTreeSet<&'static str>,
+}
+
+/// Checks that every action `spec` takes, from the states it reaches (breadth first, every
+/// state within the constraint expanded, up to `limit` states), prints and parses back to
+/// itself; returns what was checked, or the first action that does not read back. For a
+/// layer's tests.
+pub fn check_round_trips<M: crate::Spec>(spec: &M, limit: usize) -> Result<RoundTrips, String> {
     let mut seen: std::collections::HashSet<M::State> = spec.init_states().into_iter().collect();
     let mut queue: std::collections::VecDeque<M::State> = seen.iter().cloned().collect();
-    let (mut checked, mut successors) = (0, Vec::new());
+    let mut checked = RoundTrips {
+        actions: 0,
+        names: Default::default(),
+    };
+    let mut successors = Vec::new();
     while let Some(state) = queue.pop_front() {
         successors.clear();
         spec.next_states(&state, &mut successors);
         for (action, next) in successors.drain(..) {
             let text = action.to_string();
             match text.parse::<M::Action>() {
-                Ok(read) if read == action => checked += 1,
+                Ok(read) if read == action => checked.actions += 1,
                 Ok(read) => return Err(format!("`{text}` reads back as `{read}`")),
                 Err(e) => return Err(e.to_string()),
             }
+            checked.names.insert(crate::Action::name(&action));
             if seen.len() < limit && spec.within_constraint(&next) && seen.insert(next.clone()) {
                 queue.push_back(next);
             }

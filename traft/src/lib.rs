@@ -327,7 +327,9 @@ mod tests {
     #[test]
     fn actions_parse_back() {
         let spec = Traft::new(3, 2, 2).unwrap();
-        let checked = spec_core::action_text::check_round_trips(&spec, usize::MAX).unwrap();
+        let checked = spec_core::action_text::check_round_trips(&spec, usize::MAX)
+            .unwrap()
+            .actions;
         assert_eq!(checked, 293_679 - 1);
     }
 

@@ -858,15 +858,9 @@ mod tests {
     #[test]
     fn actions_print_and_parse_back() {
         let spec = WeakRaft::new(2, 2, 1).unwrap();
-        let mut names = std::collections::BTreeSet::new();
-        for s in spec_core::reachable_states(&spec, usize::MAX) {
-            let mut succ = Vec::new();
-            spec.next_states(&s, &mut succ);
-            for (a, _) in succ {
-                assert_eq!(a.to_string().parse(), Ok(a), "{a}");
-                names.insert(spec_core::Action::name(&a));
-            }
-        }
+        let names = spec_core::action_text::check_round_trips(&spec, usize::MAX)
+            .unwrap()
+            .names;
         assert_eq!(names.len(), 7, "{names:?}");
         for a in every_binding(3) {
             assert_eq!(a.to_string().parse(), Ok(a), "{a}");
