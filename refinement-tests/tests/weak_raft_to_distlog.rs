@@ -14,6 +14,34 @@ use weak_raft::{LogsAsDistLog, SafeWeakRaft, Step, WeakRaft};
 
 const COPIES_AT_3_3_3: (u64, u64) = (342_972, 31_428);
 
+/// Checks `mapping` on every reachable transition of its lower level and expects it to hold,
+/// with these (generated, distinct, depth).
+fn assert_holds<R: Refinement>(
+    mapping: &R,
+    threads: usize,
+    symmetry: bool,
+    counts: (u64, u64, usize),
+) {
+    let out = explore(
+        mapping.lower(),
+        &RefinementCheck::new(mapping),
+        &Options::quiet(threads, symmetry),
+    )
+    .unwrap();
+    assert!(
+        out.violation.is_none(),
+        "{}: {:?}",
+        mapping.name(),
+        out.violation.map(|v| v.failure)
+    );
+    assert_eq!(
+        (out.stats.generated, out.stats.distinct, out.stats.depth),
+        counts,
+        "{} with {threads} threads, symmetry {symmetry}",
+        mapping.name()
+    );
+}
+
 /// The shortest counterexample, at MongoSafeWeakRaft's default bounds (2 servers, MaxTerm 2,
 /// MaxLogLen 2): n1 is elected alone (config {n1}) with a no-op, takes a write, and merges its
 /// two entries into n2's empty log. The same with 1 and 2 threads.
@@ -115,22 +143,7 @@ fn static_raft_refines_distlog_through_safe_weak_raft() {
         (2, false, (75_265, 10_381, 16)),
         (2, true, (13_164, 1_836, 16)),
     ] {
-        let out = explore(
-            composed.lower(),
-            &RefinementCheck::new(&composed),
-            &Options::quiet(threads, symmetry),
-        )
-        .unwrap();
-        assert!(
-            out.violation.is_none(),
-            "{:?}",
-            out.violation.map(|v| v.failure)
-        );
-        assert_eq!(
-            (out.stats.generated, out.stats.distinct, out.stats.depth),
-            counts,
-            "{threads} threads, symmetry {symmetry}"
-        );
+        assert_holds(&composed, threads, symmetry, counts);
     }
 }
 
@@ -147,21 +160,7 @@ fn static_raft_reaches_log_through_distlog() {
         composed.name(),
         "static-raft -> safe-weak-raft -> distlog -> log-abstract"
     );
-    let out = explore(
-        composed.lower(),
-        &RefinementCheck::new(&composed),
-        &Options::quiet(2, false),
-    )
-    .unwrap();
-    assert!(
-        out.violation.is_none(),
-        "{:?}",
-        out.violation.map(|v| v.failure)
-    );
-    assert_eq!(
-        (out.stats.generated, out.stats.distinct, out.stats.depth),
-        (75_265, 10_381, 16)
-    );
+    assert_holds(&composed, 2, false, (75_265, 10_381, 16));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -179,55 +178,13 @@ fn with_copy_log_the_raft_family_refines_distlog() {
     let safe = MergesAsCopies::new(SafeWeakRaft::new(2, 2, 2).unwrap()).unwrap();
     assert_eq!(safe.name(), "safe-weak-raft -> distlog-with-copy");
     for threads in [1, 2] {
-        let out = explore(
-            safe.lower(),
-            &RefinementCheck::new(&safe),
-            &Options::quiet(threads, false),
-        )
-        .unwrap();
-        assert!(
-            out.violation.is_none(),
-            "{:?}",
-            out.violation.map(|v| v.failure)
-        );
-        assert_eq!(
-            (out.stats.generated, out.stats.distinct, out.stats.depth),
-            (86_179, 3_813, 9)
-        );
+        assert_holds(&safe, threads, false, (86_179, 3_813, 9));
     }
     let safe3 = MergesAsCopies::new(SafeWeakRaft::new(3, 1, 1).unwrap()).unwrap();
-    let out = explore(
-        safe3.lower(),
-        &RefinementCheck::new(&safe3),
-        &Options::quiet(2, true),
-    )
-    .unwrap();
-    assert!(
-        out.violation.is_none(),
-        "{:?}",
-        out.violation.map(|v| v.failure)
-    );
-    assert_eq!(
-        (out.stats.generated, out.stats.distinct, out.stats.depth),
-        (535_511, 4_012, 6)
-    );
+    assert_holds(&safe3, 2, true, (535_511, 4_012, 6));
     let unsafe_spec = MergesAsCopies::new(WeakRaft::new(2, 2, 2).unwrap()).unwrap();
     assert_eq!(unsafe_spec.name(), "weak-raft -> distlog-with-copy");
-    let out = explore(
-        unsafe_spec.lower(),
-        &RefinementCheck::new(&unsafe_spec),
-        &Options::quiet(2, false),
-    )
-    .unwrap();
-    assert!(
-        out.violation.is_none(),
-        "{:?}",
-        out.violation.map(|v| v.failure)
-    );
-    assert_eq!(
-        (out.stats.generated, out.stats.distinct, out.stats.depth),
-        (780_657, 24_519, 13)
-    );
+    assert_holds(&unsafe_spec, 2, false, (780_657, 24_519, 13));
 }
 
 /// How far the widening goes, at DistLog's default bounds (3 servers, 3 values, MaxLogLen 3):
@@ -323,38 +280,10 @@ fn through_the_widened_distlog_to_log() {
     let first = MergesAsCopies::new(SafeWeakRaft::new(2, 2, 2).unwrap()).unwrap();
     let second = CopyChosenMapping::new(first.upper().clone()).unwrap();
     let composed = Composed::new(first, second);
-    let out = explore(
-        composed.lower(),
-        &RefinementCheck::new(&composed),
-        &Options::quiet(2, false),
-    )
-    .unwrap();
-    assert!(
-        out.violation.is_none(),
-        "{:?}",
-        out.violation.map(|v| v.failure)
-    );
-    assert_eq!(
-        (out.stats.generated, out.stats.distinct, out.stats.depth),
-        (86_179, 3_813, 9)
-    );
+    assert_holds(&composed, 2, false, (86_179, 3_813, 9));
 
     let first = MergesAsCopies::new(WeakRaft::new(2, 2, 2).unwrap()).unwrap();
     let second = CopyChosenMapping::new(first.upper().clone()).unwrap();
     let composed = Composed::new(first, second);
-    let out = explore(
-        composed.lower(),
-        &RefinementCheck::new(&composed),
-        &Options::quiet(2, false),
-    )
-    .unwrap();
-    assert!(
-        out.violation.is_none(),
-        "{:?}",
-        out.violation.map(|v| v.failure)
-    );
-    assert_eq!(
-        (out.stats.generated, out.stats.distinct, out.stats.depth),
-        (780_657, 24_519, 13)
-    );
+    assert_holds(&composed, 2, false, (780_657, 24_519, 13));
 }
