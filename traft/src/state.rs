@@ -329,6 +329,114 @@ impl Serialize for State {
     }
 }
 
+/// The variables a state serializes, in that order.
+pub const VARIABLES: [&str; 6] = [
+    "votedFor",
+    "committer",
+    "state",
+    "log",
+    "committed",
+    "committedBy",
+];
+
+/// Reads a leader id `<<term, server>>` (`<<0, None>>` for [`Ballot::ZERO`]) of a model with
+/// `servers` servers.
+fn read_ballot(v: &itf::Value, servers: usize) -> itf::Read<Ballot> {
+    let parts = itf::tup_of(v, 2)?;
+    let term = itf::small(&parts[0], MAX_TERM as u8 + 1)?;
+    if itf::string(&parts[1]) == Ok("None") {
+        return if term == 0 {
+            Ok(Ballot::ZERO)
+        } else {
+            Err(format!("leader id <<{term}, None>> names no server"))
+        };
+    }
+    let id = itf::server(&parts[1])?;
+    if id >= servers || term == 0 {
+        return Err(format!(
+            "leader id <<{term}, {}>> is not one of this {servers}-server model",
+            server_name(id)
+        ));
+    }
+    Ok(Ballot::new(term, id))
+}
+
+/// Reads the author of a committed entry: a leader id whose term the `committed` masks hold.
+fn read_author(v: &itf::Value, servers: usize) -> itf::Read<Ballot> {
+    let author = read_ballot(v, servers)?;
+    if !(1..=MAX_TERM as u8).contains(&author.term()) {
+        return Err(format!(
+            "a committed entry's author has term {}, outside 1..{MAX_TERM}",
+            author.term()
+        ));
+    }
+    Ok(author)
+}
+
+impl State {
+    /// Reads a state back from the ITF its `Serialize` writes, for a model of `servers` servers.
+    pub fn read_itf(value: &itf::Value, servers: usize) -> Result<State, itf::ReadError> {
+        let n = servers;
+        if n > MAX_SERVERS {
+            return Err(itf::ReadError::state(format!(
+                "{n} servers are more than the {MAX_SERVERS} the encoding holds"
+            )));
+        }
+        let vars = itf::Record::new(value, &VARIABLES)?;
+        let ballots =
+            |v: &itf::Value| itf::each_server(&itf::per_server(v, Some(n))?, |b| read_ballot(b, n));
+        let mut s = State::initial(n);
+        s.voted_for[..n].copy_from_slice(&vars.var("votedFor", ballots)?);
+        s.committer[..n].copy_from_slice(&vars.var("committer", ballots)?);
+        let roles = vars.var("state", |v| spec_core::raft::read_roles(v, n))?;
+        s.state[..n].copy_from_slice(&roles);
+        let logs = vars.var("log", |v| {
+            itf::each_server(&itf::per_server(v, Some(n))?, |log| {
+                let entries = itf::seq(log)?;
+                if entries.len() > LOG_CAPACITY {
+                    return Err(format!(
+                        "a log of {} entries is longer than the {LOG_CAPACITY} the encoding holds",
+                        entries.len()
+                    ));
+                }
+                let authors = itf::each(entries, |e| read_author(e, n))?;
+                Ok(Log::from_slice(
+                    &authors.iter().map(|b| b.0).collect::<Vec<_>>(),
+                ))
+            })
+        })?;
+        s.log[..n].copy_from_slice(&logs);
+        let by = vars.var("committedBy", |v| {
+            let pairs = itf::map(v)?;
+            pairs
+                .into_iter()
+                .map(|(index, by)| Ok((itf::int(index)?, read_ballot(by, n)?)))
+                .collect::<itf::Read<Vec<(i64, Ballot)>>>()
+        })?;
+        s.committed = vars.var("committed", |v| {
+            let mut committed = Committed::EMPTY;
+            for entry in itf::set(v)? {
+                let pair = itf::tup_of(entry, 2)?;
+                let index = itf::int(&pair[0])?;
+                if !(1..=MAX_COMMITTED_INDEX as i64).contains(&index) {
+                    return Err(format!(
+                        "committed index {index} is outside 1..{MAX_COMMITTED_INDEX}"
+                    ));
+                }
+                let author = read_author(&pair[1], n)?;
+                let least = by
+                    .iter()
+                    .find(|(i, _)| *i == index)
+                    .map(|&(_, b)| b)
+                    .ok_or_else(|| format!("committedBy has no index {index}"))?;
+                committed = committed.with(index as usize, author, least);
+            }
+            Ok(committed)
+        })?;
+        Ok(s)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Invariants, named as their counterparts in MongoStaticRaft where there is one.
 // ---------------------------------------------------------------------------------------------
