@@ -68,12 +68,11 @@ impl std::str::FromStr for CopyAction {
 
     /// Reads back what `Display` writes: a DistLog action, or `CopyLog(s, t)`.
     fn from_str(text: &str) -> Result<CopyAction, Self::Err> {
-        use spec_core::action_text::{parse, server};
-        let byte = |k: usize| u8::try_from(k).map_err(|_| format!("server {} is past 256", k + 1));
+        use spec_core::action_text::{parse, server_byte};
         match parse(text, |name, args| match (name, args) {
             ("CopyLog", [s, t]) => Ok(CopyAction::CopyLog {
-                s: byte(server(s)?)?,
-                t: byte(server(t)?)?,
+                s: server_byte(s)?,
+                t: server_byte(t)?,
             }),
             _ => Err(String::new()),
         }) {

@@ -134,7 +134,7 @@ impl std::str::FromStr for Action {
     /// `HeartbeatTimeout(n1, n3)`.
     fn from_str(text: &str) -> Result<Action, Self::Err> {
         use spec_core::action_text::{parse, server, server_set, unknown};
-        let node = |a: &str| server(a).map(|i| i as u8);
+        let node = spec_core::action_text::server_byte;
         parse(text, |name, args| match (name, args) {
             ("Deliver", [m]) => Ok(Action::Deliver {
                 message: envelope(m)?,
@@ -186,7 +186,7 @@ impl std::str::FromStr for Action {
 
 /// Reads `s -> t: MESSAGE`, as an envelope prints.
 fn envelope(text: &str) -> Result<Envelope, String> {
-    use spec_core::action_text::server;
+    use spec_core::action_text::server_byte;
     let (route, message) = text
         .split_once(':')
         .ok_or_else(|| format!("expected `s -> t: MESSAGE`, not `{text}`"))?;
@@ -194,8 +194,8 @@ fn envelope(text: &str) -> Result<Envelope, String> {
         .split_once("->")
         .ok_or_else(|| format!("expected `s -> t`, not `{route}`"))?;
     Ok(Envelope {
-        from: server(from.trim())? as u8,
-        to: server(to.trim())? as u8,
+        from: server_byte(from.trim())?,
+        to: server_byte(to.trim())?,
         message: message_of(message.trim())?,
     })
 }

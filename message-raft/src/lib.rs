@@ -343,6 +343,13 @@ mod tests {
         assert!(checked > 20_000, "{checked}");
         let bad = "Deliver(n1 -> n2: Vote(2))".parse::<Action>().unwrap_err();
         assert!(bad.to_string().contains("no message Vote"), "{bad}");
+        // A server past what a byte holds is refused, not wrapped to another server.
+        let far = "Restart(n300)".parse::<Action>().unwrap_err();
+        assert!(
+            far.to_string()
+                .ends_with("n300 is past the 256 servers an action names"),
+            "{far}"
+        );
     }
 
     use super::*;

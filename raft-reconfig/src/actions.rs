@@ -226,10 +226,7 @@ impl std::str::FromStr for Action {
 
     fn from_str(text: &str) -> Result<Action, spec_core::ParseActionError> {
         use spec_core::action_text::{parse, server_set, unknown};
-        let server = |a: &str| -> Result<u8, String> {
-            let s = spec_core::action_text::server(a)?;
-            u8::try_from(s).map_err(|_| format!("{a} is past the 256 servers an action names"))
-        };
+        let server = spec_core::action_text::server_byte;
         parse(text, |name, args| {
             Ok(match (name, args) {
                 ("ClientRequest", [i]) => Action::ClientRequest { i: server(i)? },

@@ -127,6 +127,13 @@ pub fn server(arg: &str) -> Result<usize, String> {
     server_index(arg).ok_or_else(|| format!("{arg} is not a server name n1, n2, ..."))
 }
 
+/// A server (0-based) from its name, as the byte an action stores: refused past the 256
+/// servers a byte names, never wrapped.
+pub fn server_byte(arg: &str) -> Result<u8, String> {
+    let s = server(arg)?;
+    u8::try_from(s).map_err(|_| format!("{arg} is past the 256 servers an action names"))
+}
+
 /// A client value (0-based) from its name: `v1` is 0.
 pub fn value(arg: &str) -> Result<usize, String> {
     value_index(arg).ok_or_else(|| format!("{arg} is not a value name v1, v2, ..."))
