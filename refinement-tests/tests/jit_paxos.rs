@@ -3,9 +3,9 @@
 //! its last action, the property that fails). The TLC figures come from the model in
 //! `jit-paxos/tlc/` (TLC 2.20; see the crate README), the same with 1 and 2 threads here.
 
-use jit_paxos::JitPaxos;
-use refinement_tests::{explore, Invariants, Observer, Options};
-use spec_core::Spec;
+use jit_paxos::{CommitsAreChosen, JitPaxos, Mutation};
+use refinement_tests::{explore, FailureKind, Invariants, Observer, Options, RefinementCheck};
+use spec_core::{Action as _, Refinement, Spec};
 
 /// `(generated, distinct, depth)`.
 type Counts = (u64, u64, usize);
@@ -53,6 +53,148 @@ fn jit_paxos_reproduces_tlcs_counts() {
                 expected,
                 "{replicas} replicas, {values} values, messageCount <= {n}, {t} threads"
             );
+        }
+    }
+}
+
+/// `jit-paxos -> log-abstract`: every commit chooses its checksum up to its index, and no step
+/// chooses a second entry at a chosen index. The counts are those of the lower level.
+#[test]
+fn jit_paxos_refines_log() {
+    for ((replicas, values, n), expected) in [
+        ((3, 1, 12), (1_122_165, 85_326, 11)),
+        ((2, 1, 10), (133_171, 12_901, 9)),
+        ((3, 2, 8), (49_491, 4_089, 7)),
+    ] {
+        let mapping =
+            CommitsAreChosen::new(JitPaxos::new(replicas, 1, values, n).unwrap()).unwrap();
+        for threads in [1, 2] {
+            assert_eq!(
+                counts(mapping.lower(), &RefinementCheck::new(&mapping), threads),
+                expected,
+                "{replicas}, {values}, {n}"
+            );
+        }
+    }
+}
+
+/// Explores `spec` with all its invariants, expecting a violation: the counterexample.
+fn violation(spec: &JitPaxos, threads: usize) -> refinement_tests::Counterexample<JitPaxos> {
+    let out = explore(spec, &Invariants::of(spec), &Options::quiet(threads, false)).unwrap();
+    out.violation.expect("a violation")
+}
+
+/// What one mutation's counterexample must look like.
+struct Refuted {
+    mutation: Mutation,
+    /// `(replicas, N)`: the smallest bound the counterexample fits (its last state may be the
+    /// first past the bound: the checker checks such states, as TLC's constraint does not).
+    bounds: (usize, usize),
+    /// The threads it is checked with (the largest search only with 2).
+    threads: &'static [usize],
+    /// The failed property.
+    property: &'static str,
+    /// States in the counterexample.
+    length: usize,
+    /// Its last action, up to its message.
+    last: &'static str,
+    /// The names of its actions.
+    names: &'static [&'static str],
+}
+
+/// Every mutation is refuted by the shortest counterexample, the same with 1 and 2 threads:
+/// a committed entry is missing from the log of a Normal replica of a later view's quorum.
+#[test]
+fn every_mutation_is_refuted_by_a_short_counterexample() {
+    let table = [
+        Refuted {
+            mutation: Mutation::AcceptStaleView,
+            bounds: (2, 12),
+            threads: &[1, 2],
+            property: "Inv",
+            length: 11,
+            last: "HandleClientReply(c1, r2, ",
+            names: &[
+                "ChangeView",
+                "ClientRequest",
+                "HandleViewChange",
+                "HandleClientRequest",
+                "HandleViewChangeReply",
+                "HandleStartView",
+                "HandleStartView",
+                "HandleClientRequest",
+                "HandleClientReply",
+                "HandleClientReply",
+            ],
+        },
+        Refuted {
+            mutation: Mutation::StartViewFromLastReply,
+            bounds: (3, 15),
+            threads: &[2],
+            property: "Inv",
+            length: 12,
+            last: "HandleClientReply(c1, r2, ",
+            names: &[
+                "ClientRequest",
+                "HandleClientRequest",
+                "HandleClientRequest",
+                "ChangeView",
+                "HandleViewChange",
+                "HandleViewChangeReply",
+                "HandleViewChange",
+                "HandleViewChangeReply",
+                "HandleStartView",
+                "HandleClientReply",
+                "HandleClientReply",
+            ],
+        },
+        Refuted {
+            mutation: Mutation::CommitIgnoresChecksums,
+            bounds: (3, 8),
+            threads: &[1, 2],
+            property: "Inv",
+            length: 8,
+            last: "HandleClientReply(c1, r1, ",
+            names: &[
+                "ClientRequest",
+                "ClientRequest",
+                "HandleClientRequest",
+                "HandleClientRequest",
+                "HandleClientRequest",
+                "HandleClientReply",
+                "HandleClientReply",
+            ],
+        },
+    ];
+    assert_eq!(table.len(), Mutation::ALL.len());
+    for r in table {
+        let (replicas, n) = r.bounds;
+        let spec = JitPaxos::new(replicas, 1, 1, n)
+            .unwrap()
+            .with_mutation(r.mutation);
+        for &threads in r.threads {
+            let cex = violation(&spec, threads);
+            let actions = cex.actions();
+            assert_eq!(cex.failure.kind, FailureKind::Invariant, "{}", r.mutation);
+            assert_eq!(cex.failure.property, r.property, "{}", r.mutation);
+            assert_eq!(cex.steps.len(), r.length, "{}: {actions:?}", r.mutation);
+            let last = actions.last().unwrap();
+            assert!(last.starts_with(r.last), "{}: {last}", r.mutation);
+            let names: Vec<&str> = cex.steps[1..]
+                .iter()
+                .map(|step| step.action.as_ref().unwrap().name())
+                .collect();
+            assert_eq!(names, r.names, "{}", r.mutation);
+            // At the Log level the last step chose the committed entry: index 1 holds the
+            // request of timestamp 1 (Log's value 0) in the first two, the prefix <<t1, t2>>
+            // of the primary's checksum in the third, while a replica of the quorum lacks it.
+            let mapping = CommitsAreChosen::new(spec.clone()).unwrap();
+            let chosen = mapping.map_state(&cex.steps.last().unwrap().state).pairs();
+            let expected: &[(usize, usize)] = match r.mutation {
+                Mutation::CommitIgnoresChecksums => &[(1, 0), (2, 1)],
+                _ => &[(1, 0)],
+            };
+            assert_eq!(chosen, expected, "{}", r.mutation);
         }
     }
 }
