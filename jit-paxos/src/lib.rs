@@ -240,6 +240,14 @@ impl Spec for JitPaxos {
         actions::next(state, self.values, self.mutation, out);
     }
 
+    /// [`text::read_state`] at this model's numbers of replicas, clients and values.
+    fn read_state(
+        &self,
+        value: &spec_core::itf::Value,
+    ) -> Result<State, spec_core::itf::ReadError> {
+        text::read_state(value, self.replicas, self.clients, self.values)
+    }
+
     fn step(&self, state: &State, action: &Action) -> Option<State> {
         actions::step(state, self.values, action, self.mutation)
     }
@@ -365,6 +373,8 @@ mod tests {
         assert!(states.len() > 1_000, "{}", states.len());
         let mut succ = Vec::new();
         for s in &states {
+            let json = serde_json::to_value(s).unwrap();
+            assert_eq!(spec.read_state(&json).as_ref(), Ok(s), "{json}");
             let mut bytes = Vec::new();
             s.pack(&mut bytes);
             let mut input = &bytes[..];
@@ -381,6 +391,24 @@ mod tests {
         let checked = spec_core::action_text::check_round_trips(&spec, usize::MAX).unwrap();
         assert_eq!(checked.actions as u64, 1_122_165 - 1);
         assert_eq!(checked.names.len(), 12, "{:?}", checked.names);
+    }
+
+    #[test]
+    fn bad_states_are_named_not_read() {
+        let spec = JitPaxos::new(2, 1, 1, 8).unwrap();
+        let s = actions::client_request(&spec.init_states()[0], 0, 0);
+        let mut bad = serde_json::to_value(&s).unwrap();
+        bad["rViewID"]["#map"][1][0] = serde_json::json!("r3");
+        assert_eq!(
+            spec.read_state(&bad).unwrap_err().to_string(),
+            "variable rViewID: r3 is not one of r1..r2"
+        );
+        let mut bad = serde_json::to_value(&s).unwrap();
+        bad["messages"]["#set"][0]["value"] = serde_json::json!("v2");
+        assert_eq!(
+            spec.read_state(&bad).unwrap_err().to_string(),
+            "variable messages: v2 is not one of v1..v1"
+        );
     }
 
     #[test]

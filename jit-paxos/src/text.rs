@@ -8,6 +8,168 @@ use crate::actions::Action;
 use crate::state::*;
 use serde_json::{Map, Value};
 use spec_core::action_text::{self, ParseActionError};
+use spec_core::itf::{self, ReadError, Record};
+use std::collections::BTreeSet;
+
+/// The spec's variables, as its states' ITF records name them.
+pub const VARIABLES: &[&str] = &[
+    "messages",
+    "messageCount",
+    "stepCount",
+    "cTime",
+    "cViewID",
+    "cReqID",
+    "cReps",
+    "cCommits",
+    "rStatus",
+    "rViewID",
+    "rLog",
+    "rSyncIndex",
+    "rLogViewID",
+    "rViewChangeReps",
+];
+
+/// Reads a state back from the ITF JSON [`State::to_itf`] writes, for a model of `replicas`
+/// replicas, `clients` clients and `values` values: a name outside the model (`r4` of 3
+/// replicas), a malformed record or a missing variable is an error naming the variable.
+pub fn read_state(
+    value: &Value,
+    replicas: usize,
+    clients: usize,
+    values: usize,
+) -> Result<State, ReadError> {
+    let vars = Record::new(value, VARIABLES)?;
+    let within = |v: &Value| names_within(v, replicas, clients, values);
+    let messages = vars.var("messages", |v| {
+        within(v)?;
+        itf::each(itf::set(v)?, message_from_json)
+    })?;
+    let per = |name: &str, prefix: char, count: usize| {
+        vars.var(name, |v| {
+            within(v)?;
+            per_name(v, prefix, count).map(|vs| vs.into_iter().cloned().collect::<Vec<Value>>())
+        })
+    };
+    let small = |name: &str| vars.var(name, |v| itf::small(v, u8::MAX));
+    let each_small = |name: &str, prefix: char, count: usize| -> Result<Vec<u8>, ReadError> {
+        per(name, prefix, count)?
+            .iter()
+            .map(|v| itf::small(v, u8::MAX).map_err(|e| ReadError::var(name, e)))
+            .collect()
+    };
+    let each_set =
+        |name: &str, prefix: char, count: usize| -> Result<Vec<Vec<Message>>, ReadError> {
+            per(name, prefix, count)?
+                .iter()
+                .map(|v| {
+                    itf::set(v)
+                        .and_then(|items| itf::each(items, message_from_json))
+                        .map_err(|e| ReadError::var(name, e))
+                })
+                .collect()
+        };
+    let replies = |name: &str| -> Result<Vec<BTreeSet<Reply>>, ReadError> {
+        each_set(name, 'c', clients)?
+            .into_iter()
+            .map(|ms| {
+                ms.into_iter()
+                    .map(|m| match m {
+                        Message::Reply(r) => Ok(r),
+                        other => Err(ReadError::var(name, format!("{other} is not a full reply"))),
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let statuses = per("rStatus", 'r', replicas)?
+        .iter()
+        .map(|v| match v.as_str() {
+            Some("SNormal") => Ok(Status::Normal),
+            Some("SRepair") => Ok(Status::Repair),
+            Some("SViewChange") => Ok(Status::ViewChange),
+            _ => Err(ReadError::var("rStatus", format!("{v} is not a status"))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let logs = per("rLog", 'r', replicas)?
+        .iter()
+        .map(|v| log(v).map_err(|e| ReadError::var("rLog", e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let view_change_reps = each_set("rViewChangeReps", 'r', replicas)?
+        .into_iter()
+        .map(|ms| {
+            ms.into_iter()
+                .map(|m| match m {
+                    Message::ViewChangeReply(r) => Ok(r),
+                    other => Err(ReadError::var(
+                        "rViewChangeReps",
+                        format!("{other} is not a view-change reply"),
+                    )),
+                })
+                .collect()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(State {
+        messages: messages.into_iter().collect(),
+        message_count: small("messageCount")?,
+        step_count: small("stepCount")?,
+        c_time: small("cTime")?,
+        c_view_id: each_small("cViewID", 'c', clients)?,
+        c_req_id: each_small("cReqID", 'c', clients)?,
+        c_reps: replies("cReps")?,
+        c_commits: replies("cCommits")?,
+        r_status: statuses,
+        r_view_id: each_small("rViewID", 'r', replicas)?,
+        r_log: logs,
+        r_sync_index: each_small("rSyncIndex", 'r', replicas)?,
+        r_log_view_id: each_small("rLogViewID", 'r', replicas)?,
+        r_view_change_reps: view_change_reps,
+    })
+}
+
+/// The values of a function of `p1..p{count}` (`{"#map": [["r1", x], ...]}`), in order.
+fn per_name(v: &Value, prefix: char, count: usize) -> Result<Vec<&Value>, String> {
+    let pairs = itf::map(v)?;
+    let mut out: Vec<Option<&Value>> = vec![None; count];
+    for (key, value) in pairs {
+        let name = key.as_str().unwrap_or("");
+        let k = indexed(name, prefix)? as usize;
+        match out.get_mut(k) {
+            Some(slot @ None) => *slot = Some(value),
+            Some(Some(_)) => return Err(format!("{name} appears twice")),
+            None => return Err(format!("{name} is not one of {prefix}1..{prefix}{count}")),
+        }
+    }
+    out.into_iter()
+        .enumerate()
+        .map(|(k, v)| v.ok_or_else(|| format!("no value for {prefix}{}", k + 1)))
+        .collect()
+}
+
+/// Every name `r<k>`, `c<k>`, `v<k>` in `v` is one of the model's.
+fn names_within(v: &Value, replicas: usize, clients: usize, values: usize) -> Result<(), String> {
+    match v {
+        Value::String(name) => {
+            for (prefix, count) in [('r', replicas), ('c', clients), ('v', values)] {
+                if let Some(k) = name
+                    .strip_prefix(prefix)
+                    .and_then(|k| k.parse::<usize>().ok())
+                {
+                    if k == 0 || k > count {
+                        return Err(format!("{name} is not one of {prefix}1..{prefix}{count}"));
+                    }
+                }
+            }
+            Ok(())
+        }
+        Value::Array(items) => items
+            .iter()
+            .try_for_each(|x| names_within(x, replicas, clients, values)),
+        Value::Object(fields) => fields
+            .values()
+            .try_for_each(|x| names_within(x, replicas, clients, values)),
+        _ => Ok(()),
+    }
+}
 
 const FORMS: &[&str] = &[
     "ClientRequest(c, v)",
@@ -193,10 +355,7 @@ fn field<'a>(v: &'a Value, f: &str) -> Result<&'a Value, String> {
 }
 
 fn int(v: &Value, f: &str) -> Result<u8, String> {
-    field(v, f)?
-        .as_u64()
-        .and_then(|k| u8::try_from(k).ok())
-        .ok_or_else(|| format!("{f} is not a small natural number"))
+    itf::small(field(v, f)?, u8::MAX).map_err(|e| format!("{f}: {e}"))
 }
 
 fn name(v: &Value, f: &str, prefix: char) -> Result<u8, String> {
