@@ -201,7 +201,8 @@ fn every_mutation_is_refuted_by_a_short_counterexample() {
     }
 }
 
-/// TLC's counts at larger bounds (about a minute here; run with `--ignored`):
+/// TLC's counts at larger bounds, and the edge to `log-abstract` at the first (about a minute
+/// here; run with `--ignored`):
 ///
 /// | replicas, values, N | generated | distinct | depth |
 /// |---|---|---|---|
@@ -228,6 +229,12 @@ fn jit_paxos_reproduces_tlcs_counts_at_larger_bounds() {
             "{replicas} replicas, {values} values, messageCount <= {n}"
         );
     }
+    // The edge to log-abstract at the largest of them.
+    let mapping = CommitsAreChosen::new(JitPaxos::new(3, 1, 1, 14).unwrap()).unwrap();
+    assert_eq!(
+        counts(mapping.lower(), &RefinementCheck::new(&mapping), 2),
+        table[0].1
+    );
 }
 
 /// Random walks past the exhaustive bounds (`messageCount <= 40`, seeded): the spec holds its
