@@ -41,7 +41,7 @@
 //! use jit_paxos::JitPaxos;
 //! use spec_core::Spec;
 //!
-//! let spec = JitPaxos::new(3, 1, 1, 4).unwrap();
+//! let spec = JitPaxos::new(3, 1, 4).unwrap();
 //! let init = spec.init_states();
 //! let mut next = Vec::new();
 //! spec.next_states(&init[0], &mut next);
@@ -152,32 +152,35 @@ impl JitPaxos {
     /// The default bound on `messageCount`.
     pub const DEFAULT_MAX_MESSAGE_COUNT: usize = 10;
 
-    /// The spec with `replicas` replicas, `clients` clients, `values` values, explored while
+    /// The spec with `replicas` replicas, one client, `values` values, explored while
     /// `messageCount <= max_message_count`; fails on bounds the state encoding cannot hold.
     pub fn new(
         replicas: usize,
-        clients: usize,
         values: usize,
         max_message_count: usize,
     ) -> Result<Self, ParamsError> {
-        let mut spec = Self::from_params(&Params {
+        Self::from_params(&Params {
             servers: Some(replicas),
             values: Some(values),
             max_messages: Some(max_message_count),
             ..Params::default()
-        })?;
-        if !(1..=MAX_CLIENTS).contains(&clients) {
-            return Err(ParamsError::OutOfRange {
-                layer: Self::NAME,
-                bound: Bound::Servers,
-                value: clients,
-                min: 1,
-                max: MAX_CLIENTS,
-                why: "the number of clients is 1 to 3",
-            });
-        }
-        spec.clients = clients;
-        Ok(spec)
+        })
+    }
+
+    /// The same spec with `clients` clients (1 to [`MAX_CLIENTS`]; the command line's models
+    /// have one, as the TLC model does).
+    ///
+    /// # Panics
+    ///
+    /// If `clients` is 0 or more than [`MAX_CLIENTS`].
+    #[must_use = "with_clients returns the spec with more clients; check that one"]
+    pub fn with_clients(mut self, clients: usize) -> Self {
+        assert!(
+            (1..=MAX_CLIENTS).contains(&clients),
+            "jit-paxos models 1 to {MAX_CLIENTS} clients, not {clients}"
+        );
+        self.clients = clients;
+        self
     }
 
     /// The same spec with `mutation` in force.
@@ -359,7 +362,7 @@ mod tests {
             (5, (823, 103, 5)),
             (6, (2_085, 240, 6)),
         ] {
-            let spec = JitPaxos::new(3, 1, 1, n).unwrap();
+            let spec = JitPaxos::new(3, 1, n).unwrap();
             assert_eq!(tlc_counts(&spec), expected, "messageCount <= {n}");
         }
     }
@@ -368,7 +371,7 @@ mod tests {
     /// action prints and parses back and is `step`'s successor.
     #[test]
     fn states_pack_and_actions_read_back() {
-        let spec = JitPaxos::new(3, 1, 1, 8).unwrap();
+        let spec = JitPaxos::new(3, 1, 8).unwrap();
         let states = spec_core::reachable_states(&spec, usize::MAX);
         assert!(states.len() > 1_000, "{}", states.len());
         let mut succ = Vec::new();
@@ -387,7 +390,7 @@ mod tests {
                 assert_eq!(spec.step(s, a).as_ref(), Some(t), "{a}");
             }
         }
-        let spec = JitPaxos::new(3, 1, 1, 12).unwrap();
+        let spec = JitPaxos::new(3, 1, 12).unwrap();
         let checked = spec_core::action_text::check_round_trips(&spec, usize::MAX).unwrap();
         assert_eq!(checked.actions as u64, 1_122_165 - 1);
         assert_eq!(checked.names.len(), 12, "{:?}", checked.names);
@@ -395,7 +398,7 @@ mod tests {
 
     #[test]
     fn bad_states_are_named_not_read() {
-        let spec = JitPaxos::new(2, 1, 1, 8).unwrap();
+        let spec = JitPaxos::new(2, 1, 8).unwrap();
         let s = actions::client_request(&spec.init_states()[0], 0, 0);
         let mut bad = serde_json::to_value(&s).unwrap();
         bad["rViewID"]["#map"][1][0] = serde_json::json!("r3");
@@ -413,9 +416,9 @@ mod tests {
 
     #[test]
     fn bounds_are_validated() {
-        assert!(JitPaxos::new(6, 1, 1, 4).is_err());
-        assert!(JitPaxos::new(3, 1, 1, 61).is_err());
-        assert!(JitPaxos::new(3, 4, 1, 4).is_err());
+        assert!(JitPaxos::new(6, 1, 4).is_err());
+        assert!(JitPaxos::new(3, 1, 61).is_err());
+        assert!(JitPaxos::new(3, 5, 4).is_err());
         let e = JitPaxos::from_params(&Params {
             max_term: Some(2),
             ..Params::default()
@@ -444,7 +447,7 @@ mod tests {
 
     #[test]
     fn actions_print_as_in_the_spec() {
-        let spec = JitPaxos::new(3, 1, 1, 4).unwrap();
+        let spec = JitPaxos::new(3, 1, 4).unwrap();
         let s0 = &spec.init_states()[0];
         let s1 = actions::client_request(s0, 0, 0);
         let m = s1.messages.iter().next().unwrap().clone();

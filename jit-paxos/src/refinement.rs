@@ -102,14 +102,14 @@ mod tests {
 
     #[test]
     fn bounds_whose_entries_do_not_fit_log_are_refused() {
-        let e = CommitsAreChosen::new(JitPaxos::new(3, 1, 1, 18).unwrap()).unwrap_err();
+        let e = CommitsAreChosen::new(JitPaxos::new(3, 1, 18).unwrap()).unwrap_err();
         assert_eq!(
             e.to_string(),
             "layer jit-paxos -> log-abstract: --max-messages 18 is out of range 0..=17 (Log's \
              values name the committed entries (value, timestamp), values * (N / quorum size) \
              of them, and Log names at most 8 values)"
         );
-        let m = CommitsAreChosen::new(JitPaxos::new(3, 1, 1, 12).unwrap()).unwrap();
+        let m = CommitsAreChosen::new(JitPaxos::new(3, 1, 12).unwrap()).unwrap();
         assert_eq!(m.upper().values(), 6);
         assert_eq!(
             m.value_of(Entry {

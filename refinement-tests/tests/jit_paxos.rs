@@ -37,6 +37,8 @@ fn counts<M: Spec, O: Observer<M>>(spec: &M, observer: &O, threads: usize) -> Co
 /// | 3, 1, 12 | 1,122,165 | 85,326 | 11 |
 /// | 2, 1, 10 | 133,171 | 12,901 | 9 |
 /// | 3, 2, 8 | 49,491 | 4,089 | 7 |
+///
+/// and with two clients at 3 replicas, 1 value, N = 10: 524,922 / 38,680 / 9.
 #[test]
 fn jit_paxos_reproduces_tlcs_counts() {
     let table: [(Bounds, Counts, &[usize]); 6] = [
@@ -48,7 +50,7 @@ fn jit_paxos_reproduces_tlcs_counts() {
         ((3, 2, 8), (49_491, 4_089, 7), &[1, 2]),
     ];
     for ((replicas, values, n), expected, threads) in table {
-        let spec = JitPaxos::new(replicas, 1, values, n).unwrap();
+        let spec = JitPaxos::new(replicas, values, n).unwrap();
         for &t in threads {
             assert_eq!(
                 counts(&spec, &Invariants::of(&spec), t),
@@ -56,6 +58,13 @@ fn jit_paxos_reproduces_tlcs_counts() {
                 "{replicas} replicas, {values} values, messageCount <= {n}, {t} threads"
             );
         }
+    } // Two clients (`Clients = {c1, c2}`): 524,922 / 38,680 / 9 at 3 replicas, N = 10.
+    let spec = JitPaxos::new(3, 1, 10).unwrap().with_clients(2);
+    for t in [1, 2] {
+        assert_eq!(
+            counts(&spec, &Invariants::of(&spec), t),
+            (524_922, 38_680, 9)
+        );
     }
 }
 
@@ -68,8 +77,7 @@ fn jit_paxos_refines_log() {
         ((2, 1, 10), (133_171, 12_901, 9)),
         ((3, 2, 8), (49_491, 4_089, 7)),
     ] {
-        let mapping =
-            CommitsAreChosen::new(JitPaxos::new(replicas, 1, values, n).unwrap()).unwrap();
+        let mapping = CommitsAreChosen::new(JitPaxos::new(replicas, values, n).unwrap()).unwrap();
         for threads in [1, 2] {
             assert_eq!(
                 counts(mapping.lower(), &RefinementCheck::new(&mapping), threads),
@@ -171,7 +179,7 @@ fn every_mutation_is_refuted_by_a_short_counterexample() {
     assert_eq!(table.len(), Mutation::ALL.len());
     for r in table {
         let (replicas, n) = r.bounds;
-        let spec = JitPaxos::new(replicas, 1, 1, n)
+        let spec = JitPaxos::new(replicas, 1, n)
             .unwrap()
             .with_mutation(r.mutation);
         for &threads in r.threads {
@@ -222,7 +230,7 @@ fn jit_paxos_reproduces_tlcs_counts_at_larger_bounds() {
         ((3, 2, 10), (514_456, 37_726, 9)),
     ];
     for ((replicas, values, n), expected) in table {
-        let spec = JitPaxos::new(replicas, 1, values, n).unwrap();
+        let spec = JitPaxos::new(replicas, values, n).unwrap();
         assert_eq!(
             counts(&spec, &Invariants::of(&spec), 2),
             expected,
@@ -230,7 +238,7 @@ fn jit_paxos_reproduces_tlcs_counts_at_larger_bounds() {
         );
     }
     // The edge to log-abstract at the largest of them.
-    let mapping = CommitsAreChosen::new(JitPaxos::new(3, 1, 1, 14).unwrap()).unwrap();
+    let mapping = CommitsAreChosen::new(JitPaxos::new(3, 1, 14).unwrap()).unwrap();
     assert_eq!(
         counts(mapping.lower(), &RefinementCheck::new(&mapping), 2),
         table[0].1
@@ -249,12 +257,12 @@ fn random_walks_at_larger_bounds() {
         seed: 1,
     };
     for replicas in [2, 3] {
-        let spec = JitPaxos::new(replicas, 1, 1, 40).unwrap();
+        let spec = JitPaxos::new(replicas, 1, 40).unwrap();
         let out = simulate(&spec, &Invariants::of(&spec), &options);
         assert!(out.violation.is_none(), "{replicas} replicas");
         assert_eq!(out.stats.walks, 500);
     }
-    let spec = JitPaxos::new(3, 1, 2, 40).unwrap();
+    let spec = JitPaxos::new(3, 2, 40).unwrap();
     assert!(simulate(&spec, &Invariants::of(&spec), &options)
         .violation
         .is_none());
@@ -266,7 +274,7 @@ fn random_walks_at_larger_bounds() {
         Mutation::StartViewFromLastReply,
         Mutation::CommitIgnoresChecksums,
     ] {
-        let spec = JitPaxos::new(3, 1, 1, 40).unwrap().with_mutation(mutation);
+        let spec = JitPaxos::new(3, 1, 40).unwrap().with_mutation(mutation);
         let cex = simulate(&spec, &Invariants::of(&spec), &options)
             .violation
             .unwrap_or_else(|| panic!("{mutation}: no violation"));
