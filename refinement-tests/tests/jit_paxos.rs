@@ -3,7 +3,7 @@
 //! its last action, the property that fails). The TLC figures come from the model in
 //! `jit-paxos/tlc/` (TLC 2.20; see the crate README), the same with 1 and 2 threads here.
 
-use jit_paxos::{CommitsAreChosen, JitPaxos, Mutation};
+use jit_paxos::{Action as JitAction, CommitsAreChosen, JitPaxos, Mutation, State as JitState};
 use refinement_tests::{
     explore, simulate, FailureKind, Invariants, Observer, Options, RefinementCheck, WalkOptions,
 };
@@ -280,4 +280,94 @@ fn random_walks_at_larger_bounds() {
             .unwrap_or_else(|| panic!("{mutation}: no violation"));
         assert_eq!(cex.failure.property, "Inv", "{mutation}");
     }
+}
+
+/// The one successor of `s` by the action `name` whose text contains every one of `parts`.
+fn take(spec: &JitPaxos, s: &JitState, name: &str, parts: &[&str]) -> (JitAction, JitState) {
+    let mut succ = Vec::new();
+    spec.next_states(s, &mut succ);
+    let mut found: Vec<(JitAction, JitState)> = succ
+        .into_iter()
+        .filter(|(a, _)| {
+            let text = a.to_string();
+            a.name() == name && parts.iter().all(|p| text.contains(p))
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "{name} {parts:?}: {found:?}");
+    found.pop().unwrap()
+}
+
+/// A planted bug seen at the Log level: with `commit-ignores-checksums` and 2 replicas, the
+/// client commits request 2 from r1's log `<<t1, t2>>` although r2's is `<<t2>>`, so Log
+/// chooses `t1` at index 1 and `t2` at index 2. r2 then starts view 3 alone (one of two
+/// replicas is a view-change quorum) with its own log, both replicas take `<<t2>>`, and a
+/// commit of view 3 decides `<<t2, t4>>`: Log cannot choose a second entry at index 1, and the
+/// edge names that step. (The exhaustive bounds stop short of this 22-step behaviour; it is
+/// replayed here step by step, each step checked against the mapping.)
+#[test]
+fn a_commit_that_ignores_checksums_breaks_the_log() {
+    let spec = JitPaxos::new(2, 1, 17)
+        .unwrap()
+        .with_mutation(Mutation::CommitIgnoresChecksums);
+    let mapping = CommitsAreChosen::new(spec.clone()).unwrap();
+    let script: &[(&str, &[&str])] = &[
+        ("ClientRequest", &[]),
+        ("ClientRequest", &[]),
+        ("HandleClientRequest", &["(r1,", "timestamp |-> 1"]),
+        ("HandleClientRequest", &["(r1,", "timestamp |-> 2"]),
+        ("HandleClientRequest", &["(r2,", "timestamp |-> 2"]),
+        ("HandleClientReply", &["(c1, r2,"]),
+        ("HandleClientReply", &["(c1, r1,", "index |-> 2"]),
+        ("ChangeView", &["r2"]),
+        ("HandleViewChange", &["(r2,", "viewID |-> 2"]),
+        ("ChangeView", &["r2"]),
+        ("HandleViewChange", &["(r2,", "viewID |-> 3"]),
+        ("HandleViewChangeReply", &["(r2, r2,", "viewID |-> 3"]),
+        ("HandleStartView", &["(r2,", "viewID |-> 3"]),
+        ("HandleStartView", &["(r1,", "viewID |-> 3"]),
+        ("ClientRequest", &[]),
+        ("HandleClientRequest", &["(r1,", "timestamp |-> 3"]),
+        ("HandleClientReply", &["(c1, r1,", "viewID |-> 3]"]),
+        ("ClientRequest", &[]),
+        ("HandleClientRequest", &["(r1,", "timestamp |-> 4"]),
+        ("HandleClientRequest", &["(r2,", "timestamp |-> 4"]),
+        ("HandleClientReply", &["(c1, r1,", "timestamp |-> 4"]),
+        ("HandleClientReply", &["(c1, r2,", "timestamp |-> 4"]),
+    ];
+    let mut s = spec.init_states().pop().unwrap();
+    for (k, &(name, parts)) in script.iter().enumerate() {
+        let (action, next) = take(&spec, &s, name, parts);
+        let mapped = mapping.implements(&s, &action, &next);
+        if k + 1 < script.len() {
+            assert!(mapped.is_ok(), "step {}: {action}: {mapped:?}", k + 1);
+        } else {
+            let why = mapped.unwrap_err();
+            assert!(
+                why.contains("which is not enabled in the mapped state"),
+                "{why}"
+            );
+        }
+        if k + 1 == 7 {
+            // Log after the bad commit: t1 at index 1, t2 at index 2 (values 0 and 1).
+            assert_eq!(mapping.map_state(&next).pairs(), [(1, 0), (2, 1)]);
+            assert!(!jit_paxos::state::inv(&next), "r2 lacks index 2");
+        }
+        s = next;
+    }
+    // The last commit decided <<t2, t4>>: CommittedPrefixesAgree fails at the protocol level.
+    assert!(!jit_paxos::state::committed_prefixes_agree(&s));
+
+    // Without the mutation, the seventh step commits nothing: the checksums differ, and the
+    // client sends a reconcile request for the primary's index 2, to r1, whose reply it is
+    // handling: the primary itself, not r2 (the spec's quirk, see the crate README).
+    let spec = JitPaxos::new(2, 1, 17).unwrap();
+    let mut s = spec.init_states().pop().unwrap();
+    for &(name, parts) in &script[..7] {
+        s = take(&spec, &s, name, parts).1;
+    }
+    assert!(s.c_commits[0].is_empty());
+    assert!(s
+        .messages
+        .iter()
+        .any(|m| m.to_string().contains("MReconcileRequest")));
 }
