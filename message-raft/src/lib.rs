@@ -36,12 +36,14 @@
 pub mod actions;
 pub mod node;
 pub mod refinement;
+pub mod repr;
 pub mod state;
 mod symmetry;
 
 pub use actions::{Action, ACTION_NAMES};
-pub use node::{Message, Mutation, NodeRole, NodeState, Rules, Timer};
+pub use node::{Durable, Message, Mutation, NodeRole, NodeState, Output, Rules, Timer};
 pub use refinement::{CommittedAreChosen, ToRaftReconfig};
+pub use repr::{Compact, Repr, Wide, WideLog};
 pub use state::{Envelope, Network, State};
 
 use spec_core::{Bound, Invariant, Layer, Params, ParamsError, Spec};
@@ -386,7 +388,7 @@ mod tests {
     fn next_by_definition(spec: &MessageRaft, s: &State) -> HashSet<(Action, State)> {
         actions::every_binding(s)
             .into_iter()
-            .filter_map(|a| actions::step(s, a, spec.mutation()).map(|t| (a, t)))
+            .filter_map(|a| actions::step(s, &a, spec.mutation()).map(|t| (a, t)))
             .collect()
     }
 
@@ -427,7 +429,7 @@ mod tests {
                         assert!(changed.iter().all(|&i| i == message.to as usize), "{a}")
                     }
                     Action::Fire { i, .. }
-                    | Action::ClientWrite { i }
+                    | Action::ClientWrite { i, .. }
                     | Action::Reconfig { i, .. }
                     | Action::Restart { i } => {
                         assert!(changed.iter().all(|&j| j == *i as usize), "{a}")

@@ -25,23 +25,27 @@ use std::fmt;
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 use spec_core::itf::{server_name, Map, Set};
-use spec_core::raft::{in_log, Committed, Log};
+use spec_core::raft::{in_log, Log};
+
 use spec_core::{Pack, ServerSet};
 
-use crate::node::{Message, NodeRole, NodeState, MAX_SENDS, MAX_SERVERS, NOBODY};
+use crate::node::{Message, NodeRole, NodeState, MAX_SENDS, NOBODY};
+use crate::repr::{Compact, EntryLog, NetworkOf, Repr};
 
 /// A message with its sender and receiver.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Envelope {
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Envelope<R: Repr = Compact> {
     /// The sender.
     pub from: u8,
     /// The receiver.
     pub to: u8,
     /// The message.
-    pub message: Message,
+    pub message: Message<R>,
 }
 
-impl Envelope {
+impl Copy for Envelope<Compact> {}
+
+impl Envelope<Compact> {
     /// The envelope as one number: kind, sender, receiver, then the message's fields, most
     /// significant byte first (so networks sort by kind, then by sender).
     pub fn packed(self) -> u64 {
@@ -69,7 +73,7 @@ impl Envelope {
     }
 }
 
-impl fmt::Display for Envelope {
+impl<R: Repr> fmt::Display for Envelope<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -226,22 +230,23 @@ spec_core::impl_pack!(NodeState {
     elected_config
 });
 
-/// One state of the cluster.
+/// One state of the cluster, in representation `R` ([`Compact`] for the model checker; a
+/// [`crate::repr::Wide`] one to replay a runtime's runs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct State {
+pub struct State<R: Repr = Compact> {
     /// The number of servers; the same in every state of a model.
     pub servers: u8,
     /// Each node's variables; slots past `servers` stay at their default.
-    pub nodes: [NodeState; MAX_SERVERS],
+    pub nodes: R::Nodes,
     /// The messages in flight.
-    pub network: Network,
+    pub network: R::Network,
     /// History variable: the entries primaries committed, as MongoRaftReconfig's `committed`
     /// (one record per commit: the entry and the committing primary's term).
-    pub committed: Committed,
+    pub committed: R::Committed,
     /// How many more restarts the behaviour may contain.
-    pub restarts_left: u8,
+    pub restarts_left: R::Num,
     /// How many more duplications the behaviour may contain.
-    pub duplicates_left: u8,
+    pub duplicates_left: R::Num,
 }
 
 spec_core::impl_pack!(State {
@@ -253,17 +258,20 @@ spec_core::impl_pack!(State {
     duplicates_left
 });
 
-impl State {
+impl<R: Repr> State<R> {
     /// A new cluster of `servers` nodes, all with `config`, nothing in flight, and the given
     /// fault budgets.
-    pub fn initial(servers: usize, config: ServerSet, restarts: u8, duplicates: u8) -> State {
-        let mut nodes = [NodeState::default(); MAX_SERVERS];
-        nodes[..servers].fill(NodeState::initial(config));
+    pub fn initial(
+        servers: usize,
+        config: ServerSet,
+        restarts: R::Num,
+        duplicates: R::Num,
+    ) -> Self {
         State {
             servers: servers as u8,
-            nodes,
-            network: Network::EMPTY,
-            committed: Committed::EMPTY,
+            nodes: R::nodes(servers, NodeState::initial(config)),
+            network: R::Network::default(),
+            committed: R::Committed::default(),
             restarts_left: restarts,
             duplicates_left: duplicates,
         }
@@ -273,16 +281,26 @@ impl State {
     pub fn server_ids(&self) -> std::ops::Range<usize> {
         0..self.servers as usize
     }
+
+    /// Node `i`'s variables.
+    pub fn node(&self, i: usize) -> &NodeState<R> {
+        &self.nodes.as_ref()[i]
+    }
+
+    /// Node `i`'s variables, to change.
+    pub fn node_mut(&mut self, i: usize) -> &mut NodeState<R> {
+        &mut self.nodes.as_mut()[i]
+    }
 }
 
-impl Serialize for State {
+impl<R: Repr> Serialize for State<R> {
     /// One field per variable, per-node ones as functions from server name to value; the
     /// network as a set of records (a copy of a message appears once per copy).
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        fn per_node<T, F: Fn(&NodeState) -> T>(s: &State, f: F) -> Map<String, T> {
+        fn per_node<R: Repr, T, F: Fn(&NodeState<R>) -> T>(s: &State<R>, f: F) -> Map<String, T> {
             Map(s
                 .server_ids()
-                .map(|i| (server_name(i), f(&s.nodes[i])))
+                .map(|i| (server_name(i), f(s.node(i))))
                 .collect())
         }
         let mut out = serializer.serialize_struct("State", 15)?;
@@ -298,20 +316,29 @@ impl Serialize for State {
             }),
         )?;
         out.serialize_field("state", &per_node(self, |n| n.role.name()))?;
-        out.serialize_field("log", &per_node(self, |n| n.log.as_slice().to_vec()))?;
+        out.serialize_field(
+            "log",
+            &per_node(self, |n| {
+                (1..=n.log.len())
+                    .map(|k| n.log.term_at(k).expect("within the log"))
+                    .collect::<Vec<_>>()
+            }),
+        )?;
         out.serialize_field("config", &per_node(self, |n| n.config))?;
         out.serialize_field("configVersion", &per_node(self, |n| n.config_version))?;
         out.serialize_field("configTerm", &per_node(self, |n| n.config_term))?;
         out.serialize_field("votes", &per_node(self, |n| n.votes))?;
         out.serialize_field(
             "matched",
-            &per_node(self, |n| n.matched[..self.servers as usize].to_vec()),
+            &per_node(self, |n| {
+                n.matched.as_ref()[..self.servers as usize].to_vec()
+            }),
         )?;
         out.serialize_field("acked", &per_node(self, |n| n.acked))?;
         out.serialize_field("commitIndex", &per_node(self, |n| n.commit_index))?;
         out.serialize_field(
             "network",
-            &Set(self.network.iter().map(|e| e.to_string()).collect()),
+            &Set(self.network.all().iter().map(|e| e.to_string()).collect()),
         )?;
         out.serialize_field("committed", &self.committed)?;
         out.serialize_field("restartsLeft", &self.restarts_left)?;
