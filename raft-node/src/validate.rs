@@ -1,0 +1,336 @@
+//! Validation of a recorded run against the spec chain.
+//!
+//! [`validate`] replays a run's events, in their recorded order, through message-raft's step
+//! function ([`message_raft::actions::step`], the function whose successors the model checker
+//! explores), at the [`crate::NodeRepr`] representation: the same guards and effects, with
+//! `u64` numbers, logs of payloads and a network with no caps, so that a run of any length
+//! replays. For each event:
+//!
+//! - a node step is the spec action of its input (`Deliver` of the message, the timer's
+//!   `ElectionTimeout`/`HeartbeatTimeout`/`PullTimeout`, `ClientWrite`); it must be enabled
+//!   in the replayed state (a delivered message must be in flight: the order respects message
+//!   causality), lead to the node's recorded variables, and put exactly the recorded messages in
+//!   flight;
+//! - a lost or duplicated message is the spec's `LoseMessage`/`DuplicateMessage`, enabled only
+//!   if the message is in flight.
+//!
+//! The fault budgets of the replayed state are unbounded (`u64::MAX`), the one difference from
+//! the model checker's instances, whose `--restarts` and `--duplicates` bound them; and no
+//! state constraint applies (a constraint bounds a search, not a behaviour).
+//!
+//! Then the run is mapped up to log-abstract by message-raft's mapping (`committed` becomes
+//! Log's `chosen`): every step that commits must be Log's `Next` for the block of indexes it
+//! adds, checked with log-abstract's own step function on the mapped states when the run's
+//! commits fit its 64-bit encoding (indexes times values at most 64), and otherwise with the
+//! same guard (an index is chosen once) over a map.
+//!
+//! What is not checked here: the model checker's invariants on the replayed states (they hold
+//! on every state the checker reaches at its bounds; a run's states are beyond them), and the
+//! edge to raft-reconfig (refuted for message-raft, see its README).
+
+use std::collections::BTreeMap;
+
+use log_abstract::Log;
+use message_raft::actions::{self, Action};
+use message_raft::repr::{History, NetworkOf};
+use message_raft::state::{Envelope, State};
+use spec_core::{ServerSet, Spec, StepMapping};
+
+use crate::record::{Event, Input, LocalState, Routed};
+use crate::NodeRepr;
+
+/// A replayed run's counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Validation {
+    /// Node steps replayed.
+    pub steps: usize,
+    /// Steps by action name.
+    pub by_action: BTreeMap<&'static str, usize>,
+    /// Commits mapped to Log steps.
+    pub commits: usize,
+    /// Commits checked with log-abstract's own step function (the rest with its guard).
+    pub commits_by_log_spec: usize,
+    /// The highest term reached.
+    pub max_term: u64,
+    /// The longest log.
+    pub max_log: usize,
+    /// The most messages in flight at once.
+    pub max_in_flight: usize,
+}
+
+/// The first event of a run that is not a spec step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invalid {
+    /// The event's `seq`.
+    pub seq: u64,
+    /// The spec action it was replayed as.
+    pub action: String,
+    /// What is wrong.
+    pub why: String,
+    /// The level that refused it: `message-raft` or `log-abstract`.
+    pub level: &'static str,
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "event {} ({}) is not a {} step: {}",
+            self.seq, self.action, self.level, self.why
+        )
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+fn envelope(r: &Routed) -> Envelope<NodeRepr> {
+    Envelope {
+        from: r.from,
+        to: r.to,
+        message: r.message.clone(),
+    }
+}
+
+/// The spec action an event replays as.
+pub fn action_of(event: &Event) -> Action<NodeRepr> {
+    match event {
+        Event::Step { node, input, .. } => match input {
+            Input::Message { from, message } => Action::Deliver {
+                message: Envelope {
+                    from: *from,
+                    to: *node,
+                    message: message.clone(),
+                },
+            },
+            Input::Timer(timer) => Action::Fire {
+                i: *node,
+                timer: *timer,
+            },
+            Input::ClientWrite(payload) => Action::ClientWrite {
+                i: *node,
+                payload: payload.clone(),
+            },
+            Input::Restart => Action::Restart { i: *node },
+        },
+        Event::Lose { message, .. } => Action::Lose {
+            message: envelope(message),
+        },
+        Event::Duplicate { message, .. } => Action::Duplicate {
+            message: envelope(message),
+        },
+    }
+}
+
+/// The first field where two recorded states differ, named.
+fn first_difference(recorded: &LocalState, spec: &LocalState) -> String {
+    let fields: [(&str, String, String); 9] = [
+        (
+            "term",
+            format!("{}", recorded.term),
+            format!("{}", spec.term),
+        ),
+        (
+            "voted_for",
+            format!("{}", recorded.voted_for),
+            format!("{}", spec.voted_for),
+        ),
+        (
+            "role",
+            format!("{:?}", recorded.role),
+            format!("{:?}", spec.role),
+        ),
+        (
+            "log",
+            format!("{:?}", recorded.log),
+            format!("{:?}", spec.log),
+        ),
+        (
+            "config",
+            format!("{:?}", recorded.config),
+            format!("{:?}", spec.config),
+        ),
+        (
+            "votes",
+            format!("{:?}", ServerSet(recorded.votes)),
+            format!("{:?}", ServerSet(spec.votes)),
+        ),
+        (
+            "matched",
+            format!("{:?}", recorded.matched),
+            format!("{:?}", spec.matched),
+        ),
+        (
+            "acked",
+            format!("{:?}", ServerSet(recorded.acked)),
+            format!("{:?}", ServerSet(spec.acked)),
+        ),
+        (
+            "commit_index",
+            format!("{}", recorded.commit_index),
+            format!("{}", spec.commit_index),
+        ),
+    ];
+    fields
+        .iter()
+        .find(|(_, a, b)| a != b)
+        .map(|(name, a, b)| format!("the node's {name} is {a} in the run, {b} in the spec"))
+        .unwrap_or_else(|| "no difference".into())
+}
+
+/// The messages `next` has in flight that `before` (less what the step consumed) had not.
+fn sent_by_step(before: &State<NodeRepr>, next: &State<NodeRepr>) -> Vec<Routed> {
+    let mut out = Vec::new();
+    for e in next.network.distinct_envelopes() {
+        let added = next
+            .network
+            .copies(&e)
+            .saturating_sub(before.network.copies(&e));
+        for _ in 0..added {
+            out.push(Routed {
+                from: e.from,
+                to: e.to,
+                message: e.message.clone(),
+            });
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Checks the run's new commits as a log-abstract step.
+fn check_log_step(
+    chosen: &mut BTreeMap<u64, u64>,
+    before: &State<NodeRepr>,
+    next: &State<NodeRepr>,
+    v: &mut Validation,
+) -> Result<(), String> {
+    let old = before.committed.records();
+    let new: Vec<(u64, u64, u64)> = next
+        .committed
+        .records()
+        .into_iter()
+        .filter(|r| !old.contains(r))
+        .collect();
+    if new.is_empty() {
+        return Ok(());
+    }
+    let mapped = |m: &BTreeMap<u64, u64>| -> Vec<(usize, usize)> {
+        m.iter()
+            .map(|(&i, &t)| (i as usize, t as usize - 1))
+            .collect()
+    };
+    let mut after = chosen.clone();
+    for &(index, entry_term, _) in &new {
+        // Records of an entry already chosen at its index add no pair.
+        after.entry(index).or_insert(entry_term);
+        if after[&index] != entry_term {
+            return Err(format!(
+                "Next is not enabled: index {index} is chosen already (the entry of term {}), and this step commits the entry of term {entry_term} there",
+                after[&index]
+            ));
+        }
+    }
+    v.commits += new.len();
+    let max_index = after.keys().copied().max().unwrap_or(1) as usize;
+    let values = after.values().copied().max().unwrap_or(1) as usize;
+    if let Ok(log) = Log::new(values, max_index) {
+        let (s, t) = (
+            log.state_with(mapped(chosen)),
+            log.state_with(mapped(&after)),
+        );
+        match Log::step_between(&s, &t) {
+            StepMapping::Stutter => {}
+            StepMapping::Step(choose) => {
+                if log.step(&s, &choose) != Some(t) {
+                    return Err(format!(
+                        "log-abstract's {choose:?} does not lead from the mapped state to the next"
+                    ));
+                }
+                v.commits_by_log_spec += new.len();
+            }
+            StepMapping::Search => return Err("no Log step maps this commit".into()),
+        }
+    }
+    *chosen = after;
+    Ok(())
+}
+
+/// Replays `events` (a run of a cluster of `servers` nodes, all starting in term 0 with the
+/// config of all servers) through message-raft and up to log-abstract; the first event that is
+/// not a spec step is the error.
+pub fn validate(servers: usize, events: &[Event]) -> Result<Validation, Invalid> {
+    let mut state: State<NodeRepr> =
+        State::initial(servers, ServerSet::all(servers), u64::MAX, u64::MAX);
+    let mut v = Validation::default();
+    let mut chosen: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut last_seq = None;
+    for event in events {
+        let action = action_of(event);
+        let fail = |why: String, level: &'static str| Invalid {
+            seq: event.seq(),
+            action: action.to_string(),
+            why,
+            level,
+        };
+        if last_seq.is_some_and(|s| event.seq() <= s) {
+            return Err(fail("events are out of order".into(), "message-raft"));
+        }
+        last_seq = Some(event.seq());
+        let Some(next) = actions::step(&state, &action, None) else {
+            let why = match &action {
+                Action::Deliver { .. } | Action::Lose { .. } | Action::Duplicate { .. } => {
+                    "the message is not in flight (never sent, or every copy already delivered or lost)".to_string()
+                }
+                _ => "its guard is false in the replayed state".to_string(),
+            };
+            return Err(fail(
+                format!("{why}; node variables: {:?}", node_of(&state, event)),
+                "message-raft",
+            ));
+        };
+        if let Event::Step {
+            node,
+            sends,
+            state: recorded,
+            ..
+        } = event
+        {
+            let spec_node = LocalState::of(next.node(*node as usize), servers);
+            if &spec_node != recorded {
+                return Err(fail(first_difference(recorded, &spec_node), "message-raft"));
+            }
+            let mut before = state.clone();
+            if let Action::Deliver { message } = &action {
+                before.network.take(message);
+            }
+            let mut recorded_sends = sends.clone();
+            recorded_sends.sort();
+            let spec_sends = sent_by_step(&before, &next);
+            if recorded_sends != spec_sends {
+                return Err(fail(
+                    format!("the run sent {recorded_sends:?}, the spec sends {spec_sends:?}"),
+                    "message-raft",
+                ));
+            }
+            v.steps += 1;
+            v.max_term = v.max_term.max(recorded.term);
+            v.max_log = v.max_log.max(recorded.log.len());
+        }
+        *v.by_action.entry(action.kind_name()).or_insert(0) += 1;
+        check_log_step(&mut chosen, &state, &next, &mut v)
+            .map_err(|why| fail(why, "log-abstract"))?;
+        v.max_in_flight = v.max_in_flight.max(next.network.len());
+        state = next;
+    }
+    Ok(v)
+}
+
+fn node_of(state: &State<NodeRepr>, event: &Event) -> Option<LocalState> {
+    match event {
+        Event::Step { node, .. } => state
+            .nodes
+            .get(*node as usize)
+            .map(|n| LocalState::of(n, state.servers as usize)),
+        _ => None,
+    }
+}
