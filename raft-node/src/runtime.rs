@@ -49,6 +49,8 @@ pub struct NodeOptions {
     pub max_batch: usize,
     /// Seed of the node's timers.
     pub seed: u64,
+    /// A planted bug in the node core (for tests that the validation catches it), or `None`.
+    pub mutation: Option<message_raft::Mutation>,
 }
 
 impl NodeOptions {
@@ -63,6 +65,7 @@ impl NodeOptions {
             pull_us: 20_000,
             max_batch: 64,
             seed,
+            mutation: None,
         }
     }
 }
@@ -103,19 +106,22 @@ pub struct NodeReport {
 }
 
 /// Runs node `opts.id` until `until`: recovers from `recovered`, then drives the node core.
+///
+/// The transport and the client queue are borrowed: a node that stops at `until` (a crash, in
+/// the simulation) leaves its undelivered messages and requests in them for its next run.
 pub async fn run_node<T: Transport>(
     opts: NodeOptions,
     mut wal: Wal,
     recovered: Recovered,
-    mut transport: T,
-    mut clients: mpsc::Receiver<WriteRequest>,
+    transport: &mut T,
+    clients: &mut mpsc::Receiver<WriteRequest>,
     recorder: Recorder,
     until: Instant,
 ) -> Result<NodeReport, StorageError> {
     let rules = Rules {
         me: opts.id as usize,
         servers: opts.servers,
-        mutation: None,
+        mutation: opts.mutation,
     };
     let mut rng = Rng::new(opts.seed);
     let mut persisted = Persisted::of(&recovered.durable);

@@ -12,11 +12,14 @@ use spec_core::ServerSet;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use crate::record::{Event, Recorder};
+use message_raft::NodeState;
+
+use crate::record::{Event, Input, LocalState, Recorder};
 use crate::rng::Rng;
 use crate::runtime::{run_node, NodeOptions, WriteReply, WriteRequest};
 use crate::storage::{StorageError, Wal};
 use crate::transport::{Faults, MemNetwork, NetworkStats};
+use crate::NodeRepr;
 
 /// What a simulation runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,11 +42,17 @@ pub struct SimOptions {
     pub heartbeat_ms: u64,
     /// A secondary's pull interval, milliseconds.
     pub pull_ms: u64,
+    /// Chance, per thousand runs, that one node crashes once (and restarts from its
+    /// write-ahead file, half the time with a torn record at its end).
+    pub crash_per_mille: u32,
+    /// A planted bug in every node's core, or `None`.
+    pub mutation: Option<message_raft::Mutation>,
 }
 
 impl Default for SimOptions {
     /// 3 nodes, 400 ms, some faults and partitions, a write every 15 ms (at most 25),
-    /// elections after 60 to 120 ms, heartbeats every 20 ms, pulls every 10 ms.
+    /// elections after 60 to 120 ms, heartbeats every 20 ms, pulls every 10 ms, a crash in
+    /// 40% of the runs.
     fn default() -> SimOptions {
         SimOptions {
             servers: 3,
@@ -55,6 +64,8 @@ impl Default for SimOptions {
             election_timeout_ms: (60, 120),
             heartbeat_ms: 20,
             pull_ms: 10,
+            crash_per_mille: 400,
+            mutation: None,
         }
     }
 }
@@ -70,8 +81,10 @@ pub struct SimRun {
     pub network: NetworkStats,
     /// Client writes acknowledged as committed, with their (index, term).
     pub committed_writes: Vec<(u64, u64)>,
-    /// Steps per node.
+    /// Steps per node (a recorded restart counts as one).
     pub steps: Vec<u64>,
+    /// The crash planned for this seed, if any: (node, at ms, down for ms, torn tail).
+    pub crash: Option<(usize, u64, u64, bool)>,
 }
 
 /// Why a simulation could not run.
@@ -123,12 +136,18 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
     let (network, endpoints) = MemNetwork::new(n, rng.next_u64(), opts.faults, recorder.clone());
     let delivery = tokio::spawn(network.clone().run(until));
     let all = ServerSet::all(n);
+    let crash = rng.chance(opts.crash_per_mille).then(|| {
+        let node = rng.between(0, n as u64 - 1) as usize;
+        let at = rng.between(opts.duration_ms / 8, opts.duration_ms * 7 / 8);
+        let down = rng.between(5, 50);
+        let torn = rng.chance(500);
+        (node, at, down, torn)
+    });
     let mut nodes = Vec::new();
     let mut clients = Vec::new();
-    for (id, endpoint) in endpoints.into_iter().enumerate() {
-        let (wal, recovered) = Wal::open(&dir.join(format!("n{}", id + 1)), id as u8, all)
-            .map_err(SimError::Storage)?;
-        let (tx, rx) = mpsc::channel(16);
+    for (id, mut endpoint) in endpoints.into_iter().enumerate() {
+        let node_dir = dir.join(format!("n{}", id + 1));
+        let (tx, mut rx) = mpsc::channel(16);
         clients.push(tx);
         let node_opts = NodeOptions {
             election_timeout_us: (
@@ -137,17 +156,63 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
             ),
             heartbeat_us: opts.heartbeat_ms * 1000,
             pull_us: opts.pull_ms * 1000,
+            mutation: opts.mutation,
             ..NodeOptions::new(id as u8, n, rng.next_u64())
         };
-        nodes.push(tokio::spawn(run_node(
-            node_opts,
-            wal,
-            recovered,
-            endpoint,
-            rx,
-            recorder.clone(),
-            until,
-        )));
+        let my_crash = crash.filter(|c| c.0 == id);
+        let recorder = recorder.clone();
+        nodes.push(tokio::spawn(async move {
+            let mut steps = 0;
+            let mut crashed: Option<NodeState<NodeRepr>> = None;
+            let mut crash_at = my_crash.map(|(_, at, _, _)| start + Duration::from_millis(at));
+            loop {
+                let (wal, recovered) = Wal::open(&node_dir, id as u8, all)?;
+                if let Some(before) = crashed.take() {
+                    // The spec's Restart: the node comes back with what its storage kept. A
+                    // restart that changes nothing is no spec step, and is not recorded.
+                    let after = NodeState::recovered(recovered.durable.clone());
+                    if after != before {
+                        recorder.step(
+                            id as u8,
+                            Input::Restart,
+                            Vec::new(),
+                            LocalState::of(&after, n),
+                        );
+                        steps += 1;
+                    }
+                }
+                let stop = crash_at.take().unwrap_or(until).min(until);
+                let mut opts_now = node_opts.clone();
+                opts_now.seed = node_opts.seed.wrapping_add(steps);
+                let report = run_node(
+                    opts_now,
+                    wal,
+                    recovered,
+                    &mut endpoint,
+                    &mut rx,
+                    recorder.clone(),
+                    stop,
+                )
+                .await?;
+                steps += report.steps;
+                if stop >= until {
+                    return Ok::<u64, StorageError>(steps);
+                }
+                // Crashed: maybe with half a record written, then down for a while.
+                let (_, _, down, torn) = my_crash.expect("a planned crash");
+                if torn {
+                    use std::io::Write;
+                    let mut f = std::fs::OpenOptions::new()
+                        .append(true)
+                        .open(node_dir.join("wal"))
+                        .map_err(|e| StorageError::Io("tearing the tail".into(), e))?;
+                    f.write_all(&[200, 0, 0, 0, 7, 7, 7, 7, b'{'])
+                        .map_err(|e| StorageError::Io("tearing the tail".into(), e))?;
+                }
+                crashed = Some(report.state);
+                tokio::time::sleep(Duration::from_millis(down)).await;
+            }
+        }));
     }
 
     // The client: a write every `write_every_ms`, to the node it believes is primary.
@@ -199,11 +264,11 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
 
     let mut steps = Vec::new();
     for node in nodes {
-        let report = node
-            .await
-            .map_err(|e| SimError::Task(e.to_string()))?
-            .map_err(SimError::Storage)?;
-        steps.push(report.steps);
+        steps.push(
+            node.await
+                .map_err(|e| SimError::Task(e.to_string()))?
+                .map_err(SimError::Storage)?,
+        );
     }
     let committed_writes = client.await.map_err(|e| SimError::Task(e.to_string()))?;
     delivery.await.map_err(|e| SimError::Task(e.to_string()))?;
@@ -213,5 +278,6 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
         network: network.stats(),
         committed_writes,
         steps,
+        crash,
     })
 }

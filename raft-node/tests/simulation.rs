@@ -19,7 +19,7 @@ fn seeds() -> u64 {
 fn every_seed_validates() {
     let opts = SimOptions::default();
     let (mut steps, mut commits, mut writes, mut lost, mut duplicated) = (0, 0, 0, 0, 0);
-    let mut max_term = 0;
+    let (mut max_term, mut restarts) = (0, 0);
     for seed in 0..seeds() {
         let run = simulate(seed, &opts).unwrap();
         let v = validate(opts.servers, &run.events).unwrap_or_else(|e| {
@@ -34,6 +34,7 @@ fn every_seed_validates() {
         lost += run.network.lost;
         duplicated += run.network.duplicated;
         max_term = max_term.max(v.max_term);
+        restarts += v.by_action.get("Restart").copied().unwrap_or(0);
         // Every write the client saw acknowledged is a commit the spec replayed.
         assert!(
             v.commits >= run.committed_writes.len().min(1),
@@ -41,11 +42,11 @@ fn every_seed_validates() {
         );
     }
     eprintln!(
-        "{} seeds: {steps} steps, {commits} commits, {writes} acknowledged writes, {lost} lost, {duplicated} duplicated, max term {max_term}",
+        "{} seeds: {steps} steps, {commits} commits, {writes} acknowledged writes, {lost} lost, {duplicated} duplicated, {restarts} restarts, max term {max_term}",
         seeds()
     );
-    // The runs do what the test is for: writes commit, faults happen.
-    assert!(writes > 0 && commits > 0 && lost > 0 && duplicated > 0);
+    // The runs do what the test is for: writes commit, faults and restarts happen.
+    assert!(writes > 0 && commits > 0 && lost > 0 && duplicated > 0 && restarts > 0);
 }
 
 #[test]
@@ -163,5 +164,26 @@ fn a_write_recorded_with_another_payload_is_refused_at_the_write() {
     *input = Input::ClientWrite(b"another".to_vec());
     let err = validate(3, &events).unwrap_err();
     assert_eq!(err.seq, seq, "{err}");
+    assert!(err.why.starts_with("the node's log is"), "{err}");
+}
+
+#[test]
+fn a_node_running_a_planted_bug_is_caught_at_its_first_buggy_step() {
+    let opts = SimOptions {
+        mutation: Some(message_raft::Mutation::ReplySkipsPositionCheck),
+        ..SimOptions::default()
+    };
+    let (seed, err) = (0..100)
+        .find_map(|seed| {
+            let run = simulate(seed, &opts).unwrap();
+            validate(3, &run.events).err().map(|e| (seed, e))
+        })
+        .expect("some seed applies a late or duplicated reply");
+    eprintln!("seed {seed}: {err}");
+    assert_eq!(err.level, "message-raft");
+    assert!(
+        err.action.contains(": Entries(") || err.action.contains(": Rollback("),
+        "{err}"
+    );
     assert!(err.why.starts_with("the node's log is"), "{err}");
 }
