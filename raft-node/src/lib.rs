@@ -36,5 +36,8 @@ pub use validate::{validate, Invalid, Validation};
 /// A client's command: opaque bytes.
 pub type Payload = Vec<u8>;
 
+/// The most nodes a cluster has (a config is a 16-bit set).
+pub const MAX_NODES: usize = message_raft::repr::WIDE_MAX_SERVERS;
+
 /// The runtime's representation of a node's variables.
 pub type NodeRepr = message_raft::Wide<Payload>;
