@@ -36,8 +36,185 @@ use message_raft::repr::{History, NetworkOf};
 use message_raft::state::{Envelope, State};
 use spec_core::{ServerSet, Spec, StepMapping};
 
+use message_raft::node::MAX_SENDS;
+use message_raft::state::MAX_MESSAGES_BOUND;
+use message_raft::{Compact, Message, MessageRaft, NodeState};
+use spec_core::raft::{
+    Committed, CommittedEntry, Log as TermLog, MAX_COMMITTED_INDEX, MAX_COMMITTED_TERM,
+};
+
 use crate::record::{Event, Input, LocalState, Routed};
 use crate::NodeRepr;
+
+fn byte(n: u64) -> Option<u8> {
+    u8::try_from(n).ok()
+}
+
+/// A message at the `Compact` representation (payload dropped), if its numbers fit a byte.
+pub fn compact_message(m: &Message<NodeRepr>) -> Option<Message<Compact>> {
+    Some(match *m {
+        Message::RequestVote {
+            term,
+            last_index,
+            last_term,
+            config_version,
+            config_term,
+        } => Message::RequestVote {
+            term: byte(term)?,
+            last_index: byte(last_index)?,
+            last_term: byte(last_term)?,
+            config_version: byte(config_version)?,
+            config_term: byte(config_term)?,
+        },
+        Message::VoteGranted { term } => Message::VoteGranted { term: byte(term)? },
+        Message::VoteDenied { term } => Message::VoteDenied { term: byte(term)? },
+        Message::PullEntries {
+            term,
+            last_index,
+            last_term,
+        } => Message::PullEntries {
+            term: byte(term)?,
+            last_index: byte(last_index)?,
+            last_term: byte(last_term)?,
+        },
+        Message::Entries {
+            term,
+            prev_index,
+            prev_term,
+            entry_term,
+            ..
+        } => Message::Entries {
+            term: byte(term)?,
+            prev_index: byte(prev_index)?,
+            prev_term: byte(prev_term)?,
+            entry_term: byte(entry_term)?,
+            payload: (),
+        },
+        Message::Rollback {
+            term,
+            last_index,
+            last_term,
+        } => Message::Rollback {
+            term: byte(term)?,
+            last_index: byte(last_index)?,
+            last_term: byte(last_term)?,
+        },
+        Message::Heartbeat {
+            term,
+            config,
+            config_version,
+            config_term,
+        } => Message::Heartbeat {
+            term: byte(term)?,
+            config,
+            config_version: byte(config_version)?,
+            config_term: byte(config_term)?,
+        },
+        Message::HeartbeatReply {
+            term,
+            config_version,
+            config_term,
+        } => Message::HeartbeatReply {
+            term: byte(term)?,
+            config_version: byte(config_version)?,
+            config_term: byte(config_term)?,
+        },
+    })
+}
+
+fn compact_envelope(e: &Envelope<NodeRepr>) -> Option<Envelope<Compact>> {
+    Some(Envelope {
+        from: e.from,
+        to: e.to,
+        message: compact_message(&e.message)?,
+    })
+}
+
+/// An action at the `Compact` representation.
+pub fn compact_action(a: &Action<NodeRepr>) -> Option<Action<Compact>> {
+    Some(match a {
+        Action::Deliver { message } => Action::Deliver {
+            message: compact_envelope(message)?,
+        },
+        Action::Lose { message } => Action::Lose {
+            message: compact_envelope(message)?,
+        },
+        Action::Duplicate { message } => Action::Duplicate {
+            message: compact_envelope(message)?,
+        },
+        &Action::Fire { i, timer } => Action::Fire { i, timer },
+        &Action::ClientWrite { i, .. } => Action::ClientWrite { i, payload: () },
+        &Action::Reconfig { i, new_config } => Action::Reconfig { i, new_config },
+        &Action::Restart { i } => Action::Restart { i },
+    })
+}
+
+/// A cluster state at the model checker's `Compact` representation, if it holds it with room
+/// for one more step: at most 5 nodes, logs of at most 5 entries (one more fits), numbers
+/// within a byte, committed indexes and terms within `1..=5`, at most 12 messages in flight
+/// (a step adds at most 5), and at most 255 restarts and duplications used. Payloads are
+/// dropped (the protocol never reads them).
+pub fn compact_state(s: &State<NodeRepr>) -> Option<State<Compact>> {
+    let n = s.servers as usize;
+    if n > message_raft::node::MAX_SERVERS
+        || s.network.len() + MAX_SENDS + 1 > MAX_MESSAGES_BOUND + MAX_SENDS + 1
+    {
+        return None;
+    }
+    let used = |left: u64| byte(u64::MAX - left).and_then(|u| 255u8.checked_sub(u));
+    let mut out: State<Compact> = State::initial(
+        n,
+        ServerSet::EMPTY,
+        used(s.restarts_left)?,
+        used(s.duplicates_left)?,
+    );
+    for i in 0..n {
+        let w = s.node(i);
+        if w.log.entries().len() >= TermLog::CAPACITY {
+            return None;
+        }
+        let terms: Option<Vec<u8>> = w.log.entries().iter().map(|e| byte(e.0)).collect();
+        let mut matched = [0u8; message_raft::node::MAX_SERVERS];
+        for (k, &m) in w.matched.iter().enumerate() {
+            match matched.get_mut(k) {
+                Some(slot) => *slot = byte(m)?,
+                None if m == 0 => {}
+                None => return None,
+            }
+        }
+        out.nodes[i] = NodeState {
+            term: byte(w.term)?,
+            voted_for: w.voted_for,
+            log: TermLog::from_slice(&terms?),
+            config: w.config,
+            config_version: byte(w.config_version)?,
+            config_term: byte(w.config_term)?,
+            role: w.role,
+            votes: w.votes,
+            matched,
+            acked: w.acked,
+            commit_index: byte(w.commit_index)?,
+            elected_config: w.elected_config,
+        };
+    }
+    for e in s.network.all() {
+        out.network.insert(compact_envelope(&e)?);
+    }
+    let mut committed = Committed::EMPTY;
+    for (index, entry_term, term) in s.committed.records() {
+        let fits = |t: u64| (1..=MAX_COMMITTED_TERM as u64).contains(&t);
+        if !((1..=MAX_COMMITTED_INDEX as u64).contains(&index) && fits(entry_term) && fits(term)) {
+            return None;
+        }
+        committed = committed.with(CommittedEntry {
+            index: index as u8,
+            entry_term: entry_term as u8,
+            term: term as u8,
+        });
+    }
+    out.committed = committed;
+    Some(out)
+}
 
 /// A replayed run's counts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -56,6 +233,10 @@ pub struct Validation {
     pub max_log: usize,
     /// The most messages in flight at once.
     pub max_in_flight: usize,
+    /// How many events, from the first, were also checked with message-raft's own
+    /// `Spec::step` at the model checker's `Compact` representation (the events before the
+    /// first whose states it cannot hold: see [`compact_state`]).
+    pub compact_prefix: usize,
 }
 
 /// The first event of a run that is not a spec step.
@@ -264,6 +445,8 @@ pub fn validate(servers: usize, events: &[Event]) -> Result<Validation, Invalid>
     let mut v = Validation::default();
     let mut chosen: BTreeMap<u64, u64> = BTreeMap::new();
     let mut last_seq = None;
+    let model = MessageRaft::new(servers.clamp(1, 5), 4, 4, 1, 12, 9, 9).ok();
+    let mut compact = model.is_some();
     for event in events {
         let action = action_of(event);
         let fail = |why: String, level: &'static str| Invalid {
@@ -315,6 +498,27 @@ pub fn validate(servers: usize, events: &[Event]) -> Result<Validation, Invalid>
             v.steps += 1;
             v.max_term = v.max_term.max(recorded.term);
             v.max_log = v.max_log.max(recorded.log.len());
+        }
+        if compact {
+            // The same step through message-raft's own Spec::step at the model checker's
+            // representation, while the run's states fit it.
+            let spec = model.as_ref().expect("a model");
+            match (
+                compact_state(&state),
+                compact_action(&action),
+                compact_state(&next),
+            ) {
+                (Some(cs), Some(ca), Some(cn)) => {
+                    if spec.step(&cs, &ca) != Some(cn) {
+                        return Err(fail(
+                            "message-raft's Spec::step at the Compact representation disagrees with the replay".into(),
+                            "message-raft",
+                        ));
+                    }
+                    v.compact_prefix += 1;
+                }
+                _ => compact = false,
+            }
         }
         *v.by_action.entry(action.kind_name()).or_insert(0) += 1;
         check_log_step(&mut chosen, &state, &next, &mut v)
