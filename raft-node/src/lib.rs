@@ -28,6 +28,7 @@ pub mod rng;
 pub mod runtime;
 pub mod sim;
 pub mod storage;
+pub mod tcp;
 pub mod transport;
 pub mod validate;
 
