@@ -149,11 +149,12 @@ pub fn compact_action(a: &Action<NodeRepr>) -> Option<Action<Compact>> {
     })
 }
 
-/// A cluster state at the model checker's `Compact` representation, if it holds it with room
-/// for one more step: at most 5 nodes, logs of at most 5 entries (one more fits), numbers
-/// within a byte, committed indexes and terms within `1..=5`, at most 12 messages in flight
-/// (a step adds at most 5), and at most 255 restarts and duplications used. Payloads are
-/// dropped (the protocol never reads them).
+/// A cluster state at the model checker's `Compact` representation, if it holds it: at most 5
+/// nodes, logs of at most 5 entries, numbers within a byte, committed indexes and terms within
+/// `1..=5`, at most 12 messages in flight, and at most 255 restarts and duplications used.
+/// Payloads are dropped (the protocol never reads them). The replay steps the Compact spec
+/// only from states inside its largest instance's constraint (terms and logs at most 4), where
+/// every successor fits too.
 pub fn compact_state(s: &State<NodeRepr>) -> Option<State<Compact>> {
     let n = s.servers as usize;
     if n > message_raft::node::MAX_SERVERS
@@ -445,7 +446,12 @@ pub fn validate(servers: usize, events: &[Event]) -> Result<Validation, Invalid>
     let mut v = Validation::default();
     let mut chosen: BTreeMap<u64, u64> = BTreeMap::new();
     let mut last_seq = None;
-    let model = MessageRaft::new(servers.clamp(1, 5), 4, 4, 1, 12, 9, 9).ok();
+    // The model checker's largest instance: its state constraint is what guarantees that
+    // every successor of a state fits the Compact encoding (Spec::step computes them all).
+    let model = (1..=message_raft::node::MAX_SERVERS)
+        .contains(&servers)
+        .then(|| MessageRaft::new(servers, 4, 4, 254, MAX_MESSAGES_BOUND, 9, 9).ok())
+        .flatten();
     let mut compact = model.is_some();
     for event in events {
         let action = action_of(event);
@@ -508,10 +514,18 @@ pub fn validate(servers: usize, events: &[Event]) -> Result<Validation, Invalid>
                 compact_action(&action),
                 compact_state(&next),
             ) {
-                (Some(cs), Some(ca), Some(cn)) => {
+                (Some(cs), Some(ca), Some(cn)) if spec.within_constraint(&cs) => {
                     if spec.step(&cs, &ca) != Some(cn) {
                         return Err(fail(
                             "message-raft's Spec::step at the Compact representation disagrees with the replay".into(),
+                            "message-raft",
+                        ));
+                    }
+                    if let Some(broken) =
+                        spec.invariants().iter().find(|inv| !(inv.holds)(spec, &cn))
+                    {
+                        return Err(fail(
+                            format!("it breaks message-raft's invariant {}", broken.name),
                             "message-raft",
                         ));
                     }
