@@ -257,7 +257,7 @@ impl std::fmt::Display for Invalid {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "event {} ({}) is not a {} step: {}",
+            "event {} ({}) fails at {}: {}",
             self.seq, self.action, self.level, self.why
         )
     }
@@ -441,6 +441,17 @@ fn check_log_step(
 /// config of all servers) through message-raft and up to log-abstract; the first event that is
 /// not a spec step is the error.
 pub fn validate(servers: usize, events: &[Event]) -> Result<Validation, Invalid> {
+    validate_with(servers, events, None)
+}
+
+/// [`validate`] against message-raft with a planted bug in its node core (the spec of a buggy
+/// implementation): a run of nodes with that bug then replays at the message level, and what
+/// the bug breaks shows at log-abstract, or in message-raft's invariants.
+pub fn validate_with(
+    servers: usize,
+    events: &[Event],
+    mutation: Option<message_raft::Mutation>,
+) -> Result<Validation, Invalid> {
     let mut state: State<NodeRepr> =
         State::initial(servers, ServerSet::all(servers), u64::MAX, u64::MAX);
     let mut v = Validation::default();
@@ -451,7 +462,11 @@ pub fn validate(servers: usize, events: &[Event]) -> Result<Validation, Invalid>
     let model = (1..=message_raft::node::MAX_SERVERS)
         .contains(&servers)
         .then(|| MessageRaft::new(servers, 4, 4, 254, MAX_MESSAGES_BOUND, 9, 9).ok())
-        .flatten();
+        .flatten()
+        .map(|m| match mutation {
+            Some(bug) => m.with_mutation(bug),
+            None => m,
+        });
     let mut compact = model.is_some();
     for event in events {
         let action = action_of(event);
@@ -465,7 +480,7 @@ pub fn validate(servers: usize, events: &[Event]) -> Result<Validation, Invalid>
             return Err(fail("events are out of order".into(), "message-raft"));
         }
         last_seq = Some(event.seq());
-        let Some(next) = actions::step(&state, &action, None) else {
+        let Some(next) = actions::step(&state, &action, mutation) else {
             let why = match &action {
                 Action::Deliver { .. } | Action::Lose { .. } | Action::Duplicate { .. } => {
                     "the message is not in flight (never sent, or every copy already delivered or lost)".to_string()
@@ -517,7 +532,7 @@ pub fn validate(servers: usize, events: &[Event]) -> Result<Validation, Invalid>
                 (Some(cs), Some(ca), Some(cn)) if spec.within_constraint(&cs) => {
                     if spec.step(&cs, &ca) != Some(cn) {
                         return Err(fail(
-                            "message-raft's Spec::step at the Compact representation disagrees with the replay".into(),
+                            "message-raft's Spec::step at the Compact representation disagrees with the replay (not a spec step)".into(),
                             "message-raft",
                         ));
                     }

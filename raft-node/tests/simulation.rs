@@ -189,3 +189,28 @@ fn a_node_running_a_planted_bug_is_caught_at_its_first_buggy_step() {
     );
     assert!(err.why.starts_with("the node's log is"), "{err}");
 }
+
+#[test]
+fn a_bug_that_loses_a_committed_entry_is_caught_above_the_message_level() {
+    // Nodes that vote without the log check, replayed against the spec with the same bug:
+    // every step is then a message-level step, and the loss shows at log-abstract (two
+    // entries chosen at one index) or in message-raft's invariants.
+    let bug = message_raft::Mutation::VoteIgnoresLog;
+    let opts = SimOptions {
+        mutation: Some(bug),
+        ..SimOptions::default()
+    };
+    let (seed, err) = (0..300)
+        .find_map(|seed| {
+            let run = simulate(seed, &opts).unwrap();
+            raft_node::validate_with(3, &run.events, Some(bug))
+                .err()
+                .map(|e| (seed, e))
+        })
+        .expect("some seed elects a primary that lacks a committed entry");
+    eprintln!("seed {seed}: {err}");
+    assert!(
+        err.level == "log-abstract" || err.why.contains("invariant"),
+        "{err}"
+    );
+}
