@@ -440,3 +440,190 @@ impl<P: Payload> Repr for Wide<P> {
         vec![node; servers]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The two representations run the same code: from every state of a sample of reachable
+    //! `Compact` states, every binding of every action gives the same successor, or none, in
+    //! both.
+
+    use super::*;
+    use crate::actions::{every_binding, step, Action};
+    use crate::node::Mutation;
+    use crate::state::State;
+    use crate::{InitialConfigs, MessageRaft};
+    use spec_core::Spec;
+
+    type W = Wide<()>;
+
+    fn widen_message(m: &Message) -> Message<W> {
+        match *m {
+            Message::RequestVote {
+                term,
+                last_index,
+                last_term,
+                config_version,
+                config_term,
+            } => Message::RequestVote {
+                term: term.into(),
+                last_index: last_index.into(),
+                last_term: last_term.into(),
+                config_version: config_version.into(),
+                config_term: config_term.into(),
+            },
+            Message::VoteGranted { term } => Message::VoteGranted { term: term.into() },
+            Message::VoteDenied { term } => Message::VoteDenied { term: term.into() },
+            Message::PullEntries {
+                term,
+                last_index,
+                last_term,
+            } => Message::PullEntries {
+                term: term.into(),
+                last_index: last_index.into(),
+                last_term: last_term.into(),
+            },
+            Message::Entries {
+                term,
+                prev_index,
+                prev_term,
+                entry_term,
+                ..
+            } => Message::Entries {
+                term: term.into(),
+                prev_index: prev_index.into(),
+                prev_term: prev_term.into(),
+                entry_term: entry_term.into(),
+                payload: (),
+            },
+            Message::Rollback {
+                term,
+                last_index,
+                last_term,
+            } => Message::Rollback {
+                term: term.into(),
+                last_index: last_index.into(),
+                last_term: last_term.into(),
+            },
+            Message::Heartbeat {
+                term,
+                config,
+                config_version,
+                config_term,
+            } => Message::Heartbeat {
+                term: term.into(),
+                config,
+                config_version: config_version.into(),
+                config_term: config_term.into(),
+            },
+            Message::HeartbeatReply {
+                term,
+                config_version,
+                config_term,
+            } => Message::HeartbeatReply {
+                term: term.into(),
+                config_version: config_version.into(),
+                config_term: config_term.into(),
+            },
+        }
+    }
+
+    fn widen_envelope(e: &Envelope) -> Envelope<W> {
+        Envelope {
+            from: e.from,
+            to: e.to,
+            message: widen_message(&e.message),
+        }
+    }
+
+    fn widen_action(a: &Action) -> Action<W> {
+        match a {
+            Action::Deliver { message } => Action::Deliver {
+                message: widen_envelope(message),
+            },
+            Action::Lose { message } => Action::Lose {
+                message: widen_envelope(message),
+            },
+            Action::Duplicate { message } => Action::Duplicate {
+                message: widen_envelope(message),
+            },
+            &Action::Fire { i, timer } => Action::Fire { i, timer },
+            &Action::ClientWrite { i, .. } => Action::ClientWrite { i, payload: () },
+            &Action::Reconfig { i, new_config } => Action::Reconfig { i, new_config },
+            &Action::Restart { i } => Action::Restart { i },
+        }
+    }
+
+    fn widen(s: &State) -> State<W> {
+        let n = s.servers as usize;
+        let mut out: State<W> = State::initial(
+            n,
+            spec_core::ServerSet::EMPTY,
+            s.restarts_left.into(),
+            s.duplicates_left.into(),
+        );
+        for i in 0..n {
+            let c = &s.nodes[i];
+            let mut matched = [0u64; WIDE_MAX_SERVERS];
+            for (k, &m) in c.matched.iter().enumerate() {
+                matched[k] = m.into();
+            }
+            *out.node_mut(i) = NodeState {
+                term: c.term.into(),
+                voted_for: c.voted_for,
+                log: WideLog::from_entries(
+                    c.log.as_slice().iter().map(|&t| (t.into(), ())).collect(),
+                ),
+                config: c.config,
+                config_version: c.config_version.into(),
+                config_term: c.config_term.into(),
+                role: c.role,
+                votes: c.votes,
+                matched,
+                acked: c.acked,
+                commit_index: c.commit_index.into(),
+                elected_config: c.elected_config,
+            };
+        }
+        for e in s.network.iter() {
+            out.network.add(widen_envelope(&e));
+        }
+        for c in s.committed.iter() {
+            out.committed
+                .record(c.index.into(), c.entry_term.into(), c.term.into());
+        }
+        out
+    }
+
+    #[test]
+    fn compact_and_wide_agree_on_every_step() {
+        let plain = MessageRaft::new(3, 1, 2, 2, 3, 1, 1).unwrap();
+        let mut specs = vec![
+            plain,
+            plain.with_initial_configs(InitialConfigs::EveryNonempty),
+        ];
+        specs.extend(Mutation::ALL.map(|m| plain.with_mutation(m)));
+        let mut compared = 0;
+        for spec in specs {
+            let mut frontier = spec.init_states();
+            let mut seen = std::collections::HashSet::new();
+            while let Some(s) = frontier.pop() {
+                if seen.len() >= 3_000 || !seen.insert(s) {
+                    continue;
+                }
+                let w = widen(&s);
+                for a in every_binding(&s) {
+                    let compact = step(&s, &a, spec.mutation());
+                    let wide = step(&w, &widen_action(&a), spec.mutation());
+                    assert_eq!(compact.as_ref().map(widen), wide, "{a} from {s:?}");
+                    if let Some(t) = compact {
+                        if spec.within_constraint(&t) {
+                            frontier.push(t);
+                        }
+                    }
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 100_000, "{compared}");
+    }
+}
