@@ -10,10 +10,26 @@ use raft_node::storage::{Persisted, Record, StorageError, Wal};
 use raft_node::NodeRepr;
 use spec_core::ServerSet;
 
-fn dir(name: &str) -> PathBuf {
+/// A fresh directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn dir(name: &str) -> TempDir {
     let d = std::env::temp_dir().join(format!("raft-node-storage-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
-    d
+    TempDir(d)
 }
 
 fn all() -> ServerSet {
