@@ -32,7 +32,7 @@ pub mod tcp;
 pub mod transport;
 pub mod validate;
 
-pub use validate::{validate, validate_with, Invalid, Validation};
+pub use validate::{merge_by_causality, validate, validate_with, Invalid, Validation};
 
 /// A client's command: opaque bytes.
 pub type Payload = Vec<u8>;

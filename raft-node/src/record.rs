@@ -90,6 +90,9 @@ pub enum Event {
         at_us: u64,
         /// The node.
         node: u8,
+        /// The step's logical (Lamport) clock: one more than the larger of the node's last
+        /// step's and, for a message, the sending step's.
+        clock: u64,
         /// Its input.
         input: Input,
         /// The messages it sent.
@@ -103,6 +106,8 @@ pub enum Event {
         seq: u64,
         /// When.
         at_us: u64,
+        /// The sending step's logical clock.
+        clock: u64,
         /// The message.
         message: Routed,
     },
@@ -112,6 +117,8 @@ pub enum Event {
         seq: u64,
         /// When.
         at_us: u64,
+        /// The sending step's logical clock.
+        clock: u64,
         /// The message.
         message: Routed,
     },
@@ -125,6 +132,25 @@ impl Event {
                 *seq
             }
         }
+    }
+
+    /// The event's logical clock (a network fault has its message's sending step's).
+    pub fn clock(&self) -> u64 {
+        match self {
+            Event::Step { clock, .. }
+            | Event::Lose { clock, .. }
+            | Event::Duplicate { clock, .. } => *clock,
+        }
+    }
+
+    /// The event with another `seq`.
+    pub fn with_seq(mut self, new: u64) -> Event {
+        match &mut self {
+            Event::Step { seq, .. } | Event::Lose { seq, .. } | Event::Duplicate { seq, .. } => {
+                *seq = new
+            }
+        }
+        self
     }
 
     /// The event as one JSON line.
@@ -183,31 +209,34 @@ impl Recorder {
     }
 
     /// Records a node step.
-    pub fn step(&self, node: u8, input: Input, sends: Vec<Routed>, state: LocalState) {
+    pub fn step(&self, node: u8, clock: u64, input: Input, sends: Vec<Routed>, state: LocalState) {
         self.push(|seq, at_us| Event::Step {
             seq,
             at_us,
             node,
+            clock,
             input,
             sends,
             state,
         });
     }
 
-    /// Records a lost message.
-    pub fn lose(&self, message: Routed) {
+    /// Records a lost message, sent by a step of logical clock `clock`.
+    pub fn lose(&self, clock: u64, message: Routed) {
         self.push(|seq, at_us| Event::Lose {
             seq,
             at_us,
+            clock,
             message,
         });
     }
 
-    /// Records a duplicated message.
-    pub fn duplicate(&self, message: Routed) {
+    /// Records a duplicated message, sent by a step of logical clock `clock`.
+    pub fn duplicate(&self, clock: u64, message: Routed) {
         self.push(|seq, at_us| Event::Duplicate {
             seq,
             at_us,
+            clock,
             message,
         });
     }

@@ -29,7 +29,7 @@ use tokio::time::{sleep_until, Instant};
 use crate::record::{Input, LocalState, Recorder, Routed};
 use crate::rng::Rng;
 use crate::storage::{Persisted, Recovered, StorageError, Wal};
-use crate::transport::Transport;
+use crate::transport::{Received, Transport};
 use crate::{NodeRepr, Payload};
 
 /// A node's timing and identity.
@@ -51,6 +51,8 @@ pub struct NodeOptions {
     pub seed: u64,
     /// A planted bug in the node core (for tests that the validation catches it), or `None`.
     pub mutation: Option<message_raft::Mutation>,
+    /// The logical clock the node starts from (after a restart: past its last step's).
+    pub start_clock: u64,
 }
 
 impl NodeOptions {
@@ -66,6 +68,7 @@ impl NodeOptions {
             max_batch: 64,
             seed,
             mutation: None,
+            start_clock: 0,
         }
     }
 }
@@ -103,6 +106,8 @@ pub struct NodeReport {
     pub steps: u64,
     /// Group commits (`fsync`s) done.
     pub syncs: usize,
+    /// The logical clock of the last step.
+    pub clock: u64,
 }
 
 /// Runs node `opts.id` until `until`: recovers from `recovered`, then drives the node core.
@@ -134,17 +139,23 @@ pub async fn run_node<T: Transport>(
     let mut pending: Vec<(u64, u64, oneshot::Sender<WriteReply>)> = Vec::new();
     let mut steps = 0u64;
     let mut clients_open = true;
+    let mut clock = opts.start_clock;
 
     loop {
         let primary = node.role == NodeRole::Primary;
         let secondary = node.role == NodeRole::Secondary;
         let mut batch: Vec<Input> = Vec::new();
+        // The sending clock of each message of the batch, in order.
+        let mut clocks: Vec<u64> = Vec::new();
         let mut write_reply: Option<oneshot::Sender<WriteReply>> = None;
         tokio::select! {
             biased;
             _ = sleep_until(until) => break,
             m = transport.recv() => match m {
-                Some((from, message)) => batch.push(Input::Message { from, message }),
+                Some(Received { from, clock, message }) => {
+                    batch.push(Input::Message { from, message });
+                    clocks.push(clock);
+                }
                 None => break,
             },
             _ = sleep_until(election_at), if !primary => {
@@ -185,14 +196,26 @@ pub async fn run_node<T: Transport>(
         }
         while batch.len() < opts.max_batch {
             match transport.try_recv() {
-                Some((from, message)) => batch.push(Input::Message { from, message }),
+                Some(Received {
+                    from,
+                    clock,
+                    message,
+                }) => {
+                    batch.push(Input::Message { from, message });
+                    clocks.push(clock);
+                }
                 None => break,
             }
         }
 
         // Each input through the node core, in order.
-        let mut done: Vec<(Input, Output<NodeRepr>, LocalState)> = Vec::new();
+        let mut done: Vec<(Input, Output<NodeRepr>, LocalState, u64)> = Vec::new();
+        let mut message_clocks = clocks.into_iter();
         for input in batch {
+            let sent_at = match &input {
+                Input::Message { .. } => message_clocks.next().expect("a clock per message"),
+                _ => 0,
+            };
             let out = match &input {
                 Input::Message { from, message } => {
                     let out = node::on_message(&mut node, &rules, *from as usize, message);
@@ -241,7 +264,8 @@ pub async fn run_node<T: Transport>(
                 sync_source = None;
             }
             let state = LocalState::of(&node, opts.servers);
-            done.push((input, out, state));
+            clock = clock.max(sent_at) + 1;
+            done.push((input, out, state, clock));
         }
         if let Some(reply) = write_reply {
             let _ = reply.send(WriteReply::NotPrimary);
@@ -253,7 +277,7 @@ pub async fn run_node<T: Transport>(
         // One group commit for the batch, then the steps are real: record, send, acknowledge.
         let records = persisted.records_for(&mut node);
         wal.write(&records)?;
-        for (input, out, state) in done {
+        for (input, out, state, step_clock) in done {
             steps += 1;
             let sends: Vec<Routed> = out
                 .sends()
@@ -263,9 +287,9 @@ pub async fn run_node<T: Transport>(
                     message: m.clone(),
                 })
                 .collect();
-            recorder.step(opts.id, input, sends.clone(), state);
+            recorder.step(opts.id, step_clock, input, sends.clone(), state);
             for s in sends {
-                transport.send(s.to, s.message).await;
+                transport.send(s.to, step_clock, s.message).await;
             }
             if let Some((index, term)) = out.committed {
                 let (acked, rest): (Vec<_>, Vec<_>) = pending
@@ -285,6 +309,7 @@ pub async fn run_node<T: Transport>(
         state: node,
         steps,
         syncs: wal.syncs,
+        clock,
     })
 }
 

@@ -164,6 +164,7 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
         nodes.push(tokio::spawn(async move {
             let mut steps = 0;
             let mut crashed: Option<NodeState<NodeRepr>> = None;
+            let mut clock = 0u64;
             let mut crash_at = my_crash.map(|(_, at, _, _)| start + Duration::from_millis(at));
             loop {
                 let (wal, recovered) = Wal::open(&node_dir, id as u8, all)?;
@@ -172,8 +173,10 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
                     // restart that changes nothing is no spec step, and is not recorded.
                     let after = NodeState::recovered(recovered.durable.clone());
                     if after != before {
+                        clock += 1;
                         recorder.step(
                             id as u8,
+                            clock,
                             Input::Restart,
                             Vec::new(),
                             LocalState::of(&after, n),
@@ -184,6 +187,7 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
                 let stop = crash_at.take().unwrap_or(until).min(until);
                 let mut opts_now = node_opts.clone();
                 opts_now.seed = node_opts.seed.wrapping_add(steps);
+                opts_now.start_clock = clock;
                 let report = run_node(
                     opts_now,
                     wal,
@@ -195,6 +199,7 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
                 )
                 .await?;
                 steps += report.steps;
+                clock = report.clock;
                 if stop >= until {
                     return Ok::<u64, StorageError>(steps);
                 }

@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::transport::Transport;
+use crate::transport::{Received, Transport};
 use crate::NodeRepr;
 
 /// The protocol version a hello carries.
@@ -42,8 +42,13 @@ pub enum Frame {
         /// The connecting node.
         from: u8,
     },
-    /// A message from the connecting node.
-    Message(Message<NodeRepr>),
+    /// A message from the connecting node, with its sending step's logical clock.
+    Message {
+        /// The logical clock.
+        clock: u64,
+        /// The message.
+        message: Message<NodeRepr>,
+    },
 }
 
 /// Encodes a frame: big-endian length, then the JSON body.
@@ -83,7 +88,7 @@ async fn serve(
     mut stream: TcpStream,
     me: u8,
     peers: usize,
-    inbox: mpsc::UnboundedSender<(u8, Message<NodeRepr>)>,
+    inbox: mpsc::UnboundedSender<Received>,
 ) {
     let peer = stream.peer_addr().ok();
     let close = |reason: String| {
@@ -108,8 +113,15 @@ async fn serve(
     };
     loop {
         match read_frame(&mut stream).await {
-            Ok(Some(Frame::Message(m))) => {
-                if inbox.send((from, m)).is_err() {
+            Ok(Some(Frame::Message { clock, message })) => {
+                if inbox
+                    .send(Received {
+                        from,
+                        clock,
+                        message,
+                    })
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -131,7 +143,7 @@ struct Peer {
 pub struct TcpTransport {
     id: u8,
     peers: Vec<Peer>,
-    inbox: mpsc::UnboundedReceiver<(u8, Message<NodeRepr>)>,
+    inbox: mpsc::UnboundedReceiver<Received>,
     accept: JoinHandle<()>,
 }
 
@@ -178,7 +190,7 @@ impl TcpTransport {
 
 #[async_trait]
 impl Transport for TcpTransport {
-    async fn send(&mut self, to: u8, message: Message<NodeRepr>) {
+    async fn send(&mut self, to: u8, clock: u64, message: Message<NodeRepr>) {
         let id = self.id;
         let Some(peer) = self.peers.get_mut(to as usize) else {
             return;
@@ -215,7 +227,7 @@ impl Transport for TcpTransport {
                 }
             }
         }
-        let frame = encode(&Frame::Message(message));
+        let frame = encode(&Frame::Message { clock, message });
         let stream = peer.stream.as_mut().expect("connected");
         if let Err(e) = stream.write_all(&frame).await {
             tracing::debug!(target: "raft_node::tcp", node = id, to, error = %e, "send failed; reconnecting later");
@@ -224,11 +236,11 @@ impl Transport for TcpTransport {
         }
     }
 
-    async fn recv(&mut self) -> Option<(u8, Message<NodeRepr>)> {
+    async fn recv(&mut self) -> Option<Received> {
         self.inbox.recv().await
     }
 
-    fn try_recv(&mut self) -> Option<(u8, Message<NodeRepr>)> {
+    fn try_recv(&mut self) -> Option<Received> {
         self.inbox.try_recv().ok()
     }
 }

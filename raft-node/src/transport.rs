@@ -23,15 +23,30 @@ use crate::record::{Recorder, Routed};
 use crate::rng::Rng;
 use crate::NodeRepr;
 
-/// One node's end of a network.
+/// A message as a node receives it: its sender, the sender's logical (Lamport) clock at the
+/// step that sent it, and the message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Received {
+    /// The sender.
+    pub from: u8,
+    /// The sending step's logical clock.
+    pub clock: u64,
+    /// The message.
+    pub message: Message<NodeRepr>,
+}
+
+/// One node's end of a network. Each message travels with the logical clock of the step that
+/// sent it, so that the record of separate nodes can be merged in an order consistent with
+/// message causality ([`crate::validate::merge_by_causality`]).
 #[async_trait]
 pub trait Transport: Send {
-    /// Sends `message` to node `to`. Never waits for the receiver; the network may lose it.
-    async fn send(&mut self, to: u8, message: Message<NodeRepr>);
-    /// The next message for this node, with its sender; `None` once the network is gone.
-    async fn recv(&mut self) -> Option<(u8, Message<NodeRepr>)>;
+    /// Sends `message`, sent by a step of logical clock `clock`, to node `to`. Never waits for
+    /// the receiver; the network may lose it.
+    async fn send(&mut self, to: u8, clock: u64, message: Message<NodeRepr>);
+    /// The next message for this node; `None` once the network is gone.
+    async fn recv(&mut self) -> Option<Received>;
     /// A message already waiting, if any, without waiting.
-    fn try_recv(&mut self) -> Option<(u8, Message<NodeRepr>)>;
+    fn try_recv(&mut self) -> Option<Received>;
 }
 
 /// The faults a [`MemNetwork`] injects, each drawn from its seed.
@@ -65,6 +80,7 @@ impl Faults {
 struct InFlight {
     due: Instant,
     seq: u64,
+    clock: u64,
     message: Routed,
 }
 
@@ -92,7 +108,7 @@ struct Inner {
     isolated: ServerSet,
     queue: BinaryHeap<Reverse<InFlight>>,
     next_seq: u64,
-    inboxes: Vec<mpsc::UnboundedSender<(u8, Message<NodeRepr>)>>,
+    inboxes: Vec<mpsc::UnboundedSender<Received>>,
     recorder: Recorder,
     sent: u64,
     lost: u64,
@@ -104,12 +120,17 @@ impl Inner {
         self.isolated.contains(from as usize) != self.isolated.contains(to as usize)
     }
 
-    fn enqueue(&mut self, message: Routed) {
+    fn enqueue(&mut self, clock: u64, message: Routed) {
         let (lo, hi) = self.faults.delay_us;
         let due = Instant::now() + Duration::from_micros(self.rng.between(lo, hi));
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.queue.push(Reverse(InFlight { due, seq, message }));
+        self.queue.push(Reverse(InFlight {
+            due,
+            seq,
+            clock,
+            message,
+        }));
     }
 }
 
@@ -192,7 +213,7 @@ impl MemNetwork {
         }
     }
 
-    fn send(&self, message: Routed) {
+    fn send(&self, clock: u64, message: Routed) {
         let mut inner = self.inner.lock().expect("network lock");
         inner.sent += 1;
         let lose = inner.cut(message.from, message.to) || {
@@ -201,16 +222,16 @@ impl MemNetwork {
         };
         if lose {
             inner.lost += 1;
-            inner.recorder.lose(message);
+            inner.recorder.lose(clock, message);
             return;
         }
         let p = inner.faults.duplicate_per_mille;
         if inner.rng.chance(p) {
             inner.duplicated += 1;
-            inner.recorder.duplicate(message.clone());
-            inner.enqueue(message.clone());
+            inner.recorder.duplicate(clock, message.clone());
+            inner.enqueue(clock, message.clone());
         }
-        inner.enqueue(message);
+        inner.enqueue(clock, message);
         drop(inner);
         self.wake.notify_one();
     }
@@ -227,12 +248,16 @@ impl MemNetwork {
                     let routed = m.message;
                     if inner.cut(routed.from, routed.to) {
                         inner.lost += 1;
-                        inner.recorder.lose(routed);
+                        inner.recorder.lose(m.clock, routed);
                         continue;
                     }
                     let to = routed.to as usize;
                     // A node that has stopped leaves its messages in flight.
-                    let _ = inner.inboxes[to].send((routed.from, routed.message));
+                    let _ = inner.inboxes[to].send(Received {
+                        from: routed.from,
+                        clock: m.clock,
+                        message: routed.message,
+                    });
                 }
                 inner.queue.peek().map(|Reverse(m)| m.due)
             };
@@ -253,24 +278,27 @@ impl MemNetwork {
 pub struct MemEndpoint {
     id: u8,
     network: MemNetwork,
-    inbox: mpsc::UnboundedReceiver<(u8, Message<NodeRepr>)>,
+    inbox: mpsc::UnboundedReceiver<Received>,
 }
 
 #[async_trait]
 impl Transport for MemEndpoint {
-    async fn send(&mut self, to: u8, message: Message<NodeRepr>) {
-        self.network.send(Routed {
-            from: self.id,
-            to,
-            message,
-        });
+    async fn send(&mut self, to: u8, clock: u64, message: Message<NodeRepr>) {
+        self.network.send(
+            clock,
+            Routed {
+                from: self.id,
+                to,
+                message,
+            },
+        );
     }
 
-    async fn recv(&mut self) -> Option<(u8, Message<NodeRepr>)> {
+    async fn recv(&mut self) -> Option<Received> {
         self.inbox.recv().await
     }
 
-    fn try_recv(&mut self) -> Option<(u8, Message<NodeRepr>)> {
+    fn try_recv(&mut self) -> Option<Received> {
         self.inbox.try_recv().ok()
     }
 }

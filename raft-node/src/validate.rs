@@ -273,6 +273,34 @@ fn envelope(r: &Routed) -> Envelope<NodeRepr> {
     }
 }
 
+/// Merges the records of separate parts of a run (each node's own steps, in its order, and
+/// the network's faults) into one run ordered consistently with message causality, and
+/// numbers it anew. The order is by logical clock (a Lamport clock: a step's is one more than
+/// the larger of its node's previous step's and, for a delivery, the sending step's; a fault's
+/// is its message's sending step's), so a message's send comes before its deliveries and
+/// each node's steps keep their order; at one clock a node step comes before a duplication,
+/// which comes before a loss (a fault follows the send of its message, and a copy is made
+/// before the original can be lost); then by node. Events that share a clock and are not so
+/// ordered are causally unrelated, and the spec's steps of unrelated events commute.
+pub fn merge_by_causality(parts: Vec<Vec<Event>>) -> Vec<Event> {
+    let mut all: Vec<(u64, u8, u8, usize, usize, Event)> = Vec::new();
+    for (p, part) in parts.into_iter().enumerate() {
+        for (k, e) in part.into_iter().enumerate() {
+            let (rank, who) = match &e {
+                Event::Step { node, .. } => (0, *node),
+                Event::Duplicate { message, .. } => (1, message.from),
+                Event::Lose { message, .. } => (2, message.from),
+            };
+            all.push((e.clock(), rank, who, p, k, e));
+        }
+    }
+    all.sort_by(|a, b| (a.0, a.1, a.2, a.3, a.4).cmp(&(b.0, b.1, b.2, b.3, b.4)));
+    all.into_iter()
+        .enumerate()
+        .map(|(seq, (.., e))| e.with_seq(seq as u64))
+        .collect()
+}
+
 /// The spec action an event replays as.
 pub fn action_of(event: &Event) -> Action<NodeRepr> {
     match event {
@@ -457,6 +485,7 @@ pub fn validate_with(
     let mut v = Validation::default();
     let mut chosen: BTreeMap<u64, u64> = BTreeMap::new();
     let mut last_seq = None;
+    let mut last_clock = vec![0u64; servers];
     // The model checker's largest instance: its state constraint is what guarantees that
     // every successor of a state fits the Compact encoding (Spec::step computes them all).
     let model = (1..=message_raft::node::MAX_SERVERS)
@@ -494,11 +523,23 @@ pub fn validate_with(
         };
         if let Event::Step {
             node,
+            clock,
             sends,
             state: recorded,
             ..
         } = event
         {
+            if let Some(last) = last_clock.get_mut(*node as usize) {
+                if *clock <= *last {
+                    return Err(fail(
+                        format!(
+                            "the node's logical clock {clock} does not advance past its last step's {last}"
+                        ),
+                        "message-raft",
+                    ));
+                }
+                *last = *clock;
+            }
             let spec_node = LocalState::of(next.node(*node as usize), servers);
             if &spec_node != recorded {
                 return Err(fail(first_difference(recorded, &spec_node), "message-raft"));

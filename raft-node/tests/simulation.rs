@@ -214,3 +214,24 @@ fn a_bug_that_loses_a_committed_entry_is_caught_above_the_message_level() {
         "{err}"
     );
 }
+
+#[test]
+fn a_run_recorded_per_node_merges_by_causality_and_validates() {
+    for seed in 0..20 {
+        let run = simulate(seed, &SimOptions::default()).unwrap();
+        // As separate processes would record it: each node its own steps, the network its
+        // faults; the parts handed over in reverse.
+        let mut parts: Vec<Vec<Event>> = vec![Vec::new(); 4];
+        for e in &run.events {
+            let part = match e {
+                Event::Step { node, .. } => *node as usize,
+                _ => 3,
+            };
+            parts[part].push(e.clone());
+        }
+        parts.reverse();
+        let merged = raft_node::merge_by_causality(parts);
+        assert_eq!(merged.len(), run.events.len());
+        validate(3, &merged).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+    }
+}

@@ -29,19 +29,24 @@ async fn cluster(n: usize) -> Vec<TcpTransport> {
 }
 
 async fn recv(t: &mut TcpTransport) -> (u8, Message<raft_node::NodeRepr>) {
-    tokio::time::timeout(Duration::from_secs(10), t.recv())
+    let r = tokio::time::timeout(Duration::from_secs(10), t.recv())
         .await
         .expect("a message within 10 s")
-        .expect("the transport is open")
+        .expect("the transport is open");
+    assert_eq!(
+        r.clock, 7,
+        "the sending step's clock travels with the message"
+    );
+    (r.from, r.message)
 }
 
 #[tokio::test]
 async fn messages_go_both_ways() {
     let mut t = cluster(2).await;
     let m = Message::VoteGranted { term: 3 };
-    t[0].send(1, m.clone()).await;
+    t[0].send(1, 7, m.clone()).await;
     assert_eq!(recv(&mut t[1]).await, (0, m.clone()));
-    t[1].send(0, Message::VoteDenied { term: 4 }).await;
+    t[1].send(0, 7, Message::VoteDenied { term: 4 }).await;
     assert_eq!(recv(&mut t[0]).await, (1, Message::VoteDenied { term: 4 }));
 }
 
@@ -68,7 +73,7 @@ async fn closes_on(bytes: Vec<u8>) {
         matches!(read, Ok(0) | Err(_)),
         "the connection is closed: {read:?}"
     );
-    ts[0].send(1, Message::VoteGranted { term: 1 }).await;
+    ts[0].send(1, 7, Message::VoteGranted { term: 1 }).await;
     assert_eq!(
         recv(&mut ts[1]).await,
         (0, Message::VoteGranted { term: 1 })
@@ -105,16 +110,21 @@ async fn another_protocol_version_is_refused() {
 
 #[tokio::test]
 async fn a_message_before_the_hello_is_refused() {
-    closes_on(encode(&Frame::Message(Message::VoteGranted { term: 9 }))).await;
+    closes_on(encode(&Frame::Message {
+        clock: 1,
+        message: Message::VoteGranted { term: 9 },
+    }))
+    .await;
 }
 
-/// Three nodes over TCP on loopback for a bounded time, a client writing: the recorded run is
-/// a behaviour of message-raft.
+/// Three nodes over TCP on loopback for a bounded time, a client writing, each node with its
+/// own recorder (as separate processes would have): the records, merged by causality, are a
+/// behaviour of message-raft.
 #[tokio::test]
 async fn a_cluster_over_tcp_records_a_valid_run() {
     let n = 3;
     let transports = cluster(n).await;
-    let recorder = Recorder::new();
+    let recorders: Vec<Recorder> = (0..n).map(|_| Recorder::new()).collect();
     let until = tokio::time::Instant::now() + Duration::from_millis(1500);
     let base = std::env::temp_dir().join(format!("raft-node-tcp-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&base);
@@ -125,7 +135,7 @@ async fn a_cluster_over_tcp_records_a_valid_run() {
             Wal::open(&base.join(format!("n{id}")), id as u8, ServerSet::all(n)).unwrap();
         let (tx, mut rx) = mpsc::channel(16);
         clients.push(tx);
-        let recorder = recorder.clone();
+        let recorder = recorders[id].clone();
         nodes.push(tokio::spawn(async move {
             run_node(
                 NodeOptions::new(id as u8, n, 1000 + id as u64),
@@ -164,7 +174,7 @@ async fn a_cluster_over_tcp_records_a_valid_run() {
         node.await.unwrap();
     }
     let _ = std::fs::remove_dir_all(&base);
-    let events = recorder.events();
+    let events = raft_node::merge_by_causality(recorders.iter().map(|r| r.events()).collect());
     let v = raft_node::validate(n, &events).unwrap_or_else(|e| panic!("{e}"));
     eprintln!("{acknowledged} acknowledged writes; {v:?}");
     assert!(v.steps > 0);

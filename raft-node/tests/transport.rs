@@ -33,13 +33,13 @@ async fn exchange(
     let mut one: MemEndpoint = ends.pop().unwrap();
     let mut zero: MemEndpoint = ends.pop().unwrap();
     for term in 1..=count {
-        zero.send(1, Message::VoteGranted { term }).await;
+        zero.send(1, term, Message::VoteGranted { term }).await;
     }
     delivery.await.unwrap();
     let mut got = Vec::new();
-    while let Some((from, m)) = one.try_recv() {
-        assert_eq!(from, 0);
-        got.push(m.term());
+    while let Some(r) = one.try_recv() {
+        assert_eq!((r.from, r.clock), (0, r.message.term()));
+        got.push(r.message.term());
     }
     (got, recorder.events(), network)
 }
