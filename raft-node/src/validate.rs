@@ -294,7 +294,7 @@ pub fn merge_by_causality(parts: Vec<Vec<Event>>) -> Vec<Event> {
             all.push((e.clock(), rank, who, p, k, e));
         }
     }
-    all.sort_by(|a, b| (a.0, a.1, a.2, a.3, a.4).cmp(&(b.0, b.1, b.2, b.3, b.4)));
+    all.sort_by_key(|a| (a.0, a.1, a.2, a.3, a.4));
     all.into_iter()
         .enumerate()
         .map(|(seq, (.., e))| e.with_seq(seq as u64))
