@@ -188,112 +188,7 @@ impl Wal {
         file.read_to_end(&mut bytes)
             .map_err(io_err(format!("reading {}", path.display())))?;
 
-        let mut durable = Durable {
-            term: 0,
-            voted_for: message_raft::node::NOBODY,
-            log: message_raft::WideLog::default(),
-            config: (initial_config, 1, 0),
-        };
-        let mut entries: Vec<(u64, Payload)> = Vec::new();
-        let mut at = 0usize;
-        let mut records = 0usize;
-        let mut torn_bytes = 0u64;
-        while at < bytes.len() {
-            let rest = &bytes[at..];
-            let complete_header = rest.len() >= 8;
-            let len = if complete_header {
-                u32::from_le_bytes(rest[0..4].try_into().unwrap())
-            } else {
-                0
-            };
-            if !complete_header || len > MAX_RECORD || 8 + len as usize > rest.len() {
-                // The file ends inside this record: a torn write.
-                torn_bytes = rest.len() as u64;
-                break;
-            }
-            let crc = u32::from_le_bytes(rest[4..8].try_into().unwrap());
-            let body = &rest[8..8 + len as usize];
-            let end = at + 8 + len as usize;
-            let parsed = if crc32fast::hash(body) != crc {
-                Err("checksum mismatch".to_string())
-            } else {
-                serde_json::from_slice::<Record>(body).map_err(|e| format!("unreadable: {e}"))
-            };
-            let record = match parsed {
-                Ok(record) => record,
-                Err(_) if end == bytes.len() => {
-                    // The last record, complete in length but not in content: torn.
-                    torn_bytes = rest.len() as u64;
-                    break;
-                }
-                Err(why) => {
-                    return Err(StorageError::Corrupt {
-                        file: path,
-                        offset: at as u64,
-                        why,
-                    })
-                }
-            };
-            match (records, record) {
-                (0, Record::Header { node: found, .. }) if found != node => {
-                    return Err(StorageError::WrongNode {
-                        dir: dir.to_path_buf(),
-                        found,
-                        expected: node,
-                    })
-                }
-                (0, Record::Header { .. }) => {}
-                (0, other) => {
-                    return Err(StorageError::Corrupt {
-                        file: path,
-                        offset: 0,
-                        why: format!("the first record is {other:?}, not the header"),
-                    })
-                }
-                (_, Record::Header { .. }) => {
-                    return Err(StorageError::Corrupt {
-                        file: path,
-                        offset: at as u64,
-                        why: "a second header".into(),
-                    })
-                }
-                (_, Record::TermVote { term, voted_for }) => {
-                    durable.term = term;
-                    durable.voted_for = voted_for;
-                }
-                (
-                    _,
-                    Record::Config {
-                        members,
-                        version,
-                        term,
-                    },
-                ) => durable.config = (ServerSet(members), version, term),
-                (_, Record::Truncate { len }) => entries.truncate(len as usize),
-                (
-                    _,
-                    Record::Append {
-                        index,
-                        term,
-                        payload,
-                    },
-                ) => {
-                    if index != entries.len() as u64 + 1 {
-                        return Err(StorageError::Corrupt {
-                            file: path,
-                            offset: at as u64,
-                            why: format!(
-                                "an entry at index {index} appended to a log of {}",
-                                entries.len()
-                            ),
-                        });
-                    }
-                    entries.push((term, payload));
-                }
-            }
-            records += 1;
-            at = end;
-        }
+        let (durable, records, torn_bytes, at) = parse(&bytes, dir, &path, node, initial_config)?;
         if torn_bytes > 0 {
             file.set_len(at as u64)
                 .and_then(|()| file.sync_all())
@@ -304,7 +199,6 @@ impl Wal {
             file.seek(SeekFrom::End(0))
                 .map_err(io_err(format!("seeking {}", path.display())))?;
         }
-        durable.log = message_raft::WideLog::from_entries(entries);
         let mut wal = Wal {
             file,
             path,
@@ -352,6 +246,138 @@ impl Wal {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Reads a data directory's durable variables without changing anything (no truncation of a
+/// torn tail, no header written): what a node would recover from it now.
+pub fn read(dir: &Path, node: u8, initial_config: ServerSet) -> Result<Recovered, StorageError> {
+    let path = dir.join("wal");
+    let bytes = fs::read(&path).map_err(io_err(format!("reading {}", path.display())))?;
+    let (durable, records, torn_bytes, _) = parse(&bytes, dir, &path, node, initial_config)?;
+    Ok(Recovered {
+        durable,
+        records,
+        torn_bytes,
+    })
+}
+
+/// The durable variables the records of `bytes` hold, the complete records read, the bytes of
+/// a torn tail, and where the complete records end.
+fn parse(
+    bytes: &[u8],
+    dir: &Path,
+    path: &Path,
+    node: u8,
+    initial_config: ServerSet,
+) -> Result<(Durable<NodeRepr>, usize, u64, usize), StorageError> {
+    let mut durable = Durable {
+        term: 0,
+        voted_for: message_raft::node::NOBODY,
+        log: message_raft::WideLog::default(),
+        config: (initial_config, 1, 0),
+    };
+    let mut entries: Vec<(u64, Payload)> = Vec::new();
+    let mut at = 0usize;
+    let mut records = 0usize;
+    let mut torn_bytes = 0u64;
+    while at < bytes.len() {
+        let rest = &bytes[at..];
+        let complete_header = rest.len() >= 8;
+        let len = if complete_header {
+            u32::from_le_bytes(rest[0..4].try_into().unwrap())
+        } else {
+            0
+        };
+        if !complete_header || len > MAX_RECORD || 8 + len as usize > rest.len() {
+            // The file ends inside this record: a torn write.
+            torn_bytes = rest.len() as u64;
+            break;
+        }
+        let crc = u32::from_le_bytes(rest[4..8].try_into().unwrap());
+        let body = &rest[8..8 + len as usize];
+        let end = at + 8 + len as usize;
+        let parsed = if crc32fast::hash(body) != crc {
+            Err("checksum mismatch".to_string())
+        } else {
+            serde_json::from_slice::<Record>(body).map_err(|e| format!("unreadable: {e}"))
+        };
+        let record = match parsed {
+            Ok(record) => record,
+            Err(_) if end == bytes.len() => {
+                // The last record, complete in length but not in content: torn.
+                torn_bytes = rest.len() as u64;
+                break;
+            }
+            Err(why) => {
+                return Err(StorageError::Corrupt {
+                    file: path.to_path_buf(),
+                    offset: at as u64,
+                    why,
+                })
+            }
+        };
+        match (records, record) {
+            (0, Record::Header { node: found, .. }) if found != node => {
+                return Err(StorageError::WrongNode {
+                    dir: dir.to_path_buf(),
+                    found,
+                    expected: node,
+                })
+            }
+            (0, Record::Header { .. }) => {}
+            (0, other) => {
+                return Err(StorageError::Corrupt {
+                    file: path.to_path_buf(),
+                    offset: 0,
+                    why: format!("the first record is {other:?}, not the header"),
+                })
+            }
+            (_, Record::Header { .. }) => {
+                return Err(StorageError::Corrupt {
+                    file: path.to_path_buf(),
+                    offset: at as u64,
+                    why: "a second header".into(),
+                })
+            }
+            (_, Record::TermVote { term, voted_for }) => {
+                durable.term = term;
+                durable.voted_for = voted_for;
+            }
+            (
+                _,
+                Record::Config {
+                    members,
+                    version,
+                    term,
+                },
+            ) => durable.config = (ServerSet(members), version, term),
+            (_, Record::Truncate { len }) => entries.truncate(len as usize),
+            (
+                _,
+                Record::Append {
+                    index,
+                    term,
+                    payload,
+                },
+            ) => {
+                if index != entries.len() as u64 + 1 {
+                    return Err(StorageError::Corrupt {
+                        file: path.to_path_buf(),
+                        offset: at as u64,
+                        why: format!(
+                            "an entry at index {index} appended to a log of {}",
+                            entries.len()
+                        ),
+                    });
+                }
+                entries.push((term, payload));
+            }
+        }
+        records += 1;
+        at = end;
+    }
+    durable.log = message_raft::WideLog::from_entries(entries);
+    Ok((durable, records, torn_bytes, at))
 }
 
 /// What was last made durable, to turn a node's changed variables into records.
