@@ -627,3 +627,49 @@ mod tests {
         assert!(compared > 100_000, "{compared}");
     }
 }
+
+#[cfg(test)]
+mod invariant_tests {
+    use crate::state::{first_broken_invariant, State};
+    use crate::{InitialConfigs, MessageRaft, Mutation};
+    use spec_core::Spec;
+
+    /// The plain invariants agree with the spec's fast ones on reachable states, correct and
+    /// mutated (where they break).
+    #[test]
+    fn plain_invariants_agree_with_the_specs() {
+        let plain = MessageRaft::new(3, 1, 2, 2, 3, 1, 1).unwrap();
+        let mut specs = vec![plain.with_initial_configs(InitialConfigs::EveryNonempty)];
+        specs.extend(Mutation::ALL.map(|m| {
+            plain
+                .with_initial_configs(InitialConfigs::EveryNonempty)
+                .with_mutation(m)
+        }));
+        let mut broken = 0;
+        for spec in specs {
+            let invariants = spec.invariants();
+            let mut frontier: Vec<State> = spec.init_states();
+            let mut seen = std::collections::HashSet::new();
+            let mut succ = Vec::new();
+            while let Some(s) = frontier.pop() {
+                if seen.len() >= 4_000 || !seen.insert(s) {
+                    continue;
+                }
+                let fast = invariants
+                    .iter()
+                    .find(|inv| !(inv.holds)(&spec, &s))
+                    .map(|inv| inv.name);
+                assert_eq!(first_broken_invariant(&s), fast, "{s:?}");
+                broken += fast.is_some() as usize;
+                succ.clear();
+                spec.next_states(&s, &mut succ);
+                frontier.extend(
+                    succ.iter()
+                        .map(|(_, t)| *t)
+                        .filter(|t| spec.within_constraint(t)),
+                );
+            }
+        }
+        assert!(broken > 0, "some mutated state breaks an invariant");
+    }
+}

@@ -518,3 +518,107 @@ mod tests {
         assert_eq!(e.to_string(), "n3 -> n1: Heartbeat(term 2, {n1, n2} v2 t1)");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The same invariants, written plainly for any representation.
+// ---------------------------------------------------------------------------------------------
+
+/// The invariants' names, in the order of [`MessageRaft`](crate::MessageRaft)'s `invariants`.
+pub const INVARIANT_NAMES: [&str; 8] = [
+    "OnePrimaryPerTerm",
+    "LogMatching",
+    "LeaderCompleteness",
+    "StateMachineSafety",
+    "PrimaryConfigTermEqualToCurrentTerm",
+    "MessageTermsNotAhead",
+    "MessagesWellAddressed",
+    "VotesAreRecorded",
+];
+
+/// The first invariant (in [`INVARIANT_NAMES`] order) that `s` breaks, evaluated plainly from
+/// the definitions for any representation (a runtime's states included); `None` if all hold.
+/// A test checks it agrees with the fast `Compact` functions above on reachable states,
+/// correct and mutated.
+pub fn first_broken_invariant<R: Repr>(s: &State<R>) -> Option<&'static str> {
+    use crate::repr::{History, Num};
+    let ids = s.server_ids();
+    let node = |i: usize| s.node(i);
+    let terms = move |i: usize| -> Vec<R::Num> {
+        (1..=node(i).log.len())
+            .map(|k| node(i).log.term_at(k).expect("within the log"))
+            .collect()
+    };
+    let primaries: Vec<usize> = ids
+        .clone()
+        .filter(|&i| node(i).role == NodeRole::Primary)
+        .collect();
+    let committed = s.committed.records();
+    let in_flight = s.network.all();
+    let one_primary_per_term = primaries.iter().all(|&a| {
+        primaries
+            .iter()
+            .all(|&b| a == b || node(a).term != node(b).term)
+    });
+    if !one_primary_per_term {
+        return Some(INVARIANT_NAMES[0]);
+    }
+    let log_matching = ids.clone().all(|a| {
+        ids.clone().all(|b| {
+            let (x, y) = (terms(a), terms(b));
+            let common = x.len().min(y.len());
+            (0..common).all(|k| x[k] != y[k] || x[..=k] == y[..=k])
+        })
+    });
+    if !log_matching {
+        return Some(INVARIANT_NAMES[1]);
+    }
+    let leader_completeness = primaries.iter().all(|&p| {
+        committed.iter().all(|&(index, entry_term, term)| {
+            term > node(p).term || node(p).log.term_at(index.index()) == Some(entry_term)
+        })
+    });
+    if !leader_completeness {
+        return Some(INVARIANT_NAMES[2]);
+    }
+    let state_machine_safety = committed
+        .iter()
+        .all(|&(i, t, _)| committed.iter().all(|&(j, u, _)| i != j || t == u));
+    if !state_machine_safety {
+        return Some(INVARIANT_NAMES[3]);
+    }
+    if !primaries
+        .iter()
+        .all(|&p| node(p).config_term == node(p).term)
+    {
+        return Some(INVARIANT_NAMES[4]);
+    }
+    if !in_flight
+        .iter()
+        .all(|e| e.message.term() <= node(e.from as usize).term)
+    {
+        return Some(INVARIANT_NAMES[5]);
+    }
+    if !in_flight
+        .iter()
+        .all(|e| e.from != e.to && e.from < s.servers && e.to < s.servers)
+    {
+        return Some(INVARIANT_NAMES[6]);
+    }
+    let recorded = |voter: usize, term: R::Num, candidate: usize| {
+        node(voter).term != term || node(voter).voted_for == candidate as u8
+    };
+    let votes_are_recorded = in_flight.iter().all(|e| match e.message {
+        Message::VoteGranted { term } => recorded(e.from as usize, term, e.to as usize),
+        _ => true,
+    }) && ids.clone().all(|c| {
+        node(c).role != NodeRole::Candidate
+            || node(c)
+                .votes
+                .iter()
+                .all(|v| v == c || recorded(v, node(c).term, c))
+    });
+    if !votes_are_recorded {
+        return Some(INVARIANT_NAMES[7]);
+    }
+    None
+}

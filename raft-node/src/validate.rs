@@ -24,9 +24,13 @@
 //! commits fit its 64-bit encoding (indexes times values at most 64), and otherwise with the
 //! same guard (an index is chosen once) over a map.
 //!
-//! What is not checked here: the model checker's invariants on the replayed states (they hold
-//! on every state the checker reaches at its bounds; a run's states are beyond them), and the
-//! edge to raft-reconfig (refuted for message-raft, see its README).
+//! Every replayed state must satisfy message-raft's invariants
+//! ([`message_raft::state::first_broken_invariant`], the plain form of the spec's, for any
+//! representation), and, beyond the spec, an entry named by its (index, term) must carry one
+//! payload on every node for the whole run.
+//!
+//! What is not checked here: the edge to raft-reconfig (refuted for message-raft, see its
+//! README).
 
 use std::collections::BTreeMap;
 
@@ -486,6 +490,7 @@ pub fn validate_with(
     let mut chosen: BTreeMap<u64, u64> = BTreeMap::new();
     let mut last_seq = None;
     let mut last_clock = vec![0u64; servers];
+    let mut payloads: BTreeMap<(u64, u64), (u8, crate::Payload)> = BTreeMap::new();
     // The model checker's largest instance: its state constraint is what guarantees that
     // every successor of a state fits the Compact encoding (Spec::step computes them all).
     let model = (1..=message_raft::node::MAX_SERVERS)
@@ -588,6 +593,39 @@ pub fn validate_with(
                     v.compact_prefix += 1;
                 }
                 _ => compact = false,
+            }
+        }
+        if let Some(name) = message_raft::state::first_broken_invariant(&next) {
+            return Err(fail(
+                format!("it breaks message-raft's invariant {name}"),
+                "message-raft",
+            ));
+        }
+        if let Event::Step {
+            node,
+            state: recorded,
+            ..
+        } = event
+        {
+            // Beyond the spec (whose entries have no payload): an entry, named by its index
+            // and term, carries one payload on every node and for the whole run.
+            for (k, (term, payload)) in recorded.log.iter().enumerate() {
+                let first = payloads
+                    .entry((k as u64 + 1, *term))
+                    .or_insert_with(|| (*node, payload.clone()));
+                if &first.1 != payload {
+                    return Err(fail(
+                        format!(
+                            "entry ({}, {term}) carries {:?} at n{}, {:?} at n{}",
+                            k + 1,
+                            payload,
+                            node + 1,
+                            first.1,
+                            first.0 + 1
+                        ),
+                        "message-raft",
+                    ));
+                }
             }
         }
         *v.by_action.entry(action.kind_name()).or_insert(0) += 1;
