@@ -468,57 +468,6 @@ pub fn names(set: ServerSet) -> String {
     format!("{{{}}}", names.join(", "))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn envelope(from: u8, to: u8, term: u8) -> Envelope {
-        Envelope {
-            from,
-            to,
-            message: Message::VoteGranted { term },
-        }
-    }
-
-    #[test]
-    fn the_network_is_a_sorted_multiset() {
-        let mut a = Network::EMPTY;
-        a.insert(envelope(1, 0, 1));
-        a.insert(envelope(0, 1, 1));
-        a.insert(envelope(1, 0, 1));
-        let mut b = Network::EMPTY;
-        b.insert(envelope(1, 0, 1));
-        b.insert(envelope(1, 0, 1));
-        b.insert(envelope(0, 1, 1));
-        assert_eq!(a, b);
-        assert_eq!(a.len(), 3);
-        assert_eq!(a.distinct().count(), 2);
-        assert_eq!(a.count(envelope(1, 0, 1)), 2);
-        assert!(a.remove(envelope(1, 0, 1)));
-        assert_eq!(a.count(envelope(1, 0, 1)), 1);
-        assert!(!a.remove(envelope(2, 0, 1)));
-        let mut bytes = Vec::new();
-        a.pack(&mut bytes);
-        assert_eq!(Network::unpack(&mut bytes.as_slice()), Some(a));
-    }
-
-    #[test]
-    fn envelopes_round_trip() {
-        let e = Envelope {
-            from: 2,
-            to: 0,
-            message: Message::Heartbeat {
-                term: 2,
-                config: ServerSet(0b011),
-                config_version: 2,
-                config_term: 1,
-            },
-        };
-        assert_eq!(Envelope::unpacked(e.packed()), Some(e));
-        assert_eq!(e.to_string(), "n3 -> n1: Heartbeat(term 2, {n1, n2} v2 t1)");
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The same invariants, written plainly for any representation.
 // ---------------------------------------------------------------------------------------------
@@ -621,4 +570,55 @@ pub fn first_broken_invariant<R: Repr>(s: &State<R>) -> Option<&'static str> {
         return Some(INVARIANT_NAMES[7]);
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(from: u8, to: u8, term: u8) -> Envelope {
+        Envelope {
+            from,
+            to,
+            message: Message::VoteGranted { term },
+        }
+    }
+
+    #[test]
+    fn the_network_is_a_sorted_multiset() {
+        let mut a = Network::EMPTY;
+        a.insert(envelope(1, 0, 1));
+        a.insert(envelope(0, 1, 1));
+        a.insert(envelope(1, 0, 1));
+        let mut b = Network::EMPTY;
+        b.insert(envelope(1, 0, 1));
+        b.insert(envelope(1, 0, 1));
+        b.insert(envelope(0, 1, 1));
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 3);
+        assert_eq!(a.distinct().count(), 2);
+        assert_eq!(a.count(envelope(1, 0, 1)), 2);
+        assert!(a.remove(envelope(1, 0, 1)));
+        assert_eq!(a.count(envelope(1, 0, 1)), 1);
+        assert!(!a.remove(envelope(2, 0, 1)));
+        let mut bytes = Vec::new();
+        a.pack(&mut bytes);
+        assert_eq!(Network::unpack(&mut bytes.as_slice()), Some(a));
+    }
+
+    #[test]
+    fn envelopes_round_trip() {
+        let e = Envelope {
+            from: 2,
+            to: 0,
+            message: Message::Heartbeat {
+                term: 2,
+                config: ServerSet(0b011),
+                config_version: 2,
+                config_term: 1,
+            },
+        };
+        assert_eq!(Envelope::unpacked(e.packed()), Some(e));
+        assert_eq!(e.to_string(), "n3 -> n1: Heartbeat(term 2, {n1, n2} v2 t1)");
+    }
 }
