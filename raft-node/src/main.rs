@@ -46,10 +46,12 @@ enum Command {
         #[arg(long)]
         record: Option<PathBuf>,
     },
-    /// Validate a recorded run (JSON lines) of a cluster of `--servers` nodes.
+    /// Validate a recorded run (JSON lines) of a cluster of `--servers` nodes; several files
+    /// (records made apart, such as one per node) are merged by causality first.
     Validate {
-        /// The run.
-        file: PathBuf,
+        /// The run, or its parts.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         /// Nodes.
         #[arg(long, default_value_t = 3)]
         servers: usize,
@@ -159,26 +161,38 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Command::Validate { file, servers } => {
-            let text = match std::fs::read_to_string(&file) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("reading {}: {e}", file.display());
-                    return ExitCode::FAILURE;
+        Command::Validate { files, servers } => {
+            let mut parts = Vec::new();
+            for file in &files {
+                let text = match std::fs::read_to_string(file) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        eprintln!("reading {}: {e}", file.display());
+                        return ExitCode::FAILURE;
+                    }
+                };
+                match read_json_lines(&text) {
+                    Ok(e) => parts.push(e),
+                    Err(e) => {
+                        eprintln!("{}: {e}", file.display());
+                        return ExitCode::FAILURE;
+                    }
                 }
+            }
+            let events = if parts.len() == 1 {
+                parts.pop().expect("one part")
+            } else {
+                raft_node::merge_by_causality(parts)
             };
-            let events = match read_json_lines(&text) {
-                Ok(e) => e,
-                Err(e) => {
-                    eprintln!("{}: {e}", file.display());
-                    return ExitCode::FAILURE;
-                }
-            };
+            let name = files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" + ");
             match raft_node::validate(servers, &events) {
                 Ok(v) => {
                     println!(
-                        "{}: {} events, {} node steps, {} commits: a behaviour of message-raft, mapped to log-abstract",
-                        file.display(),
+                        "{name}: {} events, {} node steps, {} commits: a behaviour of message-raft, mapped to log-abstract",
                         events.len(),
                         v.steps,
                         v.commits
@@ -186,7 +200,7 @@ fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
-                    eprintln!("{}: {e}", file.display());
+                    eprintln!("{name}: {e}");
                     ExitCode::FAILURE
                 }
             }
