@@ -17,6 +17,11 @@
 //!   message is lost, duplicated (bounded), a node restarts with its durable variables only
 //!   (bounded).
 //!
+//! Both are generic over a [`repr::Repr`]: the spec runs on [`Compact`] (the small, packed
+//! encoding the model checker explores), a runtime on [`Wide`] (`u64` numbers, logs of
+//! payloads with no cap, up to 16 nodes), through the same handlers and the same
+//! [`actions::step`].
+//!
 //! [`refinement`] maps it up: to log-abstract (committed entries are chosen), and the direct
 //! mapping to raft-reconfig that the checker refutes (see the crate README for the
 //! counterexamples and what they say about the path up).
