@@ -5,7 +5,7 @@
 //! only IO, time and durability around the node core's handlers
 //! ([`message_raft::node`]), which it calls unchanged, in the runtime's representation
 //! [`NodeRepr`] (`u64` terms and indexes, logs of byte payloads with no cap, up to 16 nodes).
-//! Every run it makes records one event per node step; [`validate`] replays the record
+//! Every run it makes records one event per node step; [`validate()`] replays the record
 //! through message-raft's step function and maps it up to log-abstract.
 //!
 //! - [`storage`]: the write-ahead file (term, vote, config, log entries; a checksum per
