@@ -13,19 +13,20 @@
 use std::fmt;
 
 use spec_core::itf::server_name;
-use spec_core::raft::CommittedEntry;
 use spec_core::ServerSet;
 
 use crate::node::{self, Mutation, Output, Rules, Timer, MESSAGE_KINDS};
+use crate::repr::{Compact, History, NetworkOf, Num, Repr};
 use crate::state::{names, Envelope, State};
 
-/// One step of the cluster.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Action {
+/// One step of the cluster. A client write carries its payload in a runtime's representation
+/// (`()` in the spec's).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Action<R: Repr = Compact> {
     /// The network delivers one copy of `message` to its receiver, which handles it.
     Deliver {
         /// The message.
-        message: Envelope,
+        message: Envelope<R>,
     },
     /// A timer of node `i` fires.
     Fire {
@@ -38,6 +39,8 @@ pub enum Action {
     ClientWrite {
         /// The node.
         i: u8,
+        /// The client's command (`()` in the spec).
+        payload: R::Payload,
     },
     /// A reconfig request reaches node `i`.
     Reconfig {
@@ -49,12 +52,12 @@ pub enum Action {
     /// The network loses one copy of `message`.
     Lose {
         /// The message.
-        message: Envelope,
+        message: Envelope<R>,
     },
     /// The network duplicates `message`.
     Duplicate {
         /// The message.
-        message: Envelope,
+        message: Envelope<R>,
     },
     /// Node `i` crashes and restarts with its durable variables.
     Restart {
@@ -84,10 +87,18 @@ pub const ACTION_NAMES: &[&str] = &[
     "Restart",
 ];
 
+impl Copy for Action<Compact> {}
+
 impl spec_core::Action for Action {
-    /// A delivery is named by the message's kind (its handler), so that coverage shows which
-    /// handlers ran.
     fn name(&self) -> &'static str {
+        self.kind_name()
+    }
+}
+
+impl<R: Repr> Action<R> {
+    /// The action's name: a delivery is named by the message's kind (its handler), so that
+    /// coverage shows which handlers ran.
+    pub fn kind_name(&self) -> &'static str {
         match self {
             Action::Deliver { message } => MESSAGE_KINDS[message.message.kind()],
             Action::Fire { timer, .. } => match timer {
@@ -104,25 +115,25 @@ impl spec_core::Action for Action {
     }
 }
 
-impl fmt::Display for Action {
+impl<R: Repr> fmt::Display for Action<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = |i: u8| server_name(i as usize);
-        match *self {
+        match self {
             Action::Deliver { message } => write!(f, "Deliver({message})"),
-            Action::Fire { i, timer } => match timer {
+            &Action::Fire { i, timer } => match timer {
                 Timer::Election => write!(f, "ElectionTimeout({})", n(i)),
                 Timer::Heartbeat { to } => {
                     write!(f, "HeartbeatTimeout({}, {})", n(i), server_name(to))
                 }
                 Timer::Pull { from } => write!(f, "PullTimeout({}, {})", n(i), server_name(from)),
             },
-            Action::ClientWrite { i } => write!(f, "ClientWrite({})", n(i)),
-            Action::Reconfig { i, new_config } => {
+            &Action::ClientWrite { i, .. } => write!(f, "ClientWrite({})", n(i)),
+            &Action::Reconfig { i, new_config } => {
                 write!(f, "Reconfig({}, {})", n(i), names(new_config))
             }
             Action::Lose { message } => write!(f, "LoseMessage({message})"),
             Action::Duplicate { message } => write!(f, "DuplicateMessage({message})"),
-            Action::Restart { i } => write!(f, "Restart({})", n(i)),
+            &Action::Restart { i } => write!(f, "Restart({})", n(i)),
         }
     }
 }
@@ -159,7 +170,10 @@ impl std::str::FromStr for Action {
                     from: server(from)?,
                 },
             }),
-            ("ClientWrite", [i]) => Ok(Action::ClientWrite { i: node(i)? }),
+            ("ClientWrite", [i]) => Ok(Action::ClientWrite {
+                i: node(i)?,
+                payload: (),
+            }),
             ("Reconfig", [i, c]) => Ok(Action::Reconfig {
                 i: node(i)?,
                 new_config: server_set(c)?,
@@ -255,7 +269,7 @@ fn message_of(text: &str) -> Result<node::Message, String> {
 }
 
 /// The node rules of node `i` in `s`.
-pub fn rules(s: &State, i: usize, mutation: Option<Mutation>) -> Rules {
+pub fn rules<R: Repr>(s: &State<R>, i: usize, mutation: Option<Mutation>) -> Rules {
     Rules {
         me: i,
         servers: s.servers as usize,
@@ -265,93 +279,106 @@ pub fn rules(s: &State, i: usize, mutation: Option<Mutation>) -> Rules {
 
 /// Puts node `i`'s output into the state: its messages into the network, its commit into the
 /// history variable `committed` (recorded with the node's current term, as CommitEntry does).
-fn apply_output(next: &mut State, i: usize, out: &Output) {
+fn apply_output<R: Repr>(next: &mut State<R>, i: usize, out: &Output<R>) {
     for (to, message) in out.sends() {
-        next.network.insert(Envelope {
+        next.network.add(Envelope {
             from: i as u8,
             to: to as u8,
-            message,
+            message: message.clone(),
         });
     }
     if let Some((index, entry_term)) = out.committed {
-        next.committed = next.committed.with(CommittedEntry {
-            index,
-            entry_term,
-            term: next.nodes[i].term,
-        });
+        let term = next.node(i).term;
+        next.committed.record(index, entry_term, term);
     }
 }
 
-/// The successor of `s` by `action`, if it is enabled.
-pub fn step(s: &State, action: Action, mutation: Option<Mutation>) -> Option<State> {
-    let mut next = *s;
+/// The successor of `s` by `action`, if it is enabled. The one definition of a step, for the
+/// spec's representation and a runtime's alike.
+pub fn step<R: Repr>(
+    s: &State<R>,
+    action: &Action<R>,
+    mutation: Option<Mutation>,
+) -> Option<State<R>> {
+    let servers = s.servers as usize;
     match action {
         Action::Deliver { message } => {
-            if !next.network.remove(message) {
+            let mut next = s.clone();
+            if !next.network.take(message) {
                 return None;
             }
             let to = message.to as usize;
             let rules = rules(s, to, mutation);
             let out = node::on_message(
-                &mut next.nodes[to],
+                next.node_mut(to),
                 &rules,
                 message.from as usize,
-                message.message,
+                &message.message,
             );
             apply_output(&mut next, to, &out);
+            Some(next)
         }
-        Action::Fire { i, timer } => {
+        &Action::Fire { i, timer } => {
             let i = i as usize;
             let rules = rules(s, i, mutation);
-            if i >= s.servers as usize || !node::timer_enabled(&s.nodes[i], &rules, timer) {
+            if i >= servers || !node::timer_enabled(s.node(i), &rules, timer) {
                 return None;
             }
-            let out = node::on_timer(&mut next.nodes[i], &rules, timer);
+            let mut next = s.clone();
+            let out = node::on_timer(next.node_mut(i), &rules, timer);
             apply_output(&mut next, i, &out);
+            Some(next)
         }
-        Action::ClientWrite { i } => {
+        Action::ClientWrite { i, payload } => {
+            let i = *i as usize;
+            let rules = rules(s, i, mutation);
+            if i >= servers || !node::client_write_enabled(s.node(i), &rules) {
+                return None;
+            }
+            let mut next = s.clone();
+            let out = node::on_client_write(next.node_mut(i), &rules, payload.clone());
+            apply_output(&mut next, i, &out);
+            Some(next)
+        }
+        &Action::Reconfig { i, new_config } => {
             let i = i as usize;
             let rules = rules(s, i, mutation);
-            if i >= s.servers as usize || !node::client_write_enabled(&s.nodes[i], &rules) {
+            if i >= servers || !node::reconfig_enabled(s.node(i), &rules, new_config) {
                 return None;
             }
-            let out = node::on_client_write(&mut next.nodes[i], &rules);
+            let mut next = s.clone();
+            let out = node::on_reconfig(next.node_mut(i), &rules, new_config);
             apply_output(&mut next, i, &out);
-        }
-        Action::Reconfig { i, new_config } => {
-            let i = i as usize;
-            let rules = rules(s, i, mutation);
-            if i >= s.servers as usize || !node::reconfig_enabled(&s.nodes[i], &rules, new_config) {
-                return None;
-            }
-            let out = node::on_reconfig(&mut next.nodes[i], &rules, new_config);
-            apply_output(&mut next, i, &out);
+            Some(next)
         }
         Action::Lose { message } => {
-            if !next.network.remove(message) {
-                return None;
-            }
+            let mut next = s.clone();
+            next.network.take(message).then_some(next)
         }
         Action::Duplicate { message } => {
-            if s.duplicates_left == 0 || s.network.count(message) == 0 {
+            if s.duplicates_left.index() == 0 || s.network.copies(message) == 0 {
                 return None;
             }
-            next.network.insert(message);
-            next.duplicates_left -= 1;
+            let mut next = s.clone();
+            next.network.add(message.clone());
+            next.duplicates_left = next.duplicates_left.pred();
+            Some(next)
         }
-        Action::Restart { i } => {
+        &Action::Restart { i } => {
             let i = i as usize;
             // A restart that would give back the node unchanged (a Secondary that had learned
             // nothing volatile) is only the budget going down: not a step.
-            let restarted = s.nodes.get(i)?.restarted(&rules(s, i, mutation));
-            if s.restarts_left == 0 || i >= s.servers as usize || restarted == s.nodes[i] {
+            let node = s.nodes.as_ref().get(i)?;
+            let restarted = node.restarted(&rules(s, i, mutation));
+            if s.restarts_left.index() == 0 || i >= servers || restarted == *node {
                 return None;
             }
-            next.nodes[i] = restarted;
-            next.restarts_left -= 1;
+            let mut next = s.clone();
+            *next.node_mut(i) = restarted;
+            next.restarts_left = next.restarts_left.pred();
+            Some(next)
         }
     }
-    Some(next)
 }
 
 /// Every timer of node `i` that might fire, in order: the election, the heartbeat to each
@@ -369,7 +396,7 @@ fn timers(servers: usize) -> impl Iterator<Item = Timer> {
 pub fn next(s: &State, mutation: Option<Mutation>, out: &mut Vec<(Action, State)>) {
     let n = s.servers as usize;
     let mut push = |action: Action| {
-        if let Some(t) = step(s, action, mutation) {
+        if let Some(t) = step(s, &action, mutation) {
             out.push((action, t));
         }
     };
@@ -382,7 +409,10 @@ pub fn next(s: &State, mutation: Option<Mutation>, out: &mut Vec<(Action, State)
         }
     }
     for i in 0..n {
-        push(Action::ClientWrite { i: i as u8 });
+        push(Action::ClientWrite {
+            i: i as u8,
+            payload: (),
+        });
     }
     for i in 0..n {
         if s.nodes[i].role == node::NodeRole::Primary {
@@ -434,7 +464,7 @@ pub fn every_binding(s: &State) -> Vec<Action> {
                 timer: Timer::Pull { from: j },
             });
         }
-        all.push(Action::ClientWrite { i });
+        all.push(Action::ClientWrite { i, payload: () });
         for new_config in ServerSet::all(n).subsets() {
             all.push(Action::Reconfig { i, new_config });
         }

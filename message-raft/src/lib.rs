@@ -17,6 +17,11 @@
 //!   message is lost, duplicated (bounded), a node restarts with its durable variables only
 //!   (bounded).
 //!
+//! Both are generic over a [`repr::Repr`]: the spec runs on [`Compact`] (the small, packed
+//! encoding the model checker explores), a runtime on [`Wide`] (`u64` numbers, logs of
+//! payloads with no cap, up to 16 nodes), through the same handlers and the same
+//! [`actions::step`].
+//!
 //! [`refinement`] maps it up: to log-abstract (committed entries are chosen), and the direct
 //! mapping to raft-reconfig that the checker refutes (see the crate README for the
 //! counterexamples and what they say about the path up).
@@ -36,12 +41,14 @@
 pub mod actions;
 pub mod node;
 pub mod refinement;
+pub mod repr;
 pub mod state;
 mod symmetry;
 
 pub use actions::{Action, ACTION_NAMES};
-pub use node::{Message, Mutation, NodeRole, NodeState, Rules, Timer};
+pub use node::{Durable, Message, Mutation, NodeRole, NodeState, Output, Rules, Timer};
 pub use refinement::{CommittedAreChosen, ToRaftReconfig};
+pub use repr::{Compact, Repr, Wide, WideLog};
 pub use state::{Envelope, Network, State};
 
 use spec_core::{Bound, Invariant, Layer, Params, ParamsError, Spec};
@@ -386,7 +393,7 @@ mod tests {
     fn next_by_definition(spec: &MessageRaft, s: &State) -> HashSet<(Action, State)> {
         actions::every_binding(s)
             .into_iter()
-            .filter_map(|a| actions::step(s, a, spec.mutation()).map(|t| (a, t)))
+            .filter_map(|a| actions::step(s, &a, spec.mutation()).map(|t| (a, t)))
             .collect()
     }
 
@@ -427,7 +434,7 @@ mod tests {
                         assert!(changed.iter().all(|&i| i == message.to as usize), "{a}")
                     }
                     Action::Fire { i, .. }
-                    | Action::ClientWrite { i }
+                    | Action::ClientWrite { i, .. }
                     | Action::Reconfig { i, .. }
                     | Action::Restart { i } => {
                         assert!(changed.iter().all(|&j| j == *i as usize), "{a}")

@@ -43,8 +43,10 @@
 
 use std::fmt;
 
-use spec_core::raft::{last_term, Log};
+use serde::{Deserialize, Serialize};
 use spec_core::ServerSet;
+
+use crate::repr::{Compact, EntryLog, Num, Repr};
 
 /// The most servers a cluster has (the per-node arrays have this many slots).
 pub const MAX_SERVERS: usize = 5;
@@ -54,7 +56,9 @@ pub const NOBODY: u8 = u8::MAX;
 
 /// The role of a node. A Candidate is a Secondary to MongoRaftReconfig: a node between standing
 /// for election and winning or giving up.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[repr(u8)]
 pub enum NodeRole {
     /// Replicates from others; may vote.
@@ -180,195 +184,247 @@ impl Rules {
     }
 }
 
-/// One node's variables.
+/// One node's variables, in representation `R` ([`Compact`] for the spec, a
+/// [`crate::repr::Wide`] one for a runtime).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct NodeState {
+pub struct NodeState<R: Repr = Compact> {
     /// `currentTerm` (durable).
-    pub term: u8,
+    pub term: R::Num,
     /// The node it voted for in `term`, or [`NOBODY`] (durable).
     pub voted_for: u8,
-    /// `log`: the term of each entry (durable).
-    pub log: Log,
+    /// `log`: each entry's term (and, in a runtime, its payload) (durable).
+    pub log: R::Log,
     /// `config` (durable).
     pub config: ServerSet,
     /// `configVersion` (durable).
-    pub config_version: u8,
+    pub config_version: R::Num,
     /// `configTerm` (durable).
-    pub config_term: u8,
+    pub config_term: R::Num,
     /// `state`, with Candidate between standing and winning (volatile).
     pub role: NodeRole,
     /// A candidate's votes in `term`, itself included (volatile).
     pub votes: ServerSet,
     /// A primary's record, per server, of the longest prefix of its own log that server
     /// reported holding while in the primary's term (volatile).
-    pub matched: [u8; MAX_SERVERS],
+    pub matched: R::PerServer,
     /// A primary's record of the servers that acknowledged, in its term, the config it holds
     /// (its version and term): who passes ConfigQuorumCheck and TermQuorumCheck (volatile).
     pub acked: ServerSet,
     /// A primary's commit point: the index of the last entry it committed in its term, 0 if
     /// none (volatile).
-    pub commit_index: u8,
+    pub commit_index: R::Num,
     /// The config a primary was elected in, kept only under [`Mutation::CommitOnOlderConfig`]
     /// (empty otherwise, so that it adds no state to the correct protocol) (volatile).
     pub elected_config: ServerSet,
 }
 
-impl NodeState {
+impl<R: Repr> NodeState<R> {
     /// A node of a new cluster: term 0, no vote, empty log, Secondary, the initial config at
     /// version 1 and config term 0.
-    pub fn initial(config: ServerSet) -> NodeState {
+    pub fn initial(config: ServerSet) -> NodeState<R> {
         NodeState {
-            term: 0,
+            term: R::Num::default(),
             voted_for: NOBODY,
-            log: Log::new(),
+            log: R::Log::default(),
             config,
-            config_version: 1,
-            config_term: 0,
+            config_version: R::Num::from_usize(1),
+            config_term: R::Num::default(),
             role: NodeRole::Secondary,
             votes: ServerSet::EMPTY,
-            matched: [0; MAX_SERVERS],
+            matched: R::PerServer::default(),
             acked: ServerSet::EMPTY,
-            commit_index: 0,
+            commit_index: R::Num::default(),
             elected_config: ServerSet::EMPTY,
         }
     }
 
     /// The config's identity, ordered as `NewerConfig` orders configs: term, then version.
-    pub fn config_id(&self) -> (u8, u8) {
+    pub fn config_id(&self) -> (R::Num, R::Num) {
         (self.config_term, self.config_version)
     }
 
     /// `(Len(log), LastTerm(log))`.
-    pub fn last_position(&self) -> (u8, u8) {
-        (self.log.len() as u8, last_term(&self.log))
+    pub fn last_position(&self) -> (R::Num, R::Num) {
+        (R::Num::from_usize(self.log.len()), self.log.last_term())
     }
 
     /// Whether the log holds an entry of `term` at `index` (index 0: the empty prefix).
-    pub fn holds(&self, index: u8, term: u8) -> bool {
-        index == 0 || self.log.at(index as usize) == Some(term)
+    pub fn holds(&self, index: R::Num, term: R::Num) -> bool {
+        index.index() == 0 || self.log.term_at(index.index()) == Some(term)
     }
 
     /// The durable variables only: what a restart gives back.
-    pub fn durable(&self) -> Durable {
+    pub fn durable(&self) -> Durable<R> {
         Durable {
             term: self.term,
             voted_for: self.voted_for,
-            log: self.log,
+            log: self.log.clone(),
+            config: (self.config, self.config_version, self.config_term),
+        }
+    }
+
+    /// A cheap token of the durable variables: equal before and after an input exactly when
+    /// (for [`Compact`]) or at least when (for a runtime's log, whose token counts changes)
+    /// they are unchanged.
+    fn durable_mark(&self) -> DurableMark<R> {
+        DurableMark {
+            term: self.term,
+            voted_for: self.voted_for,
+            log: self.log.mark(),
             config: (self.config, self.config_version, self.config_term),
         }
     }
 
     /// The node after a crash and restart: its durable variables, and a Secondary that knows
     /// nothing of its peers. The two restart mutations lose a durable variable.
-    pub fn restarted(&self, rules: &Rules) -> NodeState {
+    pub fn restarted(&self, rules: &Rules) -> NodeState<R> {
         let mut node = NodeState::initial(self.config);
         node.term = self.term;
         node.voted_for = self.voted_for;
-        node.log = self.log;
+        node.log = self.log.clone();
         node.config_version = self.config_version;
         node.config_term = self.config_term;
         if rules.buggy(Mutation::RestartForgetsVote) {
             node.voted_for = NOBODY;
         }
         if rules.buggy(Mutation::RestartForgetsTerm) {
-            node.term = 0;
+            node.term = R::Num::default();
             node.voted_for = NOBODY;
         }
         node
     }
+
+    /// A node restarted from what a runtime recovered from its storage: these durable
+    /// variables, and a Secondary that knows nothing of its peers.
+    pub fn recovered(durable: Durable<R>) -> NodeState<R> {
+        let (config, config_version, config_term) = durable.config;
+        let mut node = NodeState::initial(config);
+        node.term = durable.term;
+        node.voted_for = durable.voted_for;
+        node.log = durable.log;
+        node.config_version = config_version;
+        node.config_term = config_term;
+        node
+    }
+}
+
+#[derive(PartialEq, Eq)]
+struct DurableMark<R: Repr> {
+    term: R::Num,
+    voted_for: u8,
+    log: <R::Log as EntryLog<R::Num, R::Payload>>::Mark,
+    config: (ServerSet, R::Num, R::Num),
 }
 
 /// The durable variables of a node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Durable {
+pub struct Durable<R: Repr = Compact> {
     /// `term`.
-    pub term: u8,
+    pub term: R::Num,
     /// `voted_for`.
     pub voted_for: u8,
     /// `log`.
-    pub log: Log,
+    pub log: R::Log,
     /// members, version, term.
-    pub config: (ServerSet, u8, u8),
+    pub config: (ServerSet, R::Num, R::Num),
 }
 
 /// A message between two nodes. Every message carries its sender's term at sending time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Message {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Message<R: Repr = Compact> {
     /// A candidate asks for a vote in `term`, with its last entry and its config's identity:
     /// what the voter needs for CanVoteForOplog and CanVoteForConfig.
     RequestVote {
         /// The candidate's (new) term.
-        term: u8,
+        term: R::Num,
         /// `Len(log)` of the candidate.
-        last_index: u8,
+        last_index: R::Num,
         /// `LastTerm(log)` of the candidate.
-        last_term: u8,
+        last_term: R::Num,
         /// The candidate's config version.
-        config_version: u8,
+        config_version: R::Num,
         /// The candidate's config term.
-        config_term: u8,
+        config_term: R::Num,
     },
     /// The voter's vote for the receiver in `term`.
     VoteGranted {
         /// The term of the vote.
-        term: u8,
+        term: R::Num,
     },
     /// A refusal that carries news: the voter's term is newer than the candidate's.
     VoteDenied {
         /// The voter's term.
-        term: u8,
+        term: R::Num,
     },
     /// A secondary asks its sync source for the entry after its last one, reporting where its
     /// log ends (MongoDB's oplog query, with the position report piggybacked).
     PullEntries {
         /// The secondary's term.
-        term: u8,
+        term: R::Num,
         /// `Len(log)`.
-        last_index: u8,
+        last_index: R::Num,
         /// `LastTerm(log)`.
-        last_term: u8,
+        last_term: R::Num,
     },
     /// The sync source's entry after `prev_index`, where its log holds `prev_term`.
     Entries {
         /// The sync source's term.
-        term: u8,
+        term: R::Num,
         /// The requester's `Len(log)` when it asked.
-        prev_index: u8,
+        prev_index: R::Num,
         /// The requester's `LastTerm(log)` when it asked.
-        prev_term: u8,
+        prev_term: R::Num,
         /// The term of the sync source's entry at `prev_index + 1`.
-        entry_term: u8,
+        entry_term: R::Num,
+        /// Its payload (`()` in the spec).
+        payload: R::Payload,
     },
     /// The sync source's log does not hold the requester's last entry and ends in a newer
     /// term: the requester must drop that entry.
     Rollback {
         /// The sync source's term.
-        term: u8,
+        term: R::Num,
         /// The requester's `Len(log)` when it asked.
-        last_index: u8,
+        last_index: R::Num,
         /// The requester's `LastTerm(log)` when it asked.
-        last_term: u8,
+        last_term: R::Num,
     },
     /// The sender's term and config (MongoDB's heartbeat, which carries configs).
     Heartbeat {
         /// The sender's term.
-        term: u8,
-        /// The sender's config.
+        term: R::Num,
+        /// The sender's config (on the wire: its bitmask).
+        #[serde(with = "members_as_bits")]
         config: ServerSet,
         /// Its version.
-        config_version: u8,
+        config_version: R::Num,
         /// Its term.
-        config_term: u8,
+        config_term: R::Num,
     },
     /// The reply to a heartbeat: the replier's term and the identity of the config it holds.
     HeartbeatReply {
         /// The replier's term.
-        term: u8,
+        term: R::Num,
         /// Its config version.
-        config_version: u8,
+        config_version: R::Num,
         /// Its config term.
-        config_term: u8,
+        config_term: R::Num,
     },
+}
+
+/// A config as its bitmask, for serde (a [`ServerSet`] serializes as an ITF set, and does not
+/// deserialize).
+mod members_as_bits {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use spec_core::ServerSet;
+
+    pub fn serialize<S: Serializer>(set: &ServerSet, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u16(set.0)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<ServerSet, D::Error> {
+        u16::deserialize(d).map(ServerSet)
+    }
 }
 
 /// The message kinds' names, in the order of [`Message::kind`].
@@ -383,10 +439,10 @@ pub const MESSAGE_KINDS: [&str; 8] = [
     "HeartbeatReply",
 ];
 
-impl Message {
+impl<R: Repr> Message<R> {
     /// The sender's term.
-    pub fn term(self) -> u8 {
-        match self {
+    pub fn term(&self) -> R::Num {
+        match *self {
             Message::RequestVote { term, .. }
             | Message::VoteGranted { term }
             | Message::VoteDenied { term }
@@ -399,7 +455,7 @@ impl Message {
     }
 
     /// The kind's index in [`MESSAGE_KINDS`].
-    pub fn kind(self) -> usize {
+    pub fn kind(&self) -> usize {
         match self {
             Message::RequestVote { .. } => 0,
             Message::VoteGranted { .. } => 1,
@@ -413,10 +469,55 @@ impl Message {
     }
 
     /// The kind's name.
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         MESSAGE_KINDS[self.kind()]
     }
 
+    /// The numbers the message carries after its kind, in declaration order (a heartbeat's
+    /// config is printed apart), as its text shows them.
+    fn numbers(&self) -> Vec<R::Num> {
+        match *self {
+            Message::RequestVote {
+                term,
+                last_index,
+                last_term,
+                config_version,
+                config_term,
+            } => vec![term, last_index, last_term, config_version, config_term],
+            Message::VoteGranted { term } | Message::VoteDenied { term } => vec![term],
+            Message::PullEntries {
+                term,
+                last_index,
+                last_term,
+            }
+            | Message::Rollback {
+                term,
+                last_index,
+                last_term,
+            } => vec![term, last_index, last_term],
+            Message::Entries {
+                term,
+                prev_index,
+                prev_term,
+                entry_term,
+                ..
+            } => vec![term, prev_index, prev_term, entry_term],
+            Message::Heartbeat {
+                term,
+                config_version,
+                config_term,
+                ..
+            } => vec![term, config_version, config_term],
+            Message::HeartbeatReply {
+                term,
+                config_version,
+                config_term,
+            } => vec![term, config_version, config_term],
+        }
+    }
+}
+
+impl Message<Compact> {
     /// The message as 5 bytes after its kind: the fields in declaration order, zero-padded (a
     /// config takes the byte of its bitmask: clusters have at most 5 servers).
     pub fn fields(self) -> [u8; 5] {
@@ -444,6 +545,7 @@ impl Message {
                 prev_index,
                 prev_term,
                 entry_term,
+                payload: (),
             } => [term, prev_index, prev_term, entry_term, 0],
             Message::Heartbeat {
                 term,
@@ -481,6 +583,7 @@ impl Message {
                 prev_index: f[1],
                 prev_term: f[2],
                 entry_term: f[3],
+                payload: (),
             },
             5 => Message::Rollback {
                 term: f[0],
@@ -503,7 +606,8 @@ impl Message {
     }
 }
 
-impl fmt::Display for Message {
+impl<R: Repr> fmt::Display for Message<R> {
+    /// `Name(n, ...)`, or `Heartbeat(term T, {members} vV tC)`; a payload is not shown.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Message::Heartbeat {
@@ -519,17 +623,8 @@ impl fmt::Display for Message {
                     members.join(", ")
                 )
             }
-            m => {
-                let fields = m.fields();
-                let n = match m {
-                    Message::RequestVote { .. } => 5,
-                    Message::Entries { .. } => 4,
-                    Message::PullEntries { .. }
-                    | Message::Rollback { .. }
-                    | Message::HeartbeatReply { .. } => 3,
-                    _ => 1,
-                };
-                let shown: Vec<String> = fields[..n].iter().map(u8::to_string).collect();
+            ref m => {
+                let shown: Vec<String> = m.numbers().iter().map(|n| n.to_string()).collect();
                 write!(f, "{}({})", m.name(), shown.join(", "))
             }
         }
@@ -550,7 +645,15 @@ pub struct Persist {
 
 impl Persist {
     /// What changed between two versions of a node's durable variables.
-    pub fn between(before: &Durable, after: &Durable) -> Persist {
+    pub fn between<R: Repr>(before: &Durable<R>, after: &Durable<R>) -> Persist {
+        Persist {
+            term_and_vote: before.term != after.term || before.voted_for != after.voted_for,
+            log: before.log != after.log,
+            config: before.config != after.config,
+        }
+    }
+
+    fn between_marks<R: Repr>(before: &DurableMark<R>, after: &DurableMark<R>) -> Persist {
         Persist {
             term_and_vote: before.term != after.term || before.voted_for != after.voted_for,
             log: before.log != after.log,
@@ -568,38 +671,44 @@ impl Persist {
 pub const MAX_SENDS: usize = MAX_SERVERS - 1;
 
 /// What an input produced.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Output {
-    sends: [(u8, Option<Message>); MAX_SENDS],
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Output<R: Repr = Compact> {
+    sends: R::Sends,
     count: u8,
     /// The durable variables to write before sending.
     pub persist: Persist,
     /// The entry (index, term) the node, a primary, has just committed, if any: a runtime
     /// acknowledges the client's write; the spec records it in its history variable
     /// `committed`.
-    pub committed: Option<(u8, u8)>,
+    pub committed: Option<(R::Num, R::Num)>,
 }
 
-impl Output {
-    fn send(&mut self, to: usize, message: Message) {
-        self.sends[self.count as usize] = (to as u8, Some(message));
+impl<R: Repr> Output<R> {
+    fn send(&mut self, to: usize, message: Message<R>) {
+        self.sends.as_mut()[self.count as usize] = Some((to as u8, message));
         self.count += 1;
     }
 
     /// The messages to send, each with its destination.
-    pub fn sends(&self) -> impl Iterator<Item = (usize, Message)> + '_ {
-        self.sends[..self.count as usize]
+    pub fn sends(&self) -> impl Iterator<Item = (usize, &Message<R>)> + '_ {
+        self.sends.as_ref()[..self.count as usize]
             .iter()
-            .map(|&(to, m)| (to as usize, m.expect("a counted send has a message")))
+            .map(|slot| {
+                let (to, m) = slot.as_ref().expect("a counted send has a message");
+                (*to as usize, m)
+            })
     }
 }
 
 /// Runs `input` on `node`, filling in [`Output::persist`] from what changed.
-fn with_output(node: &mut NodeState, input: impl FnOnce(&mut NodeState, &mut Output)) -> Output {
-    let before = node.durable();
+fn with_output<R: Repr>(
+    node: &mut NodeState<R>,
+    input: impl FnOnce(&mut NodeState<R>, &mut Output<R>),
+) -> Output<R> {
+    let before = node.durable_mark();
     let mut out = Output::default();
     input(node, &mut out);
-    out.persist = Persist::between(&before, &node.durable());
+    out.persist = Persist::between_marks(&before, &node.durable_mark());
     out
 }
 
@@ -619,15 +728,15 @@ pub fn quorums_overlap(x: ServerSet, y: ServerSet) -> bool {
 
 /// Every message first: a newer term is adopted, and the node steps down to Secondary with no
 /// vote in the new term (UpdateTerms).
-pub fn observe_term(node: &mut NodeState, term: u8) {
+pub fn observe_term<R: Repr>(node: &mut NodeState<R>, term: R::Num) {
     if term > node.term {
         node.term = term;
         node.voted_for = NOBODY;
         node.role = NodeRole::Secondary;
         node.votes = ServerSet::EMPTY;
-        node.matched = [0; MAX_SERVERS];
+        node.matched = R::PerServer::default();
         node.acked = ServerSet::EMPTY;
-        node.commit_index = 0;
+        node.commit_index = R::Num::default();
         node.elected_config = ServerSet::EMPTY;
     }
 }
@@ -637,10 +746,15 @@ pub fn observe_term(node: &mut NodeState, term: u8) {
 // ---------------------------------------------------------------------------------------------
 
 /// The node handles `message` from `from`.
-pub fn on_message(node: &mut NodeState, rules: &Rules, from: usize, message: Message) -> Output {
+pub fn on_message<R: Repr>(
+    node: &mut NodeState<R>,
+    rules: &Rules,
+    from: usize,
+    message: &Message<R>,
+) -> Output<R> {
     with_output(node, |node, out| {
         observe_term(node, message.term());
-        match message {
+        match *message {
             Message::RequestVote {
                 term,
                 last_index,
@@ -667,15 +781,16 @@ pub fn on_message(node: &mut NodeState, rules: &Rules, from: usize, message: Mes
                 prev_index,
                 prev_term,
                 entry_term,
+                ref payload,
                 ..
             } => {
                 let still_there =
-                    node.log.len() == prev_index as usize && last_term(&node.log) == prev_term;
+                    node.log.len() == prev_index.index() && node.log.last_term() == prev_term;
                 if node.role == NodeRole::Secondary
                     && (still_there || rules.buggy(Mutation::ReplySkipsPositionCheck))
-                    && node.log.len() < Log::CAPACITY
+                    && !node.log.is_full()
                 {
-                    node.log.push(entry_term);
+                    node.log.push(entry_term, payload.clone());
                 }
             }
             Message::Rollback {
@@ -684,7 +799,7 @@ pub fn on_message(node: &mut NodeState, rules: &Rules, from: usize, message: Mes
                 ..
             } => {
                 let still_there =
-                    node.log.len() == last_index as usize && last_term(&node.log) == asked_term;
+                    node.log.len() == last_index.index() && node.log.last_term() == asked_term;
                 if node.role == NodeRole::Secondary
                     && (still_there || rules.buggy(Mutation::ReplySkipsPositionCheck))
                 {
@@ -732,14 +847,14 @@ pub fn on_message(node: &mut NodeState, rules: &Rules, from: usize, message: Mes
 
 /// The voter's half of BecomeLeader: one vote per term, for a candidate whose log is at least as
 /// up to date (CanVoteForOplog) and whose config is at least as new (CanVoteForConfig).
-fn on_request_vote(
-    node: &mut NodeState,
+fn on_request_vote<R: Repr>(
+    node: &mut NodeState<R>,
     rules: &Rules,
-    out: &mut Output,
+    out: &mut Output<R>,
     candidate: usize,
-    term: u8,
-    (last_index, last_term_of_candidate): (u8, u8),
-    candidate_config: (u8, u8),
+    term: R::Num,
+    (last_index, last_term_of_candidate): (R::Num, R::Num),
+    candidate_config: (R::Num, R::Num),
 ) {
     let (my_index, my_last_term) = node.last_position();
     let log_ok = last_term_of_candidate > my_last_term
@@ -763,7 +878,7 @@ fn on_request_vote(
 
 /// The candidate's half of BecomeLeader: it collects the vote, and wins with a quorum of its
 /// config.
-fn on_vote_granted(node: &mut NodeState, rules: &Rules, voter: usize, term: u8) {
+fn on_vote_granted<R: Repr>(node: &mut NodeState<R>, rules: &Rules, voter: usize, term: R::Num) {
     let current =
         term == node.term || (rules.buggy(Mutation::StaleVoteAccepted) && term < node.term);
     if node.role == NodeRole::Candidate && current {
@@ -776,13 +891,13 @@ fn on_vote_granted(node: &mut NodeState, rules: &Rules, voter: usize, term: u8) 
 
 /// The candidate wins: it becomes Primary and stamps its config with its term (BecomeLeader's
 /// `configTerm[i] = newTerm`, a durable change); what it learned as a candidate is forgotten.
-fn become_primary(node: &mut NodeState, rules: &Rules) {
+fn become_primary<R: Repr>(node: &mut NodeState<R>, rules: &Rules) {
     node.role = NodeRole::Primary;
     node.config_term = node.term;
     node.votes = ServerSet::EMPTY;
-    node.matched = [0; MAX_SERVERS];
+    node.matched = R::PerServer::default();
     node.acked = ServerSet::single(rules.me);
-    node.commit_index = 0;
+    node.commit_index = R::Num::default();
     if rules.buggy(Mutation::CommitOnOlderConfig) {
         node.elected_config = node.config;
     }
@@ -790,24 +905,24 @@ fn become_primary(node: &mut NodeState, rules: &Rules) {
 
 /// The sync source's side of GetEntries and RollbackEntries; a primary also records the
 /// requester's position, which may complete a commit quorum.
-fn on_pull_entries(
-    node: &mut NodeState,
+fn on_pull_entries<R: Repr>(
+    node: &mut NodeState<R>,
     rules: &Rules,
-    out: &mut Output,
+    out: &mut Output<R>,
     from: usize,
-    term: u8,
-    (last_index, asked_term): (u8, u8),
+    term: R::Num,
+    (last_index, asked_term): (R::Num, R::Num),
 ) {
     let holds_theirs = node.holds(last_index, asked_term);
     if node.role == NodeRole::Primary && term == node.term && holds_theirs {
-        node.matched[from] = node.matched[from].max(last_index);
+        let slot = &mut node.matched.as_mut()[from];
+        *slot = (*slot).max(last_index);
         out.committed = try_commit(node, rules);
     }
-    if holds_theirs && node.log.len() > last_index as usize {
-        let entry_term = node
-            .log
-            .at(last_index as usize + 1)
-            .expect("the log is longer");
+    if holds_theirs && node.log.len() > last_index.index() {
+        let next = last_index.index() + 1;
+        let entry_term = node.log.term_at(next).expect("the log is longer");
+        let payload = node.log.payload_at(next).expect("the log is longer");
         out.send(
             from,
             Message::Entries {
@@ -815,9 +930,10 @@ fn on_pull_entries(
                 prev_index: last_index,
                 prev_term: asked_term,
                 entry_term,
+                payload,
             },
         );
-    } else if !holds_theirs && last_term(&node.log) > asked_term {
+    } else if !holds_theirs && node.log.last_term() > asked_term {
         out.send(
             from,
             Message::Rollback {
@@ -831,7 +947,7 @@ fn on_pull_entries(
 
 /// The servers a primary counts commits on: its config (the one it was elected in, under
 /// [`Mutation::CommitOnOlderConfig`]).
-fn commit_config(node: &NodeState, rules: &Rules) -> ServerSet {
+fn commit_config<R: Repr>(node: &NodeState<R>, rules: &Rules) -> ServerSet {
     if rules.buggy(Mutation::CommitOnOlderConfig) {
         node.elected_config
     } else {
@@ -841,10 +957,10 @@ fn commit_config(node: &NodeState, rules: &Rules) -> ServerSet {
 
 /// The servers known to hold the primary's log up to `index` in its term: those whose
 /// recorded position reaches it, and the primary itself.
-fn holders(node: &NodeState, rules: &Rules, index: u8) -> ServerSet {
+fn holders<R: Repr>(node: &NodeState<R>, rules: &Rules, index: R::Num) -> ServerSet {
     let mut set = ServerSet::single(rules.me);
-    for s in 0..rules.servers {
-        if node.matched[s] >= index {
+    for (s, &matched) in node.matched.as_ref()[..rules.servers].iter().enumerate() {
+        if matched >= index {
             set = set.with(s);
         }
     }
@@ -853,7 +969,7 @@ fn holders(node: &NodeState, rules: &Rules, index: u8) -> ServerSet {
 
 /// CommitEntry: a primary whose last entry is of its term, and known to be held by a quorum of
 /// its config, commits it (once).
-fn try_commit(node: &mut NodeState, rules: &Rules) -> Option<(u8, u8)> {
+fn try_commit<R: Repr>(node: &mut NodeState<R>, rules: &Rules) -> Option<(R::Num, R::Num)> {
     let (last_index, last) = node.last_position();
     let config = commit_config(node, rules);
     let ready = node.role == NodeRole::Primary
@@ -871,7 +987,7 @@ fn try_commit(node: &mut NodeState, rules: &Rules) -> Option<(u8, u8)> {
 // ---------------------------------------------------------------------------------------------
 
 /// A timer of a node, with the peer it concerns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Timer {
     /// The election timeout: the node stands for election.
     Election,
@@ -888,7 +1004,7 @@ pub enum Timer {
 }
 
 /// Whether `timer` does anything at `node` (a timer that does nothing is not a step).
-pub fn timer_enabled(node: &NodeState, rules: &Rules, timer: Timer) -> bool {
+pub fn timer_enabled<R: Repr>(node: &NodeState<R>, rules: &Rules, timer: Timer) -> bool {
     match timer {
         Timer::Election => node.role != NodeRole::Primary && node.config.contains(rules.me),
         // Only a primary heartbeats: it is the node that needs acknowledgements, and the one
@@ -906,7 +1022,7 @@ pub fn timer_enabled(node: &NodeState, rules: &Rules, timer: Timer) -> bool {
 }
 
 /// The node's `timer` fires. Nothing happens if it is not enabled ([`timer_enabled`]).
-pub fn on_timer(node: &mut NodeState, rules: &Rules, timer: Timer) -> Output {
+pub fn on_timer<R: Repr>(node: &mut NodeState<R>, rules: &Rules, timer: Timer) -> Output<R> {
     with_output(node, |node, out| {
         if !timer_enabled(node, rules, timer) {
             return;
@@ -914,13 +1030,13 @@ pub fn on_timer(node: &mut NodeState, rules: &Rules, timer: Timer) -> Output {
         match timer {
             Timer::Election => {
                 // Stand in the next term: a durable vote for itself, then ask the config.
-                node.term += 1;
+                node.term = node.term.succ();
                 node.voted_for = rules.me as u8;
                 node.role = NodeRole::Candidate;
                 node.votes = ServerSet::single(rules.me);
-                node.matched = [0; MAX_SERVERS];
+                node.matched = R::PerServer::default();
                 node.acked = ServerSet::EMPTY;
-                node.commit_index = 0;
+                node.commit_index = R::Num::default();
                 if is_quorum(node.votes, node.config) {
                     become_primary(node, rules);
                     return;
@@ -967,17 +1083,22 @@ pub fn on_timer(node: &mut NodeState, rules: &Rules, timer: Timer) -> Output {
 // Client requests
 // ---------------------------------------------------------------------------------------------
 
-/// Whether a client write is taken (the node is Primary).
-pub fn client_write_enabled(node: &NodeState, _rules: &Rules) -> bool {
-    node.role == NodeRole::Primary && node.log.len() < Log::CAPACITY
+/// Whether a client write is taken (the node is Primary, and the representation holds one more
+/// entry: always, in a runtime's).
+pub fn client_write_enabled<R: Repr>(node: &NodeState<R>, _rules: &Rules) -> bool {
+    node.role == NodeRole::Primary && !node.log.is_full()
 }
 
-/// ClientRequest: a primary appends an entry of its term (a one-node config commits it at
-/// once). Refused (no change) elsewhere.
-pub fn on_client_write(node: &mut NodeState, rules: &Rules) -> Output {
+/// ClientRequest: a primary appends an entry of its term, carrying `payload` (a one-node
+/// config commits it at once). Refused (no change) elsewhere.
+pub fn on_client_write<R: Repr>(
+    node: &mut NodeState<R>,
+    rules: &Rules,
+    payload: R::Payload,
+) -> Output<R> {
     with_output(node, |node, out| {
         if client_write_enabled(node, rules) {
-            node.log.push(node.term);
+            node.log.push(node.term, payload);
             out.committed = try_commit(node, rules);
         }
     })
@@ -986,24 +1107,28 @@ pub fn on_client_write(node: &mut NodeState, rules: &Rules) -> Output {
 /// `OplogCommitment`, judged from what the primary learned: it has committed an entry of its
 /// term (or its log is empty, so that by LeaderCompleteness nothing is committed anywhere), and
 /// a quorum of its current config is known to hold its log up to that entry in its term.
-pub fn oplog_commitment(node: &NodeState, rules: &Rules) -> bool {
+pub fn oplog_commitment<R: Repr>(node: &NodeState<R>, rules: &Rules) -> bool {
     if rules.buggy(Mutation::ReconfigSkipsOplogCommitment) {
         return true;
     }
-    let committed_in_term =
-        node.commit_index > 0 && node.log.at(node.commit_index as usize) == Some(node.term);
+    let committed_in_term = node.commit_index.index() > 0
+        && node.log.term_at(node.commit_index.index()) == Some(node.term);
     (node.log.is_empty() || committed_in_term)
         && is_quorum(holders(node, rules, node.commit_index), node.config)
 }
 
 /// `ConfigQuorumCheck /\ TermQuorumCheck`, judged from what the primary learned: a quorum of its
 /// config acknowledged, in its term, the config it holds.
-pub fn config_and_term_quorum_check(node: &NodeState, _rules: &Rules) -> bool {
+pub fn config_and_term_quorum_check<R: Repr>(node: &NodeState<R>, _rules: &Rules) -> bool {
     is_quorum(node.acked, node.config)
 }
 
 /// Whether `on_reconfig(new_config)` is accepted.
-pub fn reconfig_enabled(node: &NodeState, rules: &Rules, new_config: ServerSet) -> bool {
+pub fn reconfig_enabled<R: Repr>(
+    node: &NodeState<R>,
+    rules: &Rules,
+    new_config: ServerSet,
+) -> bool {
     node.role == NodeRole::Primary
         && new_config.contains(rules.me)
         && new_config.is_subset(ServerSet::all(rules.servers))
@@ -1014,11 +1139,15 @@ pub fn reconfig_enabled(node: &NodeState, rules: &Rules, new_config: ServerSet) 
 
 /// Reconfig: a primary installs `new_config` at the next version, in its term. Refused (no
 /// change) unless [`reconfig_enabled`].
-pub fn on_reconfig(node: &mut NodeState, rules: &Rules, new_config: ServerSet) -> Output {
+pub fn on_reconfig<R: Repr>(
+    node: &mut NodeState<R>,
+    rules: &Rules,
+    new_config: ServerSet,
+) -> Output<R> {
     with_output(node, |node, _| {
         if reconfig_enabled(node, rules, new_config) {
             node.config = new_config;
-            node.config_version += 1;
+            node.config_version = node.config_version.succ();
             node.config_term = node.term;
             node.acked = ServerSet::single(rules.me);
         }
@@ -1040,21 +1169,22 @@ mod tests {
     #[test]
     fn an_election_by_messages() {
         let all = ServerSet::all(3);
-        let (mut n1, mut n2) = (NodeState::initial(all), NodeState::initial(all));
+        let (mut n1, mut n2): (NodeState, NodeState) =
+            (NodeState::initial(all), NodeState::initial(all));
         let out = on_timer(&mut n1, &rules(0), Timer::Election);
         assert!(out.persist.term_and_vote && !out.persist.log);
-        let requests: Vec<_> = out.sends().collect();
+        let requests: Vec<_> = out.sends().map(|(to, m)| (to, *m)).collect();
         assert_eq!(requests.len(), 2);
         let (to, request) = requests[0];
         assert_eq!(to, 1);
-        let reply = on_message(&mut n2, &rules(1), 0, request);
+        let reply = on_message(&mut n2, &rules(1), 0, &request);
         assert!(
             reply.persist.term_and_vote,
             "the vote is durable before it is sent"
         );
-        let (_, granted) = reply.sends().next().unwrap();
+        let (_, &granted) = reply.sends().next().unwrap();
         assert_eq!(granted, Message::VoteGranted { term: 1 });
-        on_message(&mut n1, &rules(0), 1, granted);
+        on_message(&mut n1, &rules(0), 1, &granted);
         assert_eq!(n1.role, NodeRole::Primary);
         assert_eq!(n1.config_term, 1);
         // A second request in the same term from another candidate is refused.
@@ -1062,7 +1192,7 @@ mod tests {
             &mut n2,
             &rules(1),
             2,
-            Message::RequestVote {
+            &Message::RequestVote {
                 term: 1,
                 last_index: 0,
                 last_term: 0,
@@ -1095,6 +1225,7 @@ mod tests {
                 prev_index: 1,
                 prev_term: 1,
                 entry_term: 2,
+                payload: (),
             },
             Message::Rollback {
                 term: 2,
@@ -1120,7 +1251,7 @@ mod tests {
 
     #[test]
     fn restart_keeps_only_durable_variables() {
-        let mut node = NodeState::initial(ServerSet::all(3));
+        let mut node: NodeState = NodeState::initial(ServerSet::all(3));
         node.term = 2;
         node.voted_for = 1;
         node.role = NodeRole::Primary;

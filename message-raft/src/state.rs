@@ -25,23 +25,27 @@ use std::fmt;
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 use spec_core::itf::{server_name, Map, Set};
-use spec_core::raft::{in_log, Committed, Log};
+use spec_core::raft::{in_log, Log};
+
 use spec_core::{Pack, ServerSet};
 
-use crate::node::{Message, NodeRole, NodeState, MAX_SENDS, MAX_SERVERS, NOBODY};
+use crate::node::{Message, NodeRole, NodeState, MAX_SENDS, NOBODY};
+use crate::repr::{Compact, EntryLog, NetworkOf, Repr};
 
 /// A message with its sender and receiver.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Envelope {
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Envelope<R: Repr = Compact> {
     /// The sender.
     pub from: u8,
     /// The receiver.
     pub to: u8,
     /// The message.
-    pub message: Message,
+    pub message: Message<R>,
 }
 
-impl Envelope {
+impl Copy for Envelope<Compact> {}
+
+impl Envelope<Compact> {
     /// The envelope as one number: kind, sender, receiver, then the message's fields, most
     /// significant byte first (so networks sort by kind, then by sender).
     pub fn packed(self) -> u64 {
@@ -69,7 +73,7 @@ impl Envelope {
     }
 }
 
-impl fmt::Display for Envelope {
+impl<R: Repr> fmt::Display for Envelope<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -226,22 +230,23 @@ spec_core::impl_pack!(NodeState {
     elected_config
 });
 
-/// One state of the cluster.
+/// One state of the cluster, in representation `R` ([`Compact`] for the model checker; a
+/// [`crate::repr::Wide`] one to replay a runtime's runs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct State {
+pub struct State<R: Repr = Compact> {
     /// The number of servers; the same in every state of a model.
     pub servers: u8,
     /// Each node's variables; slots past `servers` stay at their default.
-    pub nodes: [NodeState; MAX_SERVERS],
+    pub nodes: R::Nodes,
     /// The messages in flight.
-    pub network: Network,
+    pub network: R::Network,
     /// History variable: the entries primaries committed, as MongoRaftReconfig's `committed`
     /// (one record per commit: the entry and the committing primary's term).
-    pub committed: Committed,
+    pub committed: R::Committed,
     /// How many more restarts the behaviour may contain.
-    pub restarts_left: u8,
+    pub restarts_left: R::Num,
     /// How many more duplications the behaviour may contain.
-    pub duplicates_left: u8,
+    pub duplicates_left: R::Num,
 }
 
 spec_core::impl_pack!(State {
@@ -253,17 +258,20 @@ spec_core::impl_pack!(State {
     duplicates_left
 });
 
-impl State {
+impl<R: Repr> State<R> {
     /// A new cluster of `servers` nodes, all with `config`, nothing in flight, and the given
     /// fault budgets.
-    pub fn initial(servers: usize, config: ServerSet, restarts: u8, duplicates: u8) -> State {
-        let mut nodes = [NodeState::default(); MAX_SERVERS];
-        nodes[..servers].fill(NodeState::initial(config));
+    pub fn initial(
+        servers: usize,
+        config: ServerSet,
+        restarts: R::Num,
+        duplicates: R::Num,
+    ) -> Self {
         State {
             servers: servers as u8,
-            nodes,
-            network: Network::EMPTY,
-            committed: Committed::EMPTY,
+            nodes: R::nodes(servers, NodeState::initial(config)),
+            network: R::Network::default(),
+            committed: R::Committed::default(),
             restarts_left: restarts,
             duplicates_left: duplicates,
         }
@@ -273,16 +281,26 @@ impl State {
     pub fn server_ids(&self) -> std::ops::Range<usize> {
         0..self.servers as usize
     }
+
+    /// Node `i`'s variables.
+    pub fn node(&self, i: usize) -> &NodeState<R> {
+        &self.nodes.as_ref()[i]
+    }
+
+    /// Node `i`'s variables, to change.
+    pub fn node_mut(&mut self, i: usize) -> &mut NodeState<R> {
+        &mut self.nodes.as_mut()[i]
+    }
 }
 
-impl Serialize for State {
+impl<R: Repr> Serialize for State<R> {
     /// One field per variable, per-node ones as functions from server name to value; the
     /// network as a set of records (a copy of a message appears once per copy).
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        fn per_node<T, F: Fn(&NodeState) -> T>(s: &State, f: F) -> Map<String, T> {
+        fn per_node<R: Repr, T, F: Fn(&NodeState<R>) -> T>(s: &State<R>, f: F) -> Map<String, T> {
             Map(s
                 .server_ids()
-                .map(|i| (server_name(i), f(&s.nodes[i])))
+                .map(|i| (server_name(i), f(s.node(i))))
                 .collect())
         }
         let mut out = serializer.serialize_struct("State", 15)?;
@@ -298,20 +316,29 @@ impl Serialize for State {
             }),
         )?;
         out.serialize_field("state", &per_node(self, |n| n.role.name()))?;
-        out.serialize_field("log", &per_node(self, |n| n.log.as_slice().to_vec()))?;
+        out.serialize_field(
+            "log",
+            &per_node(self, |n| {
+                (1..=n.log.len())
+                    .map(|k| n.log.term_at(k).expect("within the log"))
+                    .collect::<Vec<_>>()
+            }),
+        )?;
         out.serialize_field("config", &per_node(self, |n| n.config))?;
         out.serialize_field("configVersion", &per_node(self, |n| n.config_version))?;
         out.serialize_field("configTerm", &per_node(self, |n| n.config_term))?;
         out.serialize_field("votes", &per_node(self, |n| n.votes))?;
         out.serialize_field(
             "matched",
-            &per_node(self, |n| n.matched[..self.servers as usize].to_vec()),
+            &per_node(self, |n| {
+                n.matched.as_ref()[..self.servers as usize].to_vec()
+            }),
         )?;
         out.serialize_field("acked", &per_node(self, |n| n.acked))?;
         out.serialize_field("commitIndex", &per_node(self, |n| n.commit_index))?;
         out.serialize_field(
             "network",
-            &Set(self.network.iter().map(|e| e.to_string()).collect()),
+            &Set(self.network.all().iter().map(|e| e.to_string()).collect()),
         )?;
         out.serialize_field("committed", &self.committed)?;
         out.serialize_field("restartsLeft", &self.restarts_left)?;
@@ -439,6 +466,110 @@ pub fn within_bounds(
 pub fn names(set: ServerSet) -> String {
     let names: Vec<String> = set.iter().map(server_name).collect();
     format!("{{{}}}", names.join(", "))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same invariants, written plainly for any representation.
+// ---------------------------------------------------------------------------------------------
+
+/// The invariants' names, in the order of [`MessageRaft`](crate::MessageRaft)'s `invariants`.
+pub const INVARIANT_NAMES: [&str; 8] = [
+    "OnePrimaryPerTerm",
+    "LogMatching",
+    "LeaderCompleteness",
+    "StateMachineSafety",
+    "PrimaryConfigTermEqualToCurrentTerm",
+    "MessageTermsNotAhead",
+    "MessagesWellAddressed",
+    "VotesAreRecorded",
+];
+
+/// The first invariant (in [`INVARIANT_NAMES`] order) that `s` breaks, evaluated plainly from
+/// the definitions for any representation (a runtime's states included); `None` if all hold.
+/// A test checks it agrees with the fast `Compact` functions above on reachable states,
+/// correct and mutated.
+pub fn first_broken_invariant<R: Repr>(s: &State<R>) -> Option<&'static str> {
+    use crate::repr::{History, Num};
+    let ids = s.server_ids();
+    let node = |i: usize| s.node(i);
+    let terms = move |i: usize| -> Vec<R::Num> {
+        (1..=node(i).log.len())
+            .map(|k| node(i).log.term_at(k).expect("within the log"))
+            .collect()
+    };
+    let primaries: Vec<usize> = ids
+        .clone()
+        .filter(|&i| node(i).role == NodeRole::Primary)
+        .collect();
+    let committed = s.committed.records();
+    let in_flight = s.network.all();
+    let one_primary_per_term = primaries.iter().all(|&a| {
+        primaries
+            .iter()
+            .all(|&b| a == b || node(a).term != node(b).term)
+    });
+    if !one_primary_per_term {
+        return Some(INVARIANT_NAMES[0]);
+    }
+    let log_matching = ids.clone().all(|a| {
+        ids.clone().all(|b| {
+            let (x, y) = (terms(a), terms(b));
+            let common = x.len().min(y.len());
+            (0..common).all(|k| x[k] != y[k] || x[..=k] == y[..=k])
+        })
+    });
+    if !log_matching {
+        return Some(INVARIANT_NAMES[1]);
+    }
+    let leader_completeness = primaries.iter().all(|&p| {
+        committed.iter().all(|&(index, entry_term, term)| {
+            term > node(p).term || node(p).log.term_at(index.index()) == Some(entry_term)
+        })
+    });
+    if !leader_completeness {
+        return Some(INVARIANT_NAMES[2]);
+    }
+    let state_machine_safety = committed
+        .iter()
+        .all(|&(i, t, _)| committed.iter().all(|&(j, u, _)| i != j || t == u));
+    if !state_machine_safety {
+        return Some(INVARIANT_NAMES[3]);
+    }
+    if !primaries
+        .iter()
+        .all(|&p| node(p).config_term == node(p).term)
+    {
+        return Some(INVARIANT_NAMES[4]);
+    }
+    if !in_flight
+        .iter()
+        .all(|e| e.message.term() <= node(e.from as usize).term)
+    {
+        return Some(INVARIANT_NAMES[5]);
+    }
+    if !in_flight
+        .iter()
+        .all(|e| e.from != e.to && e.from < s.servers && e.to < s.servers)
+    {
+        return Some(INVARIANT_NAMES[6]);
+    }
+    let recorded = |voter: usize, term: R::Num, candidate: usize| {
+        node(voter).term != term || node(voter).voted_for == candidate as u8
+    };
+    let votes_are_recorded = in_flight.iter().all(|e| match e.message {
+        Message::VoteGranted { term } => recorded(e.from as usize, term, e.to as usize),
+        _ => true,
+    }) && ids.clone().all(|c| {
+        node(c).role != NodeRole::Candidate
+            || node(c)
+                .votes
+                .iter()
+                .all(|v| v == c || recorded(v, node(c).term, c))
+    });
+    if !votes_are_recorded {
+        return Some(INVARIANT_NAMES[7]);
+    }
+    None
 }
 
 #[cfg(test)]

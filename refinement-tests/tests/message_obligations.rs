@@ -80,7 +80,7 @@ fn commit_is_commit_entry(o: &Obligations, s: &State, a: &Action, t: &State) -> 
     }
     let i = match a {
         Action::Deliver { message } => message.to as usize,
-        Action::ClientWrite { i } => *i as usize,
+        Action::ClientWrite { i, .. } => *i as usize,
         _ => return false,
     };
     let (from, to) = (o.map(s), o.map(t));

@@ -1,0 +1,319 @@
+//! The runtime: one tokio task per node, driving the message-raft node core.
+//!
+//! The task owns the node's variables ([`NodeState`] in the [`crate::NodeRepr`]
+//! representation: `u64` terms and indexes, a log of payloads with no cap), its write-ahead
+//! file and its end of the transport. Its loop waits for the first input (a message, a timer,
+//! a client's write), takes every further message already waiting (up to a batch size), and
+//! hands each to the node core's handler in order. Then it writes what the batch changed in
+//! one group commit (one `fsync`), records each step, and only then sends the batch's
+//! messages and acknowledges the writes it committed: no vote, position or acknowledgement
+//! leaves the node before what it depends on is durable.
+//!
+//! Timers: the election timeout is drawn from the node's seeded generator in
+//! `election_timeout_us` and restarts when the node stands, grants a vote, or hears a
+//! heartbeat of its term; a primary heartbeats every peer each `heartbeat_us`; a secondary
+//! pulls each `pull_us` from its sync source (the sender of the last heartbeat of its term, or
+//! else the next peer in turn), and at once again after an entry arrives.
+//!
+//! A timer or a client write is handed to the core only when the core says it does something
+//! ([`node::timer_enabled`], [`node::client_write_enabled`]): every recorded step is a step of
+//! the spec.
+
+use std::time::Duration;
+
+use message_raft::node::{self, Rules};
+use message_raft::{NodeRole, NodeState, Output, Timer};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{sleep_until, Instant};
+
+use crate::record::{Input, LocalState, Recorder, Routed};
+use crate::rng::Rng;
+use crate::storage::{Persisted, Recovered, StorageError, Wal};
+use crate::transport::{Received, Transport};
+use crate::{NodeRepr, Payload};
+
+/// A node's timing and identity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeOptions {
+    /// This node's id, `0..servers`.
+    pub id: u8,
+    /// The cluster's size.
+    pub servers: usize,
+    /// Election timeout range, microseconds.
+    pub election_timeout_us: (u64, u64),
+    /// Heartbeat interval, microseconds.
+    pub heartbeat_us: u64,
+    /// Pull interval, microseconds.
+    pub pull_us: u64,
+    /// Most messages handled in one batch (one group commit).
+    pub max_batch: usize,
+    /// Seed of the node's timers.
+    pub seed: u64,
+    /// A planted bug in the node core (for tests that the validation catches it), or `None`.
+    pub mutation: Option<message_raft::Mutation>,
+    /// The logical clock the node starts from (after a restart: past its last step's).
+    pub start_clock: u64,
+}
+
+impl NodeOptions {
+    /// Defaults for node `id` of `servers`: elections after 150 to 300 ms, heartbeats every
+    /// 50 ms, pulls every 20 ms, batches of 64.
+    pub fn new(id: u8, servers: usize, seed: u64) -> NodeOptions {
+        NodeOptions {
+            id,
+            servers,
+            election_timeout_us: (150_000, 300_000),
+            heartbeat_us: 50_000,
+            pull_us: 20_000,
+            max_batch: 64,
+            seed,
+            mutation: None,
+            start_clock: 0,
+        }
+    }
+}
+
+/// What a client's write came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WriteReply {
+    /// Committed at this (index, term).
+    Committed {
+        /// Its index.
+        index: u64,
+        /// Its term.
+        term: u64,
+    },
+    /// This node is not the primary.
+    NotPrimary,
+}
+
+/// A client's write request.
+#[derive(Debug)]
+pub struct WriteRequest {
+    /// The command.
+    pub payload: Payload,
+    /// Where the answer goes (dropped unanswered if the node loses its primacy first: the
+    /// outcome is then unknown to the client).
+    pub reply: oneshot::Sender<WriteReply>,
+}
+
+/// How a node task ended.
+#[derive(Debug)]
+pub struct NodeReport {
+    /// The node's variables at the end.
+    pub state: NodeState<NodeRepr>,
+    /// Steps taken.
+    pub steps: u64,
+    /// Group commits (`fsync`s) done.
+    pub syncs: usize,
+    /// The logical clock of the last step.
+    pub clock: u64,
+}
+
+/// Runs node `opts.id` until `until`: recovers from `recovered`, then drives the node core.
+///
+/// The transport and the client queue are borrowed: a node that stops at `until` (a crash, in
+/// the simulation) leaves its undelivered messages and requests in them for its next run.
+pub async fn run_node<T: Transport>(
+    opts: NodeOptions,
+    mut wal: Wal,
+    recovered: Recovered,
+    transport: &mut T,
+    clients: &mut mpsc::Receiver<WriteRequest>,
+    recorder: Recorder,
+    until: Instant,
+) -> Result<NodeReport, StorageError> {
+    let rules = Rules {
+        me: opts.id as usize,
+        servers: opts.servers,
+        mutation: opts.mutation,
+    };
+    let mut rng = Rng::new(opts.seed);
+    let mut persisted = Persisted::of(&recovered.durable);
+    let mut node: NodeState<NodeRepr> = NodeState::recovered(recovered.durable);
+    let mut election_at = Instant::now() + election_timeout(&mut rng, &opts);
+    let mut heartbeat_at = Instant::now();
+    let mut pull_at = Instant::now() + Duration::from_micros(opts.pull_us);
+    let mut sync_source: Option<u8> = None;
+    let mut next_source = (opts.id as usize + 1) % opts.servers.max(1);
+    let mut pending: Vec<(u64, u64, oneshot::Sender<WriteReply>)> = Vec::new();
+    let mut steps = 0u64;
+    let mut clients_open = true;
+    let mut clock = opts.start_clock;
+
+    loop {
+        let primary = node.role == NodeRole::Primary;
+        let secondary = node.role == NodeRole::Secondary;
+        let mut batch: Vec<Input> = Vec::new();
+        // The sending clock of each message of the batch, in order.
+        let mut clocks: Vec<u64> = Vec::new();
+        let mut write_reply: Option<oneshot::Sender<WriteReply>> = None;
+        tokio::select! {
+            biased;
+            _ = sleep_until(until) => break,
+            m = transport.recv() => match m {
+                Some(Received { from, clock, message }) => {
+                    batch.push(Input::Message { from, message });
+                    clocks.push(clock);
+                }
+                None => break,
+            },
+            _ = sleep_until(election_at), if !primary => {
+                batch.push(Input::Timer(Timer::Election));
+            }
+            _ = sleep_until(heartbeat_at), if primary => {
+                for to in (0..opts.servers).filter(|&p| p != rules.me) {
+                    batch.push(Input::Timer(Timer::Heartbeat { to }));
+                }
+                heartbeat_at = Instant::now() + Duration::from_micros(opts.heartbeat_us);
+            }
+            _ = sleep_until(pull_at), if secondary => {
+                let from = match sync_source {
+                    Some(s) => s as usize,
+                    None => {
+                        let s = next_source;
+                        next_source = (next_source + 1) % opts.servers;
+                        if next_source == rules.me {
+                            next_source = (next_source + 1) % opts.servers;
+                        }
+                        s
+                    }
+                };
+                batch.push(Input::Timer(Timer::Pull { from }));
+                pull_at = Instant::now() + Duration::from_micros(opts.pull_us);
+            }
+            req = clients.recv(), if clients_open => match req {
+                Some(WriteRequest { payload, reply }) => {
+                    if node::client_write_enabled(&node, &rules) {
+                        batch.push(Input::ClientWrite(payload));
+                        write_reply = Some(reply);
+                    } else {
+                        let _ = reply.send(WriteReply::NotPrimary);
+                    }
+                }
+                None => clients_open = false,
+            },
+        }
+        while batch.len() < opts.max_batch {
+            match transport.try_recv() {
+                Some(Received {
+                    from,
+                    clock,
+                    message,
+                }) => {
+                    batch.push(Input::Message { from, message });
+                    clocks.push(clock);
+                }
+                None => break,
+            }
+        }
+
+        // Each input through the node core, in order.
+        let mut done: Vec<(Input, Output<NodeRepr>, LocalState, u64)> = Vec::new();
+        let mut message_clocks = clocks.into_iter();
+        for input in batch {
+            let sent_at = match &input {
+                Input::Message { .. } => message_clocks.next().expect("a clock per message"),
+                _ => 0,
+            };
+            let out = match &input {
+                Input::Message { from, message } => {
+                    let out = node::on_message(&mut node, &rules, *from as usize, message);
+                    if matches!(message, message_raft::Message::Heartbeat { .. })
+                        && message.term() == node.term
+                        && node.role != NodeRole::Primary
+                    {
+                        sync_source = Some(*from);
+                        election_at = Instant::now() + election_timeout(&mut rng, &opts);
+                    }
+                    if matches!(message, message_raft::Message::Entries { .. }) {
+                        pull_at = Instant::now();
+                    }
+                    out
+                }
+                Input::Timer(timer) => {
+                    if !node::timer_enabled(&node, &rules, *timer) {
+                        continue;
+                    }
+                    if *timer == Timer::Election {
+                        election_at = Instant::now() + election_timeout(&mut rng, &opts);
+                        sync_source = None;
+                        heartbeat_at = Instant::now();
+                    }
+                    node::on_timer(&mut node, &rules, *timer)
+                }
+                Input::ClientWrite(payload) => {
+                    if !node::client_write_enabled(&node, &rules) {
+                        continue;
+                    }
+                    let out = node::on_client_write(&mut node, &rules, payload.clone());
+                    if let Some(reply) = write_reply.take() {
+                        pending.push((node.log.entries().len() as u64, node.term, reply));
+                    }
+                    out
+                }
+                Input::Restart => continue,
+            };
+            if out
+                .sends()
+                .any(|(_, m)| matches!(m, message_raft::Message::VoteGranted { .. }))
+            {
+                election_at = Instant::now() + election_timeout(&mut rng, &opts);
+            }
+            if node.role != NodeRole::Secondary {
+                sync_source = None;
+            }
+            let state = LocalState::of(&node, opts.servers);
+            clock = clock.max(sent_at) + 1;
+            done.push((input, out, state, clock));
+        }
+        if let Some(reply) = write_reply {
+            let _ = reply.send(WriteReply::NotPrimary);
+        }
+        if done.is_empty() {
+            continue;
+        }
+
+        // One group commit for the batch, then the steps are real: record, send, acknowledge.
+        let records = persisted.records_for(&mut node);
+        wal.write(&records)?;
+        for (input, out, state, step_clock) in done {
+            steps += 1;
+            let sends: Vec<Routed> = out
+                .sends()
+                .map(|(to, m)| Routed {
+                    from: opts.id,
+                    to: to as u8,
+                    message: m.clone(),
+                })
+                .collect();
+            recorder.step(opts.id, step_clock, input, sends.clone(), state);
+            for s in sends {
+                transport.send(s.to, step_clock, s.message).await;
+            }
+            if let Some((index, term)) = out.committed {
+                let (acked, rest): (Vec<_>, Vec<_>) = pending
+                    .drain(..)
+                    .partition(|(i, t, _)| *i <= index && *t == term);
+                pending = rest;
+                for (i, t, reply) in acked {
+                    let _ = reply.send(WriteReply::Committed { index: i, term: t });
+                }
+            }
+        }
+        if node.role != NodeRole::Primary {
+            pending.clear();
+        }
+    }
+    Ok(NodeReport {
+        state: node,
+        steps,
+        syncs: wal.syncs,
+        clock,
+    })
+}
+
+fn election_timeout(rng: &mut Rng, opts: &NodeOptions) -> Duration {
+    let (lo, hi) = opts.election_timeout_us;
+    Duration::from_micros(rng.between(lo, hi))
+}

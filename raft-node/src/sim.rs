@@ -1,0 +1,288 @@
+//! Deterministic simulation: the node tasks, the in-memory network with seeded faults and a
+//! client, on a current-thread tokio runtime whose clock is paused (it jumps to the next timer
+//! when every task waits), so that one seed reproduces one run exactly. Each node's storage is
+//! its real write-ahead file (with `fsync`), in a fresh directory under the system's temporary
+//! directory, removed after the run.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use spec_core::ServerSet;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use message_raft::NodeState;
+
+use crate::record::{Event, Input, LocalState, Recorder};
+use crate::rng::Rng;
+use crate::runtime::{run_node, NodeOptions, WriteReply, WriteRequest};
+use crate::storage::{StorageError, Wal};
+use crate::transport::{Faults, MemNetwork, NetworkStats};
+use crate::NodeRepr;
+
+/// What a simulation runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SimOptions {
+    /// Nodes.
+    pub servers: usize,
+    /// Simulated time, milliseconds.
+    pub duration_ms: u64,
+    /// The network's faults.
+    pub faults: Faults,
+    /// Whether to cut a random node off now and then (and heal).
+    pub partitions: bool,
+    /// A client write every this many milliseconds.
+    pub write_every_ms: u64,
+    /// At most this many client writes.
+    pub max_writes: usize,
+    /// The nodes' election timeout range, milliseconds.
+    pub election_timeout_ms: (u64, u64),
+    /// The primary's heartbeat interval, milliseconds.
+    pub heartbeat_ms: u64,
+    /// A secondary's pull interval, milliseconds.
+    pub pull_ms: u64,
+    /// Chance, per thousand runs, that one node crashes once (and restarts from its
+    /// write-ahead file, half the time with a torn record at its end).
+    pub crash_per_mille: u32,
+    /// A planted bug in every node's core, or `None`.
+    pub mutation: Option<message_raft::Mutation>,
+}
+
+impl Default for SimOptions {
+    /// 3 nodes, 400 ms, some faults and partitions, a write every 15 ms (at most 25),
+    /// elections after 60 to 120 ms, heartbeats every 20 ms, pulls every 10 ms, a crash in
+    /// 40% of the runs.
+    fn default() -> SimOptions {
+        SimOptions {
+            servers: 3,
+            duration_ms: 400,
+            faults: Faults::SOME,
+            partitions: true,
+            write_every_ms: 15,
+            max_writes: 25,
+            election_timeout_ms: (60, 120),
+            heartbeat_ms: 20,
+            pull_ms: 10,
+            crash_per_mille: 400,
+            mutation: None,
+        }
+    }
+}
+
+/// One simulated run.
+#[derive(Clone, Debug)]
+pub struct SimRun {
+    /// The seed.
+    pub seed: u64,
+    /// Every event, in order.
+    pub events: Vec<Event>,
+    /// What the network did.
+    pub network: NetworkStats,
+    /// Client writes acknowledged as committed, with their (index, term).
+    pub committed_writes: Vec<(u64, u64)>,
+    /// Steps per node (a recorded restart counts as one).
+    pub steps: Vec<u64>,
+    /// The crash planned for this seed, if any: (node, at ms, down for ms, torn tail).
+    pub crash: Option<(usize, u64, u64, bool)>,
+}
+
+/// Why a simulation could not run.
+#[derive(Debug)]
+pub enum SimError {
+    /// Storage failed.
+    Storage(StorageError),
+    /// A task panicked.
+    Task(String),
+}
+
+impl std::fmt::Display for SimError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SimError::Storage(e) => write!(f, "storage: {e}"),
+            SimError::Task(e) => write!(f, "a task failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for SimError {}
+
+static RUNS: AtomicU64 = AtomicU64::new(0);
+
+fn fresh_dir(seed: u64) -> PathBuf {
+    let n = RUNS.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("raft-node-sim-{}-{seed}-{n}", std::process::id()))
+}
+
+/// Runs the simulation of `seed`.
+pub fn simulate(seed: u64, opts: &SimOptions) -> Result<SimRun, SimError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .map_err(|e| SimError::Task(e.to_string()))?;
+    let dir = fresh_dir(seed);
+    let result = runtime.block_on(run(seed, opts, &dir));
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimRun, SimError> {
+    let n = opts.servers;
+    let mut rng = Rng::new(seed);
+    let recorder = Recorder::new();
+    let start = Instant::now();
+    let until = start + Duration::from_millis(opts.duration_ms);
+    let (network, endpoints) = MemNetwork::new(n, rng.next_u64(), opts.faults, recorder.clone());
+    let delivery = tokio::spawn(network.clone().run(until));
+    let all = ServerSet::all(n);
+    let crash = rng.chance(opts.crash_per_mille).then(|| {
+        let node = rng.between(0, n as u64 - 1) as usize;
+        let at = rng.between(opts.duration_ms / 8, opts.duration_ms * 7 / 8);
+        let down = rng.between(5, 50);
+        let torn = rng.chance(500);
+        (node, at, down, torn)
+    });
+    let mut nodes = Vec::new();
+    let mut clients = Vec::new();
+    for (id, mut endpoint) in endpoints.into_iter().enumerate() {
+        let node_dir = dir.join(format!("n{}", id + 1));
+        let (tx, mut rx) = mpsc::channel(16);
+        clients.push(tx);
+        let node_opts = NodeOptions {
+            election_timeout_us: (
+                opts.election_timeout_ms.0 * 1000,
+                opts.election_timeout_ms.1 * 1000,
+            ),
+            heartbeat_us: opts.heartbeat_ms * 1000,
+            pull_us: opts.pull_ms * 1000,
+            mutation: opts.mutation,
+            ..NodeOptions::new(id as u8, n, rng.next_u64())
+        };
+        let my_crash = crash.filter(|c| c.0 == id);
+        let recorder = recorder.clone();
+        nodes.push(tokio::spawn(async move {
+            let mut steps = 0;
+            let mut crashed: Option<NodeState<NodeRepr>> = None;
+            let mut clock = 0u64;
+            let mut crash_at = my_crash.map(|(_, at, _, _)| start + Duration::from_millis(at));
+            loop {
+                let (wal, recovered) = Wal::open(&node_dir, id as u8, all)?;
+                if let Some(before) = crashed.take() {
+                    // The spec's Restart: the node comes back with what its storage kept. A
+                    // restart that changes nothing is no spec step, and is not recorded.
+                    let after = NodeState::recovered(recovered.durable.clone());
+                    if after != before {
+                        clock += 1;
+                        recorder.step(
+                            id as u8,
+                            clock,
+                            Input::Restart,
+                            Vec::new(),
+                            LocalState::of(&after, n),
+                        );
+                        steps += 1;
+                    }
+                }
+                let stop = crash_at.take().unwrap_or(until).min(until);
+                let mut opts_now = node_opts.clone();
+                opts_now.seed = node_opts.seed.wrapping_add(steps);
+                opts_now.start_clock = clock;
+                let report = run_node(
+                    opts_now,
+                    wal,
+                    recovered,
+                    &mut endpoint,
+                    &mut rx,
+                    recorder.clone(),
+                    stop,
+                )
+                .await?;
+                steps += report.steps;
+                clock = report.clock;
+                if stop >= until {
+                    return Ok::<u64, StorageError>(steps);
+                }
+                // Crashed: maybe with half a record written, then down for a while.
+                let (_, _, down, torn) = my_crash.expect("a planned crash");
+                if torn {
+                    use std::io::Write;
+                    let mut f = std::fs::OpenOptions::new()
+                        .append(true)
+                        .open(node_dir.join("wal"))
+                        .map_err(|e| StorageError::Io("tearing the tail".into(), e))?;
+                    f.write_all(&[200, 0, 0, 0, 7, 7, 7, 7, b'{'])
+                        .map_err(|e| StorageError::Io("tearing the tail".into(), e))?;
+                }
+                crashed = Some(report.state);
+                tokio::time::sleep(Duration::from_millis(down)).await;
+            }
+        }));
+    }
+
+    // The client: a write every `write_every_ms`, to the node it believes is primary.
+    let write_every = Duration::from_millis(opts.write_every_ms);
+    let max_writes = opts.max_writes;
+    let mut client_rng = rng.fork();
+    let client = tokio::spawn(async move {
+        let mut committed = Vec::new();
+        let mut target = 0usize;
+        for k in 0..max_writes {
+            tokio::time::sleep(write_every).await;
+            if Instant::now() >= until {
+                break;
+            }
+            let (reply, answer) = oneshot::channel();
+            let payload = format!("w{k}").into_bytes();
+            if clients[target]
+                .send(WriteRequest { payload, reply })
+                .await
+                .is_err()
+            {
+                break;
+            }
+            match tokio::time::timeout(Duration::from_millis(50), answer).await {
+                Ok(Ok(WriteReply::Committed { index, term })) => committed.push((index, term)),
+                // Not primary, stepped down, or no answer in time: try another node.
+                _ => target = client_rng.between(0, clients.len() as u64 - 1) as usize,
+            }
+        }
+        committed
+    });
+
+    // Partitions: now and then one node is cut off for a while, then healed.
+    if opts.partitions {
+        let network = network.clone();
+        let mut prng = rng.fork();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(prng.between(50, 150))).await;
+                if Instant::now() >= until {
+                    break;
+                }
+                network.partition(ServerSet::single(prng.between(0, n as u64 - 1) as usize));
+                tokio::time::sleep(Duration::from_millis(prng.between(30, 150))).await;
+                network.heal();
+            }
+        });
+    }
+
+    let mut steps = Vec::new();
+    for node in nodes {
+        steps.push(
+            node.await
+                .map_err(|e| SimError::Task(e.to_string()))?
+                .map_err(SimError::Storage)?,
+        );
+    }
+    let committed_writes = client.await.map_err(|e| SimError::Task(e.to_string()))?;
+    delivery.await.map_err(|e| SimError::Task(e.to_string()))?;
+    Ok(SimRun {
+        seed,
+        events: recorder.events(),
+        network: network.stats(),
+        committed_writes,
+        steps,
+        crash,
+    })
+}

@@ -1,0 +1,237 @@
+//! The deterministic simulation, validated against the spec: many seeds, each run replayed
+//! through message-raft and mapped to log-abstract; a corrupted run is refused at its first
+//! bad event.
+
+use raft_node::record::{read_json_lines, to_json_lines, Event, Input};
+use raft_node::sim::{simulate, SimOptions};
+use raft_node::transport::Faults;
+use raft_node::validate;
+
+/// Seeds the default test runs (`RAFT_NODE_SEEDS=N` runs more).
+fn seeds() -> u64 {
+    std::env::var("RAFT_NODE_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300)
+}
+
+#[test]
+fn every_seed_validates() {
+    let opts = SimOptions::default();
+    let (mut steps, mut commits, mut writes, mut lost, mut duplicated) = (0, 0, 0, 0, 0);
+    let (mut max_term, mut restarts, mut compact) = (0, 0, 0);
+    for seed in 0..seeds() {
+        let run = simulate(seed, &opts).unwrap();
+        let v = validate(opts.servers, &run.events).unwrap_or_else(|e| {
+            panic!(
+                "seed {seed}: {e}\nreplay: cargo run -p raft-node -- simulate --seeds {seed}..{}",
+                seed + 1
+            )
+        });
+        steps += v.steps;
+        commits += v.commits;
+        writes += run.committed_writes.len();
+        lost += run.network.lost;
+        duplicated += run.network.duplicated;
+        max_term = max_term.max(v.max_term);
+        restarts += v.by_action.get("Restart").copied().unwrap_or(0);
+        compact += v.compact_prefix;
+        // Every write the client saw acknowledged is a commit the spec replayed.
+        assert!(
+            v.commits >= run.committed_writes.len().min(1),
+            "seed {seed}"
+        );
+    }
+    eprintln!(
+        "{} seeds: {steps} steps, {commits} commits, {writes} acknowledged writes, {lost} lost, {duplicated} duplicated, {restarts} restarts, max term {max_term}; {compact} events also through MessageRaft's Spec::step at the model's representation",
+        seeds()
+    );
+    // The runs do what the test is for: writes commit, faults and restarts happen.
+    assert!(writes > 0 && commits > 0 && lost > 0 && duplicated > 0 && restarts > 0);
+    assert!(compact > 0);
+}
+
+#[test]
+fn one_seed_is_one_run() {
+    let opts = SimOptions::default();
+    let a = simulate(42, &opts).unwrap();
+    let b = simulate(42, &opts).unwrap();
+    assert_eq!(a.events, b.events);
+    assert_eq!(a.committed_writes, b.committed_writes);
+    let c = simulate(43, &opts).unwrap();
+    assert_ne!(a.events, c.events);
+}
+
+#[test]
+fn a_run_round_trips_through_json_lines() {
+    let run = simulate(5, &SimOptions::default()).unwrap();
+    let text = to_json_lines(&run.events);
+    assert_eq!(read_json_lines(&text).unwrap(), run.events);
+    validate(3, &read_json_lines(&text).unwrap()).unwrap();
+}
+
+/// A run with writes, for the corruption tests.
+fn run_with_commits() -> Vec<Event> {
+    (0..50)
+        .map(|seed| {
+            simulate(
+                seed,
+                &SimOptions {
+                    faults: Faults::NONE,
+                    partitions: false,
+                    ..SimOptions::default()
+                },
+            )
+            .unwrap()
+        })
+        .find(|run| !run.committed_writes.is_empty())
+        .expect("some seed commits a write")
+        .events
+}
+
+#[test]
+fn a_corrupted_state_is_refused_at_its_step() {
+    let mut events = run_with_commits();
+    // Bump the term a node records at its 10th step.
+    let k = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| matches!(e, Event::Step { .. }))
+        .nth(10)
+        .unwrap()
+        .0;
+    let Event::Step { seq, state, .. } = &mut events[k] else {
+        unreachable!()
+    };
+    let seq = *seq;
+    state.term += 1;
+    let err = validate(3, &events).unwrap_err();
+    assert_eq!(err.seq, seq);
+    assert_eq!(err.level, "message-raft");
+    assert!(err.why.starts_with("the node's term is"), "{err}");
+}
+
+#[test]
+fn a_delivery_of_a_message_never_sent_is_refused() {
+    let mut events = run_with_commits();
+    // Change what the first delivered vote says: no such message was sent.
+    let (k, seq) = events
+        .iter()
+        .enumerate()
+        .find_map(|(k, e)| match e {
+            Event::Step {
+                seq,
+                input: Input::Message { message, .. },
+                ..
+            } if message.name() == "VoteGranted" => Some((k, *seq)),
+            _ => None,
+        })
+        .unwrap();
+    if let Event::Step {
+        input: Input::Message { message, .. },
+        ..
+    } = &mut events[k]
+    {
+        *message = message_raft::Message::VoteGranted { term: 7 };
+    }
+    let err = validate(3, &events).unwrap_err();
+    assert_eq!(err.seq, seq);
+    assert!(err.why.contains("not in flight"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with(&format!("event {seq} (Deliver(")),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_write_recorded_with_another_payload_is_refused_at_the_write() {
+    let mut events = run_with_commits();
+    // The recorded input says one payload, the recorded log holds another.
+    let (k, seq) = events
+        .iter()
+        .enumerate()
+        .find_map(|(k, e)| match e {
+            Event::Step {
+                seq,
+                input: Input::ClientWrite(_),
+                ..
+            } => Some((k, *seq)),
+            _ => None,
+        })
+        .unwrap();
+    let Event::Step { input, .. } = &mut events[k] else {
+        unreachable!()
+    };
+    *input = Input::ClientWrite(b"another".to_vec());
+    let err = validate(3, &events).unwrap_err();
+    assert_eq!(err.seq, seq, "{err}");
+    assert!(err.why.starts_with("the node's log is"), "{err}");
+}
+
+#[test]
+fn a_node_running_a_planted_bug_is_caught_at_its_first_buggy_step() {
+    let opts = SimOptions {
+        mutation: Some(message_raft::Mutation::ReplySkipsPositionCheck),
+        ..SimOptions::default()
+    };
+    let (seed, err) = (0..100)
+        .find_map(|seed| {
+            let run = simulate(seed, &opts).unwrap();
+            validate(3, &run.events).err().map(|e| (seed, e))
+        })
+        .expect("some seed applies a late or duplicated reply");
+    eprintln!("seed {seed}: {err}");
+    assert_eq!(err.level, "message-raft");
+    assert!(
+        err.action.contains(": Entries(") || err.action.contains(": Rollback("),
+        "{err}"
+    );
+    assert!(err.why.starts_with("the node's log is"), "{err}");
+}
+
+#[test]
+fn a_bug_that_loses_a_committed_entry_is_caught_above_the_message_level() {
+    // Nodes that vote without the log check, replayed against the spec with the same bug:
+    // every step is then a message-level step, and the loss shows at log-abstract (two
+    // entries chosen at one index) or in message-raft's invariants.
+    let bug = message_raft::Mutation::VoteIgnoresLog;
+    let opts = SimOptions {
+        mutation: Some(bug),
+        ..SimOptions::default()
+    };
+    let (seed, err) = (0..300)
+        .find_map(|seed| {
+            let run = simulate(seed, &opts).unwrap();
+            raft_node::validate_with(3, &run.events, Some(bug))
+                .err()
+                .map(|e| (seed, e))
+        })
+        .expect("some seed elects a primary that lacks a committed entry");
+    eprintln!("seed {seed}: {err}");
+    assert!(
+        err.level == "log-abstract" || err.why.contains("invariant"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_run_recorded_per_node_merges_by_causality_and_validates() {
+    for seed in 0..20 {
+        let run = simulate(seed, &SimOptions::default()).unwrap();
+        // As separate processes would record it: each node its own steps, the network its
+        // faults; the parts handed over in reverse.
+        let mut parts: Vec<Vec<Event>> = vec![Vec::new(); 4];
+        for e in &run.events {
+            let part = match e {
+                Event::Step { node, .. } => *node as usize,
+                _ => 3,
+            };
+            parts[part].push(e.clone());
+        }
+        parts.reverse();
+        let merged = raft_node::merge_by_causality(parts);
+        assert_eq!(merged.len(), run.events.len());
+        validate(3, &merged).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+    }
+}
