@@ -1,7 +1,7 @@
 //! # refine: the workspace's layers and edges, checked by name
 //!
 //! The `refine` command line, the registry of this workspace's layers and refinement edges
-//! ([`layers`]), the benchmark of the reference models ([`bench`]), and the cross-layer test
+//! ([`layers`]), the benchmark of the reference models ([`bench`](mod@bench)), and the cross-layer test
 //! suites (`tests/`). The checking itself is the harness, [`refinement_tests`], which depends on
 //! no layer: a crate of your own can check its own layer with it without any of these.
 //!

@@ -321,11 +321,15 @@ fn command(registry: &Registry, args: &[String]) -> Result<bool, RunError> {
         ["refines", lower, upper] => Ok(show(
             &registry.refines(lower, upper, &params, mutation, &options)?,
         )),
-        ["chain"] => Ok(registry
-            .chain(&params, &options)?
-            .iter()
-            .map(show)
-            .fold(true, |all, ok| all && ok)),
+        ["chain"] => {
+            // Every row is shown, then the verdict: not a short-circuiting `all`.
+            let verdicts: Vec<bool> = registry
+                .chain(&params, &options)?
+                .iter()
+                .map(show)
+                .collect();
+            Ok(verdicts.iter().all(|&ok| ok))
+        }
         _ => Err(RunError(
             "usage: user_layer [list | check LAYER | refines LOWER UPPER | chain] [--values N] \
              [--max-log-len N] [--batch N] [--mutation NAME]"
