@@ -35,8 +35,8 @@ use serde::{Serialize, Serializer};
 use spec_core::action_text::{self, ParseActionError};
 use spec_core::itf::{self, Map, ReadError, Record};
 use spec_core::{
-    permutations, Action, Bound, Invariant, Layer, Params, ParamsError, Refinement, Seq, Spec,
-    StepMapping,
+    permutations, Action, Bound, Invariant, Layer, Parameter, Params, ParamsError, Refinement, Seq,
+    Spec, StepMapping,
 };
 use std::fmt;
 use std::str::FromStr;
@@ -73,6 +73,38 @@ pub enum Mutation {
     /// there. The checker reports the panic with the shortest trace to that log, instead of
     /// hanging or crashing without one.
     NoStateConstraint,
+}
+
+impl Mutation {
+    /// Every mutation, in the order `refine list` shows them.
+    pub const ALL: [Mutation; 2] = [Mutation::RemoveChosen, Mutation::NoStateConstraint];
+
+    /// The mutation's name on the command line (`--mutation NAME`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Mutation::None => "none",
+            Mutation::RemoveChosen => "remove-chosen",
+            Mutation::NoStateConstraint => "no-state-constraint",
+        }
+    }
+
+    /// The mutation named `name`, if any.
+    pub fn from_name(name: &str) -> Option<Mutation> {
+        Mutation::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// What it breaks, in one line.
+    pub fn what(self) -> &'static str {
+        match self {
+            Mutation::None => "nothing: the specification as written",
+            Mutation::RemoveChosen => {
+                "RemoveEntry drops its guard, so a chosen entry can be removed"
+            }
+            Mutation::NoStateConstraint => {
+                "the MaxLogLen constraint is dropped: logs outgrow the state encoding and the successor function panics"
+            }
+        }
+    }
 }
 
 /// A state of DistLog: `log[s]` for each server.
@@ -475,31 +507,26 @@ impl Spec for DistLog {
 
 impl Layer for DistLog {
     const NAME: &'static str = "distlog";
+    const DESCRIPTION: &'static str = "DistLog";
     const BOUNDS: &'static [Bound] = &[Bound::Servers, Bound::Values, Bound::MaxLogLen];
-
-    fn from_params(params: &Params) -> Result<Self, ParamsError> {
-        params.only(Self::NAME, Self::BOUNDS)?;
-        let servers = params.value_in(
-            Self::NAME,
+    const PARAMETERS: &'static [Parameter] = &[
+        Parameter::new(
             Bound::Servers,
             3,
             (1, MAX_SERVERS),
             "the state holds at most 8 server logs",
-        )?;
-        let values = params.value_in(
-            Self::NAME,
-            Bound::Values,
-            3,
-            (1, 8),
-            "values are named v1..v8",
-        )?;
-        let max_log_len = params.value_in(
-            Self::NAME,
+        ),
+        Parameter::new(Bound::Values, 3, (1, 8), "values are named v1..v8"),
+        Parameter::new(
             Bound::MaxLogLen,
             3,
             (0, LOG_CAPACITY - 1),
             "logs are stored inline with room for MaxLogLen + 1 entries",
-        )?;
+        ),
+    ];
+
+    fn from_params(params: &Params) -> Result<Self, ParamsError> {
+        let [servers, values, max_log_len] = params.resolve::<3>(Self::NAME, Self::PARAMETERS)?;
         // The mapped Log must hold indices 1..=MaxLogLen+1 of `values` values in 64 bits.
         if (max_log_len + 1) * values > 64 {
             return Err(ParamsError::OutOfRange {

@@ -5,7 +5,7 @@
 //! commit c7dce8d) state for state: it enumerates the same successors as TLC, with the same
 //! multiplicity, so the checker's counts of generated and distinct states and the search depth
 //! agree with TLC's exactly (the original has no model file; see the tests in
-//! `refinement-tests/tests/dynamic_raft.rs` for the model used).
+//! `refine/tests/dynamic_raft.rs` for the model used).
 //!
 //! # What the level models
 //!
@@ -244,6 +244,7 @@ impl Spec for DynamicRaft {
 
 impl Layer for DynamicRaft {
     const NAME: &'static str = "dynamic-raft";
+    const DESCRIPTION: &'static str = "MongoDynamicRaft";
     /// `MaxConfigVersion` is declared by the spec but used by nothing: not a bound here.
     const BOUNDS: &'static [Bound] = RaftBounds::BOUNDS;
 

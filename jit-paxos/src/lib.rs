@@ -280,6 +280,7 @@ impl Spec for JitPaxos {
 
 impl Layer for JitPaxos {
     const NAME: &'static str = "jit-paxos";
+    const DESCRIPTION: &'static str = "JustInTimePaxos";
     const BOUNDS: &'static [Bound] = &[Bound::Servers, Bound::Values, Bound::MaxMessages];
 
     fn from_params(params: &Params) -> Result<Self, ParamsError> {

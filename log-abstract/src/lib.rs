@@ -464,6 +464,7 @@ impl Spec for Log {
 
 impl Layer for Log {
     const NAME: &'static str = "log-abstract";
+    const DESCRIPTION: &'static str = "Log";
     const BOUNDS: &'static [Bound] = &[Bound::Values, Bound::MaxLogLen];
 
     fn from_params(params: &Params) -> Result<Self, ParamsError> {

@@ -341,6 +341,7 @@ impl Spec for LoglessRaft {
 
 impl Layer for LoglessRaft {
     const NAME: &'static str = "logless-raft";
+    const DESCRIPTION: &'static str = "MongoLoglessDynamicRaft";
     const BOUNDS: &'static [Bound] = &[Bound::Servers, Bound::MaxTerm, Bound::MaxConfigVersion];
 
     /// Defaults: 3 servers, `MaxTerm` 2, `MaxConfigVersion` 2 (947 distinct states with

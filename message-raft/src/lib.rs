@@ -266,6 +266,7 @@ impl Spec for MessageRaft {
 
 impl Layer for MessageRaft {
     const NAME: &'static str = "message-raft";
+    const DESCRIPTION: &'static str = "MongoRaftReconfig by messages (node core + network)";
     const BOUNDS: &'static [Bound] = &[
         Bound::Servers,
         Bound::MaxLogLen,

@@ -485,6 +485,7 @@ impl Spec for RaftReconfig {
 
 impl Layer for RaftReconfig {
     const NAME: &'static str = "raft-reconfig";
+    const DESCRIPTION: &'static str = "MongoRaftReconfig";
     const BOUNDS: &'static [Bound] = &[
         Bound::Servers,
         Bound::MaxLogLen,

@@ -95,6 +95,65 @@ impl<M: Spec> Observer<M> for Invariants<M> {
 }
 
 /// Checks a refinement mapping on every initial state and transition of the lower level.
+///
+/// ```
+/// # use spec_core::action_text::{self, ParseActionError};
+/// # use spec_core::{Action, Invariant, Params, Spec};
+/// # #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// # pub struct Tick;
+/// # impl std::fmt::Display for Tick {
+/// #     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { f.write_str("Tick()") }
+/// # }
+/// # impl std::str::FromStr for Tick {
+/// #     type Err = ParseActionError;
+/// #     fn from_str(text: &str) -> Result<Self, ParseActionError> {
+/// #         action_text::parse(text, |name, args| match (name, args) {
+/// #             ("Tick", []) => Ok(Tick),
+/// #             _ => Err(action_text::unknown(name, args, &["Tick()"])),
+/// #         })
+/// #     }
+/// # }
+/// # impl Action for Tick { fn name(&self) -> &'static str { "Tick" } }
+/// # /// A counter from 0 up to `max`, one `Tick()` at a time.
+/// # pub struct Counter { pub max: u8 }
+/// # impl Spec for Counter {
+/// #     type State = u8;
+/// #     type Action = Tick;
+/// #     fn name(&self) -> &'static str { "counter" }
+/// #     fn params(&self) -> Params { Params::default() }
+/// #     fn action_names(&self) -> &'static [&'static str] { &["Tick"] }
+/// #     fn init_states(&self) -> Vec<u8> { vec![0] }
+/// #     fn next_states(&self, s: &u8, out: &mut Vec<(Tick, u8)>) {
+/// #         if *s < self.max { out.push((Tick, s + 1)); }
+/// #     }
+/// #     fn invariants(&self) -> Vec<Invariant<Self>> {
+/// #         vec![Invariant { name: "AtMostMax", holds: |m, s| *s <= m.max }]
+/// #     }
+/// # }
+/// use refinement_tests::{explore, Options, RefinementCheck};
+/// use spec_core::{Refinement, StepMapping};
+/// // `Counter { max }` counts from 0 to `max`. Seen at half speed, it is a counter to max / 2.
+/// struct Half { lower: Counter, upper: Counter }
+/// impl Refinement for Half {
+///     type Lower = Counter;
+///     type Upper = Counter;
+///     fn lower(&self) -> &Counter { &self.lower }
+///     fn upper(&self) -> &Counter { &self.upper }
+///     fn map_state(&self, s: &u8) -> u8 { s / 2 }
+///     fn map_step(&self, s: &u8, _: &Tick, next: &u8) -> StepMapping<Tick> {
+///         if s / 2 == next / 2 { StepMapping::Stutter } else { StepMapping::Step(Tick) }
+///     }
+/// }
+/// let half = Half { lower: Counter { max: 6 }, upper: Counter { max: 3 } };
+/// let outcome = explore(half.lower(), &RefinementCheck::new(&half), &Options::quiet(1, false)).unwrap();
+/// assert!(outcome.violation.is_none());
+///
+/// // An upper counter too small: the step from 5 to 6 maps to a Tick past its max.
+/// let cramped = Half { lower: Counter { max: 6 }, upper: Counter { max: 2 } };
+/// let outcome = explore(cramped.lower(), &RefinementCheck::new(&cramped), &Options::quiet(1, false)).unwrap();
+/// let counterexample = outcome.violation.expect("the mapping breaks");
+/// assert_eq!(counterexample.steps.len(), 7);
+/// ```
 pub struct RefinementCheck<'r, R: Refinement> {
     refinement: &'r R,
     upper_inits: Vec<<R::Upper as Spec>::State>,

@@ -575,6 +575,71 @@ fn claim_checkpoint_dir(options: &Options) -> Result<(), SearchError> {
 /// Explores every reachable state breadth-first and checks the observer on every initial
 /// state, state and transition. Stops after the first level that contains a violation, or
 /// when [`Options`] say to stop (memory, a level limit).
+///
+/// ```
+/// # use spec_core::action_text::{self, ParseActionError};
+/// # use spec_core::{Action, Invariant, Params, Spec};
+/// # #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// # pub struct Tick;
+/// # impl std::fmt::Display for Tick {
+/// #     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { f.write_str("Tick()") }
+/// # }
+/// # impl std::str::FromStr for Tick {
+/// #     type Err = ParseActionError;
+/// #     fn from_str(text: &str) -> Result<Self, ParseActionError> {
+/// #         action_text::parse(text, |name, args| match (name, args) {
+/// #             ("Tick", []) => Ok(Tick),
+/// #             _ => Err(action_text::unknown(name, args, &["Tick()"])),
+/// #         })
+/// #     }
+/// # }
+/// # impl Action for Tick { fn name(&self) -> &'static str { "Tick" } }
+/// # /// A counter from 0 up to `max`, one `Tick()` at a time.
+/// # pub struct Counter { pub max: u8 }
+/// # impl Spec for Counter {
+/// #     type State = u8;
+/// #     type Action = Tick;
+/// #     fn name(&self) -> &'static str { "counter" }
+/// #     fn params(&self) -> Params { Params::default() }
+/// #     fn action_names(&self) -> &'static [&'static str] { &["Tick"] }
+/// #     fn init_states(&self) -> Vec<u8> { vec![0] }
+/// #     fn next_states(&self, s: &u8, out: &mut Vec<(Tick, u8)>) {
+/// #         if *s < self.max { out.push((Tick, s + 1)); }
+/// #     }
+/// #     fn invariants(&self) -> Vec<Invariant<Self>> {
+/// #         vec![Invariant { name: "AtMostMax", holds: |m, s| *s <= m.max }]
+/// #     }
+/// # }
+/// use refinement_tests::{explore, FailureKind, Invariants, Options};
+/// // `Counter { max }` counts from 0 to `max`, with the invariant AtMostMax.
+/// let spec = Counter { max: 3 };
+/// let outcome = explore(&spec, &Invariants::of(&spec), &Options::quiet(1, false)).unwrap();
+/// assert!(outcome.violation.is_none());
+/// assert_eq!((outcome.stats.distinct, outcome.stats.depth), (4, 4));
+///
+/// // A spec whose invariant breaks: the shortest counterexample, action by action.
+/// struct Overflowing(Counter);
+/// impl Spec for Overflowing {
+///     type State = u8;
+///     type Action = Tick;
+///     fn name(&self) -> &'static str { "overflowing" }
+///     fn params(&self) -> Params { Params::default() }
+///     fn action_names(&self) -> &'static [&'static str] { &["Tick"] }
+///     fn init_states(&self) -> Vec<u8> { vec![0] }
+///     fn next_states(&self, s: &u8, out: &mut Vec<(Tick, u8)>) {
+///         if *s <= self.0.max { out.push((Tick, s + 1)); } // one tick too many
+///     }
+///     fn invariants(&self) -> Vec<Invariant<Self>> {
+///         vec![Invariant { name: "AtMostMax", holds: |m, s| *s <= m.0.max }]
+///     }
+/// }
+/// let spec = Overflowing(Counter { max: 2 });
+/// let outcome = explore(&spec, &Invariants::of(&spec), &Options::quiet(1, false)).unwrap();
+/// let counterexample = outcome.violation.expect("AtMostMax breaks");
+/// assert_eq!(counterexample.failure.kind, FailureKind::Invariant);
+/// assert_eq!(counterexample.failure.property, "AtMostMax");
+/// assert_eq!(counterexample.actions(), ["Tick()", "Tick()", "Tick()"]);
+/// ```
 pub fn explore<M: Spec, O: Observer<M>>(
     spec: &M,
     observer: &O,

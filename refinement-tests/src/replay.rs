@@ -27,7 +27,7 @@
 //! larger bounds.
 
 use crate::caught::catching;
-use crate::layers::RunError;
+use crate::registry::RunError;
 use serde_json::Value;
 use spec_core::itf::{self, variables};
 use spec_core::Spec;
@@ -158,7 +158,11 @@ impl Replay {
 /// The states of an ITF trace, checked for shape: an object with a nonempty `states` array
 /// and, if it has `vars`, exactly the layer's variables (refinement traces' upper images
 /// `upper.x` and Quint's `mbt::` variables aside: [`itf::ignored_variable`]).
-fn trace_states<'a, M: Spec>(spec: &M, trace: &'a Value) -> Result<&'a [Value], RunError> {
+fn trace_states<'a, M: Spec>(
+    spec: &M,
+    trace: &'a Value,
+    other_layers: &[&str],
+) -> Result<&'a [Value], RunError> {
     let bad = |why: String| Err(RunError(format!("not an ITF trace: {why}")));
     let Value::Object(fields) = trace else {
         return bad("the file holds no JSON object".into());
@@ -174,8 +178,7 @@ fn trace_states<'a, M: Spec>(spec: &M, trace: &'a Value) -> Result<&'a [Value], 
         .and_then(|m| m.get("source"))
         .and_then(Value::as_str);
     if let Some(source) = source {
-        let layers = crate::layers::implemented_layers();
-        if source != spec.name() && layers.contains(&source) {
+        if source != spec.name() && other_layers.contains(&source) {
             return Err(RunError(format!(
                 "the trace was written by layer {source}, not {}",
                 spec.name()
@@ -344,7 +347,17 @@ fn explain_init<M: Spec>(spec: &M, first: &M::State) -> String {
 /// cannot use (exit status 2): a file that is not an ITF trace, a state that does not read
 /// back, other variables or bounds than the layer's.
 pub fn replay<M: Spec>(spec: &M, trace: &Value) -> Result<Replay, RunError> {
-    let values = trace_states(spec, trace)?;
+    replay_among(spec, trace, &[])
+}
+
+/// [`replay`], refusing a trace whose `#meta.source` names one of `other_layers` (the names of
+/// a [`crate::registry::Registry`]'s layers) instead of `spec`.
+pub fn replay_among<M: Spec>(
+    spec: &M,
+    trace: &Value,
+    other_layers: &[&str],
+) -> Result<Replay, RunError> {
+    let values = trace_states(spec, trace, other_layers)?;
     let mut states = Vec::with_capacity(values.len());
     for (k, value) in values.iter().enumerate() {
         let state = spec.read_state(value).map_err(|e| {

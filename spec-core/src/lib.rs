@@ -83,7 +83,7 @@ pub mod symmetry;
 
 pub use action_text::ParseActionError;
 pub use pack::Pack;
-pub use params::{Bound, Params, ParamsError};
+pub use params::{Bound, NamedBounds, Parameter, Params, ParamsError, MAX_NAMED_BOUNDS};
 pub use role::Role;
 pub use seq::Seq;
 pub use servers::{permutations, Members, Quorums, ServerSet, Subsets, MAX_SERVERS};
@@ -309,8 +309,16 @@ pub fn reachable_states<M: Spec + ?Sized>(spec: &M, limit: usize) -> Vec<M::Stat
 pub trait Layer: Spec + Sized {
     /// The layer's name on the command line, such as `"distlog"`.
     const NAME: &'static str;
+    /// What the layer is, in a few words, such as the TLA+ specification it ports (`refine
+    /// list` shows it beside the name).
+    const DESCRIPTION: &'static str = "";
     /// The bounds this layer takes; any other bound given is an error.
     const BOUNDS: &'static [Bound];
+    /// The layer's bounds declared with their defaults, ranges and help ([`Parameter`]), the
+    /// same bounds as [`Layer::BOUNDS`] in the same order; `from_params` reads them with
+    /// [`Params::resolve`], and a command line shows them. Empty (the default) for a layer whose
+    /// `from_params` alone knows its defaults and ranges.
+    const PARAMETERS: &'static [Parameter] = &[];
     /// Builds the layer, filling in defaults for bounds not given and rejecting bounds the
     /// state encoding cannot hold.
     fn from_params(params: &Params) -> Result<Self, ParamsError>;
@@ -328,6 +336,70 @@ pub enum StepMapping<A> {
 }
 
 /// A refinement mapping from a lower specification to an upper one.
+///
+/// The checker (`refinement_tests::RefinementCheck`) asks [`Refinement::implements`] of every
+/// reachable lower step; here, by hand, of each step of a small counter:
+///
+/// ```
+/// # use spec_core::action_text::{self, ParseActionError};
+/// # use spec_core::{Action, Invariant, Params, Spec};
+/// # #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// # pub struct Tick;
+/// # impl std::fmt::Display for Tick {
+/// #     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { f.write_str("Tick()") }
+/// # }
+/// # impl std::str::FromStr for Tick {
+/// #     type Err = ParseActionError;
+/// #     fn from_str(text: &str) -> Result<Self, ParseActionError> {
+/// #         action_text::parse(text, |name, args| match (name, args) {
+/// #             ("Tick", []) => Ok(Tick),
+/// #             _ => Err(action_text::unknown(name, args, &["Tick()"])),
+/// #         })
+/// #     }
+/// # }
+/// # impl Action for Tick { fn name(&self) -> &'static str { "Tick" } }
+/// /// A counter from 0 up to `max`, one `Tick()` at a time.
+/// pub struct Counter { pub max: u8 }
+/// impl Spec for Counter {
+///     type State = u8;
+///     type Action = Tick;
+///     fn name(&self) -> &'static str { "counter" }
+///     fn params(&self) -> Params { Params::default() }
+///     fn action_names(&self) -> &'static [&'static str] { &["Tick"] }
+///     fn init_states(&self) -> Vec<u8> { vec![0] }
+///     fn next_states(&self, s: &u8, out: &mut Vec<(Tick, u8)>) {
+///         if *s < self.max { out.push((Tick, s + 1)); }
+///     }
+///     fn invariants(&self) -> Vec<Invariant<Self>> {
+///         vec![Invariant { name: "AtMostMax", holds: |m, s| *s <= m.max }]
+///     }
+/// }
+/// use spec_core::{Refinement, StepMapping};
+///
+/// /// A counter seen at half speed: the upper counter ticks when the lower one reaches an even
+/// /// number (`s / 2`).
+/// struct Half { lower: Counter, upper: Counter }
+/// impl Half {
+///     fn new(lower: Counter) -> Half { let upper = Counter { max: lower.max / 2 }; Half { lower, upper } }
+/// }
+/// impl Refinement for Half {
+///     type Lower = Counter;
+///     type Upper = Counter;
+///     fn lower(&self) -> &Counter { &self.lower }
+///     fn upper(&self) -> &Counter { &self.upper }
+///     fn map_state(&self, s: &u8) -> u8 { s / 2 }
+///     fn map_step(&self, s: &u8, _: &Tick, next: &u8) -> StepMapping<Tick> {
+///         if s / 2 == next / 2 { StepMapping::Stutter } else { StepMapping::Step(Tick) }
+///     }
+/// }
+///
+/// let half = Half::new(Counter { max: 6 });
+/// assert_eq!(half.name(), "counter -> counter");
+/// assert_eq!(half.implements(&2, &Tick, &3), Ok(None), "3 / 2 = 2 / 2: a stutter");
+/// assert_eq!(half.implements(&3, &Tick, &4), Ok(Some(Tick)), "the upper counter ticks");
+/// // A lower step that jumps two is not one upper step from 1 / 2 = 0 to 5 / 2 = 2.
+/// assert!(half.implements(&1, &Tick, &5).unwrap_err().contains("leads to a different state"));
+/// ```
 pub trait Refinement: Send + Sync {
     /// The implementation.
     type Lower: Spec;
@@ -439,6 +511,70 @@ pub trait Refinement: Send + Sync {
 /// The middle specification instance of `first` (its upper) and of `second` (its lower) should
 /// be built with the same bounds; [`Composed::new`] does not check that, the refinement check
 /// does (a middle state the second mapping was not built for fails to map).
+///
+/// ```
+/// # use spec_core::action_text::{self, ParseActionError};
+/// # use spec_core::{Action, Invariant, Params, Spec};
+/// # #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// # pub struct Tick;
+/// # impl std::fmt::Display for Tick {
+/// #     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { f.write_str("Tick()") }
+/// # }
+/// # impl std::str::FromStr for Tick {
+/// #     type Err = ParseActionError;
+/// #     fn from_str(text: &str) -> Result<Self, ParseActionError> {
+/// #         action_text::parse(text, |name, args| match (name, args) {
+/// #             ("Tick", []) => Ok(Tick),
+/// #             _ => Err(action_text::unknown(name, args, &["Tick()"])),
+/// #         })
+/// #     }
+/// # }
+/// # impl Action for Tick { fn name(&self) -> &'static str { "Tick" } }
+/// /// A counter from 0 up to `max`, one `Tick()` at a time.
+/// pub struct Counter { pub max: u8 }
+/// impl Spec for Counter {
+///     type State = u8;
+///     type Action = Tick;
+///     fn name(&self) -> &'static str { "counter" }
+///     fn params(&self) -> Params { Params::default() }
+///     fn action_names(&self) -> &'static [&'static str] { &["Tick"] }
+///     fn init_states(&self) -> Vec<u8> { vec![0] }
+///     fn next_states(&self, s: &u8, out: &mut Vec<(Tick, u8)>) {
+///         if *s < self.max { out.push((Tick, s + 1)); }
+///     }
+///     fn invariants(&self) -> Vec<Invariant<Self>> {
+///         vec![Invariant { name: "AtMostMax", holds: |m, s| *s <= m.max }]
+///     }
+/// }
+/// use spec_core::{Refinement, StepMapping};
+///
+/// /// A counter seen at half speed: the upper counter ticks when the lower one reaches an even
+/// /// number (`s / 2`).
+/// struct Half { lower: Counter, upper: Counter }
+/// impl Half {
+///     fn new(lower: Counter) -> Half { let upper = Counter { max: lower.max / 2 }; Half { lower, upper } }
+/// }
+/// impl Refinement for Half {
+///     type Lower = Counter;
+///     type Upper = Counter;
+///     fn lower(&self) -> &Counter { &self.lower }
+///     fn upper(&self) -> &Counter { &self.upper }
+///     fn map_state(&self, s: &u8) -> u8 { s / 2 }
+///     fn map_step(&self, s: &u8, _: &Tick, next: &u8) -> StepMapping<Tick> {
+///         if s / 2 == next / 2 { StepMapping::Stutter } else { StepMapping::Step(Tick) }
+///     }
+/// }
+/// use spec_core::Composed;
+///
+/// // A counter to 8, seen at a quarter of its speed through two halvings.
+/// let first = Half::new(Counter { max: 8 });
+/// let second = Half::new(Counter { max: 4 });
+/// let quarter = Composed::new(first, second);
+/// assert_eq!(quarter.upper().max, 2);
+/// assert_eq!(quarter.map_state(&7), 1);
+/// assert_eq!(quarter.implements(&6, &Tick, &7), Ok(None));
+/// assert_eq!(quarter.implements(&7, &Tick, &8), Ok(Some(Tick)));
+/// ```
 pub struct Composed<R1, R2> {
     first: R1,
     second: R2,

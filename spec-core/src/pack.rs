@@ -7,7 +7,7 @@
 //! serialization format for people (that is the ITF JSON of `Serialize`): it is the state's
 //! fields one after another, integers little-endian, with no names and no version.
 //!
-//! A state type gets it by listing its fields with [`impl_pack!`]; the building blocks
+//! A state type gets it by listing its fields with [`impl_pack!`](crate::impl_pack); the building blocks
 //! (integers, `bool`, arrays, [`ServerSet`], [`Seq`], [`Role`]) implement it here. Decoding is
 //! the exact inverse: `unpack(pack(s)) == s` for every state, which each layer's tests check
 //! through the checker (every state of a search goes through the encoding).

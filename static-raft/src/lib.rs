@@ -162,7 +162,8 @@ pub use state::{
 
 use spec_core::itf::ReadError;
 use spec_core::{
-    permutations, ActionProperty, Bound, Invariant, Layer, Params, ParamsError, ServerSet, Spec,
+    permutations, ActionProperty, Bound, Invariant, Layer, Parameter, Params, ParamsError,
+    ServerSet, Spec,
 };
 use std::fmt;
 
@@ -442,31 +443,38 @@ impl Spec for StaticRaft {
 
 impl Layer for StaticRaft {
     const NAME: &'static str = "static-raft";
+    const DESCRIPTION: &'static str = "MongoStaticRaft";
     const BOUNDS: &'static [Bound] = &[Bound::Servers, Bound::MaxTerm, Bound::MaxLogLen];
-
-    fn from_params(params: &Params) -> Result<Self, ParamsError> {
-        params.only(Self::NAME, Self::BOUNDS)?;
-        let servers = params.value_in(
-            Self::NAME,
+    const PARAMETERS: &'static [Parameter] = &[
+        Parameter::new(
             Bound::Servers,
             Self::DEFAULT_SERVERS,
             (1, MAX_SERVERS),
             "per-server arrays hold 5 servers; symmetry tries all n! permutations",
-        )?;
-        let max_term = params.value_in(
-            Self::NAME,
+        ),
+        Parameter::new(
             Bound::MaxTerm,
             Self::DEFAULT_MAX_TERM,
             (0, MAX_COMMITTED_TERM as usize),
             "the committed bitmask holds terms 1..=5",
-        )?;
-        let max_log_len = params.value_in(
-            Self::NAME,
+        ),
+        Parameter::new(
             Bound::MaxLogLen,
             Self::DEFAULT_MAX_LOG_LEN,
-            (0, (MAX_COMMITTED_INDEX as usize).min(LOG_CAPACITY - 1)),
+            (
+                0,
+                if (MAX_COMMITTED_INDEX as usize) < LOG_CAPACITY - 1 {
+                    MAX_COMMITTED_INDEX as usize
+                } else {
+                    LOG_CAPACITY - 1
+                },
+            ),
             "logs hold MaxLogLen + 1 <= 6 entries; the committed bitmask holds indexes 1..=5",
-        )?;
+        ),
+    ];
+
+    fn from_params(params: &Params) -> Result<Self, ParamsError> {
+        let [servers, max_term, max_log_len] = params.resolve::<3>(Self::NAME, Self::PARAMETERS)?;
         Ok(StaticRaft {
             servers,
             max_term: max_term as u8,

@@ -294,6 +294,7 @@ impl Spec for Traft {
 
 impl Layer for Traft {
     const NAME: &'static str = "traft";
+    const DESCRIPTION: &'static str = "TRaft (merge-log)";
     const BOUNDS: &'static [Bound] = &[Bound::Servers, Bound::MaxTerm, Bound::MaxLogLen];
 
     fn from_params(params: &Params) -> Result<Self, ParamsError> {

@@ -400,6 +400,7 @@ impl Spec for WeakRaft {
 
 impl Layer for WeakRaft {
     const NAME: &'static str = "weak-raft";
+    const DESCRIPTION: &'static str = "MongoWeakRaft";
     const BOUNDS: &'static [Bound] = RaftBounds::BOUNDS;
 
     fn from_params(params: &Params) -> Result<Self, ParamsError> {
@@ -556,6 +557,7 @@ impl Spec for SafeWeakRaft {
 
 impl Layer for SafeWeakRaft {
     const NAME: &'static str = "safe-weak-raft";
+    const DESCRIPTION: &'static str = "MongoSafeWeakRaft";
     const BOUNDS: &'static [Bound] = RaftBounds::BOUNDS;
 
     fn from_params(params: &Params) -> Result<Self, ParamsError> {

@@ -74,6 +74,50 @@ impl SplitMix64 {
 /// Runs seeded random walks from random initial states, checking the observer on every state
 /// and step taken. Walk `i` uses its own generator derived from `seed` and `i`, so a failing
 /// walk can be rerun alone.
+///
+/// ```
+/// # use spec_core::action_text::{self, ParseActionError};
+/// # use spec_core::{Action, Invariant, Params, Spec};
+/// # #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// # pub struct Tick;
+/// # impl std::fmt::Display for Tick {
+/// #     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { f.write_str("Tick()") }
+/// # }
+/// # impl std::str::FromStr for Tick {
+/// #     type Err = ParseActionError;
+/// #     fn from_str(text: &str) -> Result<Self, ParseActionError> {
+/// #         action_text::parse(text, |name, args| match (name, args) {
+/// #             ("Tick", []) => Ok(Tick),
+/// #             _ => Err(action_text::unknown(name, args, &["Tick()"])),
+/// #         })
+/// #     }
+/// # }
+/// # impl Action for Tick { fn name(&self) -> &'static str { "Tick" } }
+/// # /// A counter from 0 up to `max`, one `Tick()` at a time.
+/// # pub struct Counter { pub max: u8 }
+/// # impl Spec for Counter {
+/// #     type State = u8;
+/// #     type Action = Tick;
+/// #     fn name(&self) -> &'static str { "counter" }
+/// #     fn params(&self) -> Params { Params::default() }
+/// #     fn action_names(&self) -> &'static [&'static str] { &["Tick"] }
+/// #     fn init_states(&self) -> Vec<u8> { vec![0] }
+/// #     fn next_states(&self, s: &u8, out: &mut Vec<(Tick, u8)>) {
+/// #         if *s < self.max { out.push((Tick, s + 1)); }
+/// #     }
+/// #     fn invariants(&self) -> Vec<Invariant<Self>> {
+/// #         vec![Invariant { name: "AtMostMax", holds: |m, s| *s <= m.max }]
+/// #     }
+/// # }
+/// use refinement_tests::{simulate, Invariants, WalkOptions};
+/// // `Counter { max }` counts from 0 to `max`, with the invariant AtMostMax.
+/// let spec = Counter { max: 5 };
+/// let walks = WalkOptions { walks: 10, depth: 20, seed: 7 };
+/// let outcome = simulate(&spec, &Invariants::of(&spec), &walks);
+/// assert!(outcome.violation.is_none());
+/// assert_eq!(outcome.stats.walks, 10);
+/// assert_eq!(outcome.stats.longest, 6, "states 0 to 5: a walk ends where no action is enabled");
+/// ```
 pub fn simulate<M: Spec, O: Observer<M>>(
     spec: &M,
     observer: &O,

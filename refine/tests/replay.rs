@@ -4,7 +4,7 @@
 //! Apalache's form replays; a trace of every layer replays; damaged input is an input error
 //! with a message that says what is wrong.
 
-use refinement_tests::layers::{check_layer, replay_file, replay_layer, RunError, LAYERS};
+use refine::layers::{check_layer, replay_file, replay_layer, RunError, REGISTRY};
 use refinement_tests::replay::{Replay, ReplayVerdict};
 use refinement_tests::Options;
 use serde_json::{json, Value};
@@ -328,7 +328,7 @@ fn a_walk_through_every_layer_replays() {
         message.ends_with("layer message-raft does not read states back"),
         "{message}"
     );
-    assert_eq!(LAYERS.len(), 10, "a new layer gets a line above");
+    assert_eq!(REGISTRY.layers().len(), 10, "a new layer gets a line above");
 }
 
 fn input_error(layer: &str, params: &Params, trace: &Value) -> String {

@@ -2,7 +2,7 @@
 //! (the chain's defaults are two or three servers, `refine chain --deep` four), where bugs that
 //! need more servers show up. A walk is reproducible from its seed, so the counts are pinned.
 
-use refinement_tests::layers::simulate_layer;
+use refine::layers::simulate_layer;
 use refinement_tests::WalkOptions;
 use spec_core::{Bound, Params};
 

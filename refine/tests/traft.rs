@@ -5,7 +5,7 @@
 //! to compare counts with: they are pinned as this port computes them, the same with 1 and 2
 //! threads.
 
-use refinement_tests::layers::{check_edge, check_layer};
+use refine::layers::{check_edge, check_layer};
 use refinement_tests::{
     explore, Failure, FailureKind, Invariants, Observer, Options, RefinementCheck,
 };

@@ -5,7 +5,7 @@
 //! the search is incomplete (a level limit, the memory guard, Ctrl-C or SIGTERM), 101 when the
 //! specification panicked.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Writes to standard output; if the reader has gone away (`refine ... | head`), exits quietly
 /// with status 141, as a process killed by SIGPIPE would, instead of panicking.
@@ -27,8 +27,8 @@ macro_rules! outln {
         }
     }};
 }
-use refinement_tests::bench;
-use refinement_tests::layers::{self, Report, RunError, ViolationReport, EDGES, LAYERS};
+use refine::bench;
+use refine::layers::{self, Report, RunError, ViolationReport, REGISTRY};
 use refinement_tests::report::{summary_text, thousands, vacuity_text, walk_summary_text};
 use refinement_tests::{default_memory_limit, FailureKind, Options, WalkOptions};
 use serde_json::json;
@@ -176,21 +176,66 @@ struct BoundsArgs {
     /// Message duplications a behaviour may contain (fault budget).
     #[arg(long, value_name = "N")]
     duplicates: Option<usize>,
+    /// The bounds of a layer's own (`Bound::Named`), whose flags come from the registry.
+    #[arg(skip)]
+    named: Params,
 }
 
 impl BoundsArgs {
     fn params(self) -> Params {
-        Params {
-            servers: self.servers,
-            values: self.values,
-            max_log_len: self.max_log_len,
-            max_term: self.max_term,
-            max_config_version: self.max_config_version,
-            max_messages: self.max_messages,
-            restarts: self.restarts,
-            duplicates: self.duplicates,
+        let mut params = self.named;
+        params.servers = self.servers;
+        params.values = self.values;
+        params.max_log_len = self.max_log_len;
+        params.max_term = self.max_term;
+        params.max_config_version = self.max_config_version;
+        params.max_messages = self.max_messages;
+        params.restarts = self.restarts;
+        params.duplicates = self.duplicates;
+        params
+    }
+}
+
+/// The subcommands that take bounds.
+const WITH_BOUNDS: [&str; 5] = ["check", "refines", "chain", "simulate", "replay"];
+
+/// The command line: the flags of [`BoundsArgs`], and one flag for each bound of a layer's own
+/// that a registered layer declares (its help from the declaration).
+fn parse() -> Cli {
+    let named = REGISTRY.named_bounds();
+    let mut command = Cli::command();
+    for sub in WITH_BOUNDS {
+        command = command.mut_subcommand(sub, |mut c| {
+            for &bound in &named {
+                let help = REGISTRY.parameter(bound).map_or(String::new(), |p| {
+                    format!("{} (default {}, {}..={})", p.help, p.default, p.min, p.max)
+                });
+                let mut arg = clap::Arg::new(bound.name())
+                    .long(bound.name())
+                    .value_name("N")
+                    .value_parser(clap::value_parser!(usize))
+                    .help(help);
+                if sub == "chain" {
+                    arg = arg.conflicts_with("deep");
+                }
+                c = c.arg(arg);
+            }
+            c
+        });
+    }
+    let matches = command.get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if let (Some((_, sub)), Some(bounds)) = (
+        matches.subcommand(),
+        cli.command.as_mut().and_then(Command::bounds_mut),
+    ) {
+        for &bound in &named {
+            if let Some(&value) = sub.get_one::<usize>(bound.name()) {
+                bounds.named.set(bound, value);
+            }
         }
     }
+    cli
 }
 
 #[derive(Args, Clone)]
@@ -305,7 +350,7 @@ fn interrupts() -> Arc<AtomicUsize> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     let command = cli.command.unwrap_or(Command::Chain {
         bounds: BoundsArgs::default(),
         deep: false,
@@ -346,6 +391,18 @@ fn main() -> ExitCode {
 }
 
 impl Command {
+    /// The bounds the command was given, if it takes bounds.
+    fn bounds_mut(&mut self) -> Option<&mut BoundsArgs> {
+        match self {
+            Command::Check { bounds, .. }
+            | Command::Refines { bounds, .. }
+            | Command::Chain { bounds, .. }
+            | Command::Simulate { bounds, .. }
+            | Command::Replay { bounds, .. } => Some(bounds),
+            Command::List | Command::Bench { .. } => None,
+        }
+    }
+
     /// The command's name in `--json`'s envelope, and whether `--json` was asked for.
     fn name_and_json(&self) -> (&'static str, bool) {
         match self {
@@ -556,18 +613,22 @@ fn run(command: Command) -> Result<Verdict, RunError> {
         } => bench(quick, flagship, repeat),
         Command::List => {
             outln!("Layers (most abstract first):");
-            for l in LAYERS {
-                let flags: Vec<&str> = l.bounds.iter().map(|b| b.flag()).collect();
-                outln!(
-                    "  {:<14} {:<26} {}",
-                    l.name,
-                    l.spec,
-                    if l.implemented {
-                        flags.join(" ")
-                    } else {
-                        "(not implemented yet)".to_string()
-                    }
-                );
+            for l in REGISTRY.layers() {
+                let flags: Vec<&str> = l.bounds().iter().map(|b| b.flag()).collect();
+                outln!("  {:<14} {:<26} {}", l.name(), l.spec(), flags.join(" "));
+            }
+            outln!("Bounds a layer declares (default, range):");
+            for l in REGISTRY
+                .layers()
+                .iter()
+                .filter(|l| !l.parameters().is_empty())
+            {
+                let declared: Vec<String> = l
+                    .parameters()
+                    .iter()
+                    .map(|p| format!("{} {} ({}..={})", p.bound, p.default, p.min, p.max))
+                    .collect();
+                outln!("  {:<14} {}", l.name(), declared.join(", "));
             }
             outln!("Bounds of `refine chain --deep` (with symmetry):");
             let flags = |bounds: &[(spec_core::Bound, usize)]| {
@@ -577,23 +638,24 @@ fn run(command: Command) -> Result<Verdict, RunError> {
                     .collect();
                 flags.join(" ")
             };
-            for d in layers::DEEP {
+            for l in REGISTRY.layers() {
+                let Some(d) = l.deep() else { continue };
                 match d.edge_bounds {
                     Some(edges) => outln!(
                         "  {:<14} {} (its edges: {})",
-                        d.layer,
+                        l.name(),
                         flags(d.bounds),
                         flags(edges)
                     ),
-                    None => outln!("  {:<14} {}", d.layer, flags(d.bounds)),
+                    None => outln!("  {:<14} {}", l.name(), flags(d.bounds)),
                 }
             }
             outln!("Refinement edges:");
-            for e in EDGES {
-                outln!("  {} -> {}: {}", e.lower, e.upper, e.mapping);
+            for e in REGISTRY.edges() {
+                outln!("  {} -> {}: {}", e.lower(), e.upper(), e.mapping());
             }
             outln!("Mutations (--mutation NAME):");
-            for m in layers::mutations() {
+            for m in REGISTRY.mutations() {
                 outln!("  {:<22} in {}: {}", m.name, m.target, m.what);
             }
             Ok(Verdict::Holds)
@@ -829,9 +891,10 @@ fn print_chain(reports: &[Report], run: &RunArgs) -> Result<Verdict, RunError> {
         outln!("\nEvery layer's invariants and every refinement edge hold at these bounds, except the documented expected failures:");
         for r in reports.iter().filter(|r| r.violation.is_some()) {
             if let (Some(v), Some(e)) = (&r.violation, &r.expected_failure) {
-                let mut flags: Vec<String> = spec_core::Bound::ALL
-                    .iter()
-                    .filter_map(|b| r.params.get(*b).map(|n| format!(" {} {n}", b.flag())))
+                let mut flags: Vec<String> = r
+                    .params
+                    .given()
+                    .map(|(b, n)| format!(" {} {n}", b.flag()))
                     .collect();
                 if r.stats.symmetry {
                     flags.push(" --symmetry".into());
