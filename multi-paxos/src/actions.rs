@@ -127,9 +127,12 @@ impl fmt::Display for Action {
 
 /// A node of `role` by name, as the byte an action stores.
 fn node(role: RoleKind, arg: &str) -> Result<u8, String> {
-    role.index(arg)
-        .map(|i| i as u8)
-        .ok_or_else(|| format!("{arg} is not a name {}", role.name(0).replace('1', "1, ...")))
+    role.index(arg).map(|i| i as u8).ok_or_else(|| {
+        format!(
+            "{arg} is not a name {}",
+            role.name(0).replace('1', "1, ...")
+        )
+    })
 }
 
 /// A byte-sized natural number.

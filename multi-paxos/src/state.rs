@@ -837,9 +837,8 @@ impl State {
             (0..MAX_SLOTS).flat_map(move |s| {
                 (0..MAX_VALUES).filter_map(move |v| {
                     let set = self.votes[b][s][v];
-                    (!set.is_empty()).then(|| {
-                        (Ballot::at_index(b), s as u8 + 1, Value(v as u8 + 1), set)
-                    })
+                    (!set.is_empty())
+                        .then(|| (Ballot::at_index(b), s as u8 + 1, Value(v as u8 + 1), set))
                 })
             })
         })
@@ -917,9 +916,7 @@ impl Serialize for State {
                     let pvalues: Vec<J> = self
                         .accepted()
                         .filter(|(_, _, _, set)| set.contains(a))
-                        .map(|(b, s, v, _)| {
-                            json!({"#tup": [ballot(b), s, v.to_string()]})
-                        })
+                        .map(|(b, s, v, _)| json!({"#tup": [ballot(b), s, v.to_string()]}))
                         .collect();
                     (RoleKind::Acceptor.name(a), Set(pvalues))
                 })
@@ -1165,7 +1162,8 @@ pub fn promises_are_truthful(s: &State) -> bool {
 
 /// PromisesOnlyGrow (an action property): an acceptor's `ballot_num` never decreases.
 pub fn promises_only_grow(pre: &State, next: &State) -> bool {
-    pre.acceptor_ids().all(|a| pre.promised[a] <= next.promised[a])
+    pre.acceptor_ids()
+        .all(|a| pre.promised[a] <= next.promised[a])
 }
 
 /// DecisionsAreFinal (an action property): a replica never changes or forgets a decision,

@@ -112,7 +112,12 @@ mod tests {
                 let p = permute(&s, rename);
                 assert_eq!(canonical(&p), c, "{s:?}");
                 for inv in &invariants {
-                    assert_eq!((inv.holds)(&spec, &p), (inv.holds)(&spec, &s), "{}", inv.name);
+                    assert_eq!(
+                        (inv.holds)(&spec, &p),
+                        (inv.holds)(&spec, &s),
+                        "{}",
+                        inv.name
+                    );
                 }
             }
         }
