@@ -142,7 +142,7 @@ fn byte(arg: &str) -> Result<u8, String> {
 }
 
 /// A command as it prints: `c1`, `noop` or `none`.
-fn value_of(arg: &str) -> Result<Value, String> {
+pub(crate) fn value_of(arg: &str) -> Result<Value, String> {
     match arg {
         "noop" => Ok(Value::NOOP),
         "none" => Ok(Value::NONE),
@@ -158,7 +158,7 @@ fn value_of(arg: &str) -> Result<Value, String> {
 }
 
 /// A ballot as it prints: `2.l1`, or `0` for none.
-fn ballot_of(arg: &str) -> Result<Ballot, String> {
+pub(crate) fn ballot_of(arg: &str) -> Result<Ballot, String> {
     if arg == "0" {
         return Ok(Ballot::NONE);
     }
@@ -176,7 +176,7 @@ fn ballot_of(arg: &str) -> Result<Ballot, String> {
 }
 
 /// A pvalue as it prints: `2.l1 c1`, or `none`.
-fn pvalue_of(arg: &str) -> Result<PValue, String> {
+pub(crate) fn pvalue_of(arg: &str) -> Result<PValue, String> {
     if arg == "none" {
         return Ok(PValue::NONE);
     }
@@ -245,7 +245,7 @@ fn message_of(text: &str) -> Result<Message, String> {
 }
 
 /// Reads `s -> t: MESSAGE`, as an envelope prints; the names must be of the message's roles.
-fn envelope(text: &str) -> Result<Envelope, String> {
+pub(crate) fn envelope(text: &str) -> Result<Envelope, String> {
     let (route, message) = text
         .split_once(':')
         .ok_or_else(|| format!("expected `s -> t: MESSAGE`, not `{text}`"))?;
@@ -638,7 +638,7 @@ fn on_p2a(
 
 /// Whether `e` could be in flight in `s`: sender and receiver exist, its ballot, slot and
 /// command are the model's. A delivery of anything else is not a step.
-fn well_formed(s: &State, b: &Bounds, e: Envelope) -> bool {
+pub(crate) fn well_formed(s: &State, b: &Bounds, e: Envelope) -> bool {
     let (from, to) = e.message.route();
     let count = |role| match role {
         RoleKind::Acceptor => s.acceptors as usize,
