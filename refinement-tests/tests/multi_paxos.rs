@@ -400,3 +400,39 @@ fn seeded_random_walks_with_loss_and_duplication() {
     assert_eq!(summary(&first.stats), summary(&again.stats));
     assert_eq!(summary(&first.stats), (2_000, 28_615, 437_509, 94));
 }
+
+/// A counterexample's ITF trace replays: under its mutation it is a behaviour up to the broken
+/// invariant; the correct spec rejects the adoption step, and says why: with `pmax`, l2 would
+/// have taken c2, which a1 reported accepted in 1.l1, instead of keeping its own c1.
+#[test]
+fn a_counterexample_replays_and_the_spec_rejects_the_adoption_without_pmax() {
+    use refinement_tests::replay::{replay, ReplayVerdict};
+    use refinement_tests::report::trace_itf;
+    let mutant = spec(MUTATION_BOUNDS).with_mutation(Mutation::IgnorePromisedValues);
+    let observer = Invariants::of(&mutant);
+    let out = explore(&mutant, &observer, &Options::quiet(2, true)).unwrap();
+    let cex = out.violation.expect("refuted");
+    let trace = trace_itf(&mutant, &observer, &cex);
+
+    let replayed = replay(&mutant, &trace).unwrap();
+    assert_eq!(
+        replayed.verdict,
+        ReplayVerdict::Violation {
+            state: 27,
+            property: "invariant ProposalsAreSafe".into()
+        }
+    );
+    let correct = replay(&spec(MUTATION_BOUNDS), &trace).unwrap();
+    assert_eq!(
+        correct.verdict,
+        ReplayVerdict::NotABehavior {
+            state: 26,
+            why: "the trace names Deliver(a1 -> l2: P1b(1.l2, 1.l2, [1.l1 c2])), which is enabled \
+                  in state 25 but leads to a different state; where they differ:\n    the \
+                  trace's state 26 has leaderProposals = [l1 |-> (1 :> c2), l2 |-> (1 :> c1)]\n    \
+                  Deliver(a1 -> l2: P1b(1.l2, 1.l2, [1.l1 c2])) leads to leaderProposals = \
+                  [l1 |-> (1 :> c2), l2 |-> (1 :> c2)]"
+                .into()
+        }
+    );
+}
