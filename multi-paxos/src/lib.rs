@@ -51,7 +51,7 @@ pub mod state;
 mod symmetry;
 
 pub use actions::{Action, ACTION_NAMES};
-pub use refinement::{ChosenLog, Gaps};
+pub use refinement::{ChosenLog, Gaps, Source};
 pub use state::{
     Ballot, Commander, Envelope, Leader, Message, Network, PValue, Phase, Replica, State, Value,
 };

@@ -33,12 +33,22 @@ pub enum Gaps {
     EverySlot,
 }
 
-/// Multi-Paxos -> Log by the chosen slots.
+/// What counts as a slot's command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The command chosen there: accepted by a majority of acceptors in one ballot.
+    Chosen,
+    /// The commands replicas decided there (any replica's decision).
+    Decided,
+}
+
+/// Multi-Paxos -> Log by the chosen (or decided) slots.
 #[derive(Clone, Debug)]
 pub struct ChosenLog {
     lower: MultiPaxos,
     upper: Log,
     gaps: Gaps,
+    source: Source,
 }
 
 impl ChosenLog {
@@ -52,11 +62,26 @@ impl ChosenLog {
         Self::new(lower, Gaps::EverySlot)
     }
 
+    /// The prefix of slots some replica decided, with every command a replica decided there:
+    /// the replicas' view instead of the acceptors'. It holds too (decisions are chosen), and
+    /// it is the edge that sees a commander announcing what no majority accepted, once a
+    /// replica decides another command in the same slot.
+    pub fn decided(lower: MultiPaxos) -> Result<Self, ParamsError> {
+        let mut mapping = Self::new(lower, Gaps::Prefix)?;
+        mapping.source = Source::Decided;
+        Ok(mapping)
+    }
+
     /// The mapping for this instance: Log with one value per command plus `noop`, and indices
     /// `1..=slots`.
     pub fn new(lower: MultiPaxos, gaps: Gaps) -> Result<Self, ParamsError> {
         let upper = Log::new(lower.bounds().commands + 1, lower.bounds().slots)?;
-        Ok(ChosenLog { lower, upper, gaps })
+        Ok(ChosenLog {
+            lower,
+            upper,
+            gaps,
+            source: Source::Chosen,
+        })
     }
 
     /// Log's value (0-based) for a command.
@@ -84,7 +109,14 @@ impl Refinement for ChosenLog {
     fn map_state(&self, state: &State) -> LogState {
         let mut chosen = LogState::empty(self.upper.values());
         for slot in state.slot_numbers() {
-            let values = state.chosen_values(slot);
+            let values = match self.source {
+                Source::Chosen => state.chosen_values(slot),
+                Source::Decided => state
+                    .leader_ids()
+                    .map(|r| state.replica[r].decisions[slot as usize - 1])
+                    .filter(|v| !v.is_none())
+                    .fold(0, |mask, v| mask | 1 << v.index()),
+            };
             if values == 0 && self.gaps == Gaps::Prefix {
                 break;
             }

@@ -436,3 +436,47 @@ fn a_counterexample_replays_and_the_spec_rejects_the_adoption_without_pmax() {
         }
     );
 }
+
+/// The replicas' view, `ChosenLog::decided` (the prefix of slots some replica decided, with
+/// every command decided there), holds at the defaults with the lower level's counts; it is the
+/// edge that sees a commander counting a rejection as an acceptance: a replica decides c2 in
+/// slot 1 where a replica already decided another command, and Log cannot choose a second
+/// value at index 1.
+#[test]
+fn the_decided_prefix_refines_log_and_sees_the_commander_bug() {
+    let mapping = ChosenLog::decided(spec(DEFAULT)).unwrap();
+    for threads in [1, 2] {
+        assert_eq!(
+            counts(
+                mapping.lower(),
+                &RefinementCheck::new(&mapping),
+                threads,
+                true
+            ),
+            (197_715, 54_185, 83)
+        );
+    }
+    let buggy = spec(MUTATION_BOUNDS).with_mutation(Mutation::CommanderCountsRejections);
+    let mapping = ChosenLog::decided(buggy).unwrap();
+    for threads in [1, 2] {
+        let out = explore(
+            mapping.lower(),
+            &RefinementCheck::new(&mapping),
+            &Options::quiet(threads, true),
+        )
+        .unwrap();
+        let cex = out.violation.expect("the decided edge fails");
+        assert_eq!(cex.failure.kind, FailureKind::Refinement);
+        assert_eq!(
+            (cex.steps.len(), cex.actions().last().unwrap().as_str()),
+            (34, "Deliver(l1 -> r2: Decision(1, c2))")
+        );
+        assert!(
+            cex.failure.detail.contains(
+                "is mapped to log-abstract step Next(1..1, [1 :> v2]), which is not enabled"
+            ),
+            "{}",
+            cex.failure.detail
+        );
+    }
+}
