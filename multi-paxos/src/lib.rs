@@ -185,7 +185,8 @@ pub struct MultiPaxos {
 }
 
 impl MultiPaxos {
-    /// The spec with these bounds, or why they are out of range.
+    /// The spec with these bounds, or why they are out of range. (`leaders` has no
+    /// command-line flag: out of range, it is reported against `--servers`, with its own reason.)
     pub fn new(bounds: Bounds) -> Result<MultiPaxos, ParamsError> {
         let check = |bound, value, (min, max), why| {
             if value < min || value > max {

@@ -14,6 +14,9 @@
 //! only asks that the block's own indices be unchosen); it holds too. The prefix is the
 //! registered edge: it is what a replica can perform, and it shows the block step.
 //!
+//! [`ChosenLog::decided`] reads the replicas instead of the acceptors: the prefix of slots some
+//! replica decided, with every command decided there.
+//!
 //! A step chooses nothing new in the prefix (a stutter), or extends it by a block. A second
 //! command chosen in a slot of the prefix maps to a block over a chosen index, which Log's
 //! `Next` refuses: the edge checks OneValuePerSlot at the log level.
