@@ -123,6 +123,22 @@ pub fn registry() -> Registry {
                 expected_failure: None,
             }),
     )
+    .layer(
+        LayerDef::<multi_paxos::MultiPaxos>::new()
+            .mutations(
+                &multi_paxos::Mutation::ALL,
+                multi_paxos::Mutation::name,
+                multi_paxos::Mutation::what,
+                multi_paxos::MultiPaxos::with_mutation,
+            )
+            .deep(DeepBounds {
+                // The mutations' bounds: one leader's phase-1 broadcast can overlap another's
+                // phase 2 (13,110,040 distinct states with symmetry).
+                bounds: &[(Bound::MaxMessages, 4)],
+                edge_bounds: None,
+                expected_failure: None,
+            }),
+    )
     .layer(LayerDef::<DynamicRaft>::new().deep(DeepBounds {
         bounds: &[(Bound::Servers, 4), (Bound::MaxTerm, 3), (Bound::MaxLogLen, 2)],
         edge_bounds: None,
@@ -346,6 +362,12 @@ pub fn registry() -> Registry {
         "log-abstract",
         "chosen <- every client commit's checksum up to its index (entries named <<value, timestamp>>)",
         |run| run.check(&jit_paxos::CommitsAreChosen::new(run.lower()?)?),
+    ))
+    .edge(EdgeDef::new(
+        "multi-paxos",
+        "log-abstract",
+        "chosen <- the longest prefix of chosen slots (a command accepted by a majority of acceptors in one ballot); a gap filled chooses a block",
+        |run| run.check(&multi_paxos::ChosenLog::prefix(run.lower()?)?),
     ))
     .edge(
         EdgeDef::new(
