@@ -150,7 +150,7 @@ impl JitPaxos {
     /// The default number of values.
     pub const DEFAULT_VALUES: usize = 1;
     /// The default bound on `messageCount`.
-    pub const DEFAULT_MAX_MESSAGE_COUNT: usize = 10;
+    pub const DEFAULT_MAX_MESSAGE_COUNT: usize = 12;
 
     /// The spec with `replicas` replicas, one client, `values` values, explored while
     /// `messageCount <= max_message_count`; fails on bounds the state encoding cannot hold.
@@ -434,7 +434,7 @@ mod tests {
                 spec.values(),
                 spec.max_message_count()
             ),
-            (3, 1, 1, 10)
+            (3, 1, 1, 12)
         );
     }
 

@@ -82,6 +82,34 @@ pub const ACTION_NAMES: &[&str] = &[
     "DuplicateMessage",
 ];
 
+/// The actions of a model: [`ACTION_NAMES`] without the faults it has no budget for (a model
+/// without loss has no `LoseMessage`, one with no duplications no `DuplicateMessage`), so that
+/// a checker's coverage does not call a fault the model excludes an action never enabled.
+pub fn action_names(lossy: bool, duplicates: bool) -> &'static [&'static str] {
+    let n = ACTION_NAMES.len();
+    match (lossy, duplicates) {
+        (true, true) => ACTION_NAMES,
+        (true, false) => &ACTION_NAMES[..n - 1],
+        (false, false) => &ACTION_NAMES[..n - 2],
+        (false, true) => NO_LOSS,
+    }
+}
+
+/// [`ACTION_NAMES`] without `LoseMessage`.
+const NO_LOSS: &[&str] = &[
+    "Propose",
+    "ProposeNoop",
+    "StartBallot",
+    "SpawnCommander",
+    "OnPropose",
+    "OnP1a",
+    "OnP1b",
+    "OnP2a",
+    "OnP2b",
+    "OnDecision",
+    "DuplicateMessage",
+];
+
 /// The handler name of each message kind, in the order of [`MESSAGE_KINDS`].
 const HANDLERS: [&str; 6] = [
     "OnPropose",

@@ -296,7 +296,7 @@ impl Spec for MultiPaxos {
     }
 
     fn action_names(&self) -> &'static [&'static str] {
-        ACTION_NAMES
+        actions::action_names(self.bounds.lossy, self.bounds.duplicates > 0)
     }
 
     /// One initial state: each client command at one replica (see [`State::initial`]),
