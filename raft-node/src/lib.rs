@@ -23,9 +23,13 @@
 //! assert_eq!(checked.steps as u64, run.steps.iter().sum::<u64>());
 //! ```
 
+pub mod client;
+pub mod cluster;
+pub mod kv;
 pub mod record;
 pub mod rng;
 pub mod runtime;
+pub mod serve;
 pub mod sim;
 pub mod storage;
 pub mod tcp;
