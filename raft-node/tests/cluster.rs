@@ -1,5 +1,6 @@
 //! A cluster of real `raft-node serve` processes on loopback: write through the client, kill
-//! -9 the primary, read the write back from the new primary, restart the killed node; then
+//! -9 the primary under write load, read the write back from the new primary (and every
+//! acknowledged write of the load), restart the killed node; then
 //! the nodes' records, merged by causality, validate against the spec. And `raft-node
 //! cluster` itself: it starts, serves, and stops every node on Ctrl-C (SIGINT).
 //!
@@ -88,7 +89,34 @@ fn kill_the_primary_and_read_the_write_back() {
         (primary(&addrs).await, written)
     });
     eprintln!("primary before: n{} (term {})", old.id + 1, old.term);
+    // Write load across the kill: a writer puts w0, w1, ... (each with a short deadline,
+    // so that a write stuck on the dead primary is given up and the next one goes on).
+    let writer = {
+        let addrs = addrs.clone();
+        std::thread::spawn(move || {
+            runtime().block_on(async {
+                let mut client = Client::new(addrs);
+                client.timeout = Duration::from_secs(2);
+                client.attempt_timeout = Duration::from_millis(500);
+                let mut acknowledged = Vec::new();
+                for k in 0..60 {
+                    if client.put(&format!("w{k}"), &format!("x{k}")).await.is_ok() {
+                        acknowledged.push(k);
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                acknowledged
+            })
+        })
+    };
+    std::thread::sleep(Duration::from_millis(200));
     cluster.kill(old.id as usize);
+    let acknowledged = writer.join().unwrap();
+    eprintln!(
+        "{} of 60 writes under load acknowledged",
+        acknowledged.len()
+    );
+    assert!(!acknowledged.is_empty());
 
     let new = rt.block_on(async {
         let (value, stale) = client.get("answer", false).await.unwrap();
@@ -102,6 +130,13 @@ fn kill_the_primary_and_read_the_write_back() {
         assert_ne!(new.id, old.id);
         assert!(new.term > old.term);
         assert!(new.applied >= index, "the new primary applied the write");
+        for k in &acknowledged {
+            assert_eq!(
+                client.get(&format!("w{k}"), false).await.unwrap().0,
+                Some(format!("x{k}")),
+                "the acknowledged write w{k} is present"
+            );
+        }
         client.put("after", "failover").await.unwrap();
         new
     });
@@ -133,7 +168,10 @@ fn kill_the_primary_and_read_the_write_back() {
     cluster.stop();
     let v = validate_records(&cluster.records(), 3);
     eprintln!("{v:?}");
-    assert!(v.commits >= 8, "every acknowledged write committed: {v:?}");
+    assert!(
+        v.commits >= 8 + acknowledged.len(),
+        "every acknowledged write committed: {v:?}"
+    );
     drop(cluster);
     let _ = std::fs::remove_dir_all(&dir);
 }
