@@ -11,7 +11,7 @@ use raft_node::client::Client;
 use raft_node::cluster::LocalCluster;
 use raft_node::record::{read_json_lines_lenient, to_json_lines};
 use raft_node::serve::{serve, ServeOptions};
-use raft_node::sim::{simulate, SimOptions};
+use raft_node::sim::{check_service, simulate, SimOptions};
 use raft_node::transport::Faults;
 
 #[derive(Parser)]
@@ -50,6 +50,10 @@ enum Command {
         /// Write each run's events to DIR/seed-N.jsonl.
         #[arg(long)]
         record: Option<PathBuf>,
+        /// Run the key-value service (the client writes puts and deletes), and check that
+        /// the nodes' applied maps agree and hold every acknowledged write.
+        #[arg(long)]
+        kv: bool,
     },
     /// Validate a recorded run (JSON lines) of a cluster of `--servers` nodes; several files
     /// (records made apart, such as one per node) are merged by causality first. A torn last
@@ -303,6 +307,7 @@ fn main() -> ExitCode {
             no_partitions,
             no_crashes,
             record,
+            kv,
         } => {
             let range = match seeds(&range) {
                 Ok(r) => r,
@@ -336,6 +341,7 @@ fn main() -> ExitCode {
                 } else {
                     SimOptions::default().crash_per_mille
                 },
+                kv,
                 ..SimOptions::default()
             };
             let (mut steps, mut commits, mut writes) = (0usize, 0usize, 0usize);
@@ -356,7 +362,16 @@ fn main() -> ExitCode {
                         return ExitCode::FAILURE;
                     }
                 }
-                match raft_node::validate(servers, &run.events) {
+                let checked = raft_node::validate(servers, &run.events)
+                    .map_err(|e| e.to_string())
+                    .and_then(|v| {
+                        if kv {
+                            check_service(&run)
+                                .map_err(|why| format!("the key-value service: {why}"))?;
+                        }
+                        Ok(v)
+                    });
+                match checked {
                     Ok(v) => {
                         steps += v.steps;
                         commits += v.commits;
@@ -365,10 +380,11 @@ fn main() -> ExitCode {
                     Err(e) => {
                         eprintln!("seed {seed}: {e}");
                         eprintln!(
-                            "replay: raft-node simulate --seeds {seed} --servers {servers} --duration-ms {duration_ms} --faults {}{}{} --record DIR",
+                            "replay: raft-node simulate --seeds {seed} --servers {servers} --duration-ms {duration_ms} --faults {}{}{}{} --record DIR",
                             if faults == Faults::NONE { "none" } else { "some" },
                             if no_partitions { " --no-partitions" } else { "" },
                             if no_crashes { " --no-crashes" } else { "" },
+                            if kv { " --kv" } else { "" },
                         );
                         return ExitCode::FAILURE;
                     }

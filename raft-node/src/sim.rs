@@ -318,3 +318,66 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
         applied,
     })
 }
+
+/// What [`check_service`] found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServiceCheck {
+    /// Entries applied by the node run that applied most.
+    pub applied: u64,
+    /// Node runs that applied something.
+    pub appliers: usize,
+}
+
+/// Checks a run of the key-value service ([`SimOptions::kv`]): any two applied histories (of
+/// any nodes, any of their runs) agree entry by entry (index, term, payload) on their common
+/// prefix; each map is its history's commands applied in order; every acknowledged write is
+/// applied, as a put or a delete, at its (index, term), by the node run that applied most.
+pub fn check_service(run: &SimRun) -> Result<ServiceCheck, String> {
+    for (a, (na, ka)) in run.applied.iter().enumerate() {
+        for (nb, kb) in &run.applied[a + 1..] {
+            if let Some((x, y)) = ka.history.iter().zip(&kb.history).find(|(x, y)| x != y) {
+                return Err(format!(
+                    "n{} applied {x:?} where n{} applied {y:?}",
+                    na + 1,
+                    nb + 1
+                ));
+            }
+        }
+        let mut again = KvState::default();
+        for (index, _, payload) in &ka.history {
+            match Command::decode(payload) {
+                Some(c) => again.apply_command(&c),
+                None => return Err(format!("n{} applied a non-command at {index}", na + 1)),
+            }
+        }
+        if again.map != ka.map || ka.applied as usize != ka.history.len() {
+            return Err(format!("n{}'s map is not its history applied", na + 1));
+        }
+    }
+    let longest = run
+        .applied
+        .iter()
+        .map(|(_, k)| k)
+        .max_by_key(|k| k.applied)
+        .cloned()
+        .unwrap_or_default();
+    for &(index, term) in &run.committed_writes {
+        match longest.history.get((index as usize).wrapping_sub(1)) {
+            Some((i, t, payload))
+                if (*i, *t) == (index, term)
+                    && matches!(
+                        Command::decode(payload),
+                        Some(Command::Put { .. } | Command::Delete { .. })
+                    ) => {}
+            other => {
+                return Err(format!(
+                    "the acknowledged write ({index}, {term}) is not applied (there: {other:?})"
+                ))
+            }
+        }
+    }
+    Ok(ServiceCheck {
+        applied: longest.applied,
+        appliers: run.applied.iter().filter(|(_, k)| k.applied > 0).count(),
+    })
+}
