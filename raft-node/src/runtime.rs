@@ -183,8 +183,9 @@ pub async fn run_node<T: Transport>(
     .await
 }
 
-/// [`run_node`], with the key-value service: a node that is primary applies its log up to its
-/// commit point to `service`'s map (after the group commit, before acknowledging), and, with
+/// [`run_node`], with the key-value service: a node applies its log up to what it committed
+/// (its commit point while primary, or what a step of the batch committed before a later step
+/// of the batch deposed it) to `service`'s map (after the group commit, before acknowledging), and, with
 /// [`Service::noop_on_election`], appends a [`Command::Noop`] when it becomes primary.
 #[allow(clippy::too_many_arguments)]
 pub async fn run_service<T: Transport>(
@@ -360,12 +361,18 @@ pub async fn run_service<T: Transport>(
         let records = persisted.records_for(&mut node);
         wal.write(&records)?;
         if let Some(service) = &service {
+            // What the batch committed: the node's commit point if it is still primary, and
+            // what its steps committed (it may have stepped down later in the batch; a
+            // committed entry stays in its log).
+            let committed = done
+                .iter()
+                .filter_map(|(_, out, _, _)| out.committed.map(|(index, _)| index))
+                .chain((node.role == NodeRole::Primary).then_some(node.commit_index))
+                .max()
+                .unwrap_or(0);
             let mut shared = service.shared.lock().expect("service lock");
-            if node.role == NodeRole::Primary && node.commit_index > shared.kv.applied {
-                if let Err(e) = shared
-                    .kv
-                    .apply_committed(node.log.entries(), node.commit_index)
-                {
+            if committed > shared.kv.applied {
+                if let Err(e) = shared.kv.apply_committed(node.log.entries(), committed) {
                     tracing::error!(target: "raft_node::kv", node = opts.id, error = %e, "cannot apply");
                     shared.error = Some(e.to_string());
                 }

@@ -77,3 +77,16 @@ fn a_disagreement_or_a_lost_write_is_caught() {
     let why = check_service(&lost).unwrap_err();
     assert!(why.contains("not applied"), "{why}");
 }
+
+/// Seed 983 (found by `simulate --seeds 100..1100 --kv`): a primary commits a write and steps
+/// down later in the same batch; the write is acknowledged, and must be applied too.
+#[test]
+fn a_commit_and_a_step_down_in_one_batch() {
+    let opts = SimOptions {
+        kv: true,
+        ..SimOptions::default()
+    };
+    let run = simulate(983, &opts).unwrap();
+    raft_node::validate(opts.servers, &run.events).unwrap_or_else(|e| panic!("{e}"));
+    check_service(&run).unwrap_or_else(|e| panic!("{e}"));
+}
