@@ -302,9 +302,14 @@ pub async fn run_service<T: Transport>(
             let out = match &input {
                 Input::Message { from, message } => {
                     let out = node::on_message(&mut node, &rules, *from as usize, message);
+                    // A heartbeat of its term defers a secondary's election; not a
+                    // candidate's: the core keeps a candidate a candidate until a newer term,
+                    // and a candidate whose timer the primary's heartbeats kept deferring
+                    // would never stand again, nor pull (found by the process test: a
+                    // restarted node stuck as a candidate of the primary's term).
                     if matches!(message, message_raft::Message::Heartbeat { .. })
                         && message.term() == node.term
-                        && node.role != NodeRole::Primary
+                        && node.role == NodeRole::Secondary
                     {
                         sync_source = Some(*from);
                         election_at = Instant::now() + election_timeout(&mut rng, &opts);
