@@ -4,8 +4,8 @@
 //! representation: `u64` terms and indexes, a log of payloads with no cap), its write-ahead
 //! file and its end of the transport. Its loop waits for the first input (a message, a timer,
 //! a client's write), takes every further message already waiting (up to a batch size), and
-//! hands each to the node core's handler in order. Then it writes what the batch changed in
-//! one group commit (one `fsync`), records each step, and only then sends the batch's
+//! hands each to the node core's handler in order. Then it records each step, writes what the
+//! batch changed in one group commit (one `fsync`), and only then sends the batch's
 //! messages and acknowledges the writes it committed: no vote, position or acknowledgement
 //! leaves the node before what it depends on is durable.
 //!
@@ -362,16 +362,33 @@ pub async fn run_service<T: Transport>(
             continue;
         }
 
-        // One group commit for the batch, then the steps are real: record, send, acknowledge.
+        // Record the batch's steps, then one group commit, then the steps take effect outside
+        // the node: send, acknowledge. A process killed before the group commit leaves
+        // recorded steps that never took effect outside it, which its restart drops from the
+        // record ([`crate::serve`]); killed after it, every durable step is recorded.
+        let mut outgoing = Vec::with_capacity(done.len());
+        for (input, out, state, step_clock) in done {
+            steps += 1;
+            let sends: Vec<Routed> = out
+                .sends()
+                .map(|(to, m)| Routed {
+                    from: opts.id,
+                    to: to as u8,
+                    message: m.clone(),
+                })
+                .collect();
+            recorder.step(opts.id, step_clock, input, sends.clone(), state);
+            outgoing.push((step_clock, sends, out.committed));
+        }
         let records = persisted.records_for(&mut node);
         wal.write(&records)?;
         if let Some(service) = &service {
             // What the batch committed: the node's commit point if it is still primary, and
             // what its steps committed (it may have stepped down later in the batch; a
             // committed entry stays in its log).
-            let committed = done
+            let committed = outgoing
                 .iter()
-                .filter_map(|(_, out, _, _)| out.committed.map(|(index, _)| index))
+                .filter_map(|(_, _, committed)| committed.map(|(index, _)| index))
                 .chain((node.role == NodeRole::Primary).then_some(node.commit_index))
                 .max()
                 .unwrap_or(0);
@@ -391,21 +408,11 @@ pub async fn run_service<T: Transport>(
                 _ => sync_source,
             };
         }
-        for (input, out, state, step_clock) in done {
-            steps += 1;
-            let sends: Vec<Routed> = out
-                .sends()
-                .map(|(to, m)| Routed {
-                    from: opts.id,
-                    to: to as u8,
-                    message: m.clone(),
-                })
-                .collect();
-            recorder.step(opts.id, step_clock, input, sends.clone(), state);
+        for (step_clock, sends, committed) in outgoing {
             for s in sends {
                 transport.send(s.to, step_clock, s.message).await;
             }
-            if let Some((index, term)) = out.committed {
+            if let Some((index, term)) = committed {
                 let (acked, rest): (Vec<_>, Vec<_>) = pending
                     .drain(..)
                     .partition(|(i, t, _)| *i <= index && *t == term);

@@ -3,7 +3,9 @@
 //!
 //! The record (JSON lines, one per step, written as each step is recorded, before its
 //! messages leave) survives a `kill -9` but for a torn last line. A node restarted on the same
-//! data directory and record file continues the record: the torn line is dropped, the
+//! data directory and record file continues the record: the torn line is dropped, and so are
+//! its last recorded steps whose durable variables its storage does not hold (recorded, then
+//! killed before the batch's group commit, so before any of their sends), the
 //! restart is recorded as the spec's `Restart` (if the recovered variables differ from the
 //! last recorded ones), and its logical clock continues past the last recorded step's. The
 //! records of a cluster's nodes, merged by causality, validate with [`crate::validate()`].
@@ -48,18 +50,34 @@ pub struct ServeOptions {
     pub exit_with_parent: bool,
 }
 
-/// Continues the record at `path` for node `id`: drops a torn last line, and returns the
-/// number of events and the node's last recorded clock and variables.
+/// Whether two recorded states have the same durable variables.
+fn same_durable(a: &LocalState, b: &LocalState) -> bool {
+    (a.term, a.voted_for, &a.log, a.config) == (b.term, b.voted_for, &b.log, b.config)
+}
+
+/// Continues the record at `path` for node `id`, whose storage recovered `durable`: drops a
+/// torn last line, and the node's last steps if their durable variables are not on disk (the
+/// process was killed after recording a batch and before its group commit: those steps had
+/// no effect outside the node, whose sends and acknowledgements follow the commit); returns
+/// the number of events kept and the node's last recorded clock and variables.
 fn continue_record(
     path: &std::path::Path,
     id: u8,
+    durable: &LocalState,
 ) -> Result<(u64, u64, Option<LocalState>), String> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, 0, None)),
         Err(e) => return Err(format!("reading {}: {e}", path.display())),
     };
-    let events = read_json_lines_lenient(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut events =
+        read_json_lines_lenient(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    while let Some(Event::Step { node, state, .. }) = events.last() {
+        if *node != id || same_durable(state, durable) {
+            break;
+        }
+        events.pop();
+    }
     if to_json_lines(&events) != text {
         // A torn last line (or blank lines): keep the complete events only.
         std::fs::write(path, to_json_lines(&events))
@@ -94,11 +112,11 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
     let mut start_clock = 0;
     let recorder = match &opts.record {
         Some(path) => {
-            let (count, clock, last) = continue_record(path, opts.id)?;
+            let now = LocalState::of(&NodeState::recovered(recovered.durable.clone()), n);
+            let (count, clock, last) = continue_record(path, opts.id, &now)?;
             start_clock = clock;
             let recorder = Recorder::to_file(path, count)
                 .map_err(|e| format!("opening {}: {e}", path.display()))?;
-            let now = LocalState::of(&NodeState::recovered(recovered.durable.clone()), n);
             if last.is_some_and(|last| last != now) {
                 start_clock += 1;
                 recorder.step(opts.id, start_clock, Input::Restart, Vec::new(), now);
