@@ -16,6 +16,10 @@
 //! - [`runtime`]: the node task.
 //! - [`sim`]: the deterministic simulation (paused tokio clock, one seed, one run).
 //! - [`record`] and [`validate`](mod@validate): the run's events, and their replay.
+//! - [`kv`]: the replicated key-value map, applied from committed entries
+//!   ([`runtime::run_service`]).
+//! - [`client`]: the client protocol, a node's client server, and the client library.
+//! - [`serve`] and [`cluster`]: a node as a process, and a local cluster of them.
 //!
 //! ```
 //! let run = raft_node::sim::simulate(7, &raft_node::sim::SimOptions::default()).unwrap();
@@ -23,9 +27,13 @@
 //! assert_eq!(checked.steps as u64, run.steps.iter().sum::<u64>());
 //! ```
 
+pub mod client;
+pub mod cluster;
+pub mod kv;
 pub mod record;
 pub mod rng;
 pub mod runtime;
+pub mod serve;
 pub mod sim;
 pub mod storage;
 pub mod tcp;

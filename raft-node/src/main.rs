@@ -1,12 +1,17 @@
-//! `raft-node`: run the deterministic simulation over many seeds and validate each run, or
-//! validate a recorded run.
+//! `raft-node`: run the deterministic simulation over many seeds and validate each run,
+//! validate a recorded run, run a node (`serve`) or a local cluster (`cluster`), and talk to
+//! one (`put`, `get`, `delete`, `status`).
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use raft_node::record::{read_json_lines, to_json_lines};
-use raft_node::sim::{simulate, SimOptions};
+use raft_node::client::Client;
+use raft_node::cluster::LocalCluster;
+use raft_node::record::{read_json_lines_lenient, to_json_lines};
+use raft_node::serve::{serve, ServeOptions};
+use raft_node::sim::{check_service, simulate, SimOptions};
 use raft_node::transport::Faults;
 
 #[derive(Parser)]
@@ -45,9 +50,14 @@ enum Command {
         /// Write each run's events to DIR/seed-N.jsonl.
         #[arg(long)]
         record: Option<PathBuf>,
+        /// Run the key-value service (the client writes puts and deletes), and check that
+        /// the nodes' applied maps agree and hold every acknowledged write.
+        #[arg(long)]
+        kv: bool,
     },
     /// Validate a recorded run (JSON lines) of a cluster of `--servers` nodes; several files
-    /// (records made apart, such as one per node) are merged by causality first.
+    /// (records made apart, such as one per node) are merged by causality first. A torn last
+    /// line (a node killed while writing it) is dropped.
     Validate {
         /// The run, or its parts.
         #[arg(required = true)]
@@ -56,6 +66,103 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         servers: usize,
     },
+    /// Run one node of a cluster (until Ctrl-C).
+    Serve {
+        /// This node's id, 1..=N (node n1 is `--id 1`).
+        #[arg(long)]
+        id: usize,
+        /// Every node's address for the nodes' protocol, comma-separated, in id order (this
+        /// node's included): N addresses make an N-node cluster.
+        #[arg(long, value_delimiter = ',', required = true)]
+        peers: Vec<SocketAddr>,
+        /// The data directory (created if missing; refused if it belongs to another node).
+        #[arg(long)]
+        data: PathBuf,
+        /// Where clients connect.
+        #[arg(long)]
+        client_addr: SocketAddr,
+        /// Every node's client address, comma-separated, in id order (for redirects to the
+        /// primary).
+        #[arg(long, value_delimiter = ',')]
+        client_peers: Vec<String>,
+        /// Append the node's steps (JSON lines) to FILE, for `raft-node validate`.
+        #[arg(long)]
+        record: Option<PathBuf>,
+        /// Election timeout range, milliseconds, `A..B`.
+        #[arg(long, default_value = "150..300")]
+        election_timeout_ms: String,
+        /// Heartbeat interval, milliseconds.
+        #[arg(long, default_value_t = 50)]
+        heartbeat_ms: u64,
+        /// How long a write waits for its commit, milliseconds.
+        #[arg(long, default_value_t = 2000)]
+        commit_timeout_ms: u64,
+        /// Stop when the parent process exits.
+        #[arg(long)]
+        exit_with_parent: bool,
+    },
+    /// Start a local cluster (one `raft-node serve` process per node, loopback ports), print
+    /// how to talk to it, and stop every node on Ctrl-C.
+    Cluster {
+        /// Nodes.
+        #[arg(long, default_value_t = 3)]
+        nodes: usize,
+        /// Where the nodes' data directories and records go (default: a new temporary
+        /// directory, kept after the cluster stops).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Client ports are BASE+1..=BASE+N, protocol ports BASE+101..=BASE+100+N; 0 picks
+        /// free ports.
+        #[arg(long, default_value_t = 7100)]
+        base_port: u16,
+    },
+    /// Set KEY to VALUE (answered once committed).
+    Put {
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+        #[command(flatten)]
+        to: Target,
+    },
+    /// Read KEY from the primary, through the log (or at once with `--stale`).
+    Get {
+        /// The key.
+        key: String,
+        /// Answer from the primary's map at once, possibly stale.
+        #[arg(long)]
+        stale: bool,
+        #[command(flatten)]
+        to: Target,
+    },
+    /// Remove KEY.
+    Delete {
+        /// The key.
+        key: String,
+        #[command(flatten)]
+        to: Target,
+    },
+    /// Each node's role, term, commit index, log length and applied index.
+    Status {
+        #[command(flatten)]
+        to: Target,
+    },
+}
+
+/// Where a client command goes.
+#[derive(clap::Args)]
+struct Target {
+    /// The nodes' client addresses, comma-separated (any one will do: a node that is not
+    /// primary names the primary).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103"
+    )]
+    addr: Vec<SocketAddr>,
+    /// Give up after this many milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    timeout_ms: u64,
 }
 
 fn seeds(text: &str) -> Result<std::ops::Range<u64>, String> {
@@ -73,8 +180,125 @@ fn seeds(text: &str) -> Result<std::ops::Range<u64>, String> {
     }
 }
 
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+fn client_command(command: Command) -> ExitCode {
+    let to = match &command {
+        Command::Put { to, .. }
+        | Command::Get { to, .. }
+        | Command::Delete { to, .. }
+        | Command::Status { to } => to,
+        _ => unreachable!("a client command"),
+    };
+    let mut client = Client::new(to.addr.clone());
+    client.timeout = std::time::Duration::from_millis(to.timeout_ms);
+    runtime().block_on(async move {
+        let result = match &command {
+            Command::Put { key, value, .. } => client
+                .put(key, value)
+                .await
+                .map(|(index, term)| format!("ok: committed at index {index}, term {term}")),
+            Command::Delete { key, .. } => client
+                .delete(key)
+                .await
+                .map(|(index, term)| format!("ok: committed at index {index}, term {term}")),
+            Command::Get { key, stale, .. } => client.get(key, *stale).await.map(|(v, stale)| {
+                let v = v.unwrap_or_else(|| "(not set)".into());
+                if stale {
+                    format!("{v}    (possibly stale: read from the primary's map without confirming it is primary)")
+                } else {
+                    v
+                }
+            }),
+            _ => {
+                let mut up = 0;
+                for (addr, status) in client.status_all().await {
+                    match status {
+                        Ok(s) => {
+                            up += 1;
+                            println!("{addr}  {s}");
+                        }
+                        Err(e) => println!("{addr}  down: {e}"),
+                    }
+                }
+                return if up > 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+            }
+        };
+        match result {
+            Ok(line) => {
+                println!("{line}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("raft-node: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command {
+        c @ (Command::Put { .. }
+        | Command::Get { .. }
+        | Command::Delete { .. }
+        | Command::Status { .. }) => client_command(c),
+        Command::Serve {
+            id,
+            peers,
+            data,
+            client_addr,
+            client_peers,
+            record,
+            election_timeout_ms,
+            heartbeat_ms,
+            commit_timeout_ms,
+            exit_with_parent,
+        } => {
+            let election = match seeds(&election_timeout_ms) {
+                Ok(r) if r.start > 0 && r.end > r.start => (r.start, r.end),
+                _ => {
+                    eprintln!("raft-node serve: --election-timeout-ms is `A..B` with 0 < A < B");
+                    return ExitCode::from(2);
+                }
+            };
+            if id == 0 || id > peers.len() {
+                eprintln!("raft-node serve: --id {id} is not in 1..={}", peers.len());
+                return ExitCode::from(2);
+            }
+            let mut client_peers: Vec<Option<String>> =
+                client_peers.into_iter().map(Some).collect();
+            client_peers.resize(peers.len(), None);
+            let opts = ServeOptions {
+                id: (id - 1) as u8,
+                peers,
+                data,
+                client_addr,
+                client_peers,
+                record,
+                election_timeout_ms: election,
+                heartbeat_ms,
+                commit_timeout_ms,
+                exit_with_parent,
+            };
+            match runtime().block_on(serve(opts)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("raft-node serve: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Cluster {
+            nodes,
+            dir,
+            base_port,
+        } => run_cluster(nodes, dir, base_port),
         Command::Simulate {
             seeds: range,
             servers,
@@ -83,6 +307,7 @@ fn main() -> ExitCode {
             no_partitions,
             no_crashes,
             record,
+            kv,
         } => {
             let range = match seeds(&range) {
                 Ok(r) => r,
@@ -116,6 +341,7 @@ fn main() -> ExitCode {
                 } else {
                     SimOptions::default().crash_per_mille
                 },
+                kv,
                 ..SimOptions::default()
             };
             let (mut steps, mut commits, mut writes) = (0usize, 0usize, 0usize);
@@ -136,7 +362,16 @@ fn main() -> ExitCode {
                         return ExitCode::FAILURE;
                     }
                 }
-                match raft_node::validate(servers, &run.events) {
+                let checked = raft_node::validate(servers, &run.events)
+                    .map_err(|e| e.to_string())
+                    .and_then(|v| {
+                        if kv {
+                            check_service(&run)
+                                .map_err(|why| format!("the key-value service: {why}"))?;
+                        }
+                        Ok(v)
+                    });
+                match checked {
                     Ok(v) => {
                         steps += v.steps;
                         commits += v.commits;
@@ -145,10 +380,11 @@ fn main() -> ExitCode {
                     Err(e) => {
                         eprintln!("seed {seed}: {e}");
                         eprintln!(
-                            "replay: raft-node simulate --seeds {seed} --servers {servers} --duration-ms {duration_ms} --faults {}{}{} --record DIR",
+                            "replay: raft-node simulate --seeds {seed} --servers {servers} --duration-ms {duration_ms} --faults {}{}{}{} --record DIR",
                             if faults == Faults::NONE { "none" } else { "some" },
                             if no_partitions { " --no-partitions" } else { "" },
                             if no_crashes { " --no-crashes" } else { "" },
+                            if kv { " --kv" } else { "" },
                         );
                         return ExitCode::FAILURE;
                     }
@@ -171,7 +407,7 @@ fn main() -> ExitCode {
                         return ExitCode::FAILURE;
                     }
                 };
-                match read_json_lines(&text) {
+                match read_json_lines_lenient(&text) {
                     Ok(e) => parts.push(e),
                     Err(e) => {
                         eprintln!("{}: {e}", file.display());
@@ -206,4 +442,54 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+fn run_cluster(nodes: usize, dir: Option<PathBuf>, base_port: u16) -> ExitCode {
+    if !(1..=raft_node::MAX_NODES).contains(&nodes) {
+        eprintln!(
+            "raft-node cluster: --nodes {nodes} is out of range 1..={}",
+            raft_node::MAX_NODES
+        );
+        return ExitCode::from(2);
+    }
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("raft-node cluster: where is this program? {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let dir = dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("raft-node-cluster-{}", std::process::id()))
+    });
+    let mut cluster = match LocalCluster::start(&exe, nodes, &dir, base_port, &[]) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("raft-node cluster: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print!("{}", cluster.describe());
+    let stopped = runtime().block_on(async {
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => return None,
+                _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {
+                    if let Some(gone) = cluster.reap() {
+                        println!("{gone}");
+                    }
+                    if cluster.running() == 0 {
+                        return Some("every node has exited");
+                    }
+                }
+            }
+        }
+    });
+    cluster.stop();
+    println!(
+        "cluster stopped ({}); data and records kept in {}",
+        stopped.unwrap_or("Ctrl-C"),
+        dir.display()
+    );
+    ExitCode::SUCCESS
 }

@@ -168,6 +168,21 @@ pub fn read_json_lines(text: &str) -> Result<Vec<Event>, String> {
         .collect()
 }
 
+/// Reads a run written as JSON lines by a process that may have been killed while writing:
+/// as [`read_json_lines`], except that a last line that does not parse is dropped.
+pub fn read_json_lines_lenient(text: &str) -> Result<Vec<Event>, String> {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let mut events = Vec::new();
+    for (k, l) in lines.iter().enumerate() {
+        match serde_json::from_str(l) {
+            Ok(e) => events.push(e),
+            Err(_) if k + 1 == lines.len() => break,
+            Err(e) => return Err(format!("line {}: {e}", k + 1)),
+        }
+    }
+    Ok(events)
+}
+
 /// Writes a run as JSON lines.
 pub fn to_json_lines(events: &[Event]) -> String {
     let mut out = String::new();
@@ -183,6 +198,14 @@ pub fn to_json_lines(events: &[Event]) -> String {
 pub struct Recorder {
     events: Arc<Mutex<Vec<Event>>>,
     start: Option<tokio::time::Instant>,
+    sink: Option<Arc<Mutex<Sink>>>,
+}
+
+/// A file each event is written to, as one JSON line, when it is recorded.
+#[derive(Debug)]
+struct Sink {
+    file: std::fs::File,
+    count: u64,
 }
 
 impl Recorder {
@@ -191,7 +214,28 @@ impl Recorder {
         Recorder {
             events: Arc::default(),
             start: Some(tokio::time::Instant::now()),
+            sink: None,
         }
+    }
+
+    /// A recorder that keeps no events in memory but appends each, as one JSON line written
+    /// by one `write` call when it is recorded (before the step's messages are sent), to
+    /// `path`; its `seq` numbers continue after `first_seq`. A process killed at any moment
+    /// leaves every step whose messages left it in the file (a torn last line at most: see
+    /// [`read_json_lines_lenient`]).
+    pub fn to_file(path: &std::path::Path, first_seq: u64) -> std::io::Result<Recorder> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        Ok(Recorder {
+            events: Arc::default(),
+            start: Some(tokio::time::Instant::now()),
+            sink: Some(Arc::new(Mutex::new(Sink {
+                file,
+                count: first_seq,
+            }))),
+        })
     }
 
     fn now_us(&self) -> u64 {
@@ -202,6 +246,19 @@ impl Recorder {
 
     fn push(&self, make: impl FnOnce(u64, u64) -> Event) {
         let at_us = self.now_us();
+        if let Some(sink) = &self.sink {
+            use std::io::Write;
+            let mut sink = sink.lock().expect("recorder lock");
+            let event = make(sink.count, at_us);
+            sink.count += 1;
+            let mut line = event.to_json_line();
+            tracing::debug!(target: "raft_node::step", event = %line);
+            line.push('\n');
+            if let Err(e) = sink.file.write_all(line.as_bytes()) {
+                tracing::error!(target: "raft_node::step", error = %e, "writing the record");
+            }
+            return;
+        }
         let mut events = self.events.lock().expect("recorder lock");
         let event = make(events.len() as u64, at_us);
         tracing::debug!(target: "raft_node::step", event = %event.to_json_line());

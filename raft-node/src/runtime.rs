@@ -4,8 +4,8 @@
 //! representation: `u64` terms and indexes, a log of payloads with no cap), its write-ahead
 //! file and its end of the transport. Its loop waits for the first input (a message, a timer,
 //! a client's write), takes every further message already waiting (up to a batch size), and
-//! hands each to the node core's handler in order. Then it writes what the batch changed in
-//! one group commit (one `fsync`), records each step, and only then sends the batch's
+//! hands each to the node core's handler in order. Then it records each step, writes what the
+//! batch changed in one group commit (one `fsync`), and only then sends the batch's
 //! messages and acknowledges the writes it committed: no vote, position or acknowledgement
 //! leaves the node before what it depends on is durable.
 //!
@@ -19,6 +19,7 @@
 //! ([`node::timer_enabled`], [`node::client_write_enabled`]): every recorded step is a step of
 //! the spec.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use message_raft::node::{self, Rules};
@@ -26,6 +27,7 @@ use message_raft::{NodeRole, NodeState, Output, Timer};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep_until, Instant};
 
+use crate::kv::{Command, KvState};
 use crate::record::{Input, LocalState, Recorder, Routed};
 use crate::rng::Rng;
 use crate::storage::{Persisted, Recovered, StorageError, Wal};
@@ -110,11 +112,83 @@ pub struct NodeReport {
     pub clock: u64,
 }
 
+/// What a node running the key-value service shows the layer above it (its client server).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServiceState {
+    /// The applied map.
+    pub kv: KvState,
+    /// The node's role.
+    pub role: NodeRole,
+    /// Its term.
+    pub term: u64,
+    /// Its commit point (a primary's; 0 elsewhere).
+    pub commit_index: u64,
+    /// Its log's length.
+    pub last_index: u64,
+    /// The primary of its term, as far as it knows (the sender of the last heartbeat of its
+    /// term, or itself).
+    pub primary: Option<u8>,
+    /// Why applying stopped, if it did.
+    pub error: Option<String>,
+}
+
+/// The key-value service around a node: its shared state, updated by the node task after
+/// each batch's group commit and before the batch's writes are acknowledged.
+#[derive(Clone, Debug, Default)]
+pub struct Service {
+    /// The state.
+    pub shared: Arc<Mutex<ServiceState>>,
+    /// Whether a node elected primary appends a [`Command::Noop`] at once (so that it commits
+    /// an entry of its term, and with it every entry before, without waiting for a client).
+    pub noop_on_election: bool,
+}
+
+impl Service {
+    /// A service whose map keeps its history (`history`) or not, with no-ops on election.
+    pub fn new(keep_history: bool) -> Service {
+        Service {
+            shared: Arc::new(Mutex::new(ServiceState {
+                kv: KvState {
+                    keep_history,
+                    ..KvState::default()
+                },
+                ..ServiceState::default()
+            })),
+            noop_on_election: true,
+        }
+    }
+
+    /// A copy of the state.
+    pub fn snapshot(&self) -> ServiceState {
+        self.shared.lock().expect("service lock").clone()
+    }
+}
+
 /// Runs node `opts.id` until `until`: recovers from `recovered`, then drives the node core.
 ///
 /// The transport and the client queue are borrowed: a node that stops at `until` (a crash, in
 /// the simulation) leaves its undelivered messages and requests in them for its next run.
 pub async fn run_node<T: Transport>(
+    opts: NodeOptions,
+    wal: Wal,
+    recovered: Recovered,
+    transport: &mut T,
+    clients: &mut mpsc::Receiver<WriteRequest>,
+    recorder: Recorder,
+    until: Instant,
+) -> Result<NodeReport, StorageError> {
+    run_service(
+        opts, wal, recovered, transport, clients, recorder, until, None,
+    )
+    .await
+}
+
+/// [`run_node`], with the key-value service: a node applies its log up to what it committed
+/// (its commit point while primary, or what a step of the batch committed before a later step
+/// of the batch deposed it) to `service`'s map (after the group commit, before acknowledging), and, with
+/// [`Service::noop_on_election`], appends a [`Command::Noop`] when it becomes primary.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_service<T: Transport>(
     opts: NodeOptions,
     mut wal: Wal,
     recovered: Recovered,
@@ -122,6 +196,7 @@ pub async fn run_node<T: Transport>(
     clients: &mut mpsc::Receiver<WriteRequest>,
     recorder: Recorder,
     until: Instant,
+    service: Option<Service>,
 ) -> Result<NodeReport, StorageError> {
     let rules = Rules {
         me: opts.id as usize,
@@ -148,51 +223,59 @@ pub async fn run_node<T: Transport>(
         // The sending clock of each message of the batch, in order.
         let mut clocks: Vec<u64> = Vec::new();
         let mut write_reply: Option<oneshot::Sender<WriteReply>> = None;
-        tokio::select! {
-            biased;
-            _ = sleep_until(until) => break,
-            m = transport.recv() => match m {
-                Some(Received { from, clock, message }) => {
-                    batch.push(Input::Message { from, message });
-                    clocks.push(clock);
+        let noop = service.as_ref().is_some_and(|s| s.noop_on_election)
+            && primary
+            && node.log.entries().last().map(|e| e.0) != Some(node.term)
+            && node::client_write_enabled(&node, &rules);
+        if noop {
+            batch.push(Input::ClientWrite(Command::Noop.encode()));
+        } else {
+            tokio::select! {
+                biased;
+                _ = sleep_until(until) => break,
+                m = transport.recv() => match m {
+                    Some(Received { from, clock, message }) => {
+                        batch.push(Input::Message { from, message });
+                        clocks.push(clock);
+                    }
+                    None => break,
+                },
+                _ = sleep_until(election_at), if !primary => {
+                    batch.push(Input::Timer(Timer::Election));
                 }
-                None => break,
-            },
-            _ = sleep_until(election_at), if !primary => {
-                batch.push(Input::Timer(Timer::Election));
-            }
-            _ = sleep_until(heartbeat_at), if primary => {
-                for to in (0..opts.servers).filter(|&p| p != rules.me) {
-                    batch.push(Input::Timer(Timer::Heartbeat { to }));
+                _ = sleep_until(heartbeat_at), if primary => {
+                    for to in (0..opts.servers).filter(|&p| p != rules.me) {
+                        batch.push(Input::Timer(Timer::Heartbeat { to }));
+                    }
+                    heartbeat_at = Instant::now() + Duration::from_micros(opts.heartbeat_us);
                 }
-                heartbeat_at = Instant::now() + Duration::from_micros(opts.heartbeat_us);
-            }
-            _ = sleep_until(pull_at), if secondary => {
-                let from = match sync_source {
-                    Some(s) => s as usize,
-                    None => {
-                        let s = next_source;
-                        next_source = (next_source + 1) % opts.servers;
-                        if next_source == rules.me {
+                _ = sleep_until(pull_at), if secondary => {
+                    let from = match sync_source {
+                        Some(s) => s as usize,
+                        None => {
+                            let s = next_source;
                             next_source = (next_source + 1) % opts.servers;
+                            if next_source == rules.me {
+                                next_source = (next_source + 1) % opts.servers;
+                            }
+                            s
                         }
-                        s
-                    }
-                };
-                batch.push(Input::Timer(Timer::Pull { from }));
-                pull_at = Instant::now() + Duration::from_micros(opts.pull_us);
-            }
-            req = clients.recv(), if clients_open => match req {
-                Some(WriteRequest { payload, reply }) => {
-                    if node::client_write_enabled(&node, &rules) {
-                        batch.push(Input::ClientWrite(payload));
-                        write_reply = Some(reply);
-                    } else {
-                        let _ = reply.send(WriteReply::NotPrimary);
-                    }
+                    };
+                    batch.push(Input::Timer(Timer::Pull { from }));
+                    pull_at = Instant::now() + Duration::from_micros(opts.pull_us);
                 }
-                None => clients_open = false,
-            },
+                req = clients.recv(), if clients_open => match req {
+                    Some(WriteRequest { payload, reply }) => {
+                        if node::client_write_enabled(&node, &rules) {
+                            batch.push(Input::ClientWrite(payload));
+                            write_reply = Some(reply);
+                        } else {
+                            let _ = reply.send(WriteReply::NotPrimary);
+                        }
+                    }
+                    None => clients_open = false,
+                },
+            }
         }
         while batch.len() < opts.max_batch {
             match transport.try_recv() {
@@ -219,9 +302,14 @@ pub async fn run_node<T: Transport>(
             let out = match &input {
                 Input::Message { from, message } => {
                     let out = node::on_message(&mut node, &rules, *from as usize, message);
+                    // A heartbeat of its term defers a secondary's election; not a
+                    // candidate's: the core keeps a candidate a candidate until a newer term,
+                    // and a candidate whose timer the primary's heartbeats kept deferring
+                    // would never stand again, nor pull (found by the process test: a
+                    // restarted node stuck as a candidate of the primary's term).
                     if matches!(message, message_raft::Message::Heartbeat { .. })
                         && message.term() == node.term
-                        && node.role != NodeRole::Primary
+                        && node.role == NodeRole::Secondary
                     {
                         sync_source = Some(*from);
                         election_at = Instant::now() + election_timeout(&mut rng, &opts);
@@ -274,9 +362,11 @@ pub async fn run_node<T: Transport>(
             continue;
         }
 
-        // One group commit for the batch, then the steps are real: record, send, acknowledge.
-        let records = persisted.records_for(&mut node);
-        wal.write(&records)?;
+        // Record the batch's steps, then one group commit, then the steps take effect outside
+        // the node: send, acknowledge. A process killed before the group commit leaves
+        // recorded steps that never took effect outside it, which its restart drops from the
+        // record ([`crate::serve`]); killed after it, every durable step is recorded.
+        let mut outgoing = Vec::with_capacity(done.len());
         for (input, out, state, step_clock) in done {
             steps += 1;
             let sends: Vec<Routed> = out
@@ -288,10 +378,41 @@ pub async fn run_node<T: Transport>(
                 })
                 .collect();
             recorder.step(opts.id, step_clock, input, sends.clone(), state);
+            outgoing.push((step_clock, sends, out.committed));
+        }
+        let records = persisted.records_for(&mut node);
+        wal.write(&records)?;
+        if let Some(service) = &service {
+            // What the batch committed: the node's commit point if it is still primary, and
+            // what its steps committed (it may have stepped down later in the batch; a
+            // committed entry stays in its log).
+            let committed = outgoing
+                .iter()
+                .filter_map(|(_, _, committed)| committed.map(|(index, _)| index))
+                .chain((node.role == NodeRole::Primary).then_some(node.commit_index))
+                .max()
+                .unwrap_or(0);
+            let mut shared = service.shared.lock().expect("service lock");
+            if committed > shared.kv.applied {
+                if let Err(e) = shared.kv.apply_committed(node.log.entries(), committed) {
+                    tracing::error!(target: "raft_node::kv", node = opts.id, error = %e, "cannot apply");
+                    shared.error = Some(e.to_string());
+                }
+            }
+            shared.role = node.role;
+            shared.term = node.term;
+            shared.commit_index = node.commit_index;
+            shared.last_index = node.log.entries().len() as u64;
+            shared.primary = match node.role {
+                NodeRole::Primary => Some(opts.id),
+                _ => sync_source,
+            };
+        }
+        for (step_clock, sends, committed) in outgoing {
             for s in sends {
                 transport.send(s.to, step_clock, s.message).await;
             }
-            if let Some((index, term)) = out.committed {
+            if let Some((index, term)) = committed {
                 let (acked, rest): (Vec<_>, Vec<_>) = pending
                     .drain(..)
                     .partition(|(i, t, _)| *i <= index && *t == term);

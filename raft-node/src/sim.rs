@@ -14,9 +14,10 @@ use tokio::time::Instant;
 
 use message_raft::NodeState;
 
+use crate::kv::{Command, KvState};
 use crate::record::{Event, Input, LocalState, Recorder};
 use crate::rng::Rng;
-use crate::runtime::{run_node, NodeOptions, WriteReply, WriteRequest};
+use crate::runtime::{run_service, NodeOptions, Service, WriteReply, WriteRequest};
 use crate::storage::{StorageError, Wal};
 use crate::transport::{Faults, MemNetwork, NetworkStats};
 use crate::NodeRepr;
@@ -47,6 +48,10 @@ pub struct SimOptions {
     pub crash_per_mille: u32,
     /// A planted bug in every node's core, or `None`.
     pub mutation: Option<message_raft::Mutation>,
+    /// Whether the nodes run the key-value service ([`crate::runtime::Service`], with a
+    /// no-op on election) and the client writes key-value commands (puts and deletes of 5
+    /// keys) instead of opaque payloads.
+    pub kv: bool,
 }
 
 impl Default for SimOptions {
@@ -66,6 +71,7 @@ impl Default for SimOptions {
             pull_ms: 10,
             crash_per_mille: 400,
             mutation: None,
+            kv: false,
         }
     }
 }
@@ -85,6 +91,9 @@ pub struct SimRun {
     pub steps: Vec<u64>,
     /// The crash planned for this seed, if any: (node, at ms, down for ms, torn tail).
     pub crash: Option<(usize, u64, u64, bool)>,
+    /// With [`SimOptions::kv`]: each node's applied map at the end of each of its runs (one
+    /// per start: a restarted node's map starts empty), with its history: (node, state).
+    pub applied: Vec<(usize, crate::kv::KvState)>,
 }
 
 /// Why a simulation could not run.
@@ -161,7 +170,9 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
         };
         let my_crash = crash.filter(|c| c.0 == id);
         let recorder = recorder.clone();
+        let kv = opts.kv;
         nodes.push(tokio::spawn(async move {
+            let mut applied: Vec<KvState> = Vec::new();
             let mut steps = 0;
             let mut crashed: Option<NodeState<NodeRepr>> = None;
             let mut clock = 0u64;
@@ -188,7 +199,8 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
                 let mut opts_now = node_opts.clone();
                 opts_now.seed = node_opts.seed.wrapping_add(steps);
                 opts_now.start_clock = clock;
-                let report = run_node(
+                let service = kv.then(|| Service::new(true));
+                let report = run_service(
                     opts_now,
                     wal,
                     recovered,
@@ -196,12 +208,14 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
                     &mut rx,
                     recorder.clone(),
                     stop,
+                    service.clone(),
                 )
                 .await?;
                 steps += report.steps;
                 clock = report.clock;
+                applied.extend(service.map(|s| s.snapshot().kv));
                 if stop >= until {
-                    return Ok::<u64, StorageError>(steps);
+                    return Ok::<(u64, Vec<KvState>), StorageError>((steps, applied));
                 }
                 // Crashed: maybe with half a record written, then down for a while.
                 let (_, _, down, torn) = my_crash.expect("a planned crash");
@@ -223,6 +237,7 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
     // The client: a write every `write_every_ms`, to the node it believes is primary.
     let write_every = Duration::from_millis(opts.write_every_ms);
     let max_writes = opts.max_writes;
+    let kv = opts.kv;
     let mut client_rng = rng.fork();
     let client = tokio::spawn(async move {
         let mut committed = Vec::new();
@@ -233,7 +248,21 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
                 break;
             }
             let (reply, answer) = oneshot::channel();
-            let payload = format!("w{k}").into_bytes();
+            let payload = if kv {
+                if k % 4 == 3 {
+                    Command::Delete {
+                        key: format!("k{}", k % 5),
+                    }
+                } else {
+                    Command::Put {
+                        key: format!("k{}", k % 5),
+                        value: format!("v{k}"),
+                    }
+                }
+                .encode()
+            } else {
+                format!("w{k}").into_bytes()
+            };
             if clients[target]
                 .send(WriteRequest { payload, reply })
                 .await
@@ -268,12 +297,14 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
     }
 
     let mut steps = Vec::new();
-    for node in nodes {
-        steps.push(
-            node.await
-                .map_err(|e| SimError::Task(e.to_string()))?
-                .map_err(SimError::Storage)?,
-        );
+    let mut applied = Vec::new();
+    for (id, node) in nodes.into_iter().enumerate() {
+        let (node_steps, node_applied) = node
+            .await
+            .map_err(|e| SimError::Task(e.to_string()))?
+            .map_err(SimError::Storage)?;
+        steps.push(node_steps);
+        applied.extend(node_applied.into_iter().map(|a| (id, a)));
     }
     let committed_writes = client.await.map_err(|e| SimError::Task(e.to_string()))?;
     delivery.await.map_err(|e| SimError::Task(e.to_string()))?;
@@ -284,5 +315,69 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
         committed_writes,
         steps,
         crash,
+        applied,
+    })
+}
+
+/// What [`check_service`] found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServiceCheck {
+    /// Entries applied by the node run that applied most.
+    pub applied: u64,
+    /// Node runs that applied something.
+    pub appliers: usize,
+}
+
+/// Checks a run of the key-value service ([`SimOptions::kv`]): any two applied histories (of
+/// any nodes, any of their runs) agree entry by entry (index, term, payload) on their common
+/// prefix; each map is its history's commands applied in order; every acknowledged write is
+/// applied, as a put or a delete, at its (index, term), by the node run that applied most.
+pub fn check_service(run: &SimRun) -> Result<ServiceCheck, String> {
+    for (a, (na, ka)) in run.applied.iter().enumerate() {
+        for (nb, kb) in &run.applied[a + 1..] {
+            if let Some((x, y)) = ka.history.iter().zip(&kb.history).find(|(x, y)| x != y) {
+                return Err(format!(
+                    "n{} applied {x:?} where n{} applied {y:?}",
+                    na + 1,
+                    nb + 1
+                ));
+            }
+        }
+        let mut again = KvState::default();
+        for (index, _, payload) in &ka.history {
+            match Command::decode(payload) {
+                Some(c) => again.apply_command(&c),
+                None => return Err(format!("n{} applied a non-command at {index}", na + 1)),
+            }
+        }
+        if again.map != ka.map || ka.applied as usize != ka.history.len() {
+            return Err(format!("n{}'s map is not its history applied", na + 1));
+        }
+    }
+    let longest = run
+        .applied
+        .iter()
+        .map(|(_, k)| k)
+        .max_by_key(|k| k.applied)
+        .cloned()
+        .unwrap_or_default();
+    for &(index, term) in &run.committed_writes {
+        match longest.history.get((index as usize).wrapping_sub(1)) {
+            Some((i, t, payload))
+                if (*i, *t) == (index, term)
+                    && matches!(
+                        Command::decode(payload),
+                        Some(Command::Put { .. } | Command::Delete { .. })
+                    ) => {}
+            other => {
+                return Err(format!(
+                    "the acknowledged write ({index}, {term}) is not applied (there: {other:?})"
+                ))
+            }
+        }
+    }
+    Ok(ServiceCheck {
+        applied: longest.applied,
+        appliers: run.applied.iter().filter(|(_, k)| k.applied > 0).count(),
     })
 }
