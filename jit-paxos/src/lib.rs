@@ -269,6 +269,10 @@ impl Spec for JitPaxos {
                 name: "CommittedPrefixesAgree",
                 holds: |_, s| state::committed_prefixes_agree(s),
             },
+            Invariant {
+                name: "CommittedTimestampsNameOneValue",
+                holds: |_, s| state::committed_timestamps_name_one_value(s),
+            },
         ]
     }
 

@@ -5,8 +5,11 @@
 //! one checksum (the replica's log after the request). So a commit decides more than its own
 //! entry: the quorum agreed on the log up to the commit's index. The mapping sends every commit
 //! `e` to the pairs `<<k, e.checksum[k]>>` for `k` in `1..e.index`, an entry being named by its
-//! `(value, timestamp)` (a timestamp names one request). Log's values number the entries:
-//! `(timestamp - 1) * values + value`.
+//! `(value, timestamp)`. Log's value for an entry is its timestamp, less one: the clients'
+//! clock ticks once per request, so a timestamp names one request and so one value. The layer
+//! checks that fact where the mapping relies on it, as the invariant
+//! `CommittedTimestampsNameOneValue` (no two committed entries share a timestamp with different
+//! values), so a disagreement in values alone cannot hide behind the naming.
 //!
 //! Commits only grow, and every commit's prefix extends what is chosen (prefixes, once
 //! chosen, are a prefix `1..k` of the indices), so a step chooses nothing (a stutter) or a
@@ -15,7 +18,7 @@
 //! which it cannot: the edge checks that commits agree.
 //!
 //! Log's bounds: a commit's timestamp is at most the number of client requests sent within the
-//! constraint, `N / quorum size`, so Log has `values * (N / quorum size)` values; an index is
+//! constraint, `N / quorum size`, so Log has `N / quorum size` values; an index is
 //! at most the longest log a commit can carry, bounded the same way (plus the entries a repair
 //! repeats), and Log takes indices up to what its encoding holds. Bounds whose entries do not
 //! fit Log's 8 values are refused with a [`ParamsError`].
@@ -37,17 +40,17 @@ impl CommitsAreChosen {
     pub fn new(lower: JitPaxos) -> Result<Self, ParamsError> {
         let quorum_size = lower.replicas() / 2 + 1;
         let timestamps = (lower.max_message_count() / quorum_size).max(1);
-        let values = lower.values() * timestamps;
+        let values = timestamps;
         if values > 8 {
-            let largest = (8 / lower.values()) * quorum_size + quorum_size - 1;
+            let largest = 8 * quorum_size + quorum_size - 1;
             return Err(ParamsError::OutOfRange {
                 layer: "jit-paxos -> log-abstract",
                 bound: Bound::MaxMessages,
                 value: lower.max_message_count(),
                 min: 0,
                 max: largest,
-                why: "Log's values name the committed entries (value, timestamp), values * \
-                      (N / quorum size) of them, and Log names at most 8 values",
+                why: "Log's values name the committed entries by their timestamps, N / quorum \
+                      size of them, and Log names at most 8 values",
             });
         }
         // The longest index Log's 64-bit mask and its successor bound allow for these values.
@@ -62,9 +65,9 @@ impl CommitsAreChosen {
         Ok(CommitsAreChosen { lower, upper })
     }
 
-    /// Log's value for an entry.
+    /// Log's value for an entry: its timestamp, less one (a timestamp names one request).
     pub fn value_of(&self, entry: Entry) -> usize {
-        (entry.timestamp as usize - 1) * self.lower.values() + entry.value as usize
+        entry.timestamp as usize - 1
     }
 }
 
@@ -106,11 +109,17 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "layer jit-paxos -> log-abstract: --max-messages 18 is out of range 0..=17 (Log's \
-             values name the committed entries (value, timestamp), values * (N / quorum size) \
-             of them, and Log names at most 8 values)"
+             values name the committed entries by their timestamps, N / quorum size of them, \
+             and Log names at most 8 values)"
         );
         let m = CommitsAreChosen::new(JitPaxos::new(3, 1, 12).unwrap()).unwrap();
         assert_eq!(m.upper().values(), 6);
+        let two_values = CommitsAreChosen::new(JitPaxos::new(3, 2, 12).unwrap()).unwrap();
+        assert_eq!(
+            two_values.upper().values(),
+            6,
+            "values do not multiply Log's values"
+        );
         assert_eq!(
             m.value_of(Entry {
                 value: 0,

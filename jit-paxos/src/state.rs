@@ -534,6 +534,26 @@ pub fn committed_prefixes_agree(s: &State) -> bool {
     true
 }
 
+/// CommittedTimestampsNameOneValue: no two entries of committed prefixes share a timestamp with
+/// different values. The clients' clock ticks once per request, so it holds; the mapping to
+/// `log-abstract` names an entry by its timestamp alone and relies on it.
+pub fn committed_timestamps_name_one_value(s: &State) -> bool {
+    let mut value_at: Vec<Option<u8>> = Vec::new();
+    for e in s.c_commits.iter().flatten() {
+        for (_, entry) in committed_prefix(e) {
+            let t = entry.timestamp as usize;
+            if value_at.len() <= t {
+                value_at.resize(t + 1, None);
+            }
+            match value_at[t] {
+                Some(v) if v != entry.value => return false,
+                _ => value_at[t] = Some(entry.value),
+            }
+        }
+    }
+    true
+}
+
 /// CommitMatchesChecksum: a commit's index is inside its checksum and the entry there is the
 /// committed request's (its value and timestamp).
 pub fn commit_matches_checksum(s: &State) -> bool {
