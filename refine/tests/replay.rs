@@ -315,8 +315,10 @@ fn a_walk_through_every_layer_replays() {
         check::<logless_raft::LoglessRaft>(8),
         check::<raft_reconfig::RaftReconfig>(8),
         check::<traft::Traft>(8),
+        check::<jit_paxos::JitPaxos>(8),
+        check::<multi_paxos::MultiPaxos>(8),
     ];
-    assert_eq!(lengths, [4, 9, 9, 9, 9, 6, 8, 9, 9]);
+    assert_eq!(lengths, [4, 9, 9, 9, 9, 6, 8, 9, 9, 9, 9]);
     // The newest layer does not read its states back yet: replaying one is refused with a
     // message that says so, never a wrong verdict.
     fn refused<L: Layer>() -> String {
@@ -328,7 +330,7 @@ fn a_walk_through_every_layer_replays() {
         message.ends_with("layer message-raft does not read states back"),
         "{message}"
     );
-    assert_eq!(REGISTRY.layers().len(), 10, "a new layer gets a line above");
+    assert_eq!(REGISTRY.layers().len(), 12, "a new layer gets a line above");
 }
 
 fn input_error(layer: &str, params: &Params, trace: &Value) -> String {
