@@ -395,10 +395,13 @@ mod tests {
                 assert_eq!(spec.step(s, a).as_ref(), Some(t), "{a}");
             }
         }
-        let spec = JitPaxos::new(3, 1, 12).unwrap();
+        // Every action taken in the model at N = 10 (TLC: 153,027 generated, one of them the
+        // initial state); N = 12 (1,122,165) names the same actions and two more, the repair
+        // handlers, but takes ten times as long.
+        let spec = JitPaxos::new(3, 1, 10).unwrap();
         let checked = spec_core::action_text::check_round_trips(&spec, usize::MAX).unwrap();
-        assert_eq!(checked.actions as u64, 1_122_165 - 1);
-        assert_eq!(checked.names.len(), 12, "{:?}", checked.names);
+        assert_eq!(checked.actions as u64, 153_027 - 1);
+        assert_eq!(checked.names.len(), 10, "{:?}", checked.names);
     }
 
     #[test]
