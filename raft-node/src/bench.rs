@@ -334,7 +334,7 @@ async fn bench_raft_node(
     dir: &Path,
     round: usize,
 ) -> Result<BenchResult, String> {
-    let cluster = LocalCluster::start(&opts.raft_node_bin, 3, dir, 0, &[])?;
+    let cluster = LocalCluster::start_unrecorded(&opts.raft_node_bin, 3, dir, 0, &[])?;
     let addrs = cluster.client_addrs();
     // Ready when a put commits (a primary is elected and its no-op committed).
     let mut client = Client::new(addrs.clone());

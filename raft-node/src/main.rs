@@ -569,7 +569,7 @@ fn run_cluster(nodes: usize, dir: Option<PathBuf>, base_port: u16) -> ExitCode {
 
 fn run_bench(opts: &bench::BenchOptions) -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    println!("raft-node bench {}", args.join(" "));
+    println!("command: raft-node {}", args.join(" "));
     println!("machine: {}", bench::machine());
     println!(
         "load: 3 nodes per system on loopback; {} clients, one put in flight each, {}-byte values, distinct keys; {} s measured after {} s of warm-up",

@@ -123,7 +123,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
             }
             recorder
         }
-        None => Recorder::new(),
+        None => Recorder::discarding(),
     };
     let listener = TcpListener::bind(opts.peers[me])
         .await
