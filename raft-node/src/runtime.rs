@@ -222,7 +222,7 @@ pub async fn run_service<T: Transport>(
         let mut batch: Vec<Input> = Vec::new();
         // The sending clock of each message of the batch, in order.
         let mut clocks: Vec<u64> = Vec::new();
-        let mut write_reply: Option<oneshot::Sender<WriteReply>> = None;
+        let mut write_replies: Vec<oneshot::Sender<WriteReply>> = Vec::new();
         let noop = service.as_ref().is_some_and(|s| s.noop_on_election)
             && primary
             && node.log.entries().last().map(|e| e.0) != Some(node.term)
@@ -267,8 +267,21 @@ pub async fn run_service<T: Transport>(
                 req = clients.recv(), if clients_open => match req {
                     Some(WriteRequest { payload, reply }) => {
                         if node::client_write_enabled(&node, &rules) {
-                            batch.push(Input::ClientWrite(payload));
-                            write_reply = Some(reply);
+                            // With the service, the writes already queued behind this one
+                            // go into the same entry ([`Command::batch`]): one entry, one
+                            // group commit, one pull per secondary for all of them.
+                            let mut payloads = vec![payload];
+                            write_replies.push(reply);
+                            while service.is_some() && payloads.len() < opts.max_batch {
+                                match clients.try_recv() {
+                                    Ok(WriteRequest { payload, reply }) => {
+                                        payloads.push(payload);
+                                        write_replies.push(reply);
+                                    }
+                                    Err(_) => break,
+                                }
+                            }
+                            batch.push(Input::ClientWrite(Command::batch(payloads)));
                         } else {
                             let _ = reply.send(WriteReply::NotPrimary);
                         }
@@ -335,7 +348,7 @@ pub async fn run_service<T: Transport>(
                         continue;
                     }
                     let out = node::on_client_write(&mut node, &rules, payload.clone());
-                    if let Some(reply) = write_reply.take() {
+                    for reply in write_replies.drain(..) {
                         pending.push((node.log.entries().len() as u64, node.term, reply));
                     }
                     out
@@ -355,7 +368,7 @@ pub async fn run_service<T: Transport>(
             clock = clock.max(sent_at) + 1;
             done.push((input, out, state, clock));
         }
-        if let Some(reply) = write_reply {
+        for reply in write_replies {
             let _ = reply.send(WriteReply::NotPrimary);
         }
         if done.is_empty() {
