@@ -305,7 +305,7 @@ pub async fn run_service<T: Transport>(
         }
 
         // Each input through the node core, in order.
-        let mut done: Vec<(Input, Output<NodeRepr>, LocalState, u64)> = Vec::new();
+        let mut done: Vec<(Input, Output<NodeRepr>, Option<LocalState>, u64)> = Vec::new();
         let mut message_clocks = clocks.into_iter();
         for input in batch {
             let sent_at = match &input {
@@ -364,7 +364,11 @@ pub async fn run_service<T: Transport>(
             if node.role != NodeRole::Secondary {
                 sync_source = None;
             }
-            let state = LocalState::of(&node, opts.servers);
+            // The recorded variables hold the whole log: not copied for a recorder that
+            // keeps nothing.
+            let state = recorder
+                .is_recording()
+                .then(|| LocalState::of(&node, opts.servers));
             clock = clock.max(sent_at) + 1;
             done.push((input, out, state, clock));
         }
@@ -390,7 +394,9 @@ pub async fn run_service<T: Transport>(
                     message: m.clone(),
                 })
                 .collect();
-            recorder.step(opts.id, step_clock, input, sends.clone(), state);
+            if let Some(state) = state {
+                recorder.step(opts.id, step_clock, input, sends.clone(), state);
+            }
             outgoing.push((step_clock, sends, out.committed));
         }
         let records = persisted.records_for(&mut node);
