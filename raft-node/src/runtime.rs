@@ -55,6 +55,13 @@ pub struct NodeOptions {
     pub mutation: Option<message_raft::Mutation>,
     /// The logical clock the node starts from (after a restart: past its last step's).
     pub start_clock: u64,
+    /// A primary heartbeats its peers as soon as it appends a client's write, and a
+    /// secondary pulls as soon as it hears a heartbeat of its term: a new entry reaches the
+    /// secondaries without waiting for their pull timers (which find nothing to pull when
+    /// they fire just before a write). Off in [`NodeOptions::new`] (the simulation runs on
+    /// its timers alone); `serve` turns it on. Either way every step is a spec step: the
+    /// runtime only chooses when the timers fire.
+    pub heartbeat_on_write: bool,
 }
 
 impl NodeOptions {
@@ -71,6 +78,7 @@ impl NodeOptions {
             seed,
             mutation: None,
             start_clock: 0,
+            heartbeat_on_write: false,
         }
     }
 }
@@ -326,6 +334,9 @@ pub async fn run_service<T: Transport>(
                     {
                         sync_source = Some(*from);
                         election_at = Instant::now() + election_timeout(&mut rng, &opts);
+                        if opts.heartbeat_on_write {
+                            pull_at = Instant::now();
+                        }
                     }
                     if matches!(message, message_raft::Message::Entries { .. }) {
                         pull_at = Instant::now();
@@ -348,6 +359,9 @@ pub async fn run_service<T: Transport>(
                         continue;
                     }
                     let out = node::on_client_write(&mut node, &rules, payload.clone());
+                    if opts.heartbeat_on_write {
+                        heartbeat_at = Instant::now();
+                    }
                     for reply in write_replies.drain(..) {
                         pending.push((node.log.entries().len() as u64, node.term, reply));
                     }
