@@ -245,7 +245,8 @@ impl ClientServer {
         (role != NodeRole::Primary).then(|| Reply::NotPrimary {
             node: self.id,
             primary,
-            primary_addr: primary.and_then(|p| self.client_addrs.get(p as usize).cloned().flatten()),
+            primary_addr: primary
+                .and_then(|p| self.client_addrs.get(p as usize).cloned().flatten()),
         })
     }
 
