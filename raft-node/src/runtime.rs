@@ -315,7 +315,34 @@ pub async fn run_service<T: Transport>(
         // Each input through the node core, in order.
         let mut done: Vec<(Input, Output<NodeRepr>, Option<LocalState>, u64)> = Vec::new();
         let mut message_clocks = clocks.into_iter();
-        for input in batch {
+        // With `heartbeat_on_write`, the steps a batch calls for at once (a primary's
+        // heartbeats after it appends a write; a secondary's pull after an entry or a
+        // heartbeat of its term) join the batch after its other inputs, and leave with its
+        // messages after its group commit (no timer tick, no extra commit).
+        let mut queue: std::collections::VecDeque<Input> = batch.into();
+        let (mut heartbeat_now, mut pull_now) = (false, None::<usize>);
+        loop {
+            let input = match queue.pop_front() {
+                Some(input) => input,
+                None => {
+                    if std::mem::take(&mut heartbeat_now) && node.role == NodeRole::Primary {
+                        for to in (0..opts.servers).filter(|&p| p != rules.me) {
+                            queue.push_back(Input::Timer(Timer::Heartbeat { to }));
+                        }
+                        heartbeat_at = Instant::now() + Duration::from_micros(opts.heartbeat_us);
+                    }
+                    if let Some(from) = pull_now.take() {
+                        if node.role == NodeRole::Secondary {
+                            queue.push_back(Input::Timer(Timer::Pull { from }));
+                            pull_at = Instant::now() + Duration::from_micros(opts.pull_us);
+                        }
+                    }
+                    if queue.is_empty() {
+                        break;
+                    }
+                    continue;
+                }
+            };
             let sent_at = match &input {
                 Input::Message { .. } => message_clocks.next().expect("a clock per message"),
                 _ => 0,
@@ -335,11 +362,15 @@ pub async fn run_service<T: Transport>(
                         sync_source = Some(*from);
                         election_at = Instant::now() + election_timeout(&mut rng, &opts);
                         if opts.heartbeat_on_write {
-                            pull_at = Instant::now();
+                            pull_now = Some(*from as usize);
                         }
                     }
                     if matches!(message, message_raft::Message::Entries { .. }) {
-                        pull_at = Instant::now();
+                        if opts.heartbeat_on_write {
+                            pull_now = Some(sync_source.map_or(*from as usize, usize::from));
+                        } else {
+                            pull_at = Instant::now();
+                        }
                     }
                     out
                 }
@@ -359,9 +390,7 @@ pub async fn run_service<T: Transport>(
                         continue;
                     }
                     let out = node::on_client_write(&mut node, &rules, payload.clone());
-                    if opts.heartbeat_on_write {
-                        heartbeat_at = Instant::now();
-                    }
+                    heartbeat_now = opts.heartbeat_on_write;
                     for reply in write_replies.drain(..) {
                         pending.push((node.log.entries().len() as u64, node.term, reply));
                     }
