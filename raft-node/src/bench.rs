@@ -52,6 +52,10 @@ pub struct BenchOptions {
     pub dir: PathBuf,
 }
 
+/// The largest `--value-size`: a put's frame (the value, and its key and envelope, in JSON)
+/// stays under the client protocol's 1 MiB, and under etcd's 1.5 MiB request limit.
+pub const MAX_VALUE: usize = 512 * 1024;
+
 /// One system's figures in one round.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BenchResult {
@@ -131,10 +135,24 @@ pub async fn run(opts: &BenchOptions) -> Result<Vec<BenchResult>, String> {
     }
 }
 
-async fn run_rounds(opts: &BenchOptions) -> Result<Vec<BenchResult>, String> {
-    if opts.clients == 0 || opts.duration.is_zero() {
-        return Err("--clients and --duration-secs must be at least 1".into());
+impl BenchOptions {
+    /// Refuses options the benchmark cannot run with.
+    pub fn check(&self) -> Result<(), String> {
+        if self.clients == 0 || self.duration.is_zero() {
+            return Err("--clients and --duration-secs must be at least 1".into());
+        }
+        if self.value_size > MAX_VALUE {
+            return Err(format!(
+                "--value-size {} is over {MAX_VALUE} bytes (a raft-node frame holds at most 1 MiB)",
+                self.value_size
+            ));
+        }
+        Ok(())
     }
+}
+
+async fn run_rounds(opts: &BenchOptions) -> Result<Vec<BenchResult>, String> {
+    opts.check()?;
     let dir = TempDir::new(&opts.dir)?;
     let mut results = Vec::new();
     for round in 1..=opts.rounds {

@@ -568,6 +568,10 @@ fn run_cluster(nodes: usize, dir: Option<PathBuf>, base_port: u16) -> ExitCode {
 }
 
 fn run_bench(opts: &bench::BenchOptions) -> ExitCode {
+    if let Err(e) = opts.check() {
+        eprintln!("raft-node bench: {e}");
+        return ExitCode::from(2);
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     println!("command: raft-node {}", args.join(" "));
     println!("machine: {}", bench::machine());
