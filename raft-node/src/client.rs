@@ -237,14 +237,23 @@ impl ClientServer {
     }
 
     fn not_primary(&self) -> Option<Reply> {
-        let state = self.service.snapshot();
-        (state.role != NodeRole::Primary).then(|| Reply::NotPrimary {
+        // Under the lock, without copying the map (a snapshot would, per request).
+        let (role, primary) = {
+            let state = self.service.shared.lock().expect("service lock");
+            (state.role, state.primary)
+        };
+        (role != NodeRole::Primary).then(|| Reply::NotPrimary {
             node: self.id,
-            primary: state.primary,
-            primary_addr: state
-                .primary
+            primary,
+            primary_addr: primary
                 .and_then(|p| self.client_addrs.get(p as usize).cloned().flatten()),
         })
+    }
+
+    /// `key`'s value in the applied map, and the applied index (without copying the map).
+    fn read(&self, key: &str) -> (Option<String>, u64) {
+        let state = self.service.shared.lock().expect("service lock");
+        (state.kv.map.get(key).cloned(), state.kv.applied)
     }
 
     /// Answers one operation.
@@ -267,11 +276,11 @@ impl ClientServer {
                 if let Some(r) = self.not_primary() {
                     return r;
                 }
-                let s = self.service.snapshot();
+                let (value, applied) = self.read(&key);
                 return Reply::Value {
-                    value: s.kv.map.get(&key).cloned(),
+                    value,
                     stale: true,
-                    applied: s.kv.applied,
+                    applied,
                 };
             }
             Op::Get { key, stale: false } => Command::Read { key },
@@ -292,11 +301,11 @@ impl ClientServer {
         match tokio::time::timeout(self.commit_timeout, answer).await {
             Ok(Ok(WriteReply::Committed { index, term })) => match command {
                 Command::Read { key } => {
-                    let s = self.service.snapshot();
+                    let (value, applied) = self.read(&key);
                     Reply::Value {
-                        value: s.kv.map.get(&key).cloned(),
+                        value,
                         stale: false,
-                        applied: s.kv.applied,
+                        applied,
                     }
                 }
                 _ => Reply::Done { index, term },

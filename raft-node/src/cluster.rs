@@ -32,6 +32,9 @@ pub struct LocalCluster {
     /// The nodes, n1 first.
     pub nodes: Vec<LocalNode>,
     extra: Vec<String>,
+    /// Whether the nodes record their steps (`serve --record`; not when started with
+    /// [`LocalCluster::start_unrecorded`]).
+    record: bool,
 }
 
 fn free_ports(count: usize) -> Result<Vec<u16>, String> {
@@ -55,6 +58,29 @@ impl LocalCluster {
         dir: &Path,
         base_port: u16,
         extra: &[&str],
+    ) -> Result<LocalCluster, String> {
+        Self::start_with(exe, n, dir, base_port, extra, true)
+    }
+
+    /// [`LocalCluster::start`], with nodes that record nothing (for the benchmark: each
+    /// recorded step carries the node's whole log).
+    pub fn start_unrecorded(
+        exe: &Path,
+        n: usize,
+        dir: &Path,
+        base_port: u16,
+        extra: &[&str],
+    ) -> Result<LocalCluster, String> {
+        Self::start_with(exe, n, dir, base_port, extra, false)
+    }
+
+    fn start_with(
+        exe: &Path,
+        n: usize,
+        dir: &Path,
+        base_port: u16,
+        extra: &[&str],
+        record: bool,
     ) -> Result<LocalCluster, String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         let (client_ports, raft_ports): (Vec<u16>, Vec<u16>) = if base_port == 0 {
@@ -87,6 +113,7 @@ impl LocalCluster {
             dir: dir.to_path_buf(),
             nodes,
             extra: extra.iter().map(|s| s.to_string()).collect(),
+            record,
         };
         for k in 0..n {
             cluster.spawn(k)?;
@@ -112,16 +139,19 @@ impl LocalCluster {
             .open(&node.log)
             .map_err(|e| format!("opening {}: {e}", node.log.display()))?;
         let log2 = log.try_clone().map_err(|e| e.to_string())?;
-        let child = Command::new(&self.exe)
+        let mut command = Command::new(&self.exe);
+        command
             .arg("serve")
             .args(["--id", &(k + 1).to_string()])
             .args(["--peers", &peers])
             .arg("--data")
             .arg(&node.data)
             .args(["--client-addr", &node.client_addr.to_string()])
-            .args(["--client-peers", &clients])
-            .arg("--record")
-            .arg(&node.record)
+            .args(["--client-peers", &clients]);
+        if self.record {
+            command.arg("--record").arg(&node.record);
+        }
+        let child = command
             .arg("--exit-with-parent")
             .args(&self.extra)
             .stdin(Stdio::null())

@@ -44,12 +44,34 @@ pub enum Command {
     },
     /// A new primary's first entry (changes nothing).
     Noop,
+    /// Several clients' commands in one entry, applied in order (the writes a primary found
+    /// queued together: [`Command::batch`]).
+    Batch(Vec<Command>),
 }
 
 impl Command {
     /// The command as a payload.
     pub fn encode(&self) -> Payload {
         serde_json::to_vec(self).expect("commands serialize")
+    }
+
+    /// The payloads of several commands as one: the payload itself if there is one, else a
+    /// [`Command::Batch`] of the commands (a payload that is no command is left out of it: it
+    /// would apply as nothing).
+    pub fn batch(mut payloads: Vec<Payload>) -> Payload {
+        if payloads.len() == 1 {
+            return payloads.pop().expect("one payload");
+        }
+        Command::Batch(payloads.iter().filter_map(|p| Command::decode(p)).collect()).encode()
+    }
+
+    /// Whether it is a write (a put or a delete, or a batch holding one).
+    pub fn writes(&self) -> bool {
+        match self {
+            Command::Put { .. } | Command::Delete { .. } => true,
+            Command::Batch(commands) => commands.iter().any(Command::writes),
+            Command::Read { .. } | Command::Noop => false,
+        }
     }
 
     /// The command a payload carries, if any.
@@ -121,6 +143,11 @@ impl KvState {
                 self.map.remove(key);
             }
             Command::Read { .. } | Command::Noop => {}
+            Command::Batch(commands) => {
+                for c in commands {
+                    self.apply_command(c);
+                }
+            }
         }
     }
 
@@ -211,6 +238,39 @@ mod tests {
         assert_eq!(kv.map.get("b").map(String::as_str), Some("3"));
         assert_eq!((kv.applied, kv.applied_term), (4, 2));
         assert_eq!(kv.history.len(), 4);
+    }
+
+    #[test]
+    fn a_batch_is_one_entry_applied_in_order() {
+        let one = Command::batch(vec![put("a", "1")]);
+        assert_eq!(one, put("a", "1"), "one payload stays itself");
+        let batch = Command::batch(vec![
+            put("a", "1"),
+            b"w0".to_vec(),
+            Command::Delete { key: "a".into() }.encode(),
+            put("b", "2"),
+        ]);
+        assert_eq!(
+            Command::decode(&batch),
+            Some(Command::Batch(vec![
+                Command::Put {
+                    key: "a".into(),
+                    value: "1".into()
+                },
+                Command::Delete { key: "a".into() },
+                Command::Put {
+                    key: "b".into(),
+                    value: "2".into()
+                },
+            ]))
+        );
+        assert!(Command::decode(&batch).unwrap().writes());
+        assert!(!Command::Batch(vec![Command::Noop]).writes());
+        let mut kv = KvState::default();
+        assert_eq!(kv.apply_committed(&[(1, batch)], 1), Ok(1));
+        assert_eq!(kv.map.len(), 1);
+        assert_eq!(kv.map.get("b").map(String::as_str), Some("2"));
+        assert_eq!((kv.applied, kv.undecodable), (1, 0));
     }
 
     #[test]

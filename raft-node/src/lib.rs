@@ -20,6 +20,7 @@
 //!   ([`runtime::run_service`]).
 //! - [`client`]: the client protocol, a node's client server, and the client library.
 //! - [`serve`] and [`cluster`]: a node as a process, and a local cluster of them.
+//! - [`bench`]: `raft-node bench`, side by side with etcd.
 //!
 //! ```
 //! let run = raft_node::sim::simulate(7, &raft_node::sim::SimOptions::default()).unwrap();
@@ -27,6 +28,7 @@
 //! assert_eq!(checked.steps as u64, run.steps.iter().sum::<u64>());
 //! ```
 
+pub mod bench;
 pub mod client;
 pub mod cluster;
 pub mod kv;

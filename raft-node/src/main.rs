@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use raft_node::bench;
 use raft_node::client::Client;
 use raft_node::cluster::LocalCluster;
 use raft_node::record::{read_json_lines_lenient, to_json_lines};
@@ -147,6 +148,37 @@ enum Command {
         #[command(flatten)]
         to: Target,
     },
+    /// Acknowledged puts per second and latency of a 3-node cluster on loopback (fsync on),
+    /// then of a 3-node etcd cluster under the same load, in one run.
+    Bench {
+        /// Concurrent clients (one connection and one put in flight each).
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// The measured window, seconds.
+        #[arg(long, default_value_t = 10)]
+        duration_secs: u64,
+        /// The warm-up before it, seconds.
+        #[arg(long, default_value_t = 2)]
+        warmup_secs: u64,
+        /// Bytes per value.
+        #[arg(long, default_value_t = 64)]
+        value_size: usize,
+        /// Also bench etcd (the default).
+        #[arg(long, overrides_with = "no_etcd")]
+        etcd: bool,
+        /// Bench raft-node alone.
+        #[arg(long)]
+        no_etcd: bool,
+        /// The etcd program (default: `etcd` on PATH).
+        #[arg(long)]
+        etcd_bin: Option<PathBuf>,
+        /// Rounds, each raft-node then etcd on fresh clusters (to alternate them).
+        #[arg(long, default_value_t = 1)]
+        rounds: usize,
+        /// Where the clusters' data go (a new directory under it, removed at the end).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Where a client command goes.
@@ -248,6 +280,47 @@ fn main() -> ExitCode {
         | Command::Get { .. }
         | Command::Delete { .. }
         | Command::Status { .. }) => client_command(c),
+        Command::Bench {
+            clients,
+            duration_secs,
+            warmup_secs,
+            value_size,
+            etcd: _,
+            no_etcd,
+            etcd_bin,
+            rounds,
+            dir,
+        } => {
+            let etcd_bin = if no_etcd {
+                None
+            } else {
+                match bench::find_etcd(etcd_bin.as_deref()) {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        eprintln!("raft-node bench: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                }
+            };
+            let raft_node_bin = match std::env::current_exe() {
+                Ok(e) => e,
+                Err(e) => {
+                    eprintln!("raft-node bench: where is this program? {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let opts = bench::BenchOptions {
+                clients,
+                warmup: std::time::Duration::from_secs(warmup_secs),
+                duration: std::time::Duration::from_secs(duration_secs),
+                value_size,
+                raft_node_bin,
+                etcd_bin,
+                rounds: rounds.max(1),
+                dir: dir.unwrap_or_else(std::env::temp_dir),
+            };
+            run_bench(&opts)
+        }
         Command::Serve {
             id,
             peers,
@@ -492,4 +565,42 @@ fn run_cluster(nodes: usize, dir: Option<PathBuf>, base_port: u16) -> ExitCode {
         dir.display()
     );
     ExitCode::SUCCESS
+}
+
+fn run_bench(opts: &bench::BenchOptions) -> ExitCode {
+    if let Err(e) = opts.check() {
+        eprintln!("raft-node bench: {e}");
+        return ExitCode::from(2);
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    println!("command: raft-node {}", args.join(" "));
+    println!("machine: {}", bench::machine());
+    println!(
+        "load: 3 nodes per system on loopback; {} clients, one put in flight each, {}-byte values, distinct keys; {} s measured after {} s of warm-up",
+        opts.clients,
+        opts.value_size,
+        opts.duration.as_secs(),
+        opts.warmup.as_secs()
+    );
+    println!("fsync: raft-node fdatasync of each batch's WAL records (one group commit) before the batch's messages and acknowledgements leave a node; steps not recorded (no --record)");
+    match &opts.etcd_bin {
+        Some(bin) => println!(
+            "fsync: etcd {} ({}), defaults: fdatasync of its WAL before acknowledging; clients send to the leader (JSON gateway, keep-alive HTTP/1.1)",
+            bench::etcd_version(bin),
+            bin.display()
+        ),
+        None => println!("etcd: not run (--no-etcd)"),
+    }
+    let results = runtime().block_on(bench::run(opts));
+    match results {
+        Ok(results) => {
+            print!("{}", bench::table(&results));
+            println!("after: {}", bench::load());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("raft-node bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

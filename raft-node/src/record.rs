@@ -199,6 +199,7 @@ pub struct Recorder {
     events: Arc<Mutex<Vec<Event>>>,
     start: Option<tokio::time::Instant>,
     sink: Option<Arc<Mutex<Sink>>>,
+    discard: bool,
 }
 
 /// A file each event is written to, as one JSON line, when it is recorded.
@@ -215,7 +216,21 @@ impl Recorder {
             events: Arc::default(),
             start: Some(tokio::time::Instant::now()),
             sink: None,
+            discard: false,
         }
+    }
+
+    /// A recorder that keeps nothing (a node process run without a record file).
+    pub fn discarding() -> Recorder {
+        Recorder {
+            discard: true,
+            ..Recorder::default()
+        }
+    }
+
+    /// Whether it keeps or writes what it is given (not [`Recorder::discarding`]).
+    pub fn is_recording(&self) -> bool {
+        !self.discard
     }
 
     /// A recorder that keeps no events in memory but appends each, as one JSON line written
@@ -235,6 +250,7 @@ impl Recorder {
                 file,
                 count: first_seq,
             }))),
+            discard: false,
         })
     }
 
@@ -245,6 +261,9 @@ impl Recorder {
     }
 
     fn push(&self, make: impl FnOnce(u64, u64) -> Event) {
+        if self.discard {
+            return;
+        }
         let at_us = self.now_us();
         if let Some(sink) = &self.sink {
             use std::io::Write;

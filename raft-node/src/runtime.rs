@@ -55,6 +55,13 @@ pub struct NodeOptions {
     pub mutation: Option<message_raft::Mutation>,
     /// The logical clock the node starts from (after a restart: past its last step's).
     pub start_clock: u64,
+    /// A primary heartbeats its peers as soon as it appends a client's write, and a
+    /// secondary pulls as soon as it hears a heartbeat of its term: a new entry reaches the
+    /// secondaries without waiting for their pull timers (which find nothing to pull when
+    /// they fire just before a write). Off in [`NodeOptions::new`] (the simulation runs on
+    /// its timers alone); `serve` turns it on. Either way every step is a spec step: the
+    /// runtime only chooses when the timers fire.
+    pub heartbeat_on_write: bool,
 }
 
 impl NodeOptions {
@@ -71,6 +78,7 @@ impl NodeOptions {
             seed,
             mutation: None,
             start_clock: 0,
+            heartbeat_on_write: false,
         }
     }
 }
@@ -222,7 +230,7 @@ pub async fn run_service<T: Transport>(
         let mut batch: Vec<Input> = Vec::new();
         // The sending clock of each message of the batch, in order.
         let mut clocks: Vec<u64> = Vec::new();
-        let mut write_reply: Option<oneshot::Sender<WriteReply>> = None;
+        let mut write_replies: Vec<oneshot::Sender<WriteReply>> = Vec::new();
         let noop = service.as_ref().is_some_and(|s| s.noop_on_election)
             && primary
             && node.log.entries().last().map(|e| e.0) != Some(node.term)
@@ -267,8 +275,21 @@ pub async fn run_service<T: Transport>(
                 req = clients.recv(), if clients_open => match req {
                     Some(WriteRequest { payload, reply }) => {
                         if node::client_write_enabled(&node, &rules) {
-                            batch.push(Input::ClientWrite(payload));
-                            write_reply = Some(reply);
+                            // With the service, the writes already queued behind this one
+                            // go into the same entry ([`Command::batch`]): one entry, one
+                            // group commit, one pull per secondary for all of them.
+                            let mut payloads = vec![payload];
+                            write_replies.push(reply);
+                            while service.is_some() && payloads.len() < opts.max_batch {
+                                match clients.try_recv() {
+                                    Ok(WriteRequest { payload, reply }) => {
+                                        payloads.push(payload);
+                                        write_replies.push(reply);
+                                    }
+                                    Err(_) => break,
+                                }
+                            }
+                            batch.push(Input::ClientWrite(Command::batch(payloads)));
                         } else {
                             let _ = reply.send(WriteReply::NotPrimary);
                         }
@@ -292,9 +313,36 @@ pub async fn run_service<T: Transport>(
         }
 
         // Each input through the node core, in order.
-        let mut done: Vec<(Input, Output<NodeRepr>, LocalState, u64)> = Vec::new();
+        let mut done: Vec<(Input, Output<NodeRepr>, Option<LocalState>, u64)> = Vec::new();
         let mut message_clocks = clocks.into_iter();
-        for input in batch {
+        // With `heartbeat_on_write`, the steps a batch calls for at once (a primary's
+        // heartbeats after it appends a write; a secondary's pull after an entry or a
+        // heartbeat of its term) join the batch after its other inputs, and leave with its
+        // messages after its group commit (no timer tick, no extra commit).
+        let mut queue: std::collections::VecDeque<Input> = batch.into();
+        let (mut heartbeat_now, mut pull_now) = (false, None::<usize>);
+        loop {
+            let input = match queue.pop_front() {
+                Some(input) => input,
+                None => {
+                    if std::mem::take(&mut heartbeat_now) && node.role == NodeRole::Primary {
+                        for to in (0..opts.servers).filter(|&p| p != rules.me) {
+                            queue.push_back(Input::Timer(Timer::Heartbeat { to }));
+                        }
+                        heartbeat_at = Instant::now() + Duration::from_micros(opts.heartbeat_us);
+                    }
+                    if let Some(from) = pull_now.take() {
+                        if node.role == NodeRole::Secondary {
+                            queue.push_back(Input::Timer(Timer::Pull { from }));
+                            pull_at = Instant::now() + Duration::from_micros(opts.pull_us);
+                        }
+                    }
+                    if queue.is_empty() {
+                        break;
+                    }
+                    continue;
+                }
+            };
             let sent_at = match &input {
                 Input::Message { .. } => message_clocks.next().expect("a clock per message"),
                 _ => 0,
@@ -313,9 +361,16 @@ pub async fn run_service<T: Transport>(
                     {
                         sync_source = Some(*from);
                         election_at = Instant::now() + election_timeout(&mut rng, &opts);
+                        if opts.heartbeat_on_write {
+                            pull_now = Some(*from as usize);
+                        }
                     }
                     if matches!(message, message_raft::Message::Entries { .. }) {
-                        pull_at = Instant::now();
+                        if opts.heartbeat_on_write {
+                            pull_now = Some(sync_source.map_or(*from as usize, usize::from));
+                        } else {
+                            pull_at = Instant::now();
+                        }
                     }
                     out
                 }
@@ -335,7 +390,8 @@ pub async fn run_service<T: Transport>(
                         continue;
                     }
                     let out = node::on_client_write(&mut node, &rules, payload.clone());
-                    if let Some(reply) = write_reply.take() {
+                    heartbeat_now = opts.heartbeat_on_write;
+                    for reply in write_replies.drain(..) {
                         pending.push((node.log.entries().len() as u64, node.term, reply));
                     }
                     out
@@ -351,11 +407,15 @@ pub async fn run_service<T: Transport>(
             if node.role != NodeRole::Secondary {
                 sync_source = None;
             }
-            let state = LocalState::of(&node, opts.servers);
+            // The recorded variables hold the whole log: not copied for a recorder that
+            // keeps nothing.
+            let state = recorder
+                .is_recording()
+                .then(|| LocalState::of(&node, opts.servers));
             clock = clock.max(sent_at) + 1;
             done.push((input, out, state, clock));
         }
-        if let Some(reply) = write_reply {
+        for reply in write_replies {
             let _ = reply.send(WriteReply::NotPrimary);
         }
         if done.is_empty() {
@@ -377,7 +437,9 @@ pub async fn run_service<T: Transport>(
                     message: m.clone(),
                 })
                 .collect();
-            recorder.step(opts.id, step_clock, input, sends.clone(), state);
+            if let Some(state) = state {
+                recorder.step(opts.id, step_clock, input, sends.clone(), state);
+            }
             outgoing.push((step_clock, sends, out.committed));
         }
         let records = persisted.records_for(&mut node);

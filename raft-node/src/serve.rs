@@ -123,7 +123,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
             }
             recorder
         }
-        None => Recorder::new(),
+        None => Recorder::discarding(),
     };
     let listener = TcpListener::bind(opts.peers[me])
         .await
@@ -154,6 +154,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
         ),
         heartbeat_us: opts.heartbeat_ms * 1000,
         start_clock,
+        heartbeat_on_write: true,
         ..NodeOptions::new(opts.id, n, seed)
     };
     let until = tokio::time::Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600);

@@ -365,10 +365,7 @@ pub fn check_service(run: &SimRun) -> Result<ServiceCheck, String> {
         match longest.history.get((index as usize).wrapping_sub(1)) {
             Some((i, t, payload))
                 if (*i, *t) == (index, term)
-                    && matches!(
-                        Command::decode(payload),
-                        Some(Command::Put { .. } | Command::Delete { .. })
-                    ) => {}
+                    && Command::decode(payload).is_some_and(|c| c.writes()) => {}
             other => {
                 return Err(format!(
                     "the acknowledged write ({index}, {term}) is not applied (there: {other:?})"

@@ -279,3 +279,69 @@ fn the_cluster_command_serves_and_stops_on_ctrl_c() {
     drop(child);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The benchmark's machinery, raft-node alone for one second (`raft-node bench --no-etcd`):
+/// it starts a 3-node cluster, measures, prints its table of one row, removes its data and
+/// exits 0. And an etcd program that is not there is refused, with how to install it, before
+/// anything starts. (No figure is checked: this is not the benchmark.)
+#[test]
+fn the_bench_command_measures_raft_node_alone() {
+    let dir = fresh_dir("bench");
+    let out = Command::new(EXE)
+        .args(["bench", "--no-etcd", "--clients", "2", "--warmup-secs", "0"])
+        .args(["--duration-secs", "1", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!(
+            "command: raft-node bench --no-etcd --clients 2 --warmup-secs 0 --duration-secs 1 --dir {}",
+            dir.display()
+        )
+    );
+    let header = lines
+        .iter()
+        .position(|l| l.starts_with("system "))
+        .expect("a table");
+    let row: Vec<&str> = lines[header + 1].split_whitespace().collect();
+    assert_eq!(
+        (row[0], row[1], row.len()),
+        ("raft-node", "1", 8),
+        "{stdout}"
+    );
+    assert!(
+        row[3].parse::<u64>().unwrap() > 0,
+        "puts acknowledged: {stdout}"
+    );
+    assert!(
+        lines[header + 2].starts_with("after: load average"),
+        "{stdout}"
+    );
+    assert_eq!(lines.len(), header + 3, "{stdout}");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "the bench's data directory is removed"
+    );
+
+    let missing = Command::new(EXE)
+        .args(["bench", "--etcd-bin", "/nonexistent/etcd", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&missing.stderr),
+        "raft-node bench: --etcd-bin /nonexistent/etcd: no such file; install it with `apt-get install -y etcd-server etcd-client` (Debian, Ubuntu), pass --etcd-bin PATH, or run raft-node alone with --no-etcd\n"
+    );
+    assert!(missing.stdout.is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
