@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use raft_node::client::Client;
 use raft_node::cluster::LocalCluster;
 use raft_node::record::{read_json_lines_lenient, to_json_lines};
+use raft_node::runtime::Membership;
 use raft_node::serve::{serve, ServeOptions};
 use raft_node::sim::{check_service, simulate, SimOptions};
 use raft_node::transport::Faults;
@@ -54,6 +55,10 @@ enum Command {
         /// the nodes' applied maps agree and hold every acknowledged write.
         #[arg(long)]
         kv: bool,
+        /// Drive membership changes: now and then a node is asked to add or remove a node
+        /// (the spec's `Reconfig`; a primary asked to remove itself steps down).
+        #[arg(long)]
+        reconfigs: bool,
     },
     /// Validate a recorded run (JSON lines) of a cluster of `--servers` nodes; several files
     /// (records made apart, such as one per node) are merged by causality first. A torn last
@@ -65,6 +70,10 @@ enum Command {
         /// Nodes.
         #[arg(long, default_value_t = 3)]
         servers: usize,
+        /// The initial config's members, comma-separated ids from 1 (default: every node),
+        /// as given to `serve --members`.
+        #[arg(long, value_delimiter = ',')]
+        members: Vec<usize>,
     },
     /// Run one node of a cluster (until Ctrl-C).
     Serve {
@@ -100,6 +109,15 @@ enum Command {
         /// Stop when the parent process exits.
         #[arg(long)]
         exit_with_parent: bool,
+        /// The first config's members, comma-separated ids from 1 (default: every peer): the
+        /// other peers are spares, outside the config until `add-node` adds them. Used when
+        /// the data directory is created; every node must be given the same.
+        #[arg(long, value_delimiter = ',')]
+        members: Vec<usize>,
+        /// Let clients cut this node off from peers (a fault hook in the TCP transport, for
+        /// fault tests; off by default).
+        #[arg(long)]
+        fault_hooks: bool,
     },
     /// Start a local cluster (one `raft-node serve` process per node, loopback ports), print
     /// how to talk to it, and stop every node on Ctrl-C.
@@ -115,6 +133,27 @@ enum Command {
         /// free ports.
         #[arg(long, default_value_t = 7100)]
         base_port: u16,
+        /// Spare nodes: the peer table has NODES + SPARES entries, the first config holds
+        /// n1..nNODES, and the spares are not started (`add-node` adds one to the config;
+        /// the cluster prints the command that starts it).
+        #[arg(long, default_value_t = 0)]
+        spares: usize,
+    },
+    /// Add node ID (from 1, in the peer table) to the primary's config (retried while the
+    /// core refuses it, until the timeout).
+    AddNode {
+        /// The node's id.
+        id: usize,
+        #[command(flatten)]
+        to: Target,
+    },
+    /// Remove node ID from the primary's config; removing the primary makes it step down,
+    /// and the next primary removes it.
+    RemoveNode {
+        /// The node's id.
+        id: usize,
+        #[command(flatten)]
+        to: Target,
     },
     /// Set KEY to VALUE (answered once committed).
     Put {
@@ -180,6 +219,27 @@ fn seeds(text: &str) -> Result<std::ops::Range<u64>, String> {
     }
 }
 
+/// The config of `members` (ids from 1) among `servers` nodes; every node if empty.
+fn members_set(members: &[usize], servers: usize) -> Result<spec_core::ServerSet, String> {
+    if !(1..=raft_node::MAX_NODES).contains(&servers) {
+        return Err(format!(
+            "--servers {servers} is out of range 1..={}",
+            raft_node::MAX_NODES
+        ));
+    }
+    if members.is_empty() {
+        return Ok(spec_core::ServerSet::all(servers));
+    }
+    let mut set = spec_core::ServerSet::EMPTY;
+    for &m in members {
+        if m == 0 || m > servers {
+            return Err(format!("--members: {m} is not a node id in 1..={servers}"));
+        }
+        set = set.with(m - 1);
+    }
+    Ok(set)
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -192,6 +252,8 @@ fn client_command(command: Command) -> ExitCode {
         Command::Put { to, .. }
         | Command::Get { to, .. }
         | Command::Delete { to, .. }
+        | Command::AddNode { to, .. }
+        | Command::RemoveNode { to, .. }
         | Command::Status { to } => to,
         _ => unreachable!("a client command"),
     };
@@ -207,6 +269,24 @@ fn client_command(command: Command) -> ExitCode {
                 .delete(key)
                 .await
                 .map(|(index, term)| format!("ok: committed at index {index}, term {term}")),
+            Command::AddNode { id, .. } | Command::RemoveNode { id, .. } => {
+                if *id == 0 || *id > raft_node::MAX_NODES {
+                    eprintln!("raft-node: node ids are 1..={}", raft_node::MAX_NODES);
+                    return ExitCode::from(2);
+                }
+                let k = (*id - 1) as u8;
+                let change = match &command {
+                    Command::AddNode { .. } => Membership::Add(k),
+                    _ => Membership::Remove(k),
+                };
+                client.reconfig(change).await.map(|(members, version, term)| {
+                    let members: Vec<String> = members.iter().map(|m| format!("n{m}")).collect();
+                    format!(
+                        "ok: the config is {{{}}}, version {version}, term {term}",
+                        members.join(", ")
+                    )
+                })
+            }
             Command::Get { key, stale, .. } => client.get(key, *stale).await.map(|(v, stale)| {
                 let v = v.unwrap_or_else(|| "(not set)".into());
                 if stale {
@@ -247,6 +327,8 @@ fn main() -> ExitCode {
         c @ (Command::Put { .. }
         | Command::Get { .. }
         | Command::Delete { .. }
+        | Command::AddNode { .. }
+        | Command::RemoveNode { .. }
         | Command::Status { .. }) => client_command(c),
         Command::Serve {
             id,
@@ -259,7 +341,20 @@ fn main() -> ExitCode {
             heartbeat_ms,
             commit_timeout_ms,
             exit_with_parent,
+            members,
+            fault_hooks,
         } => {
+            let members = if members.is_empty() {
+                None
+            } else {
+                match members_set(&members, peers.len()) {
+                    Ok(m) => Some(m),
+                    Err(e) => {
+                        eprintln!("raft-node serve: {e}");
+                        return ExitCode::from(2);
+                    }
+                }
+            };
             let election = match seeds(&election_timeout_ms) {
                 Ok(r) if r.start > 0 && r.end > r.start => (r.start, r.end),
                 _ => {
@@ -285,6 +380,8 @@ fn main() -> ExitCode {
                 heartbeat_ms,
                 commit_timeout_ms,
                 exit_with_parent,
+                members,
+                fault_hooks,
             };
             match runtime().block_on(serve(opts)) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -298,7 +395,8 @@ fn main() -> ExitCode {
             nodes,
             dir,
             base_port,
-        } => run_cluster(nodes, dir, base_port),
+            spares,
+        } => run_cluster(nodes, spares, dir, base_port),
         Command::Simulate {
             seeds: range,
             servers,
@@ -308,6 +406,7 @@ fn main() -> ExitCode {
             no_crashes,
             record,
             kv,
+            reconfigs,
         } => {
             let range = match seeds(&range) {
                 Ok(r) => r,
@@ -342,9 +441,10 @@ fn main() -> ExitCode {
                     SimOptions::default().crash_per_mille
                 },
                 kv,
+                reconfigs,
                 ..SimOptions::default()
             };
-            let (mut steps, mut commits, mut writes) = (0usize, 0usize, 0usize);
+            let (mut steps, mut commits, mut writes, mut changes) = (0usize, 0usize, 0usize, 0);
             let start = std::time::Instant::now();
             for seed in range.clone() {
                 let run = match simulate(seed, &opts) {
@@ -376,28 +476,46 @@ fn main() -> ExitCode {
                         steps += v.steps;
                         commits += v.commits;
                         writes += run.committed_writes.len();
+                        changes += v.by_action.get("Reconfig").copied().unwrap_or(0);
                     }
                     Err(e) => {
                         eprintln!("seed {seed}: {e}");
                         eprintln!(
-                            "replay: raft-node simulate --seeds {seed} --servers {servers} --duration-ms {duration_ms} --faults {}{}{}{} --record DIR",
+                            "replay: raft-node simulate --seeds {seed} --servers {servers} --duration-ms {duration_ms} --faults {}{}{}{}{} --record DIR",
                             if faults == Faults::NONE { "none" } else { "some" },
                             if no_partitions { " --no-partitions" } else { "" },
                             if no_crashes { " --no-crashes" } else { "" },
                             if kv { " --kv" } else { "" },
+                            if reconfigs { " --reconfigs" } else { "" },
                         );
                         return ExitCode::FAILURE;
                     }
                 }
             }
+            let changes = if reconfigs {
+                format!(", {changes} reconfigs")
+            } else {
+                String::new()
+            };
             println!(
-                "{} seeds validated: {steps} node steps, {commits} commits, {writes} acknowledged writes ({:.1} s)",
+                "{} seeds validated: {steps} node steps, {commits} commits, {writes} acknowledged writes{changes} ({:.1} s)",
                 range.end.saturating_sub(range.start),
                 start.elapsed().as_secs_f64()
             );
             ExitCode::SUCCESS
         }
-        Command::Validate { files, servers } => {
+        Command::Validate {
+            files,
+            servers,
+            members,
+        } => {
+            let members = match members_set(&members, servers) {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("raft-node validate: {e}");
+                    return ExitCode::from(2);
+                }
+            };
             let mut parts = Vec::new();
             for file in &files {
                 let text = match std::fs::read_to_string(file) {
@@ -425,7 +543,7 @@ fn main() -> ExitCode {
                 .map(|f| f.display().to_string())
                 .collect::<Vec<_>>()
                 .join(" + ");
-            match raft_node::validate(servers, &events) {
+            match raft_node::validate_from(servers, members, &events, None) {
                 Ok(v) => {
                     println!(
                         "{name}: {} events, {} node steps, {} commits: a behaviour of message-raft, mapped to log-abstract",
@@ -444,10 +562,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_cluster(nodes: usize, dir: Option<PathBuf>, base_port: u16) -> ExitCode {
-    if !(1..=raft_node::MAX_NODES).contains(&nodes) {
+fn run_cluster(nodes: usize, spares: usize, dir: Option<PathBuf>, base_port: u16) -> ExitCode {
+    if nodes == 0 || nodes + spares > raft_node::MAX_NODES {
         eprintln!(
-            "raft-node cluster: --nodes {nodes} is out of range 1..={}",
+            "raft-node cluster: --nodes {nodes} --spares {spares}: at least one node, at most {} in all",
             raft_node::MAX_NODES
         );
         return ExitCode::from(2);
@@ -462,13 +580,14 @@ fn run_cluster(nodes: usize, dir: Option<PathBuf>, base_port: u16) -> ExitCode {
     let dir = dir.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("raft-node-cluster-{}", std::process::id()))
     });
-    let mut cluster = match LocalCluster::start(&exe, nodes, &dir, base_port, &[]) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("raft-node cluster: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let mut cluster =
+        match LocalCluster::start_with_spares(&exe, nodes, spares, &dir, base_port, &[]) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("raft-node cluster: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
     print!("{}", cluster.describe());
     let stopped = runtime().block_on(async {
         loop {

@@ -48,6 +48,12 @@ pub struct ServeOptions {
     pub commit_timeout_ms: u64,
     /// Stop when the parent process goes away (for nodes a `cluster` started).
     pub exit_with_parent: bool,
+    /// The config of a new cluster (members, as node ids from 0); `None`: every peer. A
+    /// node's data directory keeps its config once created, so this matters on first start
+    /// only; every node of a cluster must be given the same.
+    pub members: Option<ServerSet>,
+    /// Let clients set the transport's fault hook (`Op::CutOff`): for fault tests only.
+    pub fault_hooks: bool,
 }
 
 /// Whether two recorded states have the same durable variables.
@@ -107,8 +113,13 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
             crate::MAX_NODES
         ));
     }
-    let (wal, recovered) =
-        Wal::open(&opts.data, opts.id, ServerSet::all(n)).map_err(|e| e.to_string())?;
+    let members = opts.members.unwrap_or(ServerSet::all(n));
+    if members.is_empty() || !members.is_subset(ServerSet::all(n)) {
+        return Err(format!(
+            "the initial config {members:?} is not a nonempty set of the {n} peers"
+        ));
+    }
+    let (wal, recovered) = Wal::open(&opts.data, opts.id, members).map_err(|e| e.to_string())?;
     let mut start_clock = 0;
     let recorder = match &opts.record {
         Some(path) => {
@@ -132,7 +143,10 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
         .await
         .map_err(|e| format!("listening for clients on {}: {e}", opts.client_addr))?;
     let mut transport = TcpTransport::new(opts.id, listener, opts.peers.clone());
-    let service = Service::new(false);
+    let mut service = Service::new(false);
+    if opts.fault_hooks {
+        service.cut = Some(transport.fault_hook());
+    }
     let (writes, mut queue) = mpsc::channel(256);
     let server = ClientServer {
         id: opts.id,
