@@ -642,3 +642,31 @@ fn a_reconfig_under_load_removes_the_primary_and_adds_a_spare() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_second_process_on_a_data_directory_is_refused() {
+    let dir = fresh_dir("dir-lock");
+    let cluster = LocalCluster::start(Path::new(EXE), 1, &dir, 0, &[]).unwrap();
+    let rt = runtime();
+    rt.block_on(primary(&cluster.client_addrs()));
+    let data = &cluster.nodes[0].data;
+    let second = Command::new(EXE)
+        .args(["serve", "--id", "1", "--peers", "127.0.0.1:0"])
+        .arg("--data")
+        .arg(data)
+        .args(["--client-addr", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "raft-node serve: the data directory {} is in use by process {}",
+            data.display(),
+            cluster.pid(0).unwrap()
+        )),
+        "{stderr}"
+    );
+    drop(cluster);
+    let _ = std::fs::remove_dir_all(&dir);
+}
