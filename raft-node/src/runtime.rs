@@ -15,6 +15,11 @@
 //! pulls each `pull_us` from its sync source (the sender of the last heartbeat of its term, or
 //! else the next peer in turn), and at once again after an entry arrives.
 //!
+//! Membership changes ([`Membership`], on the client queue): a primary judges one by the
+//! core's conditions and hands it to [`node::on_reconfig`] (answered once a quorum of the new
+//! config acknowledged it); asked to remove itself, which the core refuses, it steps down:
+//! for one maximum election timeout no heartbeats, writes, reconfigs or candidacy.
+//!
 //! A timer or a client write is handed to the core only when the core says it does something
 //! ([`node::timer_enabled`], [`node::client_write_enabled`]): every recorded step is a step of
 //! the spec.
