@@ -79,17 +79,17 @@ enum Command {
     Serve {
         /// This node's id, 1..=N (node n1 is `--id 1`).
         #[arg(long)]
-        id: usize,
+        id: Option<usize>,
         /// Every node's address for the nodes' protocol, comma-separated, in id order (this
         /// node's included): N addresses make an N-node cluster.
-        #[arg(long, value_delimiter = ',', required = true)]
+        #[arg(long, value_delimiter = ',')]
         peers: Vec<SocketAddr>,
         /// The data directory (created if missing; refused if it belongs to another node).
         #[arg(long)]
-        data: PathBuf,
+        data: Option<PathBuf>,
         /// Where clients connect.
         #[arg(long)]
-        client_addr: SocketAddr,
+        client_addr: Option<SocketAddr>,
         /// Every node's client address, comma-separated, in id order (for redirects to the
         /// primary).
         #[arg(long, value_delimiter = ',')]
@@ -98,14 +98,14 @@ enum Command {
         #[arg(long)]
         record: Option<PathBuf>,
         /// Election timeout range, milliseconds, `A..B`.
-        #[arg(long, default_value = "150..300")]
-        election_timeout_ms: String,
+        #[arg(long)]
+        election_timeout_ms: Option<String>,
         /// Heartbeat interval, milliseconds.
-        #[arg(long, default_value_t = 50)]
-        heartbeat_ms: u64,
+        #[arg(long)]
+        heartbeat_ms: Option<u64>,
         /// How long a write waits for its commit, milliseconds.
-        #[arg(long, default_value_t = 2000)]
-        commit_timeout_ms: u64,
+        #[arg(long)]
+        commit_timeout_ms: Option<u64>,
         /// Stop when the parent process exits.
         #[arg(long)]
         exit_with_parent: bool,
@@ -118,6 +118,11 @@ enum Command {
         /// fault tests; off by default).
         #[arg(long)]
         fault_hooks: bool,
+        /// A JSON file of these settings (`{"id": 1, "peers": ["127.0.0.1:7201", ...],
+        /// "data": "...", "client_addr": "...", "election_timeout_ms": "150..300", ...}`,
+        /// the flags' names with underscores); a flag given overrides the file.
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Start a local cluster (one `raft-node serve` process per node, loopback ports), print
     /// how to talk to it, and stop every node on Ctrl-C.
@@ -216,6 +221,31 @@ fn seeds(text: &str) -> Result<std::ops::Range<u64>, String> {
             let a = parse(text)?;
             Ok(a..a + 1)
         }
+    }
+}
+
+/// `serve --config FILE`: the settings a flag would give, each optional.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServeFile {
+    id: Option<usize>,
+    peers: Option<Vec<SocketAddr>>,
+    data: Option<PathBuf>,
+    client_addr: Option<SocketAddr>,
+    client_peers: Option<Vec<String>>,
+    record: Option<PathBuf>,
+    election_timeout_ms: Option<String>,
+    heartbeat_ms: Option<u64>,
+    commit_timeout_ms: Option<u64>,
+    members: Option<Vec<usize>>,
+    fault_hooks: Option<bool>,
+}
+
+impl ServeFile {
+    fn read(path: &std::path::Path) -> Result<ServeFile, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("reading {}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 }
 
@@ -343,7 +373,52 @@ fn main() -> ExitCode {
             exit_with_parent,
             members,
             fault_hooks,
+            config,
         } => {
+            let file = match config.as_deref().map(ServeFile::read).transpose() {
+                Ok(f) => f.unwrap_or_default(),
+                Err(e) => {
+                    eprintln!("raft-node serve: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let or_file = |flag: Vec<usize>, file: Option<Vec<usize>>| {
+                if flag.is_empty() {
+                    file.unwrap_or_default()
+                } else {
+                    flag
+                }
+            };
+            let members = or_file(members, file.members);
+            let peers = if peers.is_empty() {
+                file.peers.unwrap_or_default()
+            } else {
+                peers
+            };
+            let client_peers = if client_peers.is_empty() {
+                file.client_peers.unwrap_or_default()
+            } else {
+                client_peers
+            };
+            let (Some(id), Some(data), Some(client_addr)) = (
+                id.or(file.id),
+                data.or(file.data),
+                client_addr.or(file.client_addr),
+            ) else {
+                eprintln!("raft-node serve: --id, --data and --client-addr are required (as flags or in --config)");
+                return ExitCode::from(2);
+            };
+            if peers.is_empty() {
+                eprintln!("raft-node serve: --peers is required (as a flag or in --config)");
+                return ExitCode::from(2);
+            }
+            let record = record.or(file.record);
+            let election_timeout_ms = election_timeout_ms
+                .or(file.election_timeout_ms)
+                .unwrap_or_else(|| "150..300".into());
+            let heartbeat_ms = heartbeat_ms.or(file.heartbeat_ms).unwrap_or(50);
+            let commit_timeout_ms = commit_timeout_ms.or(file.commit_timeout_ms).unwrap_or(2000);
+            let fault_hooks = fault_hooks || file.fault_hooks.unwrap_or(false);
             let members = if members.is_empty() {
                 None
             } else {

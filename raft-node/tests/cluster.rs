@@ -670,3 +670,50 @@ fn a_second_process_on_a_data_directory_is_refused() {
     drop(cluster);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn serve_takes_its_settings_from_a_config_file_and_flags_override_it() {
+    let dir = fresh_dir("config-file");
+    std::fs::create_dir_all(&dir).unwrap();
+    let free = |_| {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+    };
+    let (raft, client): (SocketAddr, SocketAddr) = (free(0), free(1));
+    let config = dir.join("n1.json");
+    std::fs::write(
+        &config,
+        format!(
+            r#"{{"id": 1, "peers": ["{raft}"], "data": "{}", "client_addr": "127.0.0.1:1", "heartbeat_ms": 20}}"#,
+            dir.join("n1").display()
+        ),
+    )
+    .unwrap();
+    // The flag overrides the file's client address.
+    let node = Guard(
+        Command::new(EXE)
+            .args(["serve", "--exit-with-parent", "--config"])
+            .arg(&config)
+            .args(["--client-addr", &client.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let p = runtime().block_on(primary(&[client]));
+    assert_eq!((p.id, p.config.0.clone()), (0, vec![1]));
+    drop(node);
+    // A setting the file does not know is refused, naming it.
+    std::fs::write(&config, r#"{"id": 1, "heartbeat": 20}"#).unwrap();
+    let refused = Command::new(EXE)
+        .args(["serve", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("unknown field `heartbeat`"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
