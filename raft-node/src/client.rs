@@ -22,7 +22,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::kv::Command;
-use crate::runtime::{Service, WriteReply, WriteRequest};
+use crate::runtime::{Membership, Service, WriteReply, WriteRequest};
 use message_raft::NodeRole;
 
 /// The largest frame accepted, in bytes.
@@ -62,6 +62,16 @@ pub enum Op {
     },
     /// The node's role, term, commit point, log length and applied index.
     Status,
+    /// A membership change on the primary: its config with one node added or removed
+    /// (answered once the new config is durable on the primary; refused with a reason while
+    /// the node core's conditions do not hold; a primary asked to remove itself steps down).
+    Reconfig(Membership),
+    /// A fault for tests (refused unless the node runs with `serve --fault-hooks`): the node
+    /// drops every message to and from these peers (ids from 0); empty heals.
+    CutOff {
+        /// The peers.
+        peers: Vec<u8>,
+    },
 }
 
 /// A node's answer.
@@ -103,6 +113,28 @@ pub enum Reply {
         /// That primary's client address, if known.
         primary_addr: Option<String>,
     },
+    /// A membership change is done: the config the primary holds now.
+    Config {
+        /// Members, n1 first (ids from 1).
+        members: Vec<u8>,
+        /// Its version.
+        version: u64,
+        /// Its term.
+        term: u64,
+    },
+    /// A membership change refused for now, and why (retrying may succeed).
+    Refused(String),
+    /// The primary was asked to remove itself: it steps down; the change is to be retried at
+    /// the next primary.
+    SteppingDown {
+        /// The node stepping down.
+        node: u8,
+    },
+    /// The fault hook is set: the peers the node is cut off from (ids from 0).
+    Cut {
+        /// The peers.
+        peers: Vec<u8>,
+    },
     /// The request failed.
     Error(String),
 }
@@ -126,13 +158,24 @@ pub struct NodeStatus {
     pub keys: usize,
     /// The primary it knows of.
     pub primary: Option<u8>,
+    /// The config it holds: members (ids from 1), version, term.
+    #[serde(default)]
+    pub config: (Vec<u8>, u64, u64),
+}
+
+/// The members of a config bitmask, as ids from 1.
+pub fn members_of(config: u16) -> Vec<u8> {
+    (0..16u8)
+        .filter(|k| config & (1 << k) != 0)
+        .map(|k| k + 1)
+        .collect()
 }
 
 impl std::fmt::Display for NodeStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "n{}: {} term {} commit {} log {} applied {} keys {} primary {}",
+            "n{}: {} term {} commit {} log {} applied {} keys {} primary {} config {:?} v{} t{}",
             self.id + 1,
             self.role.name(),
             self.term,
@@ -142,7 +185,10 @@ impl std::fmt::Display for NodeStatus {
             self.keys,
             self.primary
                 .map(|p| format!("n{}", p + 1))
-                .unwrap_or_else(|| "unknown".into())
+                .unwrap_or_else(|| "unknown".into()),
+            self.config.0,
+            self.config.1,
+            self.config.2
         )
     }
 }
@@ -238,13 +284,13 @@ impl ClientServer {
 
     fn not_primary(&self) -> Option<Reply> {
         // Under the lock, without copying the map (a snapshot would, per request).
-        let (role, primary) = {
+        let (role, primary, stepping_down) = {
             let state = self.service.shared.lock().expect("service lock");
-            (state.role, state.primary)
+            (state.role, state.primary, state.stepping_down)
         };
-        (role != NodeRole::Primary).then(|| Reply::NotPrimary {
+        (role != NodeRole::Primary || stepping_down).then(|| Reply::NotPrimary {
             node: self.id,
-            primary,
+            primary: primary.filter(|_| !stepping_down),
             primary_addr: primary
                 .and_then(|p| self.client_addrs.get(p as usize).cloned().flatten()),
         })
@@ -270,7 +316,21 @@ impl ClientServer {
                     applied: s.kv.applied,
                     keys: s.kv.map.len(),
                     primary: s.primary,
+                    config: (members_of(s.config.0), s.config.1, s.config.2),
                 });
+            }
+            Op::Reconfig(change) => return self.reconfig(change).await,
+            Op::CutOff { peers } => {
+                let Some(cut) = &self.service.cut else {
+                    return Reply::Error("fault hooks are off (serve --fault-hooks)".into());
+                };
+                let mask = peers
+                    .iter()
+                    .filter(|&&p| p < 16)
+                    .fold(0u16, |m, &p| m | 1 << p);
+                cut.store(mask, std::sync::atomic::Ordering::Relaxed);
+                tracing::warn!(target: "raft_node::fault", node = self.id, ?peers, "cut off from peers");
+                return Reply::Cut { peers };
             }
             Op::Get { key, stale: true } => {
                 if let Some(r) = self.not_primary() {
@@ -291,10 +351,7 @@ impl ClientServer {
             return r;
         }
         let (reply, answer) = oneshot::channel();
-        let request = WriteRequest {
-            payload: command.encode(),
-            reply,
-        };
+        let request = WriteRequest::write(command.encode(), reply);
         if self.writes.send(request).await.is_err() {
             return Reply::Error("the node has stopped".into());
         }
@@ -313,11 +370,51 @@ impl ClientServer {
             Ok(Ok(WriteReply::NotPrimary)) => self
                 .not_primary()
                 .unwrap_or(Reply::Error("not taken".into())),
+            Ok(Ok(other)) => Reply::Error(format!("unexpected answer to a write: {other:?}")),
             Ok(Err(_)) => Reply::Error(
                 "the node lost its primacy before the entry committed: outcome unknown".into(),
             ),
             Err(_) => Reply::Error(format!(
                 "no commit within {} ms: outcome unknown",
+                self.commit_timeout.as_millis()
+            )),
+        }
+    }
+}
+
+impl ClientServer {
+    async fn reconfig(&self, change: Membership) -> Reply {
+        if let Some(r) = self.not_primary() {
+            return r;
+        }
+        let (reply, answer) = oneshot::channel();
+        if self
+            .writes
+            .send(WriteRequest::reconfig(change, reply))
+            .await
+            .is_err()
+        {
+            return Reply::Error("the node has stopped".into());
+        }
+        match tokio::time::timeout(self.commit_timeout, answer).await {
+            Ok(Ok(WriteReply::Reconfigured {
+                config,
+                version,
+                term,
+            })) => Reply::Config {
+                members: members_of(config),
+                version,
+                term,
+            },
+            Ok(Ok(WriteReply::Refused(why))) => Reply::Refused(why),
+            Ok(Ok(WriteReply::SteppingDown)) => Reply::SteppingDown { node: self.id },
+            Ok(Ok(WriteReply::NotPrimary)) => self
+                .not_primary()
+                .unwrap_or(Reply::Error("not taken".into())),
+            Ok(Ok(other)) => Reply::Error(format!("unexpected answer to a reconfig: {other:?}")),
+            Ok(Err(_)) => Reply::Error("the node stopped before answering: outcome unknown".into()),
+            Err(_) => Reply::Error(format!(
+                "no answer within {} ms: outcome unknown",
                 self.commit_timeout.as_millis()
             )),
         }
@@ -422,6 +519,15 @@ impl Client {
                 Ok(r @ (Reply::NotPrimary { .. } | Reply::Error(_))) => {
                     last = format!("{addr}: {r:?}")
                 }
+                Ok(r @ (Reply::Refused(_) | Reply::SteppingDown { .. })) => {
+                    // A membership change the core refuses for now (or whose primary steps
+                    // down to be removed): retried, here or at the next primary.
+                    last = format!("{addr}: {r:?}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    if matches!(r, Reply::Refused(_)) {
+                        continue;
+                    }
+                }
                 Ok(r) => return Ok(r),
                 Err(e) => last = e,
             }
@@ -470,6 +576,24 @@ impl Client {
             .await?
         {
             Reply::Value { value, stale, .. } => Ok((value, stale)),
+            other => Err(ClientError::Unavailable(format!("unexpected {other:?}"))),
+        }
+    }
+
+    /// Adds (`Membership::Add`) or removes a node: the config the primary holds afterwards
+    /// (members from 1, version, term). Refusals (the core's conditions not yet met) are
+    /// retried until the deadline; removing the primary makes it step down, and the change
+    /// is retried at the next primary.
+    pub async fn reconfig(
+        &mut self,
+        change: Membership,
+    ) -> Result<(Vec<u8>, u64, u64), ClientError> {
+        match self.request(Op::Reconfig(change)).await? {
+            Reply::Config {
+                members,
+                version,
+                term,
+            } => Ok((members, version, term)),
             other => Err(ClientError::Unavailable(format!("unexpected {other:?}"))),
         }
     }

@@ -35,6 +35,8 @@ pub struct LocalCluster {
     /// Whether the nodes record their steps (`serve --record`; not when started with
     /// [`LocalCluster::start_unrecorded`]).
     record: bool,
+    /// Nodes in the first config (n1..): the rest of the peer table are spares.
+    members: usize,
 }
 
 fn free_ports(count: usize) -> Result<Vec<u16>, String> {
@@ -59,7 +61,7 @@ impl LocalCluster {
         base_port: u16,
         extra: &[&str],
     ) -> Result<LocalCluster, String> {
-        Self::start_with(exe, n, dir, base_port, extra, true)
+        Self::start_with(exe, n, 0, dir, base_port, extra, true)
     }
 
     /// [`LocalCluster::start`], with nodes that record nothing (for the benchmark: each
@@ -71,17 +73,32 @@ impl LocalCluster {
         base_port: u16,
         extra: &[&str],
     ) -> Result<LocalCluster, String> {
-        Self::start_with(exe, n, dir, base_port, extra, false)
+        Self::start_with(exe, n, 0, dir, base_port, extra, false)
+    }
+
+    /// [`LocalCluster::start`] with a peer table of `n + spares` nodes whose first config is
+    /// n1..=n (`serve --members`): the `spares` are not started (see [`LocalCluster::spawn`]).
+    pub fn start_with_spares(
+        exe: &Path,
+        members: usize,
+        spares: usize,
+        dir: &Path,
+        base_port: u16,
+        extra: &[&str],
+    ) -> Result<LocalCluster, String> {
+        Self::start_with(exe, members, spares, dir, base_port, extra, true)
     }
 
     fn start_with(
         exe: &Path,
-        n: usize,
+        members: usize,
+        spares: usize,
         dir: &Path,
         base_port: u16,
         extra: &[&str],
         record: bool,
     ) -> Result<LocalCluster, String> {
+        let n = members + spares;
         std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         let (client_ports, raft_ports): (Vec<u16>, Vec<u16>) = if base_port == 0 {
             let ports = free_ports(2 * n)?;
@@ -114,8 +131,9 @@ impl LocalCluster {
             nodes,
             extra: extra.iter().map(|s| s.to_string()).collect(),
             record,
+            members,
         };
-        for k in 0..n {
+        for k in 0..members {
             cluster.spawn(k)?;
         }
         Ok(cluster)
@@ -132,6 +150,11 @@ impl LocalCluster {
         };
         let peers = join(self.nodes.iter().map(|n| n.raft_addr).collect());
         let clients = join(self.client_addrs());
+        let members_args: Vec<String> = self
+            .members_flag()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
         let node = &mut self.nodes[k];
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -153,6 +176,7 @@ impl LocalCluster {
         }
         let child = command
             .arg("--exit-with-parent")
+            .args(members_args)
             .args(&self.extra)
             .stdin(Stdio::null())
             .stdout(log)
@@ -161,6 +185,47 @@ impl LocalCluster {
             .map_err(|e| format!("starting {}: {e}", self.exe.display()))?;
         node.child = Some(child);
         Ok(())
+    }
+
+    fn members_flag(&self) -> String {
+        if self.members < self.nodes.len() {
+            format!(
+                " --members {}",
+                (1..=self.members)
+                    .map(|k| k.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
+        } else {
+            String::new()
+        }
+    }
+
+    /// The `serve` command line that starts node `k` (as [`LocalCluster::spawn`] does, but
+    /// for `--exit-with-parent`).
+    pub fn serve_command(&self, k: usize) -> String {
+        let join = |addrs: Vec<SocketAddr>| {
+            addrs
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let node = &self.nodes[k];
+        format!(
+            "{} serve --id {} --peers {} --data {} --client-addr {} --client-peers {} --record {}{} {}",
+            self.exe.display(),
+            k + 1,
+            join(self.nodes.iter().map(|n| n.raft_addr).collect()),
+            node.data.display(),
+            node.client_addr,
+            join(self.client_addrs()),
+            node.record.display(),
+            self.members_flag(),
+            self.extra.join(" ")
+        )
+        .trim_end()
+        .to_string()
     }
 
     /// Kills node `k` with SIGKILL (`kill -9`) and waits for it.
@@ -225,7 +290,7 @@ impl LocalCluster {
             .join(",");
         let mut out = format!(
             "{} nodes running; data, records and logs in {}\n",
-            self.nodes.len(),
+            self.running(),
             self.dir.display()
         );
         for (k, n) in self.nodes.iter().enumerate() {
@@ -244,9 +309,18 @@ impl LocalCluster {
             .collect::<Vec<_>>()
             .join(" ");
         out += &format!(
-            "talk to it:\n  raft-node put --addr {addrs} KEY VALUE\n  raft-node get --addr {addrs} KEY\n  raft-node status --addr {addrs}\nafterwards, check the run against the spec:\n  raft-node validate --servers {} {records}\nCtrl-C stops the cluster.\n",
-            self.nodes.len()
+            "talk to it:\n  raft-node put --addr {addrs} KEY VALUE\n  raft-node get --addr {addrs} KEY\n  raft-node status --addr {addrs}\n  raft-node remove-node --addr {addrs} ID    (the primary too: it steps down first)\n  raft-node add-node --addr {addrs} ID\nafterwards, check the run against the spec:\n  raft-node validate --servers {}{} {records}\nCtrl-C stops the cluster.\n",
+            self.nodes.len(),
+            self.members_flag()
         );
+        for k in self.members..self.nodes.len() {
+            out += &format!(
+                "spare n{} (outside the config, not started): `raft-node add-node --addr {addrs} {}`, then start it with:\n  {}\n",
+                k + 1,
+                k + 1,
+                self.serve_command(k)
+            );
+        }
         out
     }
 }

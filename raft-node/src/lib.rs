@@ -32,6 +32,7 @@ pub mod bench;
 pub mod client;
 pub mod cluster;
 pub mod kv;
+pub mod linearize;
 pub mod record;
 pub mod rng;
 pub mod runtime;
@@ -42,7 +43,9 @@ pub mod tcp;
 pub mod transport;
 pub mod validate;
 
-pub use validate::{merge_by_causality, validate, validate_with, Invalid, Validation};
+pub use validate::{
+    merge_by_causality, validate, validate_from, validate_with, Invalid, Validation,
+};
 
 /// A client's command: opaque bytes.
 pub type Payload = Vec<u8>;

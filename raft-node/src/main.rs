@@ -11,6 +11,7 @@ use raft_node::bench;
 use raft_node::client::Client;
 use raft_node::cluster::LocalCluster;
 use raft_node::record::{read_json_lines_lenient, to_json_lines};
+use raft_node::runtime::Membership;
 use raft_node::serve::{serve, ServeOptions};
 use raft_node::sim::{check_service, simulate, SimOptions};
 use raft_node::transport::Faults;
@@ -55,6 +56,10 @@ enum Command {
         /// the nodes' applied maps agree and hold every acknowledged write.
         #[arg(long)]
         kv: bool,
+        /// Drive membership changes: now and then a node is asked to add or remove a node
+        /// (the spec's `Reconfig`; a primary asked to remove itself steps down).
+        #[arg(long)]
+        reconfigs: bool,
     },
     /// Validate a recorded run (JSON lines) of a cluster of `--servers` nodes; several files
     /// (records made apart, such as one per node) are merged by causality first. A torn last
@@ -66,22 +71,26 @@ enum Command {
         /// Nodes.
         #[arg(long, default_value_t = 3)]
         servers: usize,
+        /// The initial config's members, comma-separated ids from 1 (default: every node),
+        /// as given to `serve --members`.
+        #[arg(long, value_delimiter = ',')]
+        members: Vec<usize>,
     },
     /// Run one node of a cluster (until Ctrl-C).
     Serve {
         /// This node's id, 1..=N (node n1 is `--id 1`).
         #[arg(long)]
-        id: usize,
+        id: Option<usize>,
         /// Every node's address for the nodes' protocol, comma-separated, in id order (this
         /// node's included): N addresses make an N-node cluster.
-        #[arg(long, value_delimiter = ',', required = true)]
+        #[arg(long, value_delimiter = ',')]
         peers: Vec<SocketAddr>,
         /// The data directory (created if missing; refused if it belongs to another node).
         #[arg(long)]
-        data: PathBuf,
+        data: Option<PathBuf>,
         /// Where clients connect.
         #[arg(long)]
-        client_addr: SocketAddr,
+        client_addr: Option<SocketAddr>,
         /// Every node's client address, comma-separated, in id order (for redirects to the
         /// primary).
         #[arg(long, value_delimiter = ',')]
@@ -90,17 +99,31 @@ enum Command {
         #[arg(long)]
         record: Option<PathBuf>,
         /// Election timeout range, milliseconds, `A..B`.
-        #[arg(long, default_value = "150..300")]
-        election_timeout_ms: String,
+        #[arg(long)]
+        election_timeout_ms: Option<String>,
         /// Heartbeat interval, milliseconds.
-        #[arg(long, default_value_t = 50)]
-        heartbeat_ms: u64,
+        #[arg(long)]
+        heartbeat_ms: Option<u64>,
         /// How long a write waits for its commit, milliseconds.
-        #[arg(long, default_value_t = 2000)]
-        commit_timeout_ms: u64,
+        #[arg(long)]
+        commit_timeout_ms: Option<u64>,
         /// Stop when the parent process exits.
         #[arg(long)]
         exit_with_parent: bool,
+        /// The first config's members, comma-separated ids from 1 (default: every peer): the
+        /// other peers are spares, outside the config until `add-node` adds them. Used when
+        /// the data directory is created; every node must be given the same.
+        #[arg(long, value_delimiter = ',')]
+        members: Vec<usize>,
+        /// Let clients cut this node off from peers (a fault hook in the TCP transport, for
+        /// fault tests; off by default).
+        #[arg(long)]
+        fault_hooks: bool,
+        /// A JSON file of these settings (`{"id": 1, "peers": ["127.0.0.1:7201", ...],
+        /// "data": "...", "client_addr": "...", "election_timeout_ms": "150..300", ...}`,
+        /// the flags' names with underscores); a flag given overrides the file.
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Start a local cluster (one `raft-node serve` process per node, loopback ports), print
     /// how to talk to it, and stop every node on Ctrl-C.
@@ -116,6 +139,27 @@ enum Command {
         /// free ports.
         #[arg(long, default_value_t = 7100)]
         base_port: u16,
+        /// Spare nodes: the peer table has NODES + SPARES entries, the first config holds
+        /// n1..nNODES, and the spares are not started (`add-node` adds one to the config;
+        /// the cluster prints the command that starts it).
+        #[arg(long, default_value_t = 0)]
+        spares: usize,
+    },
+    /// Add node ID (from 1, in the peer table) to the primary's config (retried while the
+    /// core refuses it, until the timeout).
+    AddNode {
+        /// The node's id.
+        id: usize,
+        #[command(flatten)]
+        to: Target,
+    },
+    /// Remove node ID from the primary's config; removing the primary makes it step down,
+    /// and the next primary removes it.
+    RemoveNode {
+        /// The node's id.
+        id: usize,
+        #[command(flatten)]
+        to: Target,
     },
     /// Set KEY to VALUE (answered once committed).
     Put {
@@ -212,6 +256,52 @@ fn seeds(text: &str) -> Result<std::ops::Range<u64>, String> {
     }
 }
 
+/// `serve --config FILE`: the settings a flag would give, each optional.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServeFile {
+    id: Option<usize>,
+    peers: Option<Vec<SocketAddr>>,
+    data: Option<PathBuf>,
+    client_addr: Option<SocketAddr>,
+    client_peers: Option<Vec<String>>,
+    record: Option<PathBuf>,
+    election_timeout_ms: Option<String>,
+    heartbeat_ms: Option<u64>,
+    commit_timeout_ms: Option<u64>,
+    members: Option<Vec<usize>>,
+    fault_hooks: Option<bool>,
+}
+
+impl ServeFile {
+    fn read(path: &std::path::Path) -> Result<ServeFile, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("reading {}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+/// The config of `members` (ids from 1) among `servers` nodes; every node if empty.
+fn members_set(members: &[usize], servers: usize) -> Result<spec_core::ServerSet, String> {
+    if !(1..=raft_node::MAX_NODES).contains(&servers) {
+        return Err(format!(
+            "--servers {servers} is out of range 1..={}",
+            raft_node::MAX_NODES
+        ));
+    }
+    if members.is_empty() {
+        return Ok(spec_core::ServerSet::all(servers));
+    }
+    let mut set = spec_core::ServerSet::EMPTY;
+    for &m in members {
+        if m == 0 || m > servers {
+            return Err(format!("--members: {m} is not a node id in 1..={servers}"));
+        }
+        set = set.with(m - 1);
+    }
+    Ok(set)
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -224,6 +314,8 @@ fn client_command(command: Command) -> ExitCode {
         Command::Put { to, .. }
         | Command::Get { to, .. }
         | Command::Delete { to, .. }
+        | Command::AddNode { to, .. }
+        | Command::RemoveNode { to, .. }
         | Command::Status { to } => to,
         _ => unreachable!("a client command"),
     };
@@ -239,6 +331,24 @@ fn client_command(command: Command) -> ExitCode {
                 .delete(key)
                 .await
                 .map(|(index, term)| format!("ok: committed at index {index}, term {term}")),
+            Command::AddNode { id, .. } | Command::RemoveNode { id, .. } => {
+                if *id == 0 || *id > raft_node::MAX_NODES {
+                    eprintln!("raft-node: node ids are 1..={}", raft_node::MAX_NODES);
+                    return ExitCode::from(2);
+                }
+                let k = (*id - 1) as u8;
+                let change = match &command {
+                    Command::AddNode { .. } => Membership::Add(k),
+                    _ => Membership::Remove(k),
+                };
+                client.reconfig(change).await.map(|(members, version, term)| {
+                    let members: Vec<String> = members.iter().map(|m| format!("n{m}")).collect();
+                    format!(
+                        "ok: the config is {{{}}}, version {version}, term {term}",
+                        members.join(", ")
+                    )
+                })
+            }
             Command::Get { key, stale, .. } => client.get(key, *stale).await.map(|(v, stale)| {
                 let v = v.unwrap_or_else(|| "(not set)".into());
                 if stale {
@@ -279,6 +389,8 @@ fn main() -> ExitCode {
         c @ (Command::Put { .. }
         | Command::Get { .. }
         | Command::Delete { .. }
+        | Command::AddNode { .. }
+        | Command::RemoveNode { .. }
         | Command::Status { .. }) => client_command(c),
         Command::Bench {
             clients,
@@ -332,7 +444,65 @@ fn main() -> ExitCode {
             heartbeat_ms,
             commit_timeout_ms,
             exit_with_parent,
+            members,
+            fault_hooks,
+            config,
         } => {
+            let file = match config.as_deref().map(ServeFile::read).transpose() {
+                Ok(f) => f.unwrap_or_default(),
+                Err(e) => {
+                    eprintln!("raft-node serve: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let or_file = |flag: Vec<usize>, file: Option<Vec<usize>>| {
+                if flag.is_empty() {
+                    file.unwrap_or_default()
+                } else {
+                    flag
+                }
+            };
+            let members = or_file(members, file.members);
+            let peers = if peers.is_empty() {
+                file.peers.unwrap_or_default()
+            } else {
+                peers
+            };
+            let client_peers = if client_peers.is_empty() {
+                file.client_peers.unwrap_or_default()
+            } else {
+                client_peers
+            };
+            let (Some(id), Some(data), Some(client_addr)) = (
+                id.or(file.id),
+                data.or(file.data),
+                client_addr.or(file.client_addr),
+            ) else {
+                eprintln!("raft-node serve: --id, --data and --client-addr are required (as flags or in --config)");
+                return ExitCode::from(2);
+            };
+            if peers.is_empty() {
+                eprintln!("raft-node serve: --peers is required (as a flag or in --config)");
+                return ExitCode::from(2);
+            }
+            let record = record.or(file.record);
+            let election_timeout_ms = election_timeout_ms
+                .or(file.election_timeout_ms)
+                .unwrap_or_else(|| "150..300".into());
+            let heartbeat_ms = heartbeat_ms.or(file.heartbeat_ms).unwrap_or(50);
+            let commit_timeout_ms = commit_timeout_ms.or(file.commit_timeout_ms).unwrap_or(2000);
+            let fault_hooks = fault_hooks || file.fault_hooks.unwrap_or(false);
+            let members = if members.is_empty() {
+                None
+            } else {
+                match members_set(&members, peers.len()) {
+                    Ok(m) => Some(m),
+                    Err(e) => {
+                        eprintln!("raft-node serve: {e}");
+                        return ExitCode::from(2);
+                    }
+                }
+            };
             let election = match seeds(&election_timeout_ms) {
                 Ok(r) if r.start > 0 && r.end > r.start => (r.start, r.end),
                 _ => {
@@ -358,6 +528,8 @@ fn main() -> ExitCode {
                 heartbeat_ms,
                 commit_timeout_ms,
                 exit_with_parent,
+                members,
+                fault_hooks,
             };
             match runtime().block_on(serve(opts)) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -371,7 +543,8 @@ fn main() -> ExitCode {
             nodes,
             dir,
             base_port,
-        } => run_cluster(nodes, dir, base_port),
+            spares,
+        } => run_cluster(nodes, spares, dir, base_port),
         Command::Simulate {
             seeds: range,
             servers,
@@ -381,6 +554,7 @@ fn main() -> ExitCode {
             no_crashes,
             record,
             kv,
+            reconfigs,
         } => {
             let range = match seeds(&range) {
                 Ok(r) => r,
@@ -415,9 +589,10 @@ fn main() -> ExitCode {
                     SimOptions::default().crash_per_mille
                 },
                 kv,
+                reconfigs,
                 ..SimOptions::default()
             };
-            let (mut steps, mut commits, mut writes) = (0usize, 0usize, 0usize);
+            let (mut steps, mut commits, mut writes, mut changes) = (0usize, 0usize, 0usize, 0);
             let start = std::time::Instant::now();
             for seed in range.clone() {
                 let run = match simulate(seed, &opts) {
@@ -449,28 +624,46 @@ fn main() -> ExitCode {
                         steps += v.steps;
                         commits += v.commits;
                         writes += run.committed_writes.len();
+                        changes += v.by_action.get("Reconfig").copied().unwrap_or(0);
                     }
                     Err(e) => {
                         eprintln!("seed {seed}: {e}");
                         eprintln!(
-                            "replay: raft-node simulate --seeds {seed} --servers {servers} --duration-ms {duration_ms} --faults {}{}{}{} --record DIR",
+                            "replay: raft-node simulate --seeds {seed} --servers {servers} --duration-ms {duration_ms} --faults {}{}{}{}{} --record DIR",
                             if faults == Faults::NONE { "none" } else { "some" },
                             if no_partitions { " --no-partitions" } else { "" },
                             if no_crashes { " --no-crashes" } else { "" },
                             if kv { " --kv" } else { "" },
+                            if reconfigs { " --reconfigs" } else { "" },
                         );
                         return ExitCode::FAILURE;
                     }
                 }
             }
+            let changes = if reconfigs {
+                format!(", {changes} reconfigs")
+            } else {
+                String::new()
+            };
             println!(
-                "{} seeds validated: {steps} node steps, {commits} commits, {writes} acknowledged writes ({:.1} s)",
+                "{} seeds validated: {steps} node steps, {commits} commits, {writes} acknowledged writes{changes} ({:.1} s)",
                 range.end.saturating_sub(range.start),
                 start.elapsed().as_secs_f64()
             );
             ExitCode::SUCCESS
         }
-        Command::Validate { files, servers } => {
+        Command::Validate {
+            files,
+            servers,
+            members,
+        } => {
+            let members = match members_set(&members, servers) {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("raft-node validate: {e}");
+                    return ExitCode::from(2);
+                }
+            };
             let mut parts = Vec::new();
             for file in &files {
                 let text = match std::fs::read_to_string(file) {
@@ -498,7 +691,7 @@ fn main() -> ExitCode {
                 .map(|f| f.display().to_string())
                 .collect::<Vec<_>>()
                 .join(" + ");
-            match raft_node::validate(servers, &events) {
+            match raft_node::validate_from(servers, members, &events, None) {
                 Ok(v) => {
                     println!(
                         "{name}: {} events, {} node steps, {} commits: a behaviour of message-raft, mapped to log-abstract",
@@ -517,10 +710,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_cluster(nodes: usize, dir: Option<PathBuf>, base_port: u16) -> ExitCode {
-    if !(1..=raft_node::MAX_NODES).contains(&nodes) {
+fn run_cluster(nodes: usize, spares: usize, dir: Option<PathBuf>, base_port: u16) -> ExitCode {
+    if nodes == 0 || nodes + spares > raft_node::MAX_NODES {
         eprintln!(
-            "raft-node cluster: --nodes {nodes} is out of range 1..={}",
+            "raft-node cluster: --nodes {nodes} --spares {spares}: at least one node, at most {} in all",
             raft_node::MAX_NODES
         );
         return ExitCode::from(2);
@@ -535,13 +728,14 @@ fn run_cluster(nodes: usize, dir: Option<PathBuf>, base_port: u16) -> ExitCode {
     let dir = dir.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("raft-node-cluster-{}", std::process::id()))
     });
-    let mut cluster = match LocalCluster::start(&exe, nodes, &dir, base_port, &[]) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("raft-node cluster: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let mut cluster =
+        match LocalCluster::start_with_spares(&exe, nodes, spares, &dir, base_port, &[]) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("raft-node cluster: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
     print!("{}", cluster.describe());
     let stopped = runtime().block_on(async {
         loop {

@@ -24,6 +24,11 @@ pub enum Input {
     Timer(Timer),
     /// A client's write, with its payload.
     ClientWrite(Payload),
+    /// A membership change: the new config's members (bitmask), the spec's `Reconfig(i, C)`.
+    Reconfig {
+        /// The new config's members.
+        config: u16,
+    },
     /// The node restarted from its storage.
     Restart,
 }

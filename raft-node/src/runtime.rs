@@ -15,6 +15,11 @@
 //! pulls each `pull_us` from its sync source (the sender of the last heartbeat of its term, or
 //! else the next peer in turn), and at once again after an entry arrives.
 //!
+//! Membership changes ([`Membership`], on the client queue): a primary judges one by the
+//! core's conditions and hands it to [`node::on_reconfig`] (answered once a quorum of the new
+//! config acknowledged it); asked to remove itself, which the core refuses, it steps down:
+//! for one maximum election timeout no heartbeats, writes, reconfigs or candidacy.
+//!
 //! A timer or a client write is handed to the core only when the core says it does something
 //! ([`node::timer_enabled`], [`node::client_write_enabled`]): every recorded step is a step of
 //! the spec.
@@ -83,6 +88,16 @@ impl NodeOptions {
     }
 }
 
+/// A membership change: the new config is the primary's config with one node added or
+/// removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Membership {
+    /// Add node `id` (`0..servers`) to the config.
+    Add(u8),
+    /// Remove node `id` from the config.
+    Remove(u8),
+}
+
 /// What a client's write came to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WriteReply {
@@ -93,18 +108,115 @@ pub enum WriteReply {
         /// Its term.
         term: u64,
     },
-    /// This node is not the primary.
+    /// This node is not the primary (or is stepping down).
     NotPrimary,
+    /// A membership change: the config the node holds now (members, version, term),
+    /// installed and acknowledged by a quorum of it in the primary's term (or already so).
+    Reconfigured {
+        /// Members (bitmask).
+        config: u16,
+        /// Its version.
+        version: u64,
+        /// Its term.
+        term: u64,
+    },
+    /// A membership change the node core refuses now, and why (the client may retry).
+    Refused(String),
+    /// The change removes the primary itself, which the core refuses (a config must contain
+    /// the primary that installs it): the primary steps down instead (no heartbeats, no
+    /// writes, no candidacy for a while), so that another node is elected and can remove it.
+    SteppingDown,
 }
 
-/// A client's write request.
+/// A client's write request, or a membership change.
 #[derive(Debug)]
 pub struct WriteRequest {
-    /// The command.
+    /// The command (ignored for a membership change).
     pub payload: Payload,
     /// Where the answer goes (dropped unanswered if the node loses its primacy first: the
     /// outcome is then unknown to the client).
     pub reply: oneshot::Sender<WriteReply>,
+    /// A membership change instead of a write, if set.
+    pub reconfig: Option<Membership>,
+}
+
+impl WriteRequest {
+    /// A write of `payload`.
+    pub fn write(payload: Payload, reply: oneshot::Sender<WriteReply>) -> WriteRequest {
+        WriteRequest {
+            payload,
+            reply,
+            reconfig: None,
+        }
+    }
+
+    /// A membership change.
+    pub fn reconfig(change: Membership, reply: oneshot::Sender<WriteReply>) -> WriteRequest {
+        WriteRequest {
+            payload: Payload::new(),
+            reply,
+            reconfig: Some(change),
+        }
+    }
+}
+
+/// What a primary does with a membership change request, judged by the node core's
+/// conditions ([`node::reconfig_enabled`]) before it is handed to the core.
+fn judge_reconfig(
+    node: &NodeState<NodeRepr>,
+    rules: &Rules,
+    change: Membership,
+) -> Result<spec_core::ServerSet, WriteReply> {
+    if node.role != NodeRole::Primary {
+        return Err(WriteReply::NotPrimary);
+    }
+    let (id, new) = match change {
+        Membership::Add(id) => (id, node.config.with(id as usize)),
+        Membership::Remove(id) => (
+            id,
+            spec_core::ServerSet(node.config.0 & !(1u16 << (id as u32 % 16))),
+        ),
+    };
+    if id as usize >= rules.servers {
+        return Err(WriteReply::Refused(format!(
+            "n{} is not in the peer table (nodes n1..n{})",
+            id as usize + 1,
+            rules.servers
+        )));
+    }
+    if new == node.config && !node::config_and_term_quorum_check(node, rules) {
+        return Err(WriteReply::Refused(format!(
+            "the config (version {}) is installed, not yet acknowledged by a quorum of it: retry",
+            node.config_version
+        )));
+    }
+    if new == node.config {
+        return Err(WriteReply::Reconfigured {
+            config: node.config.0,
+            version: node.config_version,
+            term: node.config_term,
+        });
+    }
+    if !new.contains(rules.me) {
+        return Err(WriteReply::SteppingDown);
+    }
+    if !node::config_and_term_quorum_check(node, rules) {
+        return Err(WriteReply::Refused(format!(
+            "the primary's config (version {}, term {}) is not yet acknowledged by a quorum of it in this term (ConfigQuorumCheck, TermQuorumCheck): retry",
+            node.config_version, node.config_term
+        )));
+    }
+    if !node::oplog_commitment(node, rules) {
+        return Err(WriteReply::Refused(
+            "no entry of the primary's term is known committed on a quorum of its config yet (OplogCommitment): retry".into(),
+        ));
+    }
+    if !node::reconfig_enabled(node, rules, new) {
+        return Err(WriteReply::Refused(format!(
+            "the node core refuses the config {new:?} (its quorums must overlap the current config's)"
+        )));
+    }
+    Ok(new)
 }
 
 /// How a node task ended.
@@ -138,6 +250,10 @@ pub struct ServiceState {
     pub primary: Option<u8>,
     /// Why applying stopped, if it did.
     pub error: Option<String>,
+    /// The config the node holds: members (bitmask), version, term.
+    pub config: (u16, u64, u64),
+    /// Whether the node is stepping down (asked to remove itself while primary).
+    pub stepping_down: bool,
 }
 
 /// The key-value service around a node: its shared state, updated by the node task after
@@ -149,6 +265,9 @@ pub struct Service {
     /// Whether a node elected primary appends a [`Command::Noop`] at once (so that it commits
     /// an entry of its term, and with it every entry before, without waiting for a client).
     pub noop_on_election: bool,
+    /// The transport's fault hook ([`crate::tcp::TcpTransport::fault_hook`]), if the client
+    /// interface may set it (`serve --fault-hooks`: for fault tests only).
+    pub cut: Option<Arc<std::sync::atomic::AtomicU16>>,
 }
 
 impl Service {
@@ -163,6 +282,7 @@ impl Service {
                 ..ServiceState::default()
             })),
             noop_on_election: true,
+            cut: None,
         }
     }
 
@@ -223,8 +343,19 @@ pub async fn run_service<T: Transport>(
     let mut steps = 0u64;
     let mut clients_open = true;
     let mut clock = opts.start_clock;
+    // Set while the node steps down (asked to remove itself as primary): no heartbeats, no
+    // writes, and no candidacy until then.
+    let mut step_down_until: Option<Instant> = None;
+    let mut reconfig_reply: Option<oneshot::Sender<WriteReply>> = None;
+    // An installed config, (version, term), whose answer waits until a quorum of it has
+    // acknowledged it (MongoDB's reconfig waits for its config to be majority-committed).
+    let mut installed: Option<(u64, u64, oneshot::Sender<WriteReply>)> = None;
 
     loop {
+        if step_down_until.is_some_and(|t| Instant::now() >= t) {
+            step_down_until = None;
+        }
+        let stepping_down = step_down_until.is_some();
         let primary = node.role == NodeRole::Primary;
         let secondary = node.role == NodeRole::Secondary;
         let mut batch: Vec<Input> = Vec::new();
@@ -248,10 +379,14 @@ pub async fn run_service<T: Transport>(
                     }
                     None => break,
                 },
-                _ = sleep_until(election_at), if !primary => {
+                _ = sleep_until(election_at), if !primary && !stepping_down => {
                     batch.push(Input::Timer(Timer::Election));
                 }
-                _ = sleep_until(heartbeat_at), if primary => {
+                _ = sleep_until(step_down_until.unwrap_or(until)), if stepping_down => {
+                    step_down_until = None;
+                    continue;
+                }
+                _ = sleep_until(heartbeat_at), if primary && !stepping_down => {
                     for to in (0..opts.servers).filter(|&p| p != rules.me) {
                         batch.push(Input::Timer(Timer::Heartbeat { to }));
                     }
@@ -273,8 +408,31 @@ pub async fn run_service<T: Transport>(
                     pull_at = Instant::now() + Duration::from_micros(opts.pull_us);
                 }
                 req = clients.recv(), if clients_open => match req {
-                    Some(WriteRequest { payload, reply }) => {
-                        if node::client_write_enabled(&node, &rules) {
+                    Some(WriteRequest { reply, reconfig: Some(change), .. }) => {
+                        let judged = if stepping_down {
+                            Err(WriteReply::NotPrimary)
+                        } else {
+                            judge_reconfig(&node, &rules, change)
+                        };
+                        match judged {
+                            Ok(new) => {
+                                batch.push(Input::Reconfig { config: new.0 });
+                                reconfig_reply = Some(reply);
+                            }
+                            Err(WriteReply::SteppingDown) => {
+                                let (_, hi) = opts.election_timeout_us;
+                                step_down_until =
+                                    Some(Instant::now() + Duration::from_micros(hi));
+                                tracing::info!(target: "raft_node::reconfig", node = opts.id, "stepping down: asked to remove itself");
+                                let _ = reply.send(WriteReply::SteppingDown);
+                            }
+                            Err(answer) => {
+                                let _ = reply.send(answer);
+                            }
+                        }
+                    }
+                    Some(WriteRequest { payload, reply, .. }) => {
+                        if node::client_write_enabled(&node, &rules) && !stepping_down {
                             // With the service, the writes already queued behind this one
                             // go into the same entry ([`Command::batch`]): one entry, one
                             // group commit, one pull per secondary for all of them.
@@ -282,9 +440,21 @@ pub async fn run_service<T: Transport>(
                             write_replies.push(reply);
                             while service.is_some() && payloads.len() < opts.max_batch {
                                 match clients.try_recv() {
-                                    Ok(WriteRequest { payload, reply }) => {
+                                    Ok(WriteRequest {
+                                        payload,
+                                        reply,
+                                        reconfig: None,
+                                    }) => {
                                         payloads.push(payload);
                                         write_replies.push(reply);
+                                    }
+                                    // A membership change is a step of its own: refused for
+                                    // now (the client library retries a refusal).
+                                    Ok(WriteRequest { reply, .. }) => {
+                                        let _ = reply.send(WriteReply::Refused(
+                                            "a batch of writes was being appended; retry".into(),
+                                        ));
+                                        break;
                                     }
                                     Err(_) => break,
                                 }
@@ -376,6 +546,11 @@ pub async fn run_service<T: Transport>(
                 }
                 Input::Timer(timer) => {
                     if !node::timer_enabled(&node, &rules, *timer) {
+                        if *timer == Timer::Election {
+                            // A node outside its config does not stand (the core says so):
+                            // its timer restarts (without reconfigs, never reached).
+                            election_at = Instant::now() + election_timeout(&mut rng, &opts);
+                        }
                         continue;
                     }
                     if *timer == Timer::Election {
@@ -395,6 +570,18 @@ pub async fn run_service<T: Transport>(
                         pending.push((node.log.entries().len() as u64, node.term, reply));
                     }
                     out
+                }
+                Input::Reconfig { config } => {
+                    let new = spec_core::ServerSet(*config);
+                    if !node::reconfig_enabled(&node, &rules, new) {
+                        if let Some(reply) = reconfig_reply.take() {
+                            let _ = reply.send(WriteReply::Refused(
+                                "the node core refused the change".into(),
+                            ));
+                        }
+                        continue;
+                    }
+                    node::on_reconfig(&mut node, &rules, new)
                 }
                 Input::Restart => continue,
             };
@@ -444,6 +631,27 @@ pub async fn run_service<T: Transport>(
         }
         let records = persisted.records_for(&mut node);
         wal.write(&records)?;
+        if let Some(reply) = reconfig_reply.take() {
+            // The new config is durable here: answered once a quorum of it acknowledges it.
+            installed = Some((node.config_version, node.term, reply));
+        }
+        if let Some((version, term, _)) = &installed {
+            let same = node.role == NodeRole::Primary
+                && node.term == *term
+                && node.config_version == *version;
+            if !same {
+                // Deposed (or reconfigured again) first: dropped unanswered, the outcome is
+                // unknown to the client (the config may still be adopted, or be replaced).
+                installed = None;
+            } else if node::config_and_term_quorum_check(&node, &rules) {
+                let (_, _, reply) = installed.take().expect("checked");
+                let _ = reply.send(WriteReply::Reconfigured {
+                    config: node.config.0,
+                    version: node.config_version,
+                    term: node.config_term,
+                });
+            }
+        }
         if let Some(service) = &service {
             // What the batch committed: the node's commit point if it is still primary, and
             // what its steps committed (it may have stepped down later in the batch; a
@@ -469,6 +677,8 @@ pub async fn run_service<T: Transport>(
                 NodeRole::Primary => Some(opts.id),
                 _ => sync_source,
             };
+            shared.config = (node.config.0, node.config_version, node.config_term);
+            shared.stepping_down = step_down_until.is_some();
         }
         for (step_clock, sends, committed) in outgoing {
             for s in sends {

@@ -48,6 +48,12 @@ pub struct ServeOptions {
     pub commit_timeout_ms: u64,
     /// Stop when the parent process goes away (for nodes a `cluster` started).
     pub exit_with_parent: bool,
+    /// The config of a new cluster (members, as node ids from 0); `None`: every peer. A
+    /// node's data directory keeps its config once created, so this matters on first start
+    /// only; every node of a cluster must be given the same.
+    pub members: Option<ServerSet>,
+    /// Let clients set the transport's fault hook (`Op::CutOff`): for fault tests only.
+    pub fault_hooks: bool,
 }
 
 /// Whether two recorded states have the same durable variables.
@@ -96,6 +102,59 @@ fn continue_record(
     ))
 }
 
+/// The lock of a data directory: the file `lock` in it holds the owning process's id. A lock
+/// whose process is gone (killed by `kill -9`, say) is taken over; one whose process runs
+/// (`/proc/PID` exists) refuses the directory. Removed when the node stops.
+#[derive(Debug)]
+pub struct DirLock(PathBuf);
+
+impl DirLock {
+    /// Takes the lock of `dir` (created if missing), or says which process holds it.
+    pub fn take(dir: &std::path::Path) -> Result<DirLock, String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        let path = dir.join("lock");
+        let me = std::process::id();
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    use std::io::Write;
+                    f.write_all(me.to_string().as_bytes())
+                        .map_err(|e| format!("writing {}: {e}", path.display()))?;
+                    return Ok(DirLock(path));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let owner = std::fs::read_to_string(&path).unwrap_or_default();
+                    let owner = owner.trim();
+                    let alive = !owner.is_empty()
+                        && owner != me.to_string()
+                        && std::path::Path::new("/proc").join(owner).exists();
+                    if alive {
+                        return Err(format!(
+                            "the data directory {} is in use by process {owner} (its lock file {}); one process per data directory",
+                            dir.display(),
+                            path.display()
+                        ));
+                    }
+                    // A stale lock (its process is gone): taken over.
+                    let _ = std::fs::remove_file(&path);
+                }
+                Err(e) => return Err(format!("creating {}: {e}", path.display())),
+            }
+        }
+        Err(format!("cannot take the lock {}", path.display()))
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// Runs the node until Ctrl-C (or its parent's exit, with `exit_with_parent`).
 pub async fn serve(opts: ServeOptions) -> Result<(), String> {
     let n = opts.peers.len();
@@ -107,8 +166,14 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
             crate::MAX_NODES
         ));
     }
-    let (wal, recovered) =
-        Wal::open(&opts.data, opts.id, ServerSet::all(n)).map_err(|e| e.to_string())?;
+    let _lock = DirLock::take(&opts.data)?;
+    let members = opts.members.unwrap_or(ServerSet::all(n));
+    if members.is_empty() || !members.is_subset(ServerSet::all(n)) {
+        return Err(format!(
+            "the initial config {members:?} is not a nonempty set of the {n} peers"
+        ));
+    }
+    let (wal, recovered) = Wal::open(&opts.data, opts.id, members).map_err(|e| e.to_string())?;
     let mut start_clock = 0;
     let recorder = match &opts.record {
         Some(path) => {
@@ -132,7 +197,10 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
         .await
         .map_err(|e| format!("listening for clients on {}: {e}", opts.client_addr))?;
     let mut transport = TcpTransport::new(opts.id, listener, opts.peers.clone());
-    let service = Service::new(false);
+    let mut service = Service::new(false);
+    if opts.fault_hooks {
+        service.cut = Some(transport.fault_hook());
+    }
     let (writes, mut queue) = mpsc::channel(256);
     let server = ClientServer {
         id: opts.id,

@@ -17,7 +17,7 @@ use message_raft::NodeState;
 use crate::kv::{Command, KvState};
 use crate::record::{Event, Input, LocalState, Recorder};
 use crate::rng::Rng;
-use crate::runtime::{run_service, NodeOptions, Service, WriteReply, WriteRequest};
+use crate::runtime::{run_service, Membership, NodeOptions, Service, WriteReply, WriteRequest};
 use crate::storage::{StorageError, Wal};
 use crate::transport::{Faults, MemNetwork, NetworkStats};
 use crate::NodeRepr;
@@ -52,6 +52,12 @@ pub struct SimOptions {
     /// no-op on election) and the client writes key-value commands (puts and deletes of 5
     /// keys) instead of opaque payloads.
     pub kv: bool,
+    /// Whether a seeded driver asks a node now and then to add or remove a node (every 20 to
+    /// 60 ms, a random node toggled in the config last answered, sent to the node last found
+    /// primary, or 1 ms later to another after a refusal of primacy: a primary hands it to the core's
+    /// `on_reconfig`, recorded as the spec's `Reconfig(i, C)`; a primary asked to remove
+    /// itself steps down).
+    pub reconfigs: bool,
 }
 
 impl Default for SimOptions {
@@ -72,6 +78,7 @@ impl Default for SimOptions {
             crash_per_mille: 400,
             mutation: None,
             kv: false,
+            reconfigs: false,
         }
     }
 }
@@ -234,6 +241,7 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
         }));
     }
 
+    let reconfig_clients = opts.reconfigs.then(|| clients.clone());
     // The client: a write every `write_every_ms`, to the node it believes is primary.
     let write_every = Duration::from_millis(opts.write_every_ms);
     let max_writes = opts.max_writes;
@@ -264,7 +272,7 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
                 format!("w{k}").into_bytes()
             };
             if clients[target]
-                .send(WriteRequest { payload, reply })
+                .send(WriteRequest::write(payload, reply))
                 .await
                 .is_err()
             {
@@ -292,6 +300,49 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
                 network.partition(ServerSet::single(prng.between(0, n as u64 - 1) as usize));
                 tokio::time::sleep(Duration::from_millis(prng.between(30, 150))).await;
                 network.heal();
+            }
+        });
+    }
+
+    // Membership changes: now and then a node is asked to add or remove one.
+    if let Some(targets) = reconfig_clients {
+        let mut crng = rng.fork();
+        tokio::spawn(async move {
+            let mut target = 0usize;
+            // The config as last answered: each change toggles one node in it.
+            let mut believed = ServerSet::all(n).0;
+            let mut wait = true;
+            loop {
+                // A millisecond at least, so that the paused clock moves on.
+                let pause = if wait { crng.between(20, 60) } else { 1 };
+                tokio::time::sleep(Duration::from_millis(pause)).await;
+                if Instant::now() >= until {
+                    break;
+                }
+                let k = crng.between(0, n as u64 - 1) as u8;
+                let change = if believed & (1 << k) != 0 {
+                    Membership::Remove(k)
+                } else {
+                    Membership::Add(k)
+                };
+                let (reply, answer) = oneshot::channel();
+                if targets[target]
+                    .send(WriteRequest::reconfig(change, reply))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+                wait = true;
+                match tokio::time::timeout(Duration::from_millis(50), answer).await {
+                    Ok(Ok(WriteReply::Reconfigured { config, .. })) => believed = config,
+                    Ok(Ok(WriteReply::Refused(_))) => {}
+                    // Not primary, stepping down, or no answer in time: another node, soon.
+                    _ => {
+                        target = crng.between(0, n as u64 - 1) as usize;
+                        wait = false;
+                    }
+                }
             }
         });
     }

@@ -24,8 +24,8 @@
 //! ([`StorageError::Corrupt`]), as is a directory whose header names another node
 //! ([`StorageError::WrongNode`]).
 //!
-//! Not done: snapshots and compaction (the file grows with the log), and a directory lock
-//! against two processes opening one directory.
+//! Not done: snapshots and compaction (the file grows with the log). The lock against two
+//! processes on one directory is `serve`'s ([`crate::serve::DirLock`]).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};

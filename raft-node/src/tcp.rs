@@ -12,6 +12,8 @@
 //! later send, after a backoff that doubles from 10 ms to 1 s.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -145,6 +147,7 @@ pub struct TcpTransport {
     peers: Vec<Peer>,
     inbox: mpsc::UnboundedReceiver<Received>,
     accept: JoinHandle<()>,
+    cut: Arc<AtomicU16>,
 }
 
 impl Drop for TcpTransport {
@@ -184,7 +187,20 @@ impl TcpTransport {
                 .collect(),
             inbox,
             accept,
+            cut: Arc::default(),
         }
+    }
+
+    /// The fault hook: the set (bitmask of node ids) of peers this node is cut off from.
+    /// A message to one of them is dropped instead of sent, a message from one of them is
+    /// dropped when received: lost in transit (to the spec, in flight and never delivered).
+    /// Empty (no fault) unless someone sets it (`serve --fault-hooks`, for the fault tests).
+    pub fn fault_hook(&self) -> Arc<AtomicU16> {
+        self.cut.clone()
+    }
+
+    fn is_cut(&self, peer: u8) -> bool {
+        peer < 16 && self.cut.load(Ordering::Relaxed) & (1 << peer) != 0
     }
 }
 
@@ -192,6 +208,9 @@ impl TcpTransport {
 impl Transport for TcpTransport {
     async fn send(&mut self, to: u8, clock: u64, message: Message<NodeRepr>) {
         let id = self.id;
+        if self.is_cut(to) {
+            return;
+        }
         let Some(peer) = self.peers.get_mut(to as usize) else {
             return;
         };
@@ -237,10 +256,20 @@ impl Transport for TcpTransport {
     }
 
     async fn recv(&mut self) -> Option<Received> {
-        self.inbox.recv().await
+        loop {
+            let m = self.inbox.recv().await?;
+            if !self.is_cut(m.from) {
+                return Some(m);
+            }
+        }
     }
 
     fn try_recv(&mut self) -> Option<Received> {
-        self.inbox.try_recv().ok()
+        loop {
+            let m = self.inbox.try_recv().ok()?;
+            if !self.is_cut(m.from) {
+                return Some(m);
+            }
+        }
     }
 }

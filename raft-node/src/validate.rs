@@ -324,6 +324,10 @@ pub fn action_of(event: &Event) -> Action<NodeRepr> {
                 i: *node,
                 payload: payload.clone(),
             },
+            Input::Reconfig { config } => Action::Reconfig {
+                i: *node,
+                new_config: ServerSet(*config),
+            },
             Input::Restart => Action::Restart { i: *node },
         },
         Event::Lose { message, .. } => Action::Lose {
@@ -484,8 +488,29 @@ pub fn validate_with(
     events: &[Event],
     mutation: Option<message_raft::Mutation>,
 ) -> Result<Validation, Invalid> {
-    let mut state: State<NodeRepr> =
-        State::initial(servers, ServerSet::all(servers), u64::MAX, u64::MAX);
+    validate_from(servers, ServerSet::all(servers), events, mutation)
+}
+
+/// [`validate_with`], from the initial state whose nodes all hold the config `members` at
+/// version 1, term 0 (MongoRaftReconfig's `Init` allows any nonempty config: a cluster whose
+/// peer table has spare nodes outside the first config, `serve --members`).
+pub fn validate_from(
+    servers: usize,
+    members: ServerSet,
+    events: &[Event],
+    mutation: Option<message_raft::Mutation>,
+) -> Result<Validation, Invalid> {
+    if members.is_empty() || !members.is_subset(ServerSet::all(servers)) {
+        return Err(Invalid {
+            seq: 0,
+            action: "Init".into(),
+            why: format!(
+                "the initial config {members:?} is not a nonempty set of the {servers} servers"
+            ),
+            level: "message-raft",
+        });
+    }
+    let mut state: State<NodeRepr> = State::initial(servers, members, u64::MAX, u64::MAX);
     let mut v = Validation::default();
     let mut chosen: BTreeMap<u64, u64> = BTreeMap::new();
     let mut last_seq = None;

@@ -37,7 +37,7 @@ async fn server(
 /// Plays a primary's node task: commits each write at the next index, applying it first.
 fn commit_everything(service: Service, mut queue: mpsc::Receiver<WriteRequest>) {
     tokio::spawn(async move {
-        while let Some(WriteRequest { payload, reply }) = queue.recv().await {
+        while let Some(WriteRequest { payload, reply, .. }) = queue.recv().await {
             let index = {
                 let mut s = service.shared.lock().unwrap();
                 s.kv.apply_command(&Command::decode(&payload).unwrap());

@@ -132,10 +132,7 @@ fn every_message_is_durable_before_it_leaves() {
                 tokio::time::sleep(Duration::from_millis(15)).await;
                 let (reply, _answer) = oneshot::channel();
                 let _ = clients[k % n]
-                    .send(WriteRequest {
-                        payload: vec![k as u8],
-                        reply,
-                    })
+                    .send(WriteRequest::write(vec![k as u8], reply))
                     .await;
             }
             for node in nodes {

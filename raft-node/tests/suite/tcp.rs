@@ -156,10 +156,7 @@ async fn a_cluster_over_tcp_records_a_valid_run() {
         tokio::time::sleep(Duration::from_millis(30)).await;
         let (reply, answer) = oneshot::channel();
         if clients[target]
-            .send(WriteRequest {
-                payload: format!("w{k}").into_bytes(),
-                reply,
-            })
+            .send(WriteRequest::write(format!("w{k}").into_bytes(), reply))
             .await
             .is_err()
         {
