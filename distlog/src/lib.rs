@@ -508,7 +508,6 @@ impl Spec for DistLog {
 impl Layer for DistLog {
     const NAME: &'static str = "distlog";
     const DESCRIPTION: &'static str = "DistLog";
-    const BOUNDS: &'static [Bound] = &[Bound::Servers, Bound::Values, Bound::MaxLogLen];
     const PARAMETERS: &'static [Parameter] = &[
         Parameter::new(
             Bound::Servers,

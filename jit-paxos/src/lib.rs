@@ -31,8 +31,8 @@
 //! Invariants ([`JitPaxos::invariants`]): the spec's `Inv`, and two this port adds about
 //! commits ([`state::commit_matches_checksum`], [`state::committed_prefixes_agree`]). The
 //! bound is the spec's own `messageCount`: the state constraint `messageCount <= N`, with N
-//! given as `--max-messages` (here: messages sent over the whole behaviour, acks included, not
-//! messages in flight). No symmetry: the primary of a view depends on the replicas' order.
+//! given as `--max-message-count` ([`MESSAGE_COUNT`]: messages sent over the whole behaviour,
+//! acks included, not messages in flight as the message-passing layers' `--max-messages`). No symmetry: the primary of a view depends on the replicas' order.
 //!
 //! The mapping to `log-abstract` is [`CommitsAreChosen`]: every commit chooses the entries of
 //! its checksum up to its index.
@@ -59,7 +59,7 @@ pub use actions::Action;
 pub use refinement::CommitsAreChosen;
 pub use state::{Entry, Log, Message, Reply, State, Status};
 
-use spec_core::{Bound, Invariant, Layer, Params, ParamsError, Spec};
+use spec_core::{Bound, Invariant, Layer, Parameter, Params, ParamsError, Spec};
 use std::fmt;
 
 /// The most replicas (replica sets are bytes).
@@ -68,6 +68,8 @@ pub const MAX_REPLICAS: usize = 5;
 pub const MAX_CLIENTS: usize = 3;
 /// The largest `messageCount` bound (counts, timestamps and log lengths are bytes).
 pub const MAX_MESSAGE_COUNT: usize = 60;
+/// The bound on `messageCount`, this layer's own: `--max-message-count`.
+pub const MESSAGE_COUNT: Bound = Bound::Named("--max-message-count");
 /// The most values.
 pub const MAX_VALUES: usize = 4;
 
@@ -159,12 +161,13 @@ impl JitPaxos {
         values: usize,
         max_message_count: usize,
     ) -> Result<Self, ParamsError> {
-        Self::from_params(&Params {
+        let mut params = Params {
             servers: Some(replicas),
             values: Some(values),
-            max_messages: Some(max_message_count),
             ..Params::default()
-        })
+        };
+        params.set(MESSAGE_COUNT, max_message_count);
+        Self::from_params(&params)
     }
 
     /// The same spec with `clients` clients (1 to [`MAX_CLIENTS`]; the command line's models
@@ -221,12 +224,13 @@ impl Spec for JitPaxos {
     }
 
     fn params(&self) -> Params {
-        Params {
+        let mut params = Params {
             servers: Some(self.replicas),
             values: Some(self.values),
-            max_messages: Some(self.max_message_count as usize),
             ..Params::default()
-        }
+        };
+        params.set(MESSAGE_COUNT, self.max_message_count as usize);
+        params
     }
 
     fn action_names(&self) -> &'static [&'static str] {
@@ -285,32 +289,31 @@ impl Spec for JitPaxos {
 impl Layer for JitPaxos {
     const NAME: &'static str = "jit-paxos";
     const DESCRIPTION: &'static str = "JustInTimePaxos";
-    const BOUNDS: &'static [Bound] = &[Bound::Servers, Bound::Values, Bound::MaxMessages];
-
-    fn from_params(params: &Params) -> Result<Self, ParamsError> {
-        params.only(Self::NAME, Self::BOUNDS)?;
-        let replicas = params.value_in(
-            Self::NAME,
+    const PARAMETERS: &'static [Parameter] = &[
+        Parameter::new(
             Bound::Servers,
             Self::DEFAULT_REPLICAS,
             (1, MAX_REPLICAS),
             "replica sets are bytes and quorums are computed for up to 5 replicas",
-        )?;
-        let values = params.value_in(
-            Self::NAME,
+        ),
+        Parameter::new(
             Bound::Values,
             Self::DEFAULT_VALUES,
             (1, MAX_VALUES),
             "values are named v1..v4",
-        )?;
-        let max_message_count = params.value_in(
-            Self::NAME,
-            Bound::MaxMessages,
+        ),
+        Parameter::new(
+            MESSAGE_COUNT,
             Self::DEFAULT_MAX_MESSAGE_COUNT,
             (0, MAX_MESSAGE_COUNT),
             "the bound is on messageCount, messages sent and acknowledged over the whole \
              behaviour; counts, timestamps and log lengths are bytes",
-        )?;
+        ),
+    ];
+
+    fn from_params(params: &Params) -> Result<Self, ParamsError> {
+        let [replicas, values, max_message_count] =
+            params.resolve::<3>(Self::NAME, Self::PARAMETERS)?;
         Ok(JitPaxos {
             replicas,
             clients: 1,

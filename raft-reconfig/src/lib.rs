@@ -121,7 +121,7 @@ pub use state::{
 };
 pub use to_log::CommittedAreChosen;
 
-use spec_core::{Bound, Invariant, Layer, Params, ParamsError, Spec};
+use spec_core::{Bound, Invariant, Layer, Parameter, Params, ParamsError, Spec};
 use static_raft::{LOG_CAPACITY, MAX_COMMITTED_INDEX, MAX_COMMITTED_TERM};
 use std::fmt;
 
@@ -486,44 +486,44 @@ impl Spec for RaftReconfig {
 impl Layer for RaftReconfig {
     const NAME: &'static str = "raft-reconfig";
     const DESCRIPTION: &'static str = "MongoRaftReconfig";
-    const BOUNDS: &'static [Bound] = &[
-        Bound::Servers,
-        Bound::MaxLogLen,
-        Bound::MaxTerm,
-        Bound::MaxConfigVersion,
-    ];
-
     /// Defaults: 3 servers, `MaxLogLen` 2, `MaxTerm` 2, `MaxConfigVersion` 2.
-    fn from_params(params: &Params) -> Result<Self, ParamsError> {
-        params.only(Self::NAME, Self::BOUNDS)?;
-        let servers = params.value_in(
-            Self::NAME,
+    const PARAMETERS: &'static [Parameter] = &[
+        Parameter::new(
             Bound::Servers,
             Self::DEFAULT_SERVERS,
             (1, MAX_SERVERS),
             "per-server arrays hold 5 servers",
-        )?;
-        let max_log_len = params.value_in(
-            Self::NAME,
+        ),
+        Parameter::new(
             Bound::MaxLogLen,
             Self::DEFAULT_MAX_LOG_LEN,
-            (0, (MAX_COMMITTED_INDEX as usize).min(LOG_CAPACITY - 1)),
+            (
+                0,
+                if (MAX_COMMITTED_INDEX as usize) < LOG_CAPACITY - 1 {
+                    MAX_COMMITTED_INDEX as usize
+                } else {
+                    LOG_CAPACITY - 1
+                },
+            ),
             "logs hold MaxLogLen + 1 <= 6 entries; the committed bitmask holds indexes 1..=5",
-        )?;
-        let max_term = params.value_in(
-            Self::NAME,
+        ),
+        Parameter::new(
             Bound::MaxTerm,
             Self::DEFAULT_MAX_TERM,
             (0, MAX_COMMITTED_TERM as usize),
             "the committed bitmask holds terms 1..=5",
-        )?;
-        let max_config_version = params.value_in(
-            Self::NAME,
+        ),
+        Parameter::new(
             Bound::MaxConfigVersion,
             Self::DEFAULT_MAX_CONFIG_VERSION,
             (1, Self::MAX_CONFIG_VERSION),
             "config versions start at 1, are u8, and successors reach MaxConfigVersion + 1",
-        )?;
+        ),
+    ];
+
+    fn from_params(params: &Params) -> Result<Self, ParamsError> {
+        let [servers, max_log_len, max_term, max_config_version] =
+            params.resolve::<4>(Self::NAME, Self::PARAMETERS)?;
         Ok(RaftReconfig {
             servers,
             max_log_len: max_log_len as u8,

@@ -118,7 +118,7 @@ pub fn registry() -> Registry {
                 jit_paxos::JitPaxos::with_mutation,
             )
             .deep(DeepBounds {
-                bounds: &[(Bound::Servers, 3), (Bound::MaxMessages, 14)],
+                bounds: &[(Bound::Servers, 3), (jit_paxos::MESSAGE_COUNT, 14)],
                 edge_bounds: None,
                 expected_failure: None,
             }),

@@ -614,21 +614,15 @@ fn run(command: Command) -> Result<Verdict, RunError> {
         Command::List => {
             outln!("Layers (most abstract first):");
             for l in REGISTRY.layers() {
-                let flags: Vec<&str> = l.bounds().iter().map(|b| b.flag()).collect();
+                let flags: Vec<&str> = l.bounds().map(|b| b.flag()).collect();
                 outln!("  {:<14} {:<26} {}", l.name(), l.spec(), flags.join(" "));
             }
-            outln!("Bounds a layer declares (default, range):");
-            for l in REGISTRY
-                .layers()
-                .iter()
-                .filter(|l| !l.parameters().is_empty())
-            {
-                let declared: Vec<String> = l
-                    .parameters()
-                    .iter()
-                    .map(|p| format!("{} {} ({}..={})", p.bound, p.default, p.min, p.max))
-                    .collect();
-                outln!("  {:<14} {}", l.name(), declared.join(", "));
+            outln!("Bounds each layer declares (flag, default, range: why):");
+            for l in REGISTRY.layers() {
+                outln!("  {}", l.name());
+                for p in l.parameters() {
+                    outln!("    {p}");
+                }
             }
             outln!("Bounds of `refine chain --deep` (with symmetry):");
             let flags = |bounds: &[(spec_core::Bound, usize)]| {

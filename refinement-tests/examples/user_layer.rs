@@ -145,7 +145,6 @@ impl Spec for AppendLog {
 impl Layer for AppendLog {
     const NAME: &'static str = "append-log";
     const DESCRIPTION: &'static str = "one writer appending to a log (a user's layer)";
-    const BOUNDS: &'static [Bound] = &[Bound::Values, Bound::MaxLogLen, BATCH];
     const PARAMETERS: &'static [Parameter] = &[
         Parameter::new(Bound::Values, 2, (1, 3), "values a writer may append"),
         Parameter::new(

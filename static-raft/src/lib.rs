@@ -444,7 +444,6 @@ impl Spec for StaticRaft {
 impl Layer for StaticRaft {
     const NAME: &'static str = "static-raft";
     const DESCRIPTION: &'static str = "MongoStaticRaft";
-    const BOUNDS: &'static [Bound] = &[Bound::Servers, Bound::MaxTerm, Bound::MaxLogLen];
     const PARAMETERS: &'static [Parameter] = &[
         Parameter::new(
             Bound::Servers,

@@ -59,7 +59,7 @@ pub use state::{
     MAX_COMMITTED_INDEX, MAX_SERVERS, MAX_TERM,
 };
 
-use spec_core::{ActionProperty, Bound, Invariant, Layer, Params, ParamsError, Spec};
+use spec_core::{ActionProperty, Bound, Invariant, Layer, Parameter, Params, ParamsError, Spec};
 use std::fmt;
 
 /// A bug planted on purpose, to see which property catches it (a teaching and testing device;
@@ -295,31 +295,29 @@ impl Spec for Traft {
 impl Layer for Traft {
     const NAME: &'static str = "traft";
     const DESCRIPTION: &'static str = "TRaft (merge-log)";
-    const BOUNDS: &'static [Bound] = &[Bound::Servers, Bound::MaxTerm, Bound::MaxLogLen];
-
-    fn from_params(params: &Params) -> Result<Self, ParamsError> {
-        params.only(Self::NAME, Self::BOUNDS)?;
-        let servers = params.value_in(
-            Self::NAME,
+    const PARAMETERS: &'static [Parameter] = &[
+        Parameter::new(
             Bound::Servers,
             Self::DEFAULT_SERVERS,
             (1, MAX_SERVERS),
             "per-server arrays hold 5 servers",
-        )?;
-        let max_term = params.value_in(
-            Self::NAME,
+        ),
+        Parameter::new(
             Bound::MaxTerm,
             Self::DEFAULT_MAX_TERM,
             (0, MAX_TERM),
             "the committed masks hold authors of terms 1..=5",
-        )?;
-        let max_log_len = params.value_in(
-            Self::NAME,
+        ),
+        Parameter::new(
             Bound::MaxLogLen,
             Self::DEFAULT_MAX_LOG_LEN,
             (0, MAX_COMMITTED_INDEX),
             "logs hold MaxLogLen + 1 <= 6 entries",
-        )?;
+        ),
+    ];
+
+    fn from_params(params: &Params) -> Result<Self, ParamsError> {
+        let [servers, max_term, max_log_len] = params.resolve::<3>(Self::NAME, Self::PARAMETERS)?;
         Ok(Traft {
             servers,
             max_term: max_term as u8,
