@@ -131,6 +131,9 @@ enum Command {
         /// Replay against the layer with this deliberate bug (see `refine list`).
         #[arg(long, value_name = "NAME")]
         mutation: Option<String>,
+        /// Print one JSON object on standard output instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// List the layers, their bounds, and the refinement edges.
     List,
@@ -410,7 +413,7 @@ impl Command {
             Command::Refines { run, .. } => ("refines", run.json),
             Command::Chain { run, .. } => ("chain", run.json),
             Command::Simulate { json, .. } => ("simulate", *json),
-            Command::Replay { .. } => ("replay", false),
+            Command::Replay { json, .. } => ("replay", *json),
             Command::Bench { .. } => ("bench", false),
             Command::List => ("list", false),
         }
@@ -529,14 +532,20 @@ fn run(command: Command) -> Result<Verdict, RunError> {
             file,
             bounds,
             mutation,
+            json,
         } => {
             let replay = layers::replay_file(&layer, &bounds.params(), mutation.as_deref(), &file)?;
-            out!("{}", replay.text());
-            Ok(match replay.verdict {
+            let verdict = match replay.verdict {
                 refinement_tests::replay::ReplayVerdict::Behavior => Verdict::Holds,
                 refinement_tests::replay::ReplayVerdict::Panic { .. } => Verdict::Panic,
                 _ => Verdict::Violation,
-            })
+            };
+            if json {
+                outln!("{}", envelope("replay", verdict.word(), replay.json()));
+            } else {
+                out!("{}", replay.text());
+            }
+            Ok(verdict)
         }
         Command::Chain { bounds, deep, run } => {
             if run.mutation.is_some() {

@@ -490,7 +490,7 @@ fn every_json_output_has_one_envelope() {
         let v = serde_json::from_str(stdout(&out).trim()).expect("one JSON object");
         (out.status.code(), v)
     };
-    let runs: [(&[&str], i32, &str, &str); 5] = [
+    let runs: [(&[&str], i32, &str, &str); 6] = [
         (&["check", "log-abstract", "--json"], 0, "check", "holds"),
         (
             &[
@@ -524,6 +524,12 @@ fn every_json_output_has_one_envelope() {
             "incomplete",
         ),
         (&["check", "no-such-layer", "--json"], 2, "check", "error"),
+        (
+            &["replay", "distlog", "/nonexistent/trace.json", "--json"],
+            2,
+            "replay",
+            "error",
+        ),
     ];
     for (args, code, command, verdict) in runs {
         let (status, v) = json(args);
