@@ -60,7 +60,6 @@ pub use refinement::CommitsAreChosen;
 pub use state::{Entry, Log, Message, Reply, State, Status};
 
 use spec_core::{Bound, Invariant, Layer, Parameter, Params, ParamsError, Spec};
-use std::fmt;
 
 /// The most replicas (replica sets are bytes).
 pub const MAX_REPLICAS: usize = 5;
@@ -73,66 +72,27 @@ pub const MESSAGE_COUNT: Bound = Bound::Named("--max-message-count");
 /// The most values.
 pub const MAX_VALUES: usize = 4;
 
-/// A bug planted on purpose, to see which property catches it (none is in force unless
-/// [`JitPaxos::with_mutation`] is called).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Mutation {
-    /// HandleClientRequest: a replica handles a request of an earlier view as if it were of its
-    /// own view, and answers in the request's view. Its promise (it joined a later view and
-    /// sent its log to that view's primary) is broken: an acceptor accepting a lower ballot.
-    AcceptStaleView,
-    /// HandleViewChangeReply: the new primary starts the view with the log of the reply that
-    /// completed its quorum, ignoring which replies come from the latest view: a leader that
-    /// ignores the values in the promises.
-    StartViewFromLastReply,
-    /// HandleClientReply: a client commits once the view's quorum succeeded, whatever their
-    /// checksums: the replicas' agreement on the whole log is dropped.
-    CommitIgnoresChecksums,
-}
-
-impl Mutation {
-    /// Every mutation.
-    pub const ALL: [Mutation; 3] = [
-        Mutation::AcceptStaleView,
-        Mutation::StartViewFromLastReply,
-        Mutation::CommitIgnoresChecksums,
-    ];
-
-    /// The mutation's name on the command line (`--mutation NAME`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Mutation::AcceptStaleView => "accept-stale-view",
-            Mutation::StartViewFromLastReply => "start-view-from-last-reply",
-            Mutation::CommitIgnoresChecksums => "commit-ignores-checksums",
-        }
-    }
-
-    /// The mutation named `name`.
-    pub fn from_name(name: &str) -> Option<Mutation> {
-        Mutation::ALL.into_iter().find(|m| m.name() == name)
-    }
-
-    /// What the mutation changes and what it breaks, in one line.
-    pub fn what(self) -> &'static str {
-        match self {
-            Mutation::AcceptStaleView => {
-                "a replica accepts a request of an earlier view than the one it promised \
-                 (an acceptor accepting a lower ballot): breaks Inv"
-            }
-            Mutation::StartViewFromLastReply => {
-                "a new primary starts its view with the last promise's log, not the latest \
-                 view's (a leader ignoring the values in promises): breaks Inv"
-            }
-            Mutation::CommitIgnoresChecksums => {
-                "a client commits on a quorum of successes whatever their checksums: breaks Inv"
-            }
-        }
-    }
-}
-
-impl fmt::Display for Mutation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+spec_core::mutations! {
+    /// A bug planted on purpose, to see which property catches it (none is in force unless
+    /// [`JitPaxos::with_mutation`] is called).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Mutation {
+        /// HandleClientRequest: a replica handles a request of an earlier view as if it were of its
+        /// own view, and answers in the request's view. Its promise (it joined a later view and
+        /// sent its log to that view's primary) is broken: an acceptor accepting a lower ballot.
+        AcceptStaleView = "accept-stale-view" =>
+            "a replica accepts a request of an earlier view than the one it promised \
+                (an acceptor accepting a lower ballot): breaks Inv",
+        /// HandleViewChangeReply: the new primary starts the view with the log of the reply that
+        /// completed its quorum, ignoring which replies come from the latest view: a leader that
+        /// ignores the values in the promises.
+        StartViewFromLastReply = "start-view-from-last-reply" =>
+            "a new primary starts its view with the last promise's log, not the latest \
+                view's (a leader ignoring the values in promises): breaks Inv",
+        /// HandleClientReply: a client commits once the view's quorum succeeded, whatever their
+        /// checksums: the replicas' agreement on the whole log is dropped.
+        CommitIgnoresChecksums = "commit-ignores-checksums" =>
+            "a client commits on a quorum of successes whatever their checksums: breaks Inv",
     }
 }
 

@@ -264,6 +264,21 @@ impl Spec for MessageRaft {
     }
 }
 
+/// The node core's mutations, as a registry of layers reads them (the node module declares
+/// them by hand, since it is shared with the runtime: `spec_core::mutations!` would write the
+/// same).
+impl spec_core::MutationSet for Mutation {
+    fn all() -> &'static [Mutation] {
+        &Mutation::ALL
+    }
+    fn name(self) -> &'static str {
+        Mutation::name(self)
+    }
+    fn what(self) -> &'static str {
+        Mutation::what(self)
+    }
+}
+
 impl Layer for MessageRaft {
     const NAME: &'static str = "message-raft";
     const DESCRIPTION: &'static str = "MongoRaftReconfig by messages (node core + network)";

@@ -57,7 +57,6 @@ pub use state::{
 };
 
 use spec_core::{ActionProperty, Bound, Invariant, Layer, Parameter, Params, ParamsError, Spec};
-use std::fmt;
 
 /// The bounds of a model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -122,82 +121,35 @@ pub const LEADERS: Bound = Bound::Named("--leaders");
 /// Whether the network may lose messages (1) or not (0), this layer's own bound: `--loss`.
 pub const LOSS: Bound = Bound::Named("--loss");
 
-/// A bug planted on purpose, to see which property catches it (none is in force unless
-/// [`MultiPaxos::with_mutation`] is called).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Mutation {
-    /// An acceptor accepts a p2a whatever ballot it promised (its promise stays the greater).
-    AcceptLowerBallot,
-    /// An adopted leader keeps its own proposals, ignoring the pvalues in the promises (no
-    /// `pmax`).
-    IgnorePromisedValues,
-    /// A commander counts a p2b carrying a greater ballot (a rejection) as an acceptance.
-    CommanderCountsRejections,
-    /// A p2b counts for the leader's current commander of its slot, whichever ballot's p2a it
-    /// answers: a late reply to an older ballot's p2a passes for an acceptance of the new one.
-    RepliesToCurrentCommander,
-    /// A scout reports adoption once half the acceptors (rounded down) promised, not a
-    /// majority.
-    AdoptWithoutMajority,
-}
-
-impl Mutation {
-    /// Every mutation.
-    pub const ALL: [Mutation; 5] = [
-        Mutation::AcceptLowerBallot,
-        Mutation::IgnorePromisedValues,
-        Mutation::CommanderCountsRejections,
-        Mutation::RepliesToCurrentCommander,
-        Mutation::AdoptWithoutMajority,
-    ];
-
-    /// The mutation's name on the command line (`--mutation NAME`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Mutation::AcceptLowerBallot => "accept-lower-ballot",
-            Mutation::IgnorePromisedValues => "ignore-promised-values",
-            Mutation::CommanderCountsRejections => "commander-counts-rejections",
-            Mutation::RepliesToCurrentCommander => "replies-to-current-commander",
-            Mutation::AdoptWithoutMajority => "adopt-without-majority",
-        }
-    }
-
-    /// The mutation named `name`.
-    pub fn from_name(name: &str) -> Option<Mutation> {
-        Mutation::ALL.into_iter().find(|m| m.name() == name)
-    }
-
-    /// What the mutation changes and what it breaks, in one line.
-    pub fn what(self) -> &'static str {
-        match self {
-            Mutation::AcceptLowerBallot => {
-                "an acceptor accepts a p2a of a ballot below its promise: a new leader's phase 1 \
-                 misses a value chosen later in a lower ballot (breaks ProposalsAreSafe)"
-            }
-            Mutation::IgnorePromisedValues => {
-                "an adopted leader ignores the values in the promises (no pmax) and proposes its \
-                 own command where another may be chosen (breaks ProposalsAreSafe)"
-            }
-            Mutation::CommanderCountsRejections => {
-                "a commander counts a rejecting p2b as an acceptance and decides what no quorum \
-                 accepted (breaks DecisionsAreChosen)"
-            }
-            Mutation::RepliesToCurrentCommander => {
-                "a p2b answering an older ballot's p2a counts for the leader's current commander \
-                 of that slot, so a decision goes out for what no quorum accepted in that ballot \
-                 (breaks DecisionsAreChosen)"
-            }
-            Mutation::AdoptWithoutMajority => {
-                "a scout is adopted by a minority of acceptors, so two leaders run phase 2 \
-                 unaware of each other (breaks ActiveLeadersAdopted)"
-            }
-        }
-    }
-}
-
-impl fmt::Display for Mutation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+spec_core::mutations! {
+    /// A bug planted on purpose, to see which property catches it (none is in force unless
+    /// [`MultiPaxos::with_mutation`] is called).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Mutation {
+        /// An acceptor accepts a p2a whatever ballot it promised (its promise stays the greater).
+        AcceptLowerBallot = "accept-lower-ballot" =>
+            "an acceptor accepts a p2a of a ballot below its promise: a new leader's phase 1 \
+                misses a value chosen later in a lower ballot (breaks ProposalsAreSafe)",
+        /// An adopted leader keeps its own proposals, ignoring the pvalues in the promises (no
+        /// `pmax`).
+        IgnorePromisedValues = "ignore-promised-values" =>
+            "an adopted leader ignores the values in the promises (no pmax) and proposes its \
+                own command where another may be chosen (breaks ProposalsAreSafe)",
+        /// A commander counts a p2b carrying a greater ballot (a rejection) as an acceptance.
+        CommanderCountsRejections = "commander-counts-rejections" =>
+            "a commander counts a rejecting p2b as an acceptance and decides what no quorum \
+                accepted (breaks DecisionsAreChosen)",
+        /// A p2b counts for the leader's current commander of its slot, whichever ballot's p2a it
+        /// answers: a late reply to an older ballot's p2a passes for an acceptance of the new one.
+        RepliesToCurrentCommander = "replies-to-current-commander" =>
+            "a p2b answering an older ballot's p2a counts for the leader's current commander \
+                of that slot, so a decision goes out for what no quorum accepted in that ballot \
+                (breaks DecisionsAreChosen)",
+        /// A scout reports adoption once half the acceptors (rounded down) promised, not a
+        /// majority.
+        AdoptWithoutMajority = "adopt-without-majority" =>
+            "a scout is adopted by a minority of acceptors, so two leaders run phase 2 \
+                unaware of each other (breaks ActiveLeadersAdopted)",
     }
 }
 

@@ -198,19 +198,12 @@ impl Refinement for ToLog {
     }
 }
 
-/// The mutations of AppendLog, as a layer crate exports them.
-#[derive(Clone, Copy, Debug)]
-enum Mutation {
-    Overwrite,
-}
-
-impl Mutation {
-    const ALL: [Mutation; 1] = [Mutation::Overwrite];
-    fn name(self) -> &'static str {
-        "overwrite"
-    }
-    fn what(self) -> &'static str {
-        "the writer may rewrite the last entry, which Log had chosen"
+spec_core::mutations! {
+    /// The mutations of AppendLog, as a layer crate declares them.
+    #[derive(Clone, Copy, Debug)]
+    enum Mutation {
+        /// Append may also rewrite the last entry.
+        Overwrite = "overwrite" => "the writer may rewrite the last entry, which Log had chosen",
     }
 }
 
@@ -224,12 +217,7 @@ fn registry() -> Registry {
     let mut registry = Registry::new();
     registry
         .layer(LayerDef::<log_abstract::Log>::new())
-        .layer(LayerDef::<AppendLog>::new().mutations(
-            &Mutation::ALL,
-            Mutation::name,
-            Mutation::what,
-            with_mutation,
-        ))
+        .layer(LayerDef::<AppendLog>::new().mutations(with_mutation))
         .edge(EdgeDef::new(
             "append-log",
             "log-abstract",

@@ -80,7 +80,7 @@ use crate::engine::{
 };
 use crate::replay::Replay;
 use crate::report::{trace_itf, trace_text};
-use spec_core::{Bound, Layer, Parameter, Params, ParamsError, Refinement, Spec};
+use spec_core::{Bound, Layer, MutationSet, Parameter, Params, ParamsError, Refinement, Spec};
 use std::any::Any;
 use std::sync::Arc;
 
@@ -337,18 +337,13 @@ impl<L: Layer + 'static> LayerDef<L> {
         }
     }
 
-    /// The layer's mutations, from its own constants: every mutation (`all`), its name and what
-    /// it breaks, and how to plant it (the layer's `with_mutation`).
-    pub fn mutations<M: Copy + Send + Sync + 'static>(
-        mut self,
-        all: &'static [M],
-        name: fn(M) -> &'static str,
-        what: fn(M) -> &'static str,
-        with_mutation: fn(L, M) -> L,
-    ) -> Self {
-        self.mutations = all.iter().map(|&m| (name(m), what(m))).collect();
+    /// The layer's mutations, from its own declaration (a [`MutationSet`], as
+    /// `spec_core::mutations!` writes one: every mutation, its name and what it breaks), and how
+    /// to plant one (the layer's `with_mutation`).
+    pub fn mutations<M: MutationSet>(mut self, with_mutation: fn(L, M) -> L) -> Self {
+        self.mutations = M::all().iter().map(|&m| (m.name(), m.what())).collect();
         self.mutate = Some(Arc::new(move |spec, wanted| {
-            match all.iter().find(|&&m| name(m) == wanted) {
+            match M::all().iter().find(|&&m| m.name() == wanted) {
                 Some(&m) => with_mutation(spec, m),
                 None => spec,
             }

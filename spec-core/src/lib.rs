@@ -73,6 +73,8 @@
 
 pub mod action_text;
 pub mod itf;
+pub mod multiset;
+pub mod mutation;
 pub mod pack;
 mod params;
 pub mod raft;
@@ -82,6 +84,7 @@ pub mod servers;
 pub mod symmetry;
 
 pub use action_text::ParseActionError;
+pub use mutation::MutationSet;
 pub use pack::Pack;
 pub use params::{Bound, NamedBounds, Parameter, Params, ParamsError, MAX_NAMED_BOUNDS};
 pub use role::Role;
