@@ -67,6 +67,8 @@ pub mod caught;
 mod checkpoint;
 pub mod checks;
 mod checksum;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod engine;
 pub mod fingerprint;
 pub mod registry;
