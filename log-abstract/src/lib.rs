@@ -21,6 +21,9 @@
 //! empty and `Next` is a stuttering step. TLC generates those steps and so do we, one per
 //! `(i, j)` pair with `i > j`, so that generated counts agree with TLC.
 
+pub mod committed;
+pub use committed::{CommitHistory, CommittedAreChosen};
+
 use serde::{Serialize, Serializer};
 use spec_core::action_text::{self, ParseActionError};
 use spec_core::itf::{self, Set, Tup};
