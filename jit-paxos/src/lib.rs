@@ -32,7 +32,8 @@
 //! commits ([`state::commit_matches_checksum`], [`state::committed_prefixes_agree`]). The
 //! bound is the spec's own `messageCount`: the state constraint `messageCount <= N`, with N
 //! given as `--max-message-count` ([`MESSAGE_COUNT`]: messages sent over the whole behaviour,
-//! acks included, not messages in flight as the message-passing layers' `--max-messages`). No symmetry: the primary of a view depends on the replicas' order.
+//! acks included, not messages in flight as the message-passing layers' `--max-messages`). No
+//! symmetry: the primary of a view depends on the replicas' order.
 //!
 //! The mapping to `log-abstract` is [`CommitsAreChosen`]: every commit chooses the entries of
 //! its checksum up to its index.
