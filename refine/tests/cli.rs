@@ -5,11 +5,9 @@ use std::process::{Command, Output};
 fn refine(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_refine"))
         .args(args)
-        .args(
-            ["--progress", "0"]
-                .iter()
-                .filter(|_| !args.is_empty() && !["list", "simulate", "bench"].contains(&args[0])),
-        )
+        .args(["--progress", "0"].iter().filter(|_| {
+            !args.is_empty() && !["list", "simulate", "bench", "replay"].contains(&args[0])
+        }))
         .output()
         .expect("refine runs")
 }
