@@ -55,55 +55,26 @@ pub struct DistLog {
     servers: usize,
     values: usize,
     max_log_len: usize,
-    mutation: Mutation,
+    mutation: Option<Mutation>,
 }
 
-/// A deliberate bug, for teaching and for testing that the checker catches it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Mutation {
-    /// The specification as written.
-    #[default]
-    None,
-    /// `RemoveEntry` without its guard: a chosen entry may be removed. (WriteNewEntry's guard
-    /// cannot be broken the same way: an index is chosen only when every log reaches it, so the
-    /// next free index of a log is never chosen and that guard is always true.)
-    RemoveChosen,
-    /// The state constraint (`MaxLogLen`) dropped: the model is unbounded, logs grow until one
-    /// outgrows the state encoding (`LOG_CAPACITY` entries), and the successor function panics
-    /// there. The checker reports the panic with the shortest trace to that log, instead of
-    /// hanging or crashing without one.
-    NoStateConstraint,
-}
-
-impl Mutation {
-    /// Every mutation, in the order `refine list` shows them.
-    pub const ALL: [Mutation; 2] = [Mutation::RemoveChosen, Mutation::NoStateConstraint];
-
-    /// The mutation's name on the command line (`--mutation NAME`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Mutation::None => "none",
-            Mutation::RemoveChosen => "remove-chosen",
-            Mutation::NoStateConstraint => "no-state-constraint",
-        }
-    }
-
-    /// The mutation named `name`, if any.
-    pub fn from_name(name: &str) -> Option<Mutation> {
-        Mutation::ALL.into_iter().find(|m| m.name() == name)
-    }
-
-    /// What it breaks, in one line.
-    pub fn what(self) -> &'static str {
-        match self {
-            Mutation::None => "nothing: the specification as written",
-            Mutation::RemoveChosen => {
-                "RemoveEntry drops its guard, so a chosen entry can be removed"
-            }
-            Mutation::NoStateConstraint => {
-                "the MaxLogLen constraint is dropped: logs outgrow the state encoding and the successor function panics"
-            }
-        }
+spec_core::mutations! {
+    /// A deliberate bug, for teaching and for testing that the checker catches it (none is in
+    /// force unless [`DistLog::with_mutation`] is called).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Mutation {
+        /// `RemoveEntry` without its guard: a chosen entry may be removed. (WriteNewEntry's guard
+        /// cannot be broken the same way: an index is chosen only when every log reaches it, so
+        /// the next free index of a log is never chosen and that guard is always true.)
+        RemoveChosen = "remove-chosen" =>
+            "RemoveEntry drops its guard, so a chosen entry can be removed",
+        /// The state constraint (`MaxLogLen`) dropped: the model is unbounded, logs grow until
+        /// one outgrows the state encoding (`LOG_CAPACITY` entries), and the successor function
+        /// panics there. The checker reports the panic with the shortest trace to that log,
+        /// instead of hanging or crashing without one.
+        NoStateConstraint = "no-state-constraint" =>
+            "the MaxLogLen constraint is dropped: logs outgrow the state encoding and the \
+             successor function panics",
     }
 }
 
@@ -298,7 +269,7 @@ impl DistLog {
     /// The same specification with a deliberate bug.
     #[must_use = "with_mutation returns the mutated specification"]
     pub fn with_mutation(mut self, mutation: Mutation) -> Self {
-        self.mutation = mutation;
+        self.mutation = Some(mutation);
         self
     }
 
@@ -368,7 +339,7 @@ impl DistLog {
     /// stutter (the spec's `SubSeq(<<>>, 1, -1)` is empty).
     pub fn remove_entry(&self, state: &DistLogState, s: usize) -> Option<DistLogState> {
         let guard = !self.some_chosen_at(state, state.log[s].len());
-        if !guard && self.mutation != Mutation::RemoveChosen {
+        if !guard && self.mutation != Some(Mutation::RemoveChosen) {
             return None;
         }
         let mut next = *state;
@@ -488,7 +459,7 @@ impl Spec for DistLog {
     }
 
     fn within_constraint(&self, state: &DistLogState) -> bool {
-        self.mutation == Mutation::NoStateConstraint
+        self.mutation == Some(Mutation::NoStateConstraint)
             || state.logs().iter().all(|l| l.len() <= self.max_log_len)
     }
 
@@ -508,7 +479,6 @@ impl Spec for DistLog {
 impl Layer for DistLog {
     const NAME: &'static str = "distlog";
     const DESCRIPTION: &'static str = "DistLog";
-    const BOUNDS: &'static [Bound] = &[Bound::Servers, Bound::Values, Bound::MaxLogLen];
     const PARAMETERS: &'static [Parameter] = &[
         Parameter::new(
             Bound::Servers,
@@ -542,7 +512,7 @@ impl Layer for DistLog {
             servers,
             values,
             max_log_len,
-            mutation: Mutation::None,
+            mutation: None,
         })
     }
 }

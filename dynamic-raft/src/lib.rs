@@ -72,7 +72,7 @@ pub use state::{
 /// The `weak-raft` crate, whose state, types and actions this one reuses.
 pub use weak_raft;
 
-use spec_core::{Bound, Invariant, Layer, Params, ParamsError, ServerSet, Spec};
+use spec_core::{Invariant, Layer, Parameter, Params, ParamsError, ServerSet, Spec};
 use weak_raft::guard::Holds;
 use weak_raft::RaftBounds;
 
@@ -246,12 +246,12 @@ impl Layer for DynamicRaft {
     const NAME: &'static str = "dynamic-raft";
     const DESCRIPTION: &'static str = "MongoDynamicRaft";
     /// `MaxConfigVersion` is declared by the spec but used by nothing: not a bound here.
-    const BOUNDS: &'static [Bound] = RaftBounds::BOUNDS;
+    const PARAMETERS: &'static [Parameter] = &RaftBounds::parameters(Self::DEFAULT_SERVERS);
 
     fn from_params(params: &Params) -> Result<Self, ParamsError> {
         Ok(DynamicRaft {
             with_update_terms: false,
-            bounds: RaftBounds::from_params(Self::NAME, params, Self::DEFAULT_SERVERS)?,
+            bounds: RaftBounds::from_params(Self::NAME, params, Self::PARAMETERS)?,
         })
     }
 }

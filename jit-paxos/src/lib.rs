@@ -31,8 +31,9 @@
 //! Invariants ([`JitPaxos::invariants`]): the spec's `Inv`, and two this port adds about
 //! commits ([`state::commit_matches_checksum`], [`state::committed_prefixes_agree`]). The
 //! bound is the spec's own `messageCount`: the state constraint `messageCount <= N`, with N
-//! given as `--max-messages` (here: messages sent over the whole behaviour, acks included, not
-//! messages in flight). No symmetry: the primary of a view depends on the replicas' order.
+//! given as `--max-message-count` ([`MESSAGE_COUNT`]: messages sent over the whole behaviour,
+//! acks included, not messages in flight as the message-passing layers' `--max-messages`). No
+//! symmetry: the primary of a view depends on the replicas' order.
 //!
 //! The mapping to `log-abstract` is [`CommitsAreChosen`]: every commit chooses the entries of
 //! its checksum up to its index.
@@ -59,8 +60,7 @@ pub use actions::Action;
 pub use refinement::CommitsAreChosen;
 pub use state::{Entry, Log, Message, Reply, State, Status};
 
-use spec_core::{Bound, Invariant, Layer, Params, ParamsError, Spec};
-use std::fmt;
+use spec_core::{Bound, Invariant, Layer, Parameter, Params, ParamsError, Spec};
 
 /// The most replicas (replica sets are bytes).
 pub const MAX_REPLICAS: usize = 5;
@@ -68,69 +68,32 @@ pub const MAX_REPLICAS: usize = 5;
 pub const MAX_CLIENTS: usize = 3;
 /// The largest `messageCount` bound (counts, timestamps and log lengths are bytes).
 pub const MAX_MESSAGE_COUNT: usize = 60;
+/// The bound on `messageCount`, this layer's own: `--max-message-count`.
+pub const MESSAGE_COUNT: Bound = Bound::Named("--max-message-count");
 /// The most values.
 pub const MAX_VALUES: usize = 4;
 
-/// A bug planted on purpose, to see which property catches it (none is in force unless
-/// [`JitPaxos::with_mutation`] is called).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Mutation {
-    /// HandleClientRequest: a replica handles a request of an earlier view as if it were of its
-    /// own view, and answers in the request's view. Its promise (it joined a later view and
-    /// sent its log to that view's primary) is broken: an acceptor accepting a lower ballot.
-    AcceptStaleView,
-    /// HandleViewChangeReply: the new primary starts the view with the log of the reply that
-    /// completed its quorum, ignoring which replies come from the latest view: a leader that
-    /// ignores the values in the promises.
-    StartViewFromLastReply,
-    /// HandleClientReply: a client commits once the view's quorum succeeded, whatever their
-    /// checksums: the replicas' agreement on the whole log is dropped.
-    CommitIgnoresChecksums,
-}
-
-impl Mutation {
-    /// Every mutation.
-    pub const ALL: [Mutation; 3] = [
-        Mutation::AcceptStaleView,
-        Mutation::StartViewFromLastReply,
-        Mutation::CommitIgnoresChecksums,
-    ];
-
-    /// The mutation's name on the command line (`--mutation NAME`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Mutation::AcceptStaleView => "accept-stale-view",
-            Mutation::StartViewFromLastReply => "start-view-from-last-reply",
-            Mutation::CommitIgnoresChecksums => "commit-ignores-checksums",
-        }
-    }
-
-    /// The mutation named `name`.
-    pub fn from_name(name: &str) -> Option<Mutation> {
-        Mutation::ALL.into_iter().find(|m| m.name() == name)
-    }
-
-    /// What the mutation changes and what it breaks, in one line.
-    pub fn what(self) -> &'static str {
-        match self {
-            Mutation::AcceptStaleView => {
-                "a replica accepts a request of an earlier view than the one it promised \
-                 (an acceptor accepting a lower ballot): breaks Inv"
-            }
-            Mutation::StartViewFromLastReply => {
-                "a new primary starts its view with the last promise's log, not the latest \
-                 view's (a leader ignoring the values in promises): breaks Inv"
-            }
-            Mutation::CommitIgnoresChecksums => {
-                "a client commits on a quorum of successes whatever their checksums: breaks Inv"
-            }
-        }
-    }
-}
-
-impl fmt::Display for Mutation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+spec_core::mutations! {
+    /// A bug planted on purpose, to see which property catches it (none is in force unless
+    /// [`JitPaxos::with_mutation`] is called).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Mutation {
+        /// HandleClientRequest: a replica handles a request of an earlier view as if it were of its
+        /// own view, and answers in the request's view. Its promise (it joined a later view and
+        /// sent its log to that view's primary) is broken: an acceptor accepting a lower ballot.
+        AcceptStaleView = "accept-stale-view" =>
+            "a replica accepts a request of an earlier view than the one it promised \
+                (an acceptor accepting a lower ballot): breaks Inv",
+        /// HandleViewChangeReply: the new primary starts the view with the log of the reply that
+        /// completed its quorum, ignoring which replies come from the latest view: a leader that
+        /// ignores the values in the promises.
+        StartViewFromLastReply = "start-view-from-last-reply" =>
+            "a new primary starts its view with the last promise's log, not the latest \
+                view's (a leader ignoring the values in promises): breaks Inv",
+        /// HandleClientReply: a client commits once the view's quorum succeeded, whatever their
+        /// checksums: the replicas' agreement on the whole log is dropped.
+        CommitIgnoresChecksums = "commit-ignores-checksums" =>
+            "a client commits on a quorum of successes whatever their checksums: breaks Inv",
     }
 }
 
@@ -159,12 +122,13 @@ impl JitPaxos {
         values: usize,
         max_message_count: usize,
     ) -> Result<Self, ParamsError> {
-        Self::from_params(&Params {
+        let mut params = Params {
             servers: Some(replicas),
             values: Some(values),
-            max_messages: Some(max_message_count),
             ..Params::default()
-        })
+        };
+        params.set(MESSAGE_COUNT, max_message_count);
+        Self::from_params(&params)
     }
 
     /// The same spec with `clients` clients (1 to [`MAX_CLIENTS`]; the command line's models
@@ -221,12 +185,13 @@ impl Spec for JitPaxos {
     }
 
     fn params(&self) -> Params {
-        Params {
+        let mut params = Params {
             servers: Some(self.replicas),
             values: Some(self.values),
-            max_messages: Some(self.max_message_count as usize),
             ..Params::default()
-        }
+        };
+        params.set(MESSAGE_COUNT, self.max_message_count as usize);
+        params
     }
 
     fn action_names(&self) -> &'static [&'static str] {
@@ -285,32 +250,31 @@ impl Spec for JitPaxos {
 impl Layer for JitPaxos {
     const NAME: &'static str = "jit-paxos";
     const DESCRIPTION: &'static str = "JustInTimePaxos";
-    const BOUNDS: &'static [Bound] = &[Bound::Servers, Bound::Values, Bound::MaxMessages];
-
-    fn from_params(params: &Params) -> Result<Self, ParamsError> {
-        params.only(Self::NAME, Self::BOUNDS)?;
-        let replicas = params.value_in(
-            Self::NAME,
+    const PARAMETERS: &'static [Parameter] = &[
+        Parameter::new(
             Bound::Servers,
             Self::DEFAULT_REPLICAS,
             (1, MAX_REPLICAS),
             "replica sets are bytes and quorums are computed for up to 5 replicas",
-        )?;
-        let values = params.value_in(
-            Self::NAME,
+        ),
+        Parameter::new(
             Bound::Values,
             Self::DEFAULT_VALUES,
             (1, MAX_VALUES),
             "values are named v1..v4",
-        )?;
-        let max_message_count = params.value_in(
-            Self::NAME,
-            Bound::MaxMessages,
+        ),
+        Parameter::new(
+            MESSAGE_COUNT,
             Self::DEFAULT_MAX_MESSAGE_COUNT,
             (0, MAX_MESSAGE_COUNT),
             "the bound is on messageCount, messages sent and acknowledged over the whole \
              behaviour; counts, timestamps and log lengths are bytes",
-        )?;
+        ),
+    ];
+
+    fn from_params(params: &Params) -> Result<Self, ParamsError> {
+        let [replicas, values, max_message_count] =
+            params.resolve::<3>(Self::NAME, Self::PARAMETERS)?;
         Ok(JitPaxos {
             replicas,
             clients: 1,

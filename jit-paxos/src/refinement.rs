@@ -26,7 +26,7 @@
 use crate::state::committed_prefix;
 use crate::{Action, Entry, JitPaxos, State};
 use log_abstract::{Choose, Log, LogState};
-use spec_core::{Bound, ParamsError, Refinement, StepMapping};
+use spec_core::{ParamsError, Refinement, StepMapping};
 
 /// Just-In-Time Paxos -> Log by `chosen <- the committed prefixes`.
 #[derive(Clone, Debug)]
@@ -45,7 +45,7 @@ impl CommitsAreChosen {
             let largest = 8 * quorum_size + quorum_size - 1;
             return Err(ParamsError::OutOfRange {
                 layer: "jit-paxos -> log-abstract",
-                bound: Bound::MaxMessages,
+                bound: crate::MESSAGE_COUNT,
                 value: lower.max_message_count(),
                 min: 0,
                 max: largest,
@@ -108,7 +108,7 @@ mod tests {
         let e = CommitsAreChosen::new(JitPaxos::new(3, 1, 18).unwrap()).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "layer jit-paxos -> log-abstract: --max-messages 18 is out of range 0..=17 (Log's \
+            "layer jit-paxos -> log-abstract: --max-message-count 18 is out of range 0..=17 (Log's \
              values name the committed entries by their timestamps, N / quorum size of them, \
              and Log names at most 8 values)"
         );

@@ -3,7 +3,7 @@
 \* jit-paxos crate reproduces: the spec bounded by its own messageCount.
 EXTENDS JustInTimePaxos
 
-\* N: the most messages counted over a behaviour (the crate's --max-messages).
+\* N: the most messages counted over a behaviour (the crate's --max-message-count).
 CONSTANT MaxMessageCount
 
 MessageCountConstraint == messageCount <= MaxMessageCount

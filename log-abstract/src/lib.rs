@@ -21,11 +21,16 @@
 //! empty and `Next` is a stuttering step. TLC generates those steps and so do we, one per
 //! `(i, j)` pair with `i > j`, so that generated counts agree with TLC.
 
+pub mod committed;
+pub use committed::{CommitHistory, CommittedAreChosen};
+
 use serde::{Serialize, Serializer};
 use spec_core::action_text::{self, ParseActionError};
 use spec_core::itf::{self, Set, Tup};
 use spec_core::itf::{ReadError, Record};
-use spec_core::{Action, Bound, Invariant, Layer, Params, ParamsError, Spec, StepMapping};
+use spec_core::{
+    Action, Bound, Invariant, Layer, Parameter, Params, ParamsError, Spec, StepMapping,
+};
 use std::fmt;
 use std::str::FromStr;
 
@@ -465,17 +470,26 @@ impl Spec for Log {
 impl Layer for Log {
     const NAME: &'static str = "log-abstract";
     const DESCRIPTION: &'static str = "Log";
-    const BOUNDS: &'static [Bound] = &[Bound::Values, Bound::MaxLogLen];
+    /// `--max-log-len` is declared with its range at one value (64 indices); more values
+    /// narrow it (see [`successors_of_empty_log`]).
+    const PARAMETERS: &'static [Parameter] = &[
+        Parameter::new(Bound::Values, 2, (1, 8), "values are named v1..v8"),
+        Parameter::new(
+            Bound::MaxLogLen,
+            3,
+            (1, 64),
+            "the chosen set is a 64-bit mask of (index, value) pairs, so indices times values \
+             is at most 64; and one state has at most 2^22 successors, since Next chooses every \
+             block of indices at once with every assignment of values",
+        ),
+    ];
 
     fn from_params(params: &Params) -> Result<Self, ParamsError> {
-        params.only(Self::NAME, Self::BOUNDS)?;
-        let values = params.value_in(
-            Self::NAME,
-            Bound::Values,
-            2,
-            (1, 8),
-            "values are named v1..v8",
-        )?;
+        params.only_declared(Self::NAME, Self::PARAMETERS)?;
+        let [values_declared, max_index_declared] = Self::PARAMETERS else {
+            unreachable!("two parameters are declared")
+        };
+        let values = params.value_of(Self::NAME, values_declared)?;
         // Next chooses a whole block of indices at once, so one state has exponentially many
         // successors: bounds whose successors of a single state would not fit in memory are
         // refused (a search cannot stop in the middle of generating them).
@@ -483,15 +497,7 @@ impl Layer for Log {
             .take_while(|&n| successors_of_empty_log(values, n) <= MAX_SUCCESSORS_OF_ONE_STATE)
             .last()
             .unwrap_or(1);
-        let max_index = params.value_in(
-            Self::NAME,
-            Bound::MaxLogLen,
-            3,
-            (1, largest),
-            "the chosen set is a 64-bit mask of (index, value) pairs, so indices times values \
-             is at most 64; and one state has at most 2^22 successors, since Next chooses every \
-             block of indices at once with every assignment of values",
-        )?;
+        let max_index = params.value_of(Self::NAME, &max_index_declared.with_max(largest))?;
         Ok(Log { values, max_index })
     }
 }
@@ -595,6 +601,10 @@ mod tests {
         assert!(e.contains("--max-log-len 32 is out of range 1..=19"), "{e}");
         assert!(successors_of_empty_log(2, 19) <= MAX_SUCCESSORS_OF_ONE_STATE);
         assert!(successors_of_empty_log(2, 20) > MAX_SUCCESSORS_OF_ONE_STATE);
+        // The declared range is the one of a single value: the whole 64-bit mask.
+        assert_eq!(Log::PARAMETERS[1].max, 64);
+        assert!(successors_of_empty_log(1, 64) <= MAX_SUCCESSORS_OF_ONE_STATE);
+        assert_eq!(Log::new(1, 64).unwrap().max_index(), 64);
         assert!(Log::new(2, 19).is_ok());
         assert!(Log::new(1, 64).is_ok());
     }

@@ -164,158 +164,83 @@ pub fn in_model<V: ConfigVars + ?Sized>(v: &V, servers: usize, action: Action) -
     }
 }
 
-/// One guard conjunct to drop, making a mutant of the spec: a teaching and testing device
-/// for showing what each condition protects. [`LoglessRaft::with_mutation`] puts one in
-/// force; the spec has none unless asked. Each variant names the conjunct it drops, except the
-/// last two, which get one assignment of a joint action's effect wrong (to show that
-/// MongoRaftReconfig, which runs these effects as one half of a joint step, sees the bug).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Mutation {
-    /// Reconfig without `state[i] = Primary`: any server may reconfigure.
-    ReconfigSkipsPrimaryCheck,
-    /// Reconfig without `ConfigQuorumCheck(i)`: a primary may reconfigure before its current
-    /// config is committed (held by a quorum of it).
-    ReconfigSkipsConfigQuorumCheck,
-    /// Reconfig without `TermQuorumCheck(i)`: a primary may reconfigure before a quorum of its
-    /// config has learned its term, so a deposed primary can still reconfigure.
-    ReconfigSkipsTermQuorumCheck,
-    /// Reconfig with a weakened `TermQuorumCheck(i)`: a quorum member passes with
-    /// `currentTerm[t] >= currentTerm[i]`, not `=` ([`has_term_of`](crate::has_term_of)), so a
-    /// primary deposed by a newer term may still reconfigure. The same test is the term half of
-    /// [`joint_quorum_check`], which the edge `logless-raft ->
-    /// dynamic-raft` uses in its place.
-    TermQuorumCheckWeakened,
-    /// Reconfig without `QuorumsOverlap(config[i], newConfig)`: the new config's quorums need
-    /// not meet the old one's.
-    ReconfigSkipsQuorumsOverlap,
-    /// Reconfig without `i \in newConfig`: a primary may install a config without itself (the
-    /// empty config included).
-    ReconfigMayRemoveSelf,
-    /// SendConfig without `state[j] = Secondary`: a primary may adopt another's config.
-    SendConfigToPrimary,
-    /// SendConfig without `IsNewerConfig(i, j)`: a server may adopt an older or equal config.
-    SendConfigSkipsNewerCheck,
-    /// BecomeLeader without `i \in config[i]`: a server outside its own config may be elected.
-    LeaderOutsideConfig,
-    /// BecomeLeader without `i \in voteQuorum`: the candidate need not vote for itself.
-    LeaderOutsideQuorum,
-    /// BecomeLeader without the term half of `CanVoteForConfig` (`currentTerm[v] < term`): a
-    /// server may vote twice in one term.
-    VoteIgnoresTerm,
-    /// BecomeLeader without the config half of `CanVoteForConfig`
-    /// (`IsNewerOrEqualConfig(i, v)`): voters need not check that the candidate's config is up
-    /// to date.
-    VoteIgnoresConfig,
-    /// UpdateTerms without `currentTerm[i] > currentTerm[j]`: a server may adopt an older term.
-    UpdateTermsSkipsNewerCheck,
-    /// Not a dropped conjunct but a wrong assignment: BecomeLeader's effect moves only the
-    /// candidate to the new term, the other voters keep their older terms (a wrong
-    /// `currentTerm'`), so they can vote again in that term. In MongoRaftReconfig the oplog
-    /// machine's half of the joint step writes the right terms, and the halves disagree.
-    VotersKeepTheirTerm,
-    /// Not a dropped conjunct but a missing assignment: UpdateTerms' effect adopts the newer
-    /// term without stepping down (no `state'`), so a primary stays Primary in a term that has
-    /// its own primary. In MongoRaftReconfig the halves of the joint step disagree on `state`.
-    UpdateTermsKeepsRole,
-    /// A missing assignment: BecomeLeader does not stamp the new primary's config with its term
-    /// (no `configTerm'`), so the config keeps the term of an older primary, and configs of
-    /// different primaries compare as if from one term. Needs a reconfig after two elections:
-    /// found from 3 servers with MaxTerm 3 (see the README's table of smallest bounds).
-    BecomeLeaderKeepsConfigTerm,
-}
-
-impl Mutation {
-    /// Every mutation, action by action.
-    pub const ALL: [Mutation; 16] = [
-        Mutation::ReconfigSkipsPrimaryCheck,
-        Mutation::ReconfigSkipsConfigQuorumCheck,
-        Mutation::ReconfigSkipsTermQuorumCheck,
-        Mutation::TermQuorumCheckWeakened,
-        Mutation::ReconfigSkipsQuorumsOverlap,
-        Mutation::ReconfigMayRemoveSelf,
-        Mutation::SendConfigToPrimary,
-        Mutation::SendConfigSkipsNewerCheck,
-        Mutation::LeaderOutsideConfig,
-        Mutation::LeaderOutsideQuorum,
-        Mutation::VoteIgnoresTerm,
-        Mutation::VoteIgnoresConfig,
-        Mutation::UpdateTermsSkipsNewerCheck,
-        Mutation::VotersKeepTheirTerm,
-        Mutation::UpdateTermsKeepsRole,
-        Mutation::BecomeLeaderKeepsConfigTerm,
-    ];
-}
-
-impl Mutation {
-    /// The mutation's name on a command line, in kebab case (`vote-ignores-term`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            Mutation::ReconfigSkipsPrimaryCheck => "reconfig-skips-primary-check",
-            Mutation::ReconfigSkipsConfigQuorumCheck => "reconfig-skips-config-quorum-check",
-            Mutation::ReconfigSkipsTermQuorumCheck => "reconfig-skips-term-quorum-check",
-            Mutation::TermQuorumCheckWeakened => "term-quorum-check-weakened",
-            Mutation::ReconfigSkipsQuorumsOverlap => "reconfig-skips-quorums-overlap",
-            Mutation::ReconfigMayRemoveSelf => "reconfig-may-remove-self",
-            Mutation::SendConfigToPrimary => "send-config-to-primary",
-            Mutation::SendConfigSkipsNewerCheck => "send-config-skips-newer-check",
-            Mutation::LeaderOutsideConfig => "leader-outside-config",
-            Mutation::LeaderOutsideQuorum => "leader-outside-quorum",
-            Mutation::VoteIgnoresTerm => "vote-ignores-term",
-            Mutation::VoteIgnoresConfig => "vote-ignores-config",
-            Mutation::UpdateTermsSkipsNewerCheck => "update-terms-skips-newer-check",
-            Mutation::VotersKeepTheirTerm => "voters-keep-their-term",
-            Mutation::UpdateTermsKeepsRole => "update-terms-keeps-role",
-            Mutation::BecomeLeaderKeepsConfigTerm => "become-leader-keeps-config-term",
-        }
-    }
-
-    /// The mutation named `name` (see [`Mutation::name`]).
-    pub fn from_name(name: &str) -> Option<Mutation> {
-        Mutation::ALL.into_iter().find(|m| m.name() == name)
-    }
-
-    /// The guard conjunct the mutation drops, in one line.
-    pub fn what(self) -> &'static str {
-        match self {
-            Mutation::ReconfigSkipsPrimaryCheck => "any server may reconfigure, not only a primary",
-            Mutation::ReconfigSkipsConfigQuorumCheck => {
-                "a primary may reconfigure before a quorum holds its current config"
-            }
-            Mutation::ReconfigSkipsTermQuorumCheck => {
-                "a primary may reconfigure before a quorum of its config has its term"
-            }
-            Mutation::TermQuorumCheckWeakened => {
-                "TermQuorumCheck asks a quorum in a term >= the primary's, not = (a deposed \
-                 primary may reconfigure)"
-            }
-            Mutation::ReconfigSkipsQuorumsOverlap => {
-                "the new config's quorums need not overlap the old config's"
-            }
-            Mutation::ReconfigMayRemoveSelf => "a primary may install a config without itself",
-            Mutation::SendConfigToPrimary => "a primary may adopt another server's config",
-            Mutation::SendConfigSkipsNewerCheck => "a server may adopt an older or equal config",
-            Mutation::LeaderOutsideConfig => "a server outside its own config may be elected",
-            Mutation::LeaderOutsideQuorum => "the candidate need not be in its vote quorum",
-            Mutation::VoteIgnoresTerm => "a server may vote twice in one term",
-            Mutation::VoteIgnoresConfig => {
-                "voters need not check the candidate's config is up to date"
-            }
-            Mutation::UpdateTermsSkipsNewerCheck => "a server may adopt an older term",
-            Mutation::VotersKeepTheirTerm => {
-                "BecomeLeader moves only the candidate to the new term (effect): a voter may \
-                 vote twice in one term"
-            }
-            Mutation::UpdateTermsKeepsRole => "UpdateTerms does not step a primary down (effect)",
-            Mutation::BecomeLeaderKeepsConfigTerm => {
-                "BecomeLeader does not stamp the new primary's config with its term (effect)"
-            }
-        }
-    }
-}
-
-impl fmt::Display for Mutation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
+spec_core::mutations! {
+    /// One guard conjunct to drop, making a mutant of the spec: a teaching and testing device
+    /// for showing what each condition protects. [`LoglessRaft::with_mutation`] puts one in
+    /// force; the spec has none unless asked. Each variant names the conjunct it drops, except the
+    /// last two, which get one assignment of a joint action's effect wrong (to show that
+    /// MongoRaftReconfig, which runs these effects as one half of a joint step, sees the bug).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Mutation {
+        /// Reconfig without `state[i] = Primary`: any server may reconfigure.
+        ReconfigSkipsPrimaryCheck = "reconfig-skips-primary-check" =>
+            "any server may reconfigure, not only a primary",
+        /// Reconfig without `ConfigQuorumCheck(i)`: a primary may reconfigure before its current
+        /// config is committed (held by a quorum of it).
+        ReconfigSkipsConfigQuorumCheck = "reconfig-skips-config-quorum-check" =>
+            "a primary may reconfigure before a quorum holds its current config",
+        /// Reconfig without `TermQuorumCheck(i)`: a primary may reconfigure before a quorum of its
+        /// config has learned its term, so a deposed primary can still reconfigure.
+        ReconfigSkipsTermQuorumCheck = "reconfig-skips-term-quorum-check" =>
+            "a primary may reconfigure before a quorum of its config has its term",
+        /// Reconfig with a weakened `TermQuorumCheck(i)`: a quorum member passes with
+        /// `currentTerm[t] >= currentTerm[i]`, not `=` ([`has_term_of`](crate::has_term_of)), so a
+        /// primary deposed by a newer term may still reconfigure. The same test is the term half of
+        /// [`joint_quorum_check`], which the edge `logless-raft ->
+        /// dynamic-raft` uses in its place.
+        TermQuorumCheckWeakened = "term-quorum-check-weakened" =>
+            "TermQuorumCheck asks a quorum in a term >= the primary's, not = (a deposed \
+                primary may reconfigure)",
+        /// Reconfig without `QuorumsOverlap(config[i], newConfig)`: the new config's quorums need
+        /// not meet the old one's.
+        ReconfigSkipsQuorumsOverlap = "reconfig-skips-quorums-overlap" =>
+            "the new config's quorums need not overlap the old config's",
+        /// Reconfig without `i \in newConfig`: a primary may install a config without itself (the
+        /// empty config included).
+        ReconfigMayRemoveSelf = "reconfig-may-remove-self" =>
+            "a primary may install a config without itself",
+        /// SendConfig without `state[j] = Secondary`: a primary may adopt another's config.
+        SendConfigToPrimary = "send-config-to-primary" =>
+            "a primary may adopt another server's config",
+        /// SendConfig without `IsNewerConfig(i, j)`: a server may adopt an older or equal config.
+        SendConfigSkipsNewerCheck = "send-config-skips-newer-check" =>
+            "a server may adopt an older or equal config",
+        /// BecomeLeader without `i \in config[i]`: a server outside its own config may be elected.
+        LeaderOutsideConfig = "leader-outside-config" =>
+            "a server outside its own config may be elected",
+        /// BecomeLeader without `i \in voteQuorum`: the candidate need not vote for itself.
+        LeaderOutsideQuorum = "leader-outside-quorum" =>
+            "the candidate need not be in its vote quorum",
+        /// BecomeLeader without the term half of `CanVoteForConfig` (`currentTerm[v] < term`): a
+        /// server may vote twice in one term.
+        VoteIgnoresTerm = "vote-ignores-term" =>
+            "a server may vote twice in one term",
+        /// BecomeLeader without the config half of `CanVoteForConfig`
+        /// (`IsNewerOrEqualConfig(i, v)`): voters need not check that the candidate's config is up
+        /// to date.
+        VoteIgnoresConfig = "vote-ignores-config" =>
+            "voters need not check the candidate's config is up to date",
+        /// UpdateTerms without `currentTerm[i] > currentTerm[j]`: a server may adopt an older term.
+        UpdateTermsSkipsNewerCheck = "update-terms-skips-newer-check" =>
+            "a server may adopt an older term",
+        /// Not a dropped conjunct but a wrong assignment: BecomeLeader's effect moves only the
+        /// candidate to the new term, the other voters keep their older terms (a wrong
+        /// `currentTerm'`), so they can vote again in that term. In MongoRaftReconfig the oplog
+        /// machine's half of the joint step writes the right terms, and the halves disagree.
+        VotersKeepTheirTerm = "voters-keep-their-term" =>
+            "BecomeLeader moves only the candidate to the new term (effect): a voter may \
+                vote twice in one term",
+        /// Not a dropped conjunct but a missing assignment: UpdateTerms' effect adopts the newer
+        /// term without stepping down (no `state'`), so a primary stays Primary in a term that has
+        /// its own primary. In MongoRaftReconfig the halves of the joint step disagree on `state`.
+        UpdateTermsKeepsRole = "update-terms-keeps-role" =>
+            "UpdateTerms does not step a primary down (effect)",
+        /// A missing assignment: BecomeLeader does not stamp the new primary's config with its term
+        /// (no `configTerm'`), so the config keeps the term of an older primary, and configs of
+        /// different primaries compare as if from one term. Needs a reconfig after two elections:
+        /// found from 3 servers with MaxTerm 3 (see the README's table of smallest bounds).
+        BecomeLeaderKeepsConfigTerm = "become-leader-keeps-config-term" =>
+            "BecomeLeader does not stamp the new primary's config with its term (effect)",
     }
 }
 

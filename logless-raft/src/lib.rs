@@ -161,7 +161,7 @@ pub use state::{
     term_quorum_witnesses, with_same_config, ConfigVars, ConfigVarsMut, Role, State, MAX_SERVERS,
 };
 
-use spec_core::{Bound, Invariant, Layer, Params, ParamsError, Spec};
+use spec_core::{Bound, Invariant, Layer, Parameter, Params, ParamsError, Spec};
 
 /// MongoLoglessDynamicRaft at given bounds: `servers` servers, and the state constraint
 /// `currentTerm <= max_term`, `configVersion <= max_config_version` on every server.
@@ -342,33 +342,32 @@ impl Spec for LoglessRaft {
 impl Layer for LoglessRaft {
     const NAME: &'static str = "logless-raft";
     const DESCRIPTION: &'static str = "MongoLoglessDynamicRaft";
-    const BOUNDS: &'static [Bound] = &[Bound::Servers, Bound::MaxTerm, Bound::MaxConfigVersion];
-
     /// Defaults: 3 servers, `MaxTerm` 2, `MaxConfigVersion` 2 (947 distinct states with
     /// symmetry).
-    fn from_params(params: &Params) -> Result<Self, ParamsError> {
-        params.only(Self::NAME, Self::BOUNDS)?;
-        let servers = params.value_in(
-            Self::NAME,
+    const PARAMETERS: &'static [Parameter] = &[
+        Parameter::new(
             Bound::Servers,
             Self::DEFAULT_SERVERS,
             (1, MAX_SERVERS),
             "per-server arrays hold at most 7 servers",
-        )?;
-        let max_term = params.value_in(
-            Self::NAME,
+        ),
+        Parameter::new(
             Bound::MaxTerm,
             Self::DEFAULT_MAX_TERM,
             (0, Self::MAX_BOUND),
             "terms are u8 and successors reach MaxTerm + 1",
-        )?;
-        let max_config_version = params.value_in(
-            Self::NAME,
+        ),
+        Parameter::new(
             Bound::MaxConfigVersion,
             Self::DEFAULT_MAX_CONFIG_VERSION,
             (1, Self::MAX_BOUND),
             "config versions start at 1, are u8, and successors reach MaxConfigVersion + 1",
-        )?;
+        ),
+    ];
+
+    fn from_params(params: &Params) -> Result<Self, ParamsError> {
+        let [servers, max_term, max_config_version] =
+            params.resolve::<3>(Self::NAME, Self::PARAMETERS)?;
         Ok(LoglessRaft {
             servers,
             max_term: max_term as u8,

@@ -302,22 +302,7 @@ pub fn is_majority(count: usize, config: ServerSet) -> bool {
     count * 2 > config.len()
 }
 
-/// Defs' `QuorumsOverlap(x, y)`: every majority quorum of `x` meets every majority quorum of `y`.
-///
-/// Computed without enumerating quorums: two disjoint quorums exist exactly when the smallest
-/// quorums, each taking first the servers the other config lacks, fit into the common servers
-/// side by side. A config with no quorum (the empty set) overlaps everything vacuously.
-pub fn quorums_overlap(x: ServerSet, y: ServerSet) -> bool {
-    if x.is_empty() || y.is_empty() {
-        return true;
-    }
-    let only_x = ServerSet(x.0 & !y.0).len();
-    let only_y = ServerSet(y.0 & !x.0).len();
-    let common = ServerSet(x.0 & y.0).len();
-    let from_common_x = (x.len() / 2 + 1).saturating_sub(only_x);
-    let from_common_y = (y.len() / 2 + 1).saturating_sub(only_y);
-    from_common_x + from_common_y > common
-}
+pub use spec_core::servers::quorums_overlap;
 
 /// `OnePrimaryPerTerm` (MCMongoLoglessDynamicRaft): no two distinct servers are Primary in the
 /// same term.
@@ -416,25 +401,6 @@ impl<'de> serde::Deserialize<'de> for State {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// `QuorumsOverlap` straight from its definition.
-    fn quorums_overlap_by_definition(x: ServerSet, y: ServerSet) -> bool {
-        x.quorums().all(|qx| y.quorums().all(|qy| qx.0 & qy.0 != 0))
-    }
-
-    #[test]
-    fn quorums_overlap_matches_its_definition() {
-        let all = ServerSet::all(6);
-        for x in all.subsets() {
-            for y in all.subsets() {
-                assert_eq!(
-                    quorums_overlap(x, y),
-                    quorums_overlap_by_definition(x, y),
-                    "x={x:?} y={y:?}"
-                );
-            }
-        }
-    }
 
     #[test]
     fn quorum_checks_match_their_definitions() {

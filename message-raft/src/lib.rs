@@ -51,7 +51,7 @@ pub use refinement::{CommittedAreChosen, ToRaftReconfig};
 pub use repr::{Compact, Repr, Wide, WideLog};
 pub use state::{Envelope, Network, State};
 
-use spec_core::{Bound, Invariant, Layer, Params, ParamsError, Spec};
+use spec_core::{Bound, Invariant, Layer, Parameter, Params, ParamsError, Spec};
 
 use crate::node::MAX_SERVERS;
 use crate::state::MAX_MESSAGES_BOUND;
@@ -264,67 +264,74 @@ impl Spec for MessageRaft {
     }
 }
 
+/// The node core's mutations, as a registry of layers reads them (the node module declares
+/// them by hand, since it is shared with the runtime: `spec_core::mutations!` would write the
+/// same).
+impl spec_core::MutationSet for Mutation {
+    fn all() -> &'static [Mutation] {
+        &Mutation::ALL
+    }
+    fn name(self) -> &'static str {
+        Mutation::name(self)
+    }
+    fn what(self) -> &'static str {
+        Mutation::what(self)
+    }
+}
+
 impl Layer for MessageRaft {
     const NAME: &'static str = "message-raft";
     const DESCRIPTION: &'static str = "MongoRaftReconfig by messages (node core + network)";
-    const BOUNDS: &'static [Bound] = &[
-        Bound::Servers,
-        Bound::MaxLogLen,
-        Bound::MaxTerm,
-        Bound::MaxConfigVersion,
-        Bound::MaxMessages,
-        Bound::Restarts,
-        Bound::Duplicates,
-    ];
-
     /// Defaults: 3 servers, `MaxLogLen` 1, `MaxTerm` 2, `MaxConfigVersion` 1 (no reconfig), 2
     /// messages in flight, one restart, one duplication.
-    fn from_params(params: &Params) -> Result<Self, ParamsError> {
-        params.only(Self::NAME, Self::BOUNDS)?;
-        let get =
-            |bound, default, range, why| params.value_in(Self::NAME, bound, default, range, why);
-        let servers = get(
+    const PARAMETERS: &'static [Parameter] = &[
+        Parameter::new(
             Bound::Servers,
             Self::DEFAULT_SERVERS,
             (1, MAX_SERVERS),
             "per-node arrays hold 5 servers",
-        )?;
-        let max_log_len = get(
+        ),
+        Parameter::new(
             Bound::MaxLogLen,
             Self::DEFAULT_MAX_LOG_LEN,
             (0, 4),
             "the committed bitmask holds indexes 1..=5, and a successor's log may hold MaxLogLen + 1 entries",
-        )?;
-        let max_term = get(
+        ),
+        Parameter::new(
             Bound::MaxTerm,
             Self::DEFAULT_MAX_TERM,
             (0, 4),
             "the committed bitmask holds terms 1..=5, and an election reaches MaxTerm + 1",
-        )?;
-        let max_config_version = get(
+        ),
+        Parameter::new(
             Bound::MaxConfigVersion,
             Self::DEFAULT_MAX_CONFIG_VERSION,
             (1, 254),
             "config versions start at 1, are u8, and a reconfig reaches MaxConfigVersion + 1",
-        )?;
-        let max_messages = get(
+        ),
+        Parameter::new(
             Bound::MaxMessages,
             Self::DEFAULT_MAX_MESSAGES,
             (1, MAX_MESSAGES_BOUND),
             "the network holds MaxMessages plus one broadcast and one duplicate, 17 messages",
-        )?;
-        let restarts = get(
+        ),
+        Parameter::new(
             Bound::Restarts,
             Self::DEFAULT_RESTARTS,
             (0, 9),
             "a budget beyond 9 restarts only multiplies states",
-        )?;
-        let duplicates = get(
+        ),
+        Parameter::new(
             Bound::Duplicates,
             Self::DEFAULT_DUPLICATES,
             (0, 9),
             "a budget beyond 9 duplications only multiplies states",
-        )?;
+        ),
+    ];
+
+    fn from_params(params: &Params) -> Result<Self, ParamsError> {
+        let [servers, max_log_len, max_term, max_config_version, max_messages, restarts, duplicates] =
+            params.resolve::<7>(Self::NAME, Self::PARAMETERS)?;
         Ok(MessageRaft {
             servers,
             max_log_len: max_log_len as u8,

@@ -27,6 +27,7 @@ use serde::{Serialize, Serializer};
 use spec_core::itf::{server_name, Map, Set};
 use spec_core::raft::{in_log, Log};
 
+use spec_core::multiset::{Packed64, SortedMultiset};
 use spec_core::{Pack, ServerSet};
 
 use crate::node::{Message, NodeRole, NodeState, MAX_SENDS, NOBODY};
@@ -91,111 +92,16 @@ pub const NETWORK_CAPACITY: usize = MAX_MESSAGES_BOUND + MAX_SENDS + 1;
 /// The largest `MaxMessages` bound.
 pub const MAX_MESSAGES_BOUND: usize = 12;
 
-/// The messages in flight: a multiset of envelopes, sorted, unused slots zero.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Network {
-    len: u8,
-    items: [u64; NETWORK_CAPACITY],
-}
+/// The messages in flight: a multiset of envelopes, sorted by their packed bits (spec-core's
+/// [`SortedMultiset`]).
+pub type Network = SortedMultiset<Envelope, NETWORK_CAPACITY>;
 
-impl Network {
-    /// No message in flight.
-    pub const EMPTY: Network = Network {
-        len: 0,
-        items: [0; NETWORK_CAPACITY],
-    };
-
-    /// How many messages are in flight (copies counted).
-    pub fn len(&self) -> usize {
-        self.len as usize
+impl Packed64 for Envelope {
+    fn packed(self) -> u64 {
+        Envelope::packed(self)
     }
-
-    /// Whether nothing is in flight.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Every message in flight, copies included, in order.
-    pub fn iter(&self) -> impl Iterator<Item = Envelope> + '_ {
-        self.items[..self.len()]
-            .iter()
-            .map(|&bits| Envelope::unpacked(bits).expect("the network holds packed envelopes"))
-    }
-
-    /// Every distinct message in flight, once, in order.
-    pub fn distinct(&self) -> impl Iterator<Item = Envelope> + '_ {
-        let items = &self.items[..self.len()];
-        items
-            .iter()
-            .enumerate()
-            .filter(|&(k, &bits)| k == 0 || items[k - 1] != bits)
-            .map(|(_, &bits)| Envelope::unpacked(bits).expect("packed envelopes"))
-    }
-
-    /// How many copies of `e` are in flight.
-    pub fn count(&self, e: Envelope) -> usize {
-        let bits = e.packed();
-        self.items[..self.len()]
-            .iter()
-            .filter(|&&b| b == bits)
-            .count()
-    }
-
-    /// Adds one copy of `e`. Panics past the capacity: the `MaxMessages` bound keeps explored
-    /// states far enough below it.
-    pub fn insert(&mut self, e: Envelope) {
-        assert!(self.len() < NETWORK_CAPACITY, "network capacity exceeded");
-        let bits = e.packed();
-        let mut k = self.len();
-        while k > 0 && self.items[k - 1] > bits {
-            self.items[k] = self.items[k - 1];
-            k -= 1;
-        }
-        self.items[k] = bits;
-        self.len += 1;
-    }
-
-    /// Removes one copy of `e`; false if none is in flight.
-    pub fn remove(&mut self, e: Envelope) -> bool {
-        let bits = e.packed();
-        let n = self.len();
-        let Some(k) = self.items[..n].iter().position(|&b| b == bits) else {
-            return false;
-        };
-        self.items.copy_within(k + 1..n, k);
-        self.items[n - 1] = 0;
-        self.len -= 1;
-        true
-    }
-}
-
-impl Pack for Network {
-    const MAX_PACKED: usize = 1 + 8 * NETWORK_CAPACITY;
-    fn pack_into(&self, out: &mut [u8]) -> usize {
-        out[0] = self.len;
-        let mut at = 1;
-        for bits in &self.items[..self.len()] {
-            out[at..at + 8].copy_from_slice(&bits.to_le_bytes());
-            at += 8;
-        }
-        at
-    }
-    fn unpack(input: &mut &[u8]) -> Option<Self> {
-        let len = u8::unpack(input)? as usize;
-        if len > NETWORK_CAPACITY {
-            return None;
-        }
-        let mut network = Network::EMPTY;
-        for _ in 0..len {
-            let bits = u64::unpack(input)?;
-            Envelope::unpacked(bits)?;
-            network.items[network.len()] = bits;
-            network.len += 1;
-        }
-        network.items[..len]
-            .windows(2)
-            .all(|w| w[0] <= w[1])
-            .then_some(network)
+    fn unpacked(bits: u64) -> Option<Envelope> {
+        Envelope::unpacked(bits)
     }
 }
 

@@ -56,15 +56,14 @@ pub use state::{
     Ballot, Commander, Envelope, Leader, Message, Network, PValue, Phase, Replica, State, Value,
 };
 
-use spec_core::{ActionProperty, Bound, Invariant, Layer, Params, ParamsError, Spec};
-use std::fmt;
+use spec_core::{ActionProperty, Bound, Invariant, Layer, Parameter, Params, ParamsError, Spec};
 
 /// The bounds of a model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Bounds {
     /// Acceptors (`--servers`).
     pub acceptors: usize,
-    /// Leaders, and replicas: one of each per proposer node (no command-line flag).
+    /// Leaders, and replicas: one of each per proposer node (`--leaders`, [`LEADERS`]).
     pub leaders: usize,
     /// The greatest ballot round a leader may start (`--max-term`).
     pub max_round: usize,
@@ -76,104 +75,81 @@ pub struct Bounds {
     pub max_messages: usize,
     /// Duplications a behaviour may contain (`--duplicates`).
     pub duplicates: usize,
-    /// Whether the network may lose messages (no command-line flag).
+    /// Whether the network may lose messages (`--loss 1`, [`LOSS`]).
     pub lossy: bool,
 }
 
-impl Default for Bounds {
+impl Bounds {
     /// The defaults: 3 acceptors, 2 leaders and replicas, rounds 1 and 2, 2 slots, 3 commands
     /// (`c1` and `c3` at `r1`, `c2` at `r2`), 3 messages in flight, no duplication, no loss:
     /// 54,185 distinct states with symmetry, in seconds.
+    pub const DEFAULT: Bounds = Bounds {
+        acceptors: 3,
+        leaders: 2,
+        max_round: 2,
+        slots: 2,
+        commands: 3,
+        max_messages: 3,
+        duplicates: 0,
+        lossy: false,
+    };
+
+    /// Each bound's value, in the order of [`MultiPaxos`]'s `Layer::PARAMETERS`.
+    fn values(&self) -> [usize; 8] {
+        [
+            self.acceptors,
+            self.commands,
+            self.slots,
+            self.max_round,
+            self.max_messages,
+            self.duplicates,
+            self.leaders,
+            self.lossy as usize,
+        ]
+    }
+}
+
+impl Default for Bounds {
+    /// [`Bounds::DEFAULT`].
     fn default() -> Self {
-        Bounds {
-            acceptors: 3,
-            leaders: 2,
-            max_round: 2,
-            slots: 2,
-            commands: 3,
-            max_messages: 3,
-            duplicates: 0,
-            lossy: false,
-        }
+        Bounds::DEFAULT
     }
 }
 
-/// A bug planted on purpose, to see which property catches it (none is in force unless
-/// [`MultiPaxos::with_mutation`] is called).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Mutation {
-    /// An acceptor accepts a p2a whatever ballot it promised (its promise stays the greater).
-    AcceptLowerBallot,
-    /// An adopted leader keeps its own proposals, ignoring the pvalues in the promises (no
-    /// `pmax`).
-    IgnorePromisedValues,
-    /// A commander counts a p2b carrying a greater ballot (a rejection) as an acceptance.
-    CommanderCountsRejections,
-    /// A p2b counts for the leader's current commander of its slot, whichever ballot's p2a it
-    /// answers: a late reply to an older ballot's p2a passes for an acceptance of the new one.
-    RepliesToCurrentCommander,
-    /// A scout reports adoption once half the acceptors (rounded down) promised, not a
-    /// majority.
-    AdoptWithoutMajority,
-}
+/// The number of leaders (and replicas), this layer's own bound: `--leaders`.
+pub const LEADERS: Bound = Bound::Named("--leaders");
+/// Whether the network may lose messages (1) or not (0), this layer's own bound: `--loss`.
+pub const LOSS: Bound = Bound::Named("--loss");
 
-impl Mutation {
-    /// Every mutation.
-    pub const ALL: [Mutation; 5] = [
-        Mutation::AcceptLowerBallot,
-        Mutation::IgnorePromisedValues,
-        Mutation::CommanderCountsRejections,
-        Mutation::RepliesToCurrentCommander,
-        Mutation::AdoptWithoutMajority,
-    ];
-
-    /// The mutation's name on the command line (`--mutation NAME`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Mutation::AcceptLowerBallot => "accept-lower-ballot",
-            Mutation::IgnorePromisedValues => "ignore-promised-values",
-            Mutation::CommanderCountsRejections => "commander-counts-rejections",
-            Mutation::RepliesToCurrentCommander => "replies-to-current-commander",
-            Mutation::AdoptWithoutMajority => "adopt-without-majority",
-        }
-    }
-
-    /// The mutation named `name`.
-    pub fn from_name(name: &str) -> Option<Mutation> {
-        Mutation::ALL.into_iter().find(|m| m.name() == name)
-    }
-
-    /// What the mutation changes and what it breaks, in one line.
-    pub fn what(self) -> &'static str {
-        match self {
-            Mutation::AcceptLowerBallot => {
-                "an acceptor accepts a p2a of a ballot below its promise: a new leader's phase 1 \
-                 misses a value chosen later in a lower ballot (breaks ProposalsAreSafe)"
-            }
-            Mutation::IgnorePromisedValues => {
-                "an adopted leader ignores the values in the promises (no pmax) and proposes its \
-                 own command where another may be chosen (breaks ProposalsAreSafe)"
-            }
-            Mutation::CommanderCountsRejections => {
-                "a commander counts a rejecting p2b as an acceptance and decides what no quorum \
-                 accepted (breaks DecisionsAreChosen)"
-            }
-            Mutation::RepliesToCurrentCommander => {
-                "a p2b answering an older ballot's p2a counts for the leader's current commander \
-                 of that slot, so a decision goes out for what no quorum accepted in that ballot \
-                 (breaks DecisionsAreChosen)"
-            }
-            Mutation::AdoptWithoutMajority => {
-                "a scout is adopted by a minority of acceptors, so two leaders run phase 2 \
-                 unaware of each other (breaks ActiveLeadersAdopted)"
-            }
-        }
-    }
-}
-
-impl fmt::Display for Mutation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+spec_core::mutations! {
+    /// A bug planted on purpose, to see which property catches it (none is in force unless
+    /// [`MultiPaxos::with_mutation`] is called).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Mutation {
+        /// An acceptor accepts a p2a whatever ballot it promised (its promise stays the greater).
+        AcceptLowerBallot = "accept-lower-ballot" =>
+            "an acceptor accepts a p2a of a ballot below its promise: a new leader's phase 1 \
+                misses a value chosen later in a lower ballot (breaks ProposalsAreSafe)",
+        /// An adopted leader keeps its own proposals, ignoring the pvalues in the promises (no
+        /// `pmax`).
+        IgnorePromisedValues = "ignore-promised-values" =>
+            "an adopted leader ignores the values in the promises (no pmax) and proposes its \
+                own command where another may be chosen (breaks ProposalsAreSafe)",
+        /// A commander counts a p2b carrying a greater ballot (a rejection) as an acceptance.
+        CommanderCountsRejections = "commander-counts-rejections" =>
+            "a commander counts a rejecting p2b as an acceptance and decides what no quorum \
+                accepted (breaks DecisionsAreChosen)",
+        /// A p2b counts for the leader's current commander of its slot, whichever ballot's p2a it
+        /// answers: a late reply to an older ballot's p2a passes for an acceptance of the new one.
+        RepliesToCurrentCommander = "replies-to-current-commander" =>
+            "a p2b answering an older ballot's p2a counts for the leader's current commander \
+                of that slot, so a decision goes out for what no quorum accepted in that ballot \
+                (breaks DecisionsAreChosen)",
+        /// A scout reports adoption once half the acceptors (rounded down) promised, not a
+        /// majority.
+        AdoptWithoutMajority = "adopt-without-majority" =>
+            "a scout is adopted by a minority of acceptors, so two leaders run phase 2 \
+                unaware of each other (breaks ActiveLeadersAdopted)",
     }
 }
 
@@ -185,68 +161,20 @@ pub struct MultiPaxos {
 }
 
 impl MultiPaxos {
-    /// The spec with these bounds, or why they are out of range. (`leaders` has no
-    /// command-line flag: out of range, it is reported against `--servers`, with its own reason.)
+    /// The spec with these bounds, or why they are out of range (the ranges of its
+    /// `Layer::PARAMETERS`).
     pub fn new(bounds: Bounds) -> Result<MultiPaxos, ParamsError> {
-        let check = |bound, value, (min, max), why| {
-            if value < min || value > max {
-                Err(ParamsError::OutOfRange {
+        for (p, value) in Self::PARAMETERS.iter().zip(bounds.values()) {
+            if value < p.min || value > p.max {
+                return Err(ParamsError::OutOfRange {
                     layer: Self::NAME,
-                    bound,
+                    bound: p.bound,
                     value,
-                    min,
-                    max,
-                    why,
-                })
-            } else {
-                Ok(())
+                    min: p.min,
+                    max: p.max,
+                    why: p.help,
+                });
             }
-        };
-        check(
-            Bound::Servers,
-            bounds.acceptors,
-            (1, state::MAX_ACCEPTORS),
-            "acceptor arrays hold 5 acceptors",
-        )?;
-        check(
-            Bound::MaxTerm,
-            bounds.max_round,
-            (1, state::MAX_ROUND),
-            "ballots are rounds 1..=3 of each leader, packed in 4 bits",
-        )?;
-        check(
-            Bound::MaxLogLen,
-            bounds.slots,
-            (1, state::MAX_SLOTS),
-            "per-slot arrays and p1b summaries hold 3 slots",
-        )?;
-        check(
-            Bound::Values,
-            bounds.commands,
-            (1, state::MAX_COMMANDS),
-            "commands c1..c3 and noop are packed in 3 bits",
-        )?;
-        check(
-            Bound::MaxMessages,
-            bounds.max_messages,
-            (1, state::MAX_MESSAGES_BOUND),
-            "the network holds MaxMessages plus one broadcast and one duplicate, 18 messages",
-        )?;
-        check(
-            Bound::Duplicates,
-            bounds.duplicates,
-            (0, 9),
-            "a budget beyond 9 duplications only multiplies states",
-        )?;
-        if !(1..=state::MAX_LEADERS).contains(&bounds.leaders) {
-            return Err(ParamsError::OutOfRange {
-                layer: Self::NAME,
-                bound: Bound::Servers,
-                value: bounds.leaders,
-                min: 1,
-                max: state::MAX_LEADERS,
-                why: "leaders (and replicas) are 1..=3 (ballots hold a leader in 2 bits)",
-            });
         }
         Ok(MultiPaxos {
             bounds,
@@ -284,7 +212,7 @@ impl Spec for MultiPaxos {
 
     fn params(&self) -> Params {
         let b = &self.bounds;
-        Params {
+        let mut params = Params {
             servers: Some(b.acceptors),
             values: Some(b.commands),
             max_log_len: Some(b.slots),
@@ -292,7 +220,10 @@ impl Spec for MultiPaxos {
             max_messages: Some(b.max_messages),
             duplicates: Some(b.duplicates),
             ..Params::default()
-        }
+        };
+        params.set(LEADERS, b.leaders);
+        params.set(LOSS, b.lossy as usize);
+        params
     }
 
     fn action_names(&self) -> &'static [&'static str] {
@@ -396,29 +327,73 @@ impl Spec for MultiPaxos {
 impl Layer for MultiPaxos {
     const NAME: &'static str = "multi-paxos";
     const DESCRIPTION: &'static str = "Multi-Paxos (PMMC roles, by messages)";
-    const BOUNDS: &'static [Bound] = &[
-        Bound::Servers,
-        Bound::Values,
-        Bound::MaxLogLen,
-        Bound::MaxTerm,
-        Bound::MaxMessages,
-        Bound::Duplicates,
+    /// `--servers` acceptors, `--values` commands, `--max-log-len` slots, `--max-term` the
+    /// greatest round, `--max-messages`, `--duplicates`, `--leaders` (and replicas), `--loss`
+    /// (defaults: [`Bounds::DEFAULT`]).
+    const PARAMETERS: &'static [Parameter] = &[
+        Parameter::new(
+            Bound::Servers,
+            Bounds::DEFAULT.acceptors,
+            (1, state::MAX_ACCEPTORS),
+            "acceptor arrays hold 5 acceptors",
+        ),
+        Parameter::new(
+            Bound::Values,
+            Bounds::DEFAULT.commands,
+            (1, state::MAX_COMMANDS),
+            "commands c1..c3 and noop are packed in 3 bits",
+        ),
+        Parameter::new(
+            Bound::MaxLogLen,
+            Bounds::DEFAULT.slots,
+            (1, state::MAX_SLOTS),
+            "per-slot arrays and p1b summaries hold 3 slots",
+        ),
+        Parameter::new(
+            Bound::MaxTerm,
+            Bounds::DEFAULT.max_round,
+            (1, state::MAX_ROUND),
+            "ballots are rounds 1..=3 of each leader, packed in 4 bits",
+        ),
+        Parameter::new(
+            Bound::MaxMessages,
+            Bounds::DEFAULT.max_messages,
+            (1, state::MAX_MESSAGES_BOUND),
+            "the network holds MaxMessages plus one broadcast and one duplicate, 18 messages",
+        ),
+        Parameter::new(
+            Bound::Duplicates,
+            Bounds::DEFAULT.duplicates,
+            (0, 9),
+            "a budget beyond 9 duplications only multiplies states",
+        ),
+        Parameter::new(
+            LEADERS,
+            Bounds::DEFAULT.leaders,
+            (1, state::MAX_LEADERS),
+            "leaders (and replicas, one of each per proposer) are 1..=3: ballots hold a leader \
+             in 2 bits",
+        ),
+        Parameter::new(
+            LOSS,
+            Bounds::DEFAULT.lossy as usize,
+            (0, 1),
+            "1: the network may lose messages; 0: it does not",
+        ),
     ];
 
-    /// `--servers` acceptors, `--values` commands, `--max-log-len` slots, `--max-term` the
-    /// greatest round, `--max-messages`, `--duplicates`; 2 leaders and replicas, no loss
-    /// (see [`Bounds::default`] for the defaults).
     fn from_params(params: &Params) -> Result<Self, ParamsError> {
-        params.only(Self::NAME, Self::BOUNDS)?;
-        let d = Bounds::default();
+        let [acceptors, commands, slots, max_round, max_messages, duplicates, leaders, loss] =
+            params.resolve::<8>(Self::NAME, Self::PARAMETERS)?;
         MultiPaxos::new(Bounds {
-            acceptors: params.servers.unwrap_or(d.acceptors),
-            commands: params.values.unwrap_or(d.commands),
-            slots: params.max_log_len.unwrap_or(d.slots),
-            max_round: params.max_term.unwrap_or(d.max_round),
-            max_messages: params.max_messages.unwrap_or(d.max_messages),
-            duplicates: params.duplicates.unwrap_or(d.duplicates),
-            ..d
+            acceptors,
+            leaders,
+            max_round,
+            slots,
+            commands,
+            max_messages,
+            duplicates,
+            lossy: loss == 1,
         })
     }
 }

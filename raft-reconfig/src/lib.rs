@@ -121,139 +121,75 @@ pub use state::{
 };
 pub use to_log::CommittedAreChosen;
 
-use spec_core::{Bound, Invariant, Layer, Params, ParamsError, Spec};
+use spec_core::{Bound, Invariant, Layer, Parameter, Params, ParamsError, Spec};
 use static_raft::{LOG_CAPACITY, MAX_COMMITTED_INDEX, MAX_COMMITTED_TERM};
-use std::fmt;
 
-/// One guard conjunct to drop, or one half of a joint step's effect to get wrong, making a
-/// mutant of the spec: a teaching and testing device (the spec has none in force unless
-/// [`RaftReconfig::with_mutation`] is called).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Mutation {
-    /// Reconfig without `OplogCommitment(s)`: a primary may reconfigure before the entries it
-    /// committed are held by a quorum of its current config. The classic bug of reconfiguration
-    /// decoupled from the log: a config change can make a quorum that lacks a committed entry.
-    ReconfigSkipsOplogCommitment,
-    /// OplogCommitment without its first conjunct (`committed = {} \/ \E c \in committed :
-    /// c.term = currentTerm[s]`): a new primary may reconfigure before committing an entry of
-    /// its own term, so entries committed by older primaries need not be on a quorum of its
-    /// config.
-    OplogCommitmentSkipsTermCommit,
-    /// Reconfig without logless-raft's `TermQuorumCheck(s)`: a deposed primary may still
-    /// reconfigure.
-    ReconfigSkipsTermQuorumCheck,
-    /// BecomeLeader without static-raft's log-up-to-date condition of `CanVoteForOplog`.
-    VoteIgnoresLog,
-    /// BecomeLeader without logless-raft's config condition of `CanVoteForConfig`: voters need
-    /// not check the candidate's config is as new as theirs.
-    VoteIgnoresConfig,
-    /// The oplog half of BecomeLeader gets the voters' terms wrong: static-raft's
-    /// [`VotersKeepTheirTerm`](static_raft::Mutation::VotersKeepTheirTerm) (only the candidate
-    /// moves to the new term). The config half writes the right terms, so the halves disagree
-    /// on `currentTerm` for every election by more than one voter.
-    OplogVotersKeepTheirTerm,
-    /// The config half of BecomeLeader gets the voters' terms wrong: logless-raft's
-    /// [`VotersKeepTheirTerm`](logless_raft::Mutation::VotersKeepTheirTerm).
-    ConfigVotersKeepTheirTerm,
-    /// The oplog half of UpdateTerms does not step a primary down: static-raft's
-    /// [`UpdateTermsKeepsRole`](static_raft::Mutation::UpdateTermsKeepsRole). The halves
-    /// disagree on `state` whenever a primary learns a newer term.
-    OplogUpdateTermsKeepsRole,
-    /// The config half of UpdateTerms does not step a primary down: logless-raft's
-    /// [`UpdateTermsKeepsRole`](logless_raft::Mutation::UpdateTermsKeepsRole).
-    ConfigUpdateTermsKeepsRole,
-    /// The config half of BecomeLeader does not stamp the new primary's config with its term:
-    /// logless-raft's [`BecomeLeaderKeepsConfigTerm`](logless_raft::Mutation::BecomeLeaderKeepsConfigTerm).
-    BecomeLeaderKeepsConfigTerm,
-    /// CommitEntry counts a quorum of all servers instead of a quorum of the primary's config
-    /// (`Quorums(config[i])`): after a reconfig to a smaller config, servers outside it make
-    /// up the commit quorum.
-    CommitQuorumOfAllServers,
+spec_core::mutations! {
+    /// One guard conjunct to drop, or one half of a joint step's effect to get wrong, making a
+    /// mutant of the spec: a teaching and testing device (the spec has none in force unless
+    /// [`RaftReconfig::with_mutation`] is called).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Mutation {
+        /// Reconfig without `OplogCommitment(s)`: a primary may reconfigure before the entries it
+        /// committed are held by a quorum of its current config. The classic bug of reconfiguration
+        /// decoupled from the log: a config change can make a quorum that lacks a committed entry.
+        ReconfigSkipsOplogCommitment = "reconfig-skips-oplog-commitment" =>
+            "Reconfig skips OplogCommitment: breaks LeaderCompleteness",
+        /// OplogCommitment without its first conjunct (`committed = {} \/ \E c \in committed :
+        /// c.term = currentTerm[s]`): a new primary may reconfigure before committing an entry of
+        /// its own term, so entries committed by older primaries need not be on a quorum of its
+        /// config.
+        OplogCommitmentSkipsTermCommit = "oplog-commitment-skips-term-commit" =>
+            "a new primary reconfigures before committing in its term: breaks \
+                LeaderCompleteness",
+        /// Reconfig without logless-raft's `TermQuorumCheck(s)`: a deposed primary may still
+        /// reconfigure.
+        ReconfigSkipsTermQuorumCheck = "reconfig-skips-term-quorum-check" =>
+            "a deposed primary may reconfigure (no TermQuorumCheck): breaks \
+                OnePrimaryPerTerm",
+        /// BecomeLeader without static-raft's log-up-to-date condition of `CanVoteForOplog`.
+        VoteIgnoresLog = "vote-ignores-log" =>
+            "voters skip the log-up-to-date check: breaks LeaderCompleteness",
+        /// BecomeLeader without logless-raft's config condition of `CanVoteForConfig`: voters need
+        /// not check the candidate's config is as new as theirs.
+        VoteIgnoresConfig = "vote-ignores-config" =>
+            "voters skip the config-up-to-date check: breaks OnePrimaryPerTerm",
+        /// The oplog half of BecomeLeader gets the voters' terms wrong: static-raft's
+        /// [`VotersKeepTheirTerm`](static_raft::Mutation::VotersKeepTheirTerm) (only the candidate
+        /// moves to the new term). The config half writes the right terms, so the halves disagree
+        /// on `currentTerm` for every election by more than one voter.
+        OplogVotersKeepTheirTerm = "oplog-voters-keep-their-term" =>
+            "the oplog half of BecomeLeader moves only the candidate to the new term: the \
+                halves disagree, breaks JointStepsAgree",
+        /// The config half of BecomeLeader gets the voters' terms wrong: logless-raft's
+        /// [`VotersKeepTheirTerm`](logless_raft::Mutation::VotersKeepTheirTerm).
+        ConfigVotersKeepTheirTerm = "config-voters-keep-their-term" =>
+            "the config half of BecomeLeader moves only the candidate to the new term: the \
+                halves disagree, breaks JointStepsAgree",
+        /// The oplog half of UpdateTerms does not step a primary down: static-raft's
+        /// [`UpdateTermsKeepsRole`](static_raft::Mutation::UpdateTermsKeepsRole). The halves
+        /// disagree on `state` whenever a primary learns a newer term.
+        OplogUpdateTermsKeepsRole = "oplog-update-terms-keeps-role" =>
+            "the oplog half of UpdateTerms does not step a primary down: the halves \
+                disagree, breaks JointStepsAgree",
+        /// The config half of UpdateTerms does not step a primary down: logless-raft's
+        /// [`UpdateTermsKeepsRole`](logless_raft::Mutation::UpdateTermsKeepsRole).
+        ConfigUpdateTermsKeepsRole = "config-update-terms-keeps-role" =>
+            "the config half of UpdateTerms does not step a primary down: the halves \
+                disagree, breaks JointStepsAgree",
+        /// The config half of BecomeLeader does not stamp the new primary's config with its term:
+        /// logless-raft's [`BecomeLeaderKeepsConfigTerm`](logless_raft::Mutation::BecomeLeaderKeepsConfigTerm).
+        BecomeLeaderKeepsConfigTerm = "become-leader-keeps-config-term" =>
+            "BecomeLeader does not stamp the new primary's config with its term",
+        /// CommitEntry counts a quorum of all servers instead of a quorum of the primary's config
+        /// (`Quorums(config[i])`): after a reconfig to a smaller config, servers outside it make
+        /// up the commit quorum.
+        CommitQuorumOfAllServers = "commit-quorum-of-all-servers" =>
+            "CommitEntry counts a quorum of all servers, not of the primary's config",
+    }
 }
 
 impl Mutation {
-    /// Every mutation.
-    pub const ALL: [Mutation; 11] = [
-        Mutation::ReconfigSkipsOplogCommitment,
-        Mutation::OplogCommitmentSkipsTermCommit,
-        Mutation::ReconfigSkipsTermQuorumCheck,
-        Mutation::VoteIgnoresLog,
-        Mutation::VoteIgnoresConfig,
-        Mutation::OplogVotersKeepTheirTerm,
-        Mutation::ConfigVotersKeepTheirTerm,
-        Mutation::OplogUpdateTermsKeepsRole,
-        Mutation::ConfigUpdateTermsKeepsRole,
-        Mutation::BecomeLeaderKeepsConfigTerm,
-        Mutation::CommitQuorumOfAllServers,
-    ];
-
-    /// The mutation's name on the command line (`--mutation NAME`), in kebab case.
-    pub fn name(self) -> &'static str {
-        match self {
-            Mutation::ReconfigSkipsOplogCommitment => "reconfig-skips-oplog-commitment",
-            Mutation::OplogCommitmentSkipsTermCommit => "oplog-commitment-skips-term-commit",
-            Mutation::ReconfigSkipsTermQuorumCheck => "reconfig-skips-term-quorum-check",
-            Mutation::VoteIgnoresLog => "vote-ignores-log",
-            Mutation::VoteIgnoresConfig => "vote-ignores-config",
-            Mutation::OplogVotersKeepTheirTerm => "oplog-voters-keep-their-term",
-            Mutation::ConfigVotersKeepTheirTerm => "config-voters-keep-their-term",
-            Mutation::OplogUpdateTermsKeepsRole => "oplog-update-terms-keeps-role",
-            Mutation::ConfigUpdateTermsKeepsRole => "config-update-terms-keeps-role",
-            Mutation::BecomeLeaderKeepsConfigTerm => "become-leader-keeps-config-term",
-            Mutation::CommitQuorumOfAllServers => "commit-quorum-of-all-servers",
-        }
-    }
-
-    /// The mutation named `name` (see [`Mutation::name`]).
-    pub fn from_name(name: &str) -> Option<Mutation> {
-        Mutation::ALL.into_iter().find(|m| m.name() == name)
-    }
-
-    /// What the mutation drops and what it breaks, in one line.
-    pub fn what(self) -> &'static str {
-        match self {
-            Mutation::ReconfigSkipsOplogCommitment => {
-                "Reconfig skips OplogCommitment: breaks LeaderCompleteness"
-            }
-            Mutation::OplogCommitmentSkipsTermCommit => {
-                "a new primary reconfigures before committing in its term: breaks \
-                 LeaderCompleteness"
-            }
-            Mutation::ReconfigSkipsTermQuorumCheck => {
-                "a deposed primary may reconfigure (no TermQuorumCheck): breaks \
-                 OnePrimaryPerTerm"
-            }
-            Mutation::VoteIgnoresLog => {
-                "voters skip the log-up-to-date check: breaks LeaderCompleteness"
-            }
-            Mutation::VoteIgnoresConfig => {
-                "voters skip the config-up-to-date check: breaks OnePrimaryPerTerm"
-            }
-            Mutation::OplogVotersKeepTheirTerm => {
-                "the oplog half of BecomeLeader moves only the candidate to the new term: the \
-                 halves disagree, breaks JointStepsAgree"
-            }
-            Mutation::ConfigVotersKeepTheirTerm => {
-                "the config half of BecomeLeader moves only the candidate to the new term: the \
-                 halves disagree, breaks JointStepsAgree"
-            }
-            Mutation::OplogUpdateTermsKeepsRole => {
-                "the oplog half of UpdateTerms does not step a primary down: the halves \
-                 disagree, breaks JointStepsAgree"
-            }
-            Mutation::ConfigUpdateTermsKeepsRole => {
-                "the config half of UpdateTerms does not step a primary down: the halves \
-                 disagree, breaks JointStepsAgree"
-            }
-            Mutation::BecomeLeaderKeepsConfigTerm => {
-                "BecomeLeader does not stamp the new primary's config with its term"
-            }
-            Mutation::CommitQuorumOfAllServers => {
-                "CommitEntry counts a quorum of all servers, not of the primary's config"
-            }
-        }
-    }
-
     /// The static-raft mutation this one puts in force in the oplog state machine's guards.
     pub fn oplog(self) -> Option<static_raft::Mutation> {
         match self {
@@ -284,12 +220,6 @@ impl Mutation {
             }
             _ => None,
         }
-    }
-}
-
-impl fmt::Display for Mutation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 
@@ -486,44 +416,44 @@ impl Spec for RaftReconfig {
 impl Layer for RaftReconfig {
     const NAME: &'static str = "raft-reconfig";
     const DESCRIPTION: &'static str = "MongoRaftReconfig";
-    const BOUNDS: &'static [Bound] = &[
-        Bound::Servers,
-        Bound::MaxLogLen,
-        Bound::MaxTerm,
-        Bound::MaxConfigVersion,
-    ];
-
     /// Defaults: 3 servers, `MaxLogLen` 2, `MaxTerm` 2, `MaxConfigVersion` 2.
-    fn from_params(params: &Params) -> Result<Self, ParamsError> {
-        params.only(Self::NAME, Self::BOUNDS)?;
-        let servers = params.value_in(
-            Self::NAME,
+    const PARAMETERS: &'static [Parameter] = &[
+        Parameter::new(
             Bound::Servers,
             Self::DEFAULT_SERVERS,
             (1, MAX_SERVERS),
             "per-server arrays hold 5 servers",
-        )?;
-        let max_log_len = params.value_in(
-            Self::NAME,
+        ),
+        Parameter::new(
             Bound::MaxLogLen,
             Self::DEFAULT_MAX_LOG_LEN,
-            (0, (MAX_COMMITTED_INDEX as usize).min(LOG_CAPACITY - 1)),
+            (
+                0,
+                if (MAX_COMMITTED_INDEX as usize) < LOG_CAPACITY - 1 {
+                    MAX_COMMITTED_INDEX as usize
+                } else {
+                    LOG_CAPACITY - 1
+                },
+            ),
             "logs hold MaxLogLen + 1 <= 6 entries; the committed bitmask holds indexes 1..=5",
-        )?;
-        let max_term = params.value_in(
-            Self::NAME,
+        ),
+        Parameter::new(
             Bound::MaxTerm,
             Self::DEFAULT_MAX_TERM,
             (0, MAX_COMMITTED_TERM as usize),
             "the committed bitmask holds terms 1..=5",
-        )?;
-        let max_config_version = params.value_in(
-            Self::NAME,
+        ),
+        Parameter::new(
             Bound::MaxConfigVersion,
             Self::DEFAULT_MAX_CONFIG_VERSION,
             (1, Self::MAX_CONFIG_VERSION),
             "config versions start at 1, are u8, and successors reach MaxConfigVersion + 1",
-        )?;
+        ),
+    ];
+
+    fn from_params(params: &Params) -> Result<Self, ParamsError> {
+        let [servers, max_log_len, max_term, max_config_version] =
+            params.resolve::<4>(Self::NAME, Self::PARAMETERS)?;
         Ok(RaftReconfig {
             servers,
             max_log_len: max_log_len as u8,

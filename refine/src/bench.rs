@@ -2,23 +2,7 @@
 //! run in a fresh process (so its peak resident memory is its own) at 1 and 2 threads, beside
 //! TLC's figures on a machine like this one.
 
-/// A benchmark model: a `refine check` command line and TLC's speed on it.
-#[derive(Clone, Copy, Debug)]
-pub struct BenchModel {
-    /// A short description.
-    pub name: &'static str,
-    /// The `refine` arguments that run it (without `--threads` and `--json`).
-    pub args: &'static [&'static str],
-    /// TLC's states generated per second with 1 and 2 workers, where REFERENCE.md has them.
-    pub tlc_rate: Option<(f64, f64)>,
-    /// The invariants TLC's configuration of the model checks (its `INVARIANT` lines); the
-    /// benchmark checks the same ones, so both do the same work. Empty: all the layer declares.
-    pub invariants: &'static [&'static str],
-    /// Whether `--quick` runs it.
-    pub quick: bool,
-    /// The flagship: run only with `--flagship`, and only with 2 threads (about 20 minutes).
-    pub flagship: bool,
-}
+pub use refinement_tests::cli::{peak_rss_bytes, BenchModel};
 
 /// The invariants of the OPODIS artifact's `MCMongoStaticRaft.cfg` and `MCMongoRaftReconfig.cfg`,
 /// the configurations behind TLC's figures.
@@ -106,11 +90,3 @@ pub const MODELS: &[BenchModel] = &[
         flagship: true,
     },
 ];
-
-/// The peak resident memory of this process, in bytes (Linux; `None` elsewhere).
-pub fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}

@@ -37,12 +37,7 @@ pub fn registry() -> Registry {
     }))
     .layer(
         LayerDef::<distlog::DistLog>::new()
-            .mutations(
-                &distlog::Mutation::ALL,
-                distlog::Mutation::name,
-                distlog::Mutation::what,
-                distlog::DistLog::with_mutation,
-            )
+            .mutations(distlog::DistLog::with_mutation)
             .deep(DeepBounds {
                 bounds: &[(Bound::Servers, 4), (Bound::Values, 2), (Bound::MaxLogLen, 3)],
                 edge_bounds: None,
@@ -83,12 +78,7 @@ pub fn registry() -> Registry {
     )
     .layer(
         LayerDef::<StaticRaft>::new()
-            .mutations(
-                &static_raft::Mutation::ALL,
-                static_raft::Mutation::name,
-                static_raft::Mutation::what,
-                StaticRaft::with_mutation,
-            )
+            .mutations(StaticRaft::with_mutation)
             .deep(DeepBounds {
                 bounds: &[(Bound::Servers, 4), (Bound::MaxTerm, 3), (Bound::MaxLogLen, 2)],
                 edge_bounds: None,
@@ -97,12 +87,7 @@ pub fn registry() -> Registry {
     )
     .layer(
         LayerDef::<traft::Traft>::new()
-            .mutations(
-                &traft::Mutation::ALL,
-                traft::Mutation::name,
-                traft::Mutation::what,
-                traft::Traft::with_mutation,
-            )
+            .mutations(traft::Traft::with_mutation)
             .deep(DeepBounds {
                 bounds: &[(Bound::Servers, 4), (Bound::MaxTerm, 2), (Bound::MaxLogLen, 2)],
                 edge_bounds: None,
@@ -111,26 +96,16 @@ pub fn registry() -> Registry {
     )
     .layer(
         LayerDef::<jit_paxos::JitPaxos>::new()
-            .mutations(
-                &jit_paxos::Mutation::ALL,
-                jit_paxos::Mutation::name,
-                jit_paxos::Mutation::what,
-                jit_paxos::JitPaxos::with_mutation,
-            )
+            .mutations(jit_paxos::JitPaxos::with_mutation)
             .deep(DeepBounds {
-                bounds: &[(Bound::Servers, 3), (Bound::MaxMessages, 14)],
+                bounds: &[(Bound::Servers, 3), (jit_paxos::MESSAGE_COUNT, 14)],
                 edge_bounds: None,
                 expected_failure: None,
             }),
     )
     .layer(
         LayerDef::<multi_paxos::MultiPaxos>::new()
-            .mutations(
-                &multi_paxos::Mutation::ALL,
-                multi_paxos::Mutation::name,
-                multi_paxos::Mutation::what,
-                multi_paxos::MultiPaxos::with_mutation,
-            )
+            .mutations(multi_paxos::MultiPaxos::with_mutation)
             .deep(DeepBounds {
                 // The mutations' bounds: one leader's phase-1 broadcast can overlap another's
                 // phase 2 (13,110,040 distinct states with symmetry).
@@ -149,12 +124,7 @@ pub fn registry() -> Registry {
     }))
     .layer(
         LayerDef::<LoglessRaft>::new()
-            .mutations(
-                &logless_raft::Mutation::ALL,
-                logless_raft::Mutation::name,
-                logless_raft::Mutation::what,
-                LoglessRaft::with_mutation,
-            )
+            .mutations(LoglessRaft::with_mutation)
             .deep(DeepBounds {
                 bounds: &[
                     (Bound::Servers, 4),
@@ -173,12 +143,7 @@ pub fn registry() -> Registry {
     )
     .layer(
         LayerDef::<RaftReconfig>::new()
-            .mutations(
-                &raft_reconfig::Mutation::ALL,
-                raft_reconfig::Mutation::name,
-                raft_reconfig::Mutation::what,
-                RaftReconfig::with_mutation,
-            )
+            .mutations(RaftReconfig::with_mutation)
             .deep(DeepBounds {
                 bounds: &[
                     (Bound::Servers, 3),
@@ -192,12 +157,7 @@ pub fn registry() -> Registry {
     )
     .layer(
         LayerDef::<MessageRaft>::new()
-            .mutations(
-                &message_raft::Mutation::ALL,
-                message_raft::Mutation::name,
-                message_raft::Mutation::what,
-                MessageRaft::with_mutation,
-            )
+            .mutations(MessageRaft::with_mutation)
             .deep(DeepBounds {
                 // Reconfigs on, faults but loss off: the defaults' restart and duplicate traded
                 // for a second config version (about 30 s per row with symmetry).

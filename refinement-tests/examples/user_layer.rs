@@ -1,20 +1,22 @@
-//! A layer of your own, checked with the harness from your own code, and run by name as a
-//! `refine`-like command of your own. Its dependencies: `spec-core`, `refinement-tests`, and
+//! A layer of your own, checked with the harness from your own code, and run by name with
+//! `refine`'s command line over a registry of your own (`refinement_tests::cli`, feature `cli`). Its dependencies: `spec-core`, `refinement-tests`, and
 //! `log-abstract` for the level it refines; no layer of the MongoDB chain.
 //!
 //! ```sh
-//! cargo run --release -p refinement-tests --example user_layer                       # checks in code
-//! cargo run --release -p refinement-tests --example user_layer -- list
-//! cargo run --release -p refinement-tests --example user_layer -- check append-log --max-log-len 4
-//! cargo run --release -p refinement-tests --example user_layer -- refines append-log log-abstract --mutation overwrite
-//! cargo run --release -p refinement-tests --example user_layer -- chain
+//! cargo run --release -p refinement-tests --features cli --example user_layer            # checks in code
+//! cargo run --release -p refinement-tests --features cli --example user_layer -- list
+//! cargo run --release -p refinement-tests --features cli --example user_layer -- check append-log --max-log-len 4
+//! cargo run --release -p refinement-tests --features cli --example user_layer -- refines append-log log-abstract --mutation overwrite
+//! cargo run --release -p refinement-tests --features cli --example user_layer -- chain
 //! ```
 
-use refinement_tests::registry::{EdgeDef, LayerDef, Registry, Report};
+use refinement_tests::cli::CommandLine;
+use refinement_tests::registry::{EdgeDef, LayerDef, Registry};
 use refinement_tests::{explore, Invariants, Options, RefinementCheck, RunError};
 use spec_core::action_text::{self, ParseActionError};
 use spec_core::{Action, Bound, Invariant, Layer, Params, ParamsError, Refinement, Spec};
 use spec_core::{Parameter, StepMapping};
+use std::process::ExitCode;
 
 /// AppendLog: one writer appends values to a log of at most `max_len` entries, up to `batch`
 /// copies of a value at once; an entry, once written, is decided. (With the mutation
@@ -145,7 +147,6 @@ impl Spec for AppendLog {
 impl Layer for AppendLog {
     const NAME: &'static str = "append-log";
     const DESCRIPTION: &'static str = "one writer appending to a log (a user's layer)";
-    const BOUNDS: &'static [Bound] = &[Bound::Values, Bound::MaxLogLen, BATCH];
     const PARAMETERS: &'static [Parameter] = &[
         Parameter::new(Bound::Values, 2, (1, 3), "values a writer may append"),
         Parameter::new(
@@ -199,19 +200,12 @@ impl Refinement for ToLog {
     }
 }
 
-/// The mutations of AppendLog, as a layer crate exports them.
-#[derive(Clone, Copy, Debug)]
-enum Mutation {
-    Overwrite,
-}
-
-impl Mutation {
-    const ALL: [Mutation; 1] = [Mutation::Overwrite];
-    fn name(self) -> &'static str {
-        "overwrite"
-    }
-    fn what(self) -> &'static str {
-        "the writer may rewrite the last entry, which Log had chosen"
+spec_core::mutations! {
+    /// The mutations of AppendLog, as a layer crate declares them.
+    #[derive(Clone, Copy, Debug)]
+    enum Mutation {
+        /// Append may also rewrite the last entry.
+        Overwrite = "overwrite" => "the writer may rewrite the last entry, which Log had chosen",
     }
 }
 
@@ -225,12 +219,7 @@ fn registry() -> Registry {
     let mut registry = Registry::new();
     registry
         .layer(LayerDef::<log_abstract::Log>::new())
-        .layer(LayerDef::<AppendLog>::new().mutations(
-            &Mutation::ALL,
-            Mutation::name,
-            Mutation::what,
-            with_mutation,
-        ))
+        .layer(LayerDef::<AppendLog>::new().mutations(with_mutation))
         .edge(EdgeDef::new(
             "append-log",
             "log-abstract",
@@ -259,98 +248,26 @@ fn check_in_code() -> Result<(), RunError> {
     Ok(())
 }
 
-/// A small command line over the registry: `list`, `check LAYER`, `refines LOWER UPPER`,
-/// `chain`, with bound flags (`--values N`, ...) and `--mutation NAME`. Returns whether
-/// everything checked holds.
-fn command(registry: &Registry, args: &[String]) -> Result<bool, RunError> {
-    let mut words = Vec::new();
-    let mut params = Params::default();
-    let mut mutation = None;
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        let mut value = || {
-            rest.next()
-                .ok_or_else(|| RunError(format!("{arg} needs a value")))
-        };
-        if arg == "--mutation" {
-            mutation = Some(value()?.as_str());
-        } else if let Some(bound) = registry.bound(arg) {
-            let n = value()?;
-            let n = n
-                .parse()
-                .map_err(|_| RunError(format!("{arg} {n}: not a number")))?;
-            params.set(bound, n);
-        } else if arg.starts_with("--") {
-            return Err(RunError(format!("unknown option {arg}")));
-        } else {
-            words.push(arg.as_str());
-        }
-    }
-    let options = Options {
-        progress: None,
-        ..Options::default()
-    };
-    let show = |r: &Report| {
-        let verdict = match &r.violation {
-            None => "holds".to_string(),
-            Some(v) => format!("FAILS: {}\n{}", v.property, v.text),
-        };
-        println!("{} ({}): {verdict}", r.target, r.params.describe());
-        r.as_expected()
-    };
-    match words.as_slice() {
-        ["list"] => {
-            for layer in registry.layers() {
-                println!("{:<14} {}", layer.name(), layer.spec());
-                for p in layer.parameters() {
-                    println!("    {p}");
-                }
-            }
-            for m in registry.mutations() {
-                println!("mutation {} in {}: {}", m.name, m.target, m.what);
-            }
-            Ok(true)
-        }
-        ["check", layer] => Ok(show(&registry.check(
-            layer,
-            &params,
-            mutation,
-            &[],
-            &options,
-        )?)),
-        ["refines", lower, upper] => Ok(show(
-            &registry.refines(lower, upper, &params, mutation, &options)?,
-        )),
-        ["chain"] => {
-            // Every row is shown, then the verdict: not a short-circuiting `all`.
-            let verdicts: Vec<bool> = registry
-                .chain(&params, &options)?
-                .iter()
-                .map(show)
-                .collect();
-            Ok(verdicts.iter().all(|&ok| ok))
-        }
-        _ => Err(RunError(
-            "usage: user_layer [list | check LAYER | refines LOWER UPPER | chain] [--values N] \
-             [--max-log-len N] [--batch N] [--mutation NAME]"
-                .into(),
-        )),
-    }
+/// The `refine` command line over the registry: `list`, `check LAYER`, `refines LOWER UPPER`,
+/// `chain`, `simulate`, `replay`, with the bounds the layers declare as flags (`--batch N` is
+/// AppendLog's own), `--mutation NAME`, `--json`, and `refine`'s exit statuses.
+fn command_line(registry: &Registry) -> CommandLine<'_> {
+    CommandLine::new(
+        "user_layer",
+        "Check AppendLog, a user's layer, and its mapping to Log.",
+        registry,
+    )
 }
 
-fn main() -> std::process::ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let run = if args.is_empty() {
-        check_in_code().map(|()| true)
-    } else {
-        command(&registry(), &args)
-    };
-    match run {
-        Ok(true) => std::process::ExitCode::SUCCESS,
-        Ok(false) => std::process::ExitCode::from(1),
+fn main() -> ExitCode {
+    if std::env::args_os().len() > 1 {
+        return command_line(&registry()).main();
+    }
+    match check_in_code() {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            std::process::ExitCode::from(2)
+            ExitCode::from(2)
         }
     }
 }
@@ -358,28 +275,30 @@ fn main() -> std::process::ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use refinement_tests::cli::Verdict;
 
-    fn run(args: &[&str]) -> Result<bool, RunError> {
-        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        command(&registry(), &args)
+    fn run(args: &[&str]) -> Result<Verdict, RunError> {
+        let registry = registry();
+        command_line(&registry).run_from(["user_layer"].iter().chain(args))
     }
 
     #[test]
     fn the_user_layer_is_checked_from_code_and_by_name() {
         check_in_code().unwrap();
-        assert_eq!(run(&["chain"]), Ok(true));
+        assert_eq!(run(&["chain"]), Ok(Verdict::Holds));
+        assert_eq!(run(&["list"]), Ok(Verdict::Holds));
         assert_eq!(
             run(&["check", "append-log", "--max-log-len", "4"]),
-            Ok(true)
+            Ok(Verdict::Holds)
         );
         assert_eq!(
             run(&["refines", "append-log", "log-abstract", "--batch", "3"]),
-            Ok(true)
+            Ok(Verdict::Holds)
         );
         // The mutation breaks the edge, not the layer's own invariant.
         assert_eq!(
             run(&["check", "append-log", "--mutation", "overwrite"]),
-            Ok(true)
+            Ok(Verdict::Holds)
         );
         assert_eq!(
             run(&[
@@ -389,7 +308,7 @@ mod tests {
                 "--mutation",
                 "overwrite"
             ]),
-            Ok(false)
+            Ok(Verdict::Violation)
         );
     }
 
@@ -410,6 +329,8 @@ mod tests {
             e.0.starts_with("layer log-abstract has no bound --batch"),
             "{e}"
         );
+        let e = run(&["check", "append-log", "--fanout", "2"]).unwrap_err();
+        assert!(e.0.contains("unexpected argument '--fanout'"), "{e}");
         let e = run(&["check", "paxos"]).unwrap_err();
         assert_eq!(
             e.0,

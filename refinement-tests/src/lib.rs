@@ -13,7 +13,7 @@
 //!
 //! ```
 //! # use spec_core::action_text::{self, ParseActionError};
-//! # use spec_core::{Action, Bound, Invariant, Layer, Params, ParamsError, Spec};
+//! # use spec_core::{Action, Bound, Invariant, Layer, Parameter, Params, ParamsError, Spec};
 //! # /// Counts up to `max`.
 //! # struct Counter { max: usize }
 //! # #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,10 +47,11 @@
 //! # }
 //! # impl Layer for Counter {
 //! #     const NAME: &'static str = "counter";
-//! #     const BOUNDS: &'static [Bound] = &[Bound::MaxTerm];
+//! #     const PARAMETERS: &'static [Parameter] =
+//! #         &[Parameter::new(Bound::MaxTerm, 3, (0, 200), "a byte")];
 //! #     fn from_params(p: &Params) -> Result<Self, ParamsError> {
-//! #         p.only(Self::NAME, Self::BOUNDS)?;
-//! #         Ok(Counter { max: p.value_in(Self::NAME, Bound::MaxTerm, 3, (0, 200), "a byte")? })
+//! #         let [max] = p.resolve::<1>(Self::NAME, Self::PARAMETERS)?;
+//! #         Ok(Counter { max })
 //! #     }
 //! # }
 //! use refinement_tests::{explore, Invariants, Options};
@@ -66,6 +67,8 @@ pub mod caught;
 mod checkpoint;
 pub mod checks;
 mod checksum;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod engine;
 pub mod fingerprint;
 pub mod registry;

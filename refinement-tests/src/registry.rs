@@ -9,7 +9,7 @@
 //!
 //! ```
 //! # use spec_core::action_text::{self, ParseActionError};
-//! # use spec_core::{Action, Bound, Invariant, Layer, Params, ParamsError, Spec};
+//! # use spec_core::{Action, Bound, Invariant, Layer, Parameter, Params, ParamsError, Spec};
 //! # /// Counts up to `max`.
 //! # struct Counter { max: usize }
 //! # #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,10 +43,11 @@
 //! # }
 //! # impl Layer for Counter {
 //! #     const NAME: &'static str = "counter";
-//! #     const BOUNDS: &'static [Bound] = &[Bound::MaxTerm];
+//! #     const PARAMETERS: &'static [Parameter] =
+//! #         &[Parameter::new(Bound::MaxTerm, 3, (0, 200), "a byte")];
 //! #     fn from_params(p: &Params) -> Result<Self, ParamsError> {
-//! #         p.only(Self::NAME, Self::BOUNDS)?;
-//! #         Ok(Counter { max: p.value_in(Self::NAME, Bound::MaxTerm, 3, (0, 200), "a byte")? })
+//! #         let [max] = p.resolve::<1>(Self::NAME, Self::PARAMETERS)?;
+//! #         Ok(Counter { max })
 //! #     }
 //! # }
 //! use refinement_tests::registry::{LayerDef, Registry};
@@ -79,7 +80,7 @@ use crate::engine::{
 };
 use crate::replay::Replay;
 use crate::report::{trace_itf, trace_text};
-use spec_core::{Bound, Layer, Parameter, Params, ParamsError, Refinement, Spec};
+use spec_core::{Bound, Layer, MutationSet, Parameter, Params, ParamsError, Refinement, Spec};
 use std::any::Any;
 use std::sync::Arc;
 
@@ -336,18 +337,13 @@ impl<L: Layer + 'static> LayerDef<L> {
         }
     }
 
-    /// The layer's mutations, from its own constants: every mutation (`all`), its name and what
-    /// it breaks, and how to plant it (the layer's `with_mutation`).
-    pub fn mutations<M: Copy + Send + Sync + 'static>(
-        mut self,
-        all: &'static [M],
-        name: fn(M) -> &'static str,
-        what: fn(M) -> &'static str,
-        with_mutation: fn(L, M) -> L,
-    ) -> Self {
-        self.mutations = all.iter().map(|&m| (name(m), what(m))).collect();
+    /// The layer's mutations, from its own declaration (a [`MutationSet`], as
+    /// `spec_core::mutations!` writes one: every mutation, its name and what it breaks), and how
+    /// to plant one (the layer's `with_mutation`).
+    pub fn mutations<M: MutationSet>(mut self, with_mutation: fn(L, M) -> L) -> Self {
+        self.mutations = M::all().iter().map(|&m| (m.name(), m.what())).collect();
         self.mutate = Some(Arc::new(move |spec, wanted| {
-            match all.iter().find(|&&m| name(m) == wanted) {
+            match M::all().iter().find(|&&m| m.name() == wanted) {
                 Some(&m) => with_mutation(spec, m),
                 None => spec,
             }
@@ -446,7 +442,6 @@ impl<L: Layer + 'static> Erased for LayerDef<L> {
 pub struct LayerEntry {
     name: &'static str,
     spec: &'static str,
-    bounds: &'static [Bound],
     parameters: &'static [Parameter],
     mutations: Vec<(&'static str, &'static str)>,
     expected_failure: Option<ExpectedFailure>,
@@ -466,13 +461,12 @@ impl LayerEntry {
         self.spec
     }
 
-    /// Its bounds ([`Layer::BOUNDS`]).
-    pub fn bounds(&self) -> &'static [Bound] {
-        self.bounds
+    /// Its bounds, in the order it declares them.
+    pub fn bounds(&self) -> impl Iterator<Item = Bound> + '_ {
+        self.parameters.iter().map(|p| p.bound)
     }
 
-    /// Its bounds as it declares them ([`Layer::PARAMETERS`]: default, range, help); empty for
-    /// a layer that does not.
+    /// Its bounds as it declares them ([`Layer::PARAMETERS`]: flag, default, range, help).
     pub fn parameters(&self) -> &'static [Parameter] {
         self.parameters
     }
@@ -612,28 +606,26 @@ impl Registry {
     ///
     /// # Panics
     ///
-    /// If a layer of the same name is registered already, or if the layer declares parameters
-    /// ([`Layer::PARAMETERS`]) for other bounds than its [`Layer::BOUNDS`]: programming errors.
+    /// If a layer of the same name is registered already, or if the layer declares a bound
+    /// twice in its [`Layer::PARAMETERS`]: programming errors.
     pub fn layer<L: Layer + 'static>(&mut self, def: LayerDef<L>) -> &mut Self {
         assert!(
             self.find(L::NAME).is_none(),
             "layer {} is registered twice",
             L::NAME
         );
-        assert!(
-            L::PARAMETERS.is_empty()
-                || L::PARAMETERS
-                    .iter()
-                    .map(|p| p.bound)
-                    .eq(L::BOUNDS.iter().copied()),
-            "layer {}: its PARAMETERS declare other bounds than its BOUNDS",
-            L::NAME
-        );
+        for (k, p) in L::PARAMETERS.iter().enumerate() {
+            assert!(
+                !L::PARAMETERS[..k].iter().any(|q| q.bound == p.bound),
+                "layer {}: its PARAMETERS declare {} twice",
+                L::NAME,
+                p.bound
+            );
+        }
         let def = Arc::new(def);
         self.layers.push(LayerEntry {
             name: L::NAME,
             spec: def.spec,
-            bounds: L::BOUNDS,
             parameters: L::PARAMETERS,
             mutations: def.mutations.clone(),
             expected_failure: def.expected_failure,
@@ -696,7 +688,7 @@ impl Registry {
     pub fn named_bounds(&self) -> Vec<Bound> {
         let mut named: Vec<Bound> = Vec::new();
         for layer in &self.layers {
-            for &bound in layer.bounds {
+            for bound in layer.bounds() {
                 if matches!(bound, Bound::Named(_)) && !named.contains(&bound) {
                     named.push(bound);
                 }
@@ -852,7 +844,7 @@ impl Registry {
     pub fn params_for(&self, name: &str, params: &Params) -> Params {
         let mut own = Params::default();
         if let Some(layer) = self.find(name) {
-            for &bound in layer.bounds {
+            for bound in layer.bounds() {
                 if let Some(v) = params.get(bound) {
                     own.set(bound, v);
                 }
@@ -906,7 +898,7 @@ impl Registry {
     pub fn chain(&self, params: &Params, options: &Options) -> Result<Vec<Report>, RunError> {
         // A bound no layer takes is a usage error, even in the chain.
         for (bound, _) in params.given() {
-            if !self.layers.iter().any(|l| l.bounds.contains(&bound)) {
+            if !self.layers.iter().any(|l| l.bounds().any(|b| b == bound)) {
                 return Err(RunError(format!(
                     "no implemented layer takes {bound}; the implemented layers are: {}",
                     self.names().join(", ")

@@ -155,6 +155,47 @@ impl Replay {
     }
 }
 
+impl Replay {
+    /// The replay as JSON (what `refine replay --json` prints inside its envelope): `target`
+    /// (the layer), `states` (in the trace), `replayed` (each state replayed: the `actions`
+    /// leading to it and whether it is a `stutter`), `invariants` (those checked), and
+    /// `failure`: null for a behavior, else an object with the `kind` (`not-a-behavior`,
+    /// `invariant`, `action-property`, `panic`), the 1-based `state`, and `detail` (why, the
+    /// property, or the panic's message).
+    pub fn json(&self) -> Value {
+        let failure = match &self.verdict {
+            ReplayVerdict::Behavior => Value::Null,
+            ReplayVerdict::NotABehavior { state, why } => {
+                serde_json::json!({"kind": "not-a-behavior", "state": state, "detail": why})
+            }
+            ReplayVerdict::Violation { state, property } => {
+                let (kind, name) = match property.strip_prefix("action property ") {
+                    Some(name) => ("action-property", name),
+                    None => (
+                        "invariant",
+                        property.strip_prefix("invariant ").unwrap_or(property),
+                    ),
+                };
+                serde_json::json!({"kind": kind, "state": state, "detail": name})
+            }
+            ReplayVerdict::Panic { state, message } => {
+                serde_json::json!({"kind": "panic", "state": state, "detail": message})
+            }
+        };
+        serde_json::json!({
+            "target": self.layer,
+            "states": self.states,
+            "replayed": self
+                .replayed
+                .iter()
+                .map(|r| serde_json::json!({"actions": r.actions, "stutter": r.stutter}))
+                .collect::<Vec<_>>(),
+            "invariants": self.invariants,
+            "failure": failure,
+        })
+    }
+}
+
 /// The states of an ITF trace, checked for shape: an object with a nonempty `states` array
 /// and, if it has `vars`, exactly the layer's variables (refinement traces' upper images
 /// `upper.x` and Quint's `mbt::` variables aside: [`itf::ignored_variable`]).

@@ -73,6 +73,8 @@
 
 pub mod action_text;
 pub mod itf;
+pub mod multiset;
+pub mod mutation;
 pub mod pack;
 mod params;
 pub mod raft;
@@ -82,6 +84,7 @@ pub mod servers;
 pub mod symmetry;
 
 pub use action_text::ParseActionError;
+pub use mutation::MutationSet;
 pub use pack::Pack;
 pub use params::{Bound, NamedBounds, Parameter, Params, ParamsError, MAX_NAMED_BOUNDS};
 pub use role::Role;
@@ -312,13 +315,11 @@ pub trait Layer: Spec + Sized {
     /// What the layer is, in a few words, such as the TLA+ specification it ports (`refine
     /// list` shows it beside the name).
     const DESCRIPTION: &'static str = "";
-    /// The bounds this layer takes; any other bound given is an error.
-    const BOUNDS: &'static [Bound];
-    /// The layer's bounds declared with their defaults, ranges and help ([`Parameter`]), the
-    /// same bounds as [`Layer::BOUNDS`] in the same order; `from_params` reads them with
-    /// [`Params::resolve`], and a command line shows them. Empty (the default) for a layer whose
-    /// `from_params` alone knows its defaults and ranges.
-    const PARAMETERS: &'static [Parameter] = &[];
+    /// The bounds this layer takes, declared with their flags, defaults, ranges and help
+    /// ([`Parameter`]); any other bound given is an error. `from_params` reads them with
+    /// [`Params::resolve`], and a command line offers and lists them: a bound of the layer's
+    /// own is a [`Bound::Named`].
+    const PARAMETERS: &'static [Parameter];
     /// Builds the layer, filling in defaults for bounds not given and rejecting bounds the
     /// state encoding cannot hold.
     fn from_params(params: &Params) -> Result<Self, ParamsError>;

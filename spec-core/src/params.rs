@@ -118,6 +118,15 @@ impl Parameter {
     }
 }
 
+impl Parameter {
+    /// The same parameter with a narrower largest value, for a range that depends on another
+    /// bound's value (the declaration holds the widest).
+    #[must_use = "with_max returns the narrowed parameter; read the value with Params::value_of"]
+    pub const fn with_max(self, max: usize) -> Parameter {
+        Parameter { max, ..self }
+    }
+}
+
 impl fmt::Display for Parameter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -330,13 +339,33 @@ impl Params {
             "layer {layer} declares {} parameters, not {N}",
             declared.len()
         );
-        let bounds: Vec<Bound> = declared.iter().map(|p| p.bound).collect();
-        self.only(layer, &bounds)?;
+        self.only_declared(layer, declared)?;
         let mut values = [0; N];
         for (value, p) in values.iter_mut().zip(declared) {
-            *value = self.value_in(layer, p.bound, p.default, (p.min, p.max), p.help)?;
+            *value = self.value_of(layer, p)?;
         }
         Ok(values)
+    }
+
+    /// Fails if a bound outside those `declared` (a layer's `Layer::PARAMETERS`) was given.
+    pub fn only_declared(
+        &self,
+        layer: &'static str,
+        declared: &[Parameter],
+    ) -> Result<(), ParamsError> {
+        let bounds: Vec<Bound> = declared.iter().map(|p| p.bound).collect();
+        self.only(layer, &bounds)
+    }
+
+    /// The value of the bound `parameter` declares: the one given, or its default, checked
+    /// against its range.
+    pub fn value_of(
+        &self,
+        layer: &'static str,
+        parameter: &Parameter,
+    ) -> Result<usize, ParamsError> {
+        let p = parameter;
+        self.value_in(layer, p.bound, p.default, (p.min, p.max), p.help)
     }
 
     /// Fails if a bound outside `accepted` was given.

@@ -192,6 +192,25 @@ pub fn permutations(n: usize) -> Vec<Vec<u8>> {
     out
 }
 
+/// Defs' `QuorumsOverlap(x, y)`: every majority quorum of `x` meets every majority quorum of `y`
+/// (MongoWeakRaft's, MongoDynamicRaft's and MongoLoglessDynamicRaft's reconfiguration guard).
+///
+/// Computed without enumerating quorums: two disjoint quorums exist exactly when the smallest
+/// quorums, each taking first the servers the other config lacks, fit into the common servers
+/// side by side. A config with no quorum (the empty set) overlaps everything vacuously. A test
+/// checks it against the definition on every pair of configs of 6 servers.
+pub fn quorums_overlap(x: ServerSet, y: ServerSet) -> bool {
+    if x.is_empty() || y.is_empty() {
+        return true;
+    }
+    let only_x = ServerSet(x.0 & !y.0).len();
+    let only_y = ServerSet(y.0 & !x.0).len();
+    let common = ServerSet(x.0 & y.0).len();
+    let from_common_x = (x.len() / 2 + 1).saturating_sub(only_x);
+    let from_common_y = (y.len() / 2 + 1).saturating_sub(only_y);
+    from_common_x + from_common_y > common
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,5 +260,24 @@ mod tests {
     #[test]
     fn permute_renames_members() {
         assert_eq!(ServerSet(0b011).permute(&[2, 0, 1]), ServerSet(0b101));
+    }
+
+    /// `QuorumsOverlap` straight from its definition.
+    fn quorums_overlap_by_definition(x: ServerSet, y: ServerSet) -> bool {
+        x.quorums().all(|qx| y.quorums().all(|qy| qx.0 & qy.0 != 0))
+    }
+
+    #[test]
+    fn quorums_overlap_matches_its_definition() {
+        let all = ServerSet::all(6);
+        for x in all.subsets() {
+            for y in all.subsets() {
+                assert_eq!(
+                    quorums_overlap(x, y),
+                    quorums_overlap_by_definition(x, y),
+                    "x={x:?} y={y:?}"
+                );
+            }
+        }
     }
 }

@@ -124,6 +124,45 @@ impl TieSearch<'_> {
     }
 }
 
+/// A small deterministic generator of numbers (a linear congruential one), so that a layer's
+/// tests of its canonical form draw random states with no dependency.
+#[derive(Clone, Debug)]
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// Checks a canonical form on `states` of `servers` servers, for a layer's tests: every renaming
+/// of a state (`permute(state, perm)`: server `i` becomes `perm[i]`) has the state's
+/// representative, and the representative is itself a renaming of the state. Panics, naming the
+/// state and the renaming, where it is not so.
+pub fn check_canonical_form<S: PartialEq + std::fmt::Debug>(
+    servers: usize,
+    states: impl IntoIterator<Item = S>,
+    canonical: impl Fn(&S) -> S,
+    permute: impl Fn(&S, &[u8]) -> S,
+) {
+    let perms = crate::permutations(servers);
+    for s in states {
+        let c = canonical(&s);
+        for p in &perms {
+            assert_eq!(canonical(&permute(&s, p)), c, "state {s:?} perm {p:?}");
+        }
+        assert!(
+            perms.iter().any(|p| permute(&s, p) == c),
+            "the representative of {s:?} is no renaming of it"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

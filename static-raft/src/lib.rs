@@ -165,116 +165,54 @@ use spec_core::{
     permutations, ActionProperty, Bound, Invariant, Layer, Parameter, Params, ParamsError,
     ServerSet, Spec,
 };
-use std::fmt;
 
-/// One guard conjunct to drop, or one assignment of an effect to get wrong, to see what breaks
-/// (a teaching and testing device; the spec has none in force unless
-/// [`StaticRaft::with_mutation`] is called).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Mutation {
-    /// BecomeLeader: voters do not compare logs (CanVoteForOplog's log-up-to-date condition).
-    /// A candidate missing a committed entry can win: breaks LeaderCompleteness.
-    VoteIgnoresLog,
-    /// BecomeLeader: voters do not require the new term to be newer than their own
-    /// (CanVoteForOplog's `currentTerm[i] < term`). A server can vote twice in one term: breaks
-    /// OnePrimaryPerTerm.
-    VoteIgnoresTerm,
-    /// CommitEntry: a primary may commit its last entry even when an older term wrote it (the
-    /// "written by this leader" conjunct), once a quorum in the primary's term holds it: the
-    /// commit rule of Raft's Figure 8. Breaks LeaderCompleteness.
-    CommitOlderTermEntry,
-    /// CommitEntry: the quorum's members need not be in the primary's term
-    /// (ImmediatelyCommitted's term condition). A deposed primary can count a voter of a newer
-    /// leader: breaks LeaderCompleteness.
-    CommitIgnoresQuorumTerm,
-    /// GetEntries: no log consistency check; a secondary appends an entry that does not extend
-    /// its log in the source log. Breaks LogMatching.
-    GetEntriesSkipsLogCheck,
-    /// RollbackEntries: a primary may roll back too (the `state[i] = Secondary` conjunct).
-    /// Breaks the action property LeaderAppendOnly.
-    PrimaryRollsBack,
-    /// BecomeLeader's effect moves only the candidate to the new term; the other voters keep
-    /// their older terms (a wrong `currentTerm'`), so they can vote again in the same term:
-    /// breaks OnePrimaryPerTerm. In MongoRaftReconfig, the config machine's half of the joint
-    /// step writes the right terms, and the halves disagree.
-    VotersKeepTheirTerm,
-    /// UpdateTerms' effect adopts the newer term without stepping down (no `state'`
-    /// assignment): a primary that learns a newer term stays Primary in it, beside that term's
-    /// own primary: breaks OnePrimaryPerTerm. In MongoRaftReconfig the halves then disagree on
-    /// `state`.
-    UpdateTermsKeepsRole,
-}
-
-impl Mutation {
-    /// Every mutation.
-    pub const ALL: [Mutation; 8] = [
-        Mutation::VoteIgnoresLog,
-        Mutation::VoteIgnoresTerm,
-        Mutation::CommitOlderTermEntry,
-        Mutation::CommitIgnoresQuorumTerm,
-        Mutation::GetEntriesSkipsLogCheck,
-        Mutation::PrimaryRollsBack,
-        Mutation::VotersKeepTheirTerm,
-        Mutation::UpdateTermsKeepsRole,
-    ];
-}
-
-impl Mutation {
-    /// The mutation's name on the command line (`--mutation NAME`), such as `vote-ignores-log`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Mutation::VoteIgnoresLog => "vote-ignores-log",
-            Mutation::VoteIgnoresTerm => "vote-ignores-term",
-            Mutation::CommitOlderTermEntry => "commit-older-term-entry",
-            Mutation::CommitIgnoresQuorumTerm => "commit-ignores-quorum-term",
-            Mutation::GetEntriesSkipsLogCheck => "get-entries-skips-log-check",
-            Mutation::PrimaryRollsBack => "primary-rolls-back",
-            Mutation::VotersKeepTheirTerm => "voters-keep-their-term",
-            Mutation::UpdateTermsKeepsRole => "update-terms-keeps-role",
-        }
-    }
-
-    /// The mutation named `name` (see [`Mutation::name`]).
-    pub fn from_name(name: &str) -> Option<Mutation> {
-        Mutation::ALL.into_iter().find(|m| m.name() == name)
-    }
-
-    /// What the mutation drops and what it breaks, in one line.
-    pub fn what(self) -> &'static str {
-        match self {
-            Mutation::VoteIgnoresLog => {
-                "voters skip the log-up-to-date check: breaks LeaderCompleteness"
-            }
-            Mutation::VoteIgnoresTerm => {
-                "voters skip the newer-term check: breaks OnePrimaryPerTerm"
-            }
-            Mutation::CommitOlderTermEntry => {
-                "a primary commits an older term's entry (Raft's Figure 8): breaks \
-                 LeaderCompleteness from MaxTerm 3"
-            }
-            Mutation::CommitIgnoresQuorumTerm => {
-                "the commit quorum need not be in the primary's term: breaks LeaderCompleteness"
-            }
-            Mutation::GetEntriesSkipsLogCheck => {
-                "GetEntries skips the log consistency check: breaks LogMatching"
-            }
-            Mutation::PrimaryRollsBack => {
-                "a primary may roll back its log: breaks LeaderAppendOnly"
-            }
-            Mutation::VotersKeepTheirTerm => {
-                "BecomeLeader moves only the candidate to the new term (effect): breaks \
-                 OnePrimaryPerTerm"
-            }
-            Mutation::UpdateTermsKeepsRole => {
-                "UpdateTerms does not step a primary down (effect): breaks OnePrimaryPerTerm"
-            }
-        }
-    }
-}
-
-impl fmt::Display for Mutation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+spec_core::mutations! {
+    /// One guard conjunct to drop, or one assignment of an effect to get wrong, to see what breaks
+    /// (a teaching and testing device; the spec has none in force unless
+    /// [`StaticRaft::with_mutation`] is called).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Mutation {
+        /// BecomeLeader: voters do not compare logs (CanVoteForOplog's log-up-to-date condition).
+        /// A candidate missing a committed entry can win: breaks LeaderCompleteness.
+        VoteIgnoresLog = "vote-ignores-log" =>
+            "voters skip the log-up-to-date check: breaks LeaderCompleteness",
+        /// BecomeLeader: voters do not require the new term to be newer than their own
+        /// (CanVoteForOplog's `currentTerm[i] < term`). A server can vote twice in one term: breaks
+        /// OnePrimaryPerTerm.
+        VoteIgnoresTerm = "vote-ignores-term" =>
+            "voters skip the newer-term check: breaks OnePrimaryPerTerm",
+        /// CommitEntry: a primary may commit its last entry even when an older term wrote it (the
+        /// "written by this leader" conjunct), once a quorum in the primary's term holds it: the
+        /// commit rule of Raft's Figure 8. Breaks LeaderCompleteness.
+        CommitOlderTermEntry = "commit-older-term-entry" =>
+            "a primary commits an older term's entry (Raft's Figure 8): breaks \
+                LeaderCompleteness from MaxTerm 3",
+        /// CommitEntry: the quorum's members need not be in the primary's term
+        /// (ImmediatelyCommitted's term condition). A deposed primary can count a voter of a newer
+        /// leader: breaks LeaderCompleteness.
+        CommitIgnoresQuorumTerm = "commit-ignores-quorum-term" =>
+            "the commit quorum need not be in the primary's term: breaks LeaderCompleteness",
+        /// GetEntries: no log consistency check; a secondary appends an entry that does not extend
+        /// its log in the source log. Breaks LogMatching.
+        GetEntriesSkipsLogCheck = "get-entries-skips-log-check" =>
+            "GetEntries skips the log consistency check: breaks LogMatching",
+        /// RollbackEntries: a primary may roll back too (the `state[i] = Secondary` conjunct).
+        /// Breaks the action property LeaderAppendOnly.
+        PrimaryRollsBack = "primary-rolls-back" =>
+            "a primary may roll back its log: breaks LeaderAppendOnly",
+        /// BecomeLeader's effect moves only the candidate to the new term; the other voters keep
+        /// their older terms (a wrong `currentTerm'`), so they can vote again in the same term:
+        /// breaks OnePrimaryPerTerm. In MongoRaftReconfig, the config machine's half of the joint
+        /// step writes the right terms, and the halves disagree.
+        VotersKeepTheirTerm = "voters-keep-their-term" =>
+            "BecomeLeader moves only the candidate to the new term (effect): breaks \
+                OnePrimaryPerTerm",
+        /// UpdateTerms' effect adopts the newer term without stepping down (no `state'`
+        /// assignment): a primary that learns a newer term stays Primary in it, beside that term's
+        /// own primary: breaks OnePrimaryPerTerm. In MongoRaftReconfig the halves then disagree on
+        /// `state`.
+        UpdateTermsKeepsRole = "update-terms-keeps-role" =>
+            "UpdateTerms does not step a primary down (effect): breaks OnePrimaryPerTerm",
     }
 }
 
@@ -444,7 +382,6 @@ impl Spec for StaticRaft {
 impl Layer for StaticRaft {
     const NAME: &'static str = "static-raft";
     const DESCRIPTION: &'static str = "MongoStaticRaft";
-    const BOUNDS: &'static [Bound] = &[Bound::Servers, Bound::MaxTerm, Bound::MaxLogLen];
     const PARAMETERS: &'static [Parameter] = &[
         Parameter::new(
             Bound::Servers,

@@ -59,94 +59,42 @@ pub use state::{
     MAX_COMMITTED_INDEX, MAX_SERVERS, MAX_TERM,
 };
 
-use spec_core::{ActionProperty, Bound, Invariant, Layer, Params, ParamsError, Spec};
-use std::fmt;
+use spec_core::{ActionProperty, Bound, Invariant, Layer, Parameter, Params, ParamsError, Spec};
 
-/// A bug planted on purpose, to see which property catches it (a teaching and testing device;
-/// none is in force unless [`Traft::with_mutation`] is called).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Mutation {
-    /// BecomeLeader may take the log of any voter, not only one with the greatest committer:
-    /// the note's lemma dropped. A leader takes a stale log and misses a committed entry.
-    MergeFromAnyReplica,
-    /// BecomeLeader takes the longest log of its voters, whatever their committers (Raft's
-    /// "most entries" without Raft's vote check): a long stale log beats a short newer one.
-    MergeLongestLog,
-    /// CommitEntry counts any quorum that holds the entry at that index, whatever its members'
-    /// committers: the note's "safe once on a quorum" read literally.
-    CommitIgnoresCommitter,
-    /// BecomeLeader: a voter votes for a candidate even after voting for a greater leader id.
-    VoteIgnoresBallot,
-    /// LogForward: a server accepts entries from a leader smaller than the one it voted for.
-    ForwardIgnoresVote,
-    /// LogForward moves one entry per step (as MongoStaticRaft's GetEntries does), and the
-    /// follower takes the leader as its committer at the first one: a server then has the
-    /// greatest committer while missing entries its leader merged, and a quorum's max-committer
-    /// logs miss a committed entry.
-    ForwardOneEntry,
-}
-
-impl Mutation {
-    /// Every mutation.
-    pub const ALL: [Mutation; 6] = [
-        Mutation::MergeFromAnyReplica,
-        Mutation::MergeLongestLog,
-        Mutation::CommitIgnoresCommitter,
-        Mutation::VoteIgnoresBallot,
-        Mutation::ForwardIgnoresVote,
-        Mutation::ForwardOneEntry,
-    ];
-
-    /// The mutation's name on the command line (`--mutation NAME`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Mutation::MergeFromAnyReplica => "merge-from-any-replica",
-            Mutation::MergeLongestLog => "merge-longest-log",
-            Mutation::CommitIgnoresCommitter => "commit-ignores-committer",
-            Mutation::VoteIgnoresBallot => "vote-ignores-ballot",
-            Mutation::ForwardIgnoresVote => "forward-ignores-vote",
-            Mutation::ForwardOneEntry => "forward-one-entry",
-        }
-    }
-
-    /// The mutation named `name`.
-    pub fn from_name(name: &str) -> Option<Mutation> {
-        Mutation::ALL.into_iter().find(|m| m.name() == name)
-    }
-
-    /// What the mutation changes and what it breaks, in one line.
-    pub fn what(self) -> &'static str {
-        match self {
-            Mutation::MergeFromAnyReplica => {
-                "a new leader may merge from a voter without the greatest committer: breaks \
-                 OnlyMaxCommitterLogs"
-            }
-            Mutation::MergeLongestLog => {
-                "a new leader takes the longest log of its voters, whatever their committers: \
-                 breaks OnlyMaxCommitterLogs"
-            }
-            Mutation::CommitIgnoresCommitter => {
-                "an entry counts as safe once a quorum holds it, whatever their committers \
-                 (the note read literally): breaks OnlyMaxCommitterLogs"
-            }
-            Mutation::VoteIgnoresBallot => {
-                "a voter votes for a smaller leader id than its vote: breaks VotesOnlyGrow"
-            }
-            Mutation::ForwardIgnoresVote => {
-                "a server accepts entries from a leader smaller than its vote: breaks \
-                 VotesOnlyGrow"
-            }
-            Mutation::ForwardOneEntry => {
-                "a follower takes the leader as committer after one forwarded entry: breaks \
-                 OnlyMaxCommitterLogs"
-            }
-        }
-    }
-}
-
-impl fmt::Display for Mutation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+spec_core::mutations! {
+    /// A bug planted on purpose, to see which property catches it (a teaching and testing device;
+    /// none is in force unless [`Traft::with_mutation`] is called).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Mutation {
+        /// BecomeLeader may take the log of any voter, not only one with the greatest committer:
+        /// the note's lemma dropped. A leader takes a stale log and misses a committed entry.
+        MergeFromAnyReplica = "merge-from-any-replica" =>
+            "a new leader may merge from a voter without the greatest committer: breaks \
+                OnlyMaxCommitterLogs",
+        /// BecomeLeader takes the longest log of its voters, whatever their committers (Raft's
+        /// "most entries" without Raft's vote check): a long stale log beats a short newer one.
+        MergeLongestLog = "merge-longest-log" =>
+            "a new leader takes the longest log of its voters, whatever their committers: \
+                breaks OnlyMaxCommitterLogs",
+        /// CommitEntry counts any quorum that holds the entry at that index, whatever its members'
+        /// committers: the note's "safe once on a quorum" read literally.
+        CommitIgnoresCommitter = "commit-ignores-committer" =>
+            "an entry counts as safe once a quorum holds it, whatever their committers \
+                (the note read literally): breaks OnlyMaxCommitterLogs",
+        /// BecomeLeader: a voter votes for a candidate even after voting for a greater leader id.
+        VoteIgnoresBallot = "vote-ignores-ballot" =>
+            "a voter votes for a smaller leader id than its vote: breaks VotesOnlyGrow",
+        /// LogForward: a server accepts entries from a leader smaller than the one it voted for.
+        ForwardIgnoresVote = "forward-ignores-vote" =>
+            "a server accepts entries from a leader smaller than its vote: breaks \
+                VotesOnlyGrow",
+        /// LogForward moves one entry per step (as MongoStaticRaft's GetEntries does), and the
+        /// follower takes the leader as its committer at the first one: a server then has the
+        /// greatest committer while missing entries its leader merged, and a quorum's max-committer
+        /// logs miss a committed entry.
+        ForwardOneEntry = "forward-one-entry" =>
+            "a follower takes the leader as committer after one forwarded entry: breaks \
+                OnlyMaxCommitterLogs",
     }
 }
 
@@ -295,31 +243,29 @@ impl Spec for Traft {
 impl Layer for Traft {
     const NAME: &'static str = "traft";
     const DESCRIPTION: &'static str = "TRaft (merge-log)";
-    const BOUNDS: &'static [Bound] = &[Bound::Servers, Bound::MaxTerm, Bound::MaxLogLen];
-
-    fn from_params(params: &Params) -> Result<Self, ParamsError> {
-        params.only(Self::NAME, Self::BOUNDS)?;
-        let servers = params.value_in(
-            Self::NAME,
+    const PARAMETERS: &'static [Parameter] = &[
+        Parameter::new(
             Bound::Servers,
             Self::DEFAULT_SERVERS,
             (1, MAX_SERVERS),
             "per-server arrays hold 5 servers",
-        )?;
-        let max_term = params.value_in(
-            Self::NAME,
+        ),
+        Parameter::new(
             Bound::MaxTerm,
             Self::DEFAULT_MAX_TERM,
             (0, MAX_TERM),
             "the committed masks hold authors of terms 1..=5",
-        )?;
-        let max_log_len = params.value_in(
-            Self::NAME,
+        ),
+        Parameter::new(
             Bound::MaxLogLen,
             Self::DEFAULT_MAX_LOG_LEN,
             (0, MAX_COMMITTED_INDEX),
             "logs hold MaxLogLen + 1 <= 6 entries",
-        )?;
+        ),
+    ];
+
+    fn from_params(params: &Params) -> Result<Self, ParamsError> {
+        let [servers, max_term, max_log_len] = params.resolve::<3>(Self::NAME, Self::PARAMETERS)?;
         Ok(Traft {
             servers,
             max_term: max_term as u8,

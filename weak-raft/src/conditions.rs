@@ -81,10 +81,9 @@ pub fn weak_quorum_condition(st: &State) -> bool {
     weak_quorum_condition_guard(st, &mut Holds)
 }
 
-/// `QuorumsOverlap(x, y)`: every quorum of `x` intersects every quorum of `y`.
-pub fn quorums_overlap(x: ServerSet, y: ServerSet) -> bool {
-    x.quorums().all(|qx| y.quorums().all(|qy| qx.0 & qy.0 != 0))
-}
+/// `QuorumsOverlap(x, y)`: every quorum of `x` intersects every quorum of `y` (spec-core's,
+/// tested against this definition).
+pub use spec_core::servers::quorums_overlap;
 
 /// StrictQuorumCondition, the action property `[][...]_vars` over the step `pre -> next`: the
 /// step is a stutter, or every two servers' configs have overlapping quorums and no config

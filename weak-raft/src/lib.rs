@@ -142,7 +142,9 @@ pub use state::{
 };
 pub use to_distlog::LogsAsDistLog;
 
-use spec_core::{permutations, Bound, Invariant, Layer, Params, ParamsError, ServerSet, Spec};
+use spec_core::{
+    permutations, Bound, Invariant, Layer, Parameter, Params, ParamsError, ServerSet, Spec,
+};
 
 /// The bounds of a layer on this crate's state encoding (both variants here, and
 /// `dynamic-raft`), checked against what the encoding holds, and the server permutations that
@@ -166,38 +168,40 @@ impl RaftBounds {
     pub const DEFAULT_MAX_TERM: usize = 2;
     /// The default `MaxLogLen`.
     pub const DEFAULT_MAX_LOG_LEN: usize = 2;
-    /// The bounds such a layer takes.
-    pub const BOUNDS: &'static [Bound] = &[Bound::Servers, Bound::MaxTerm, Bound::MaxLogLen];
+    /// The bounds such a layer takes, `--servers` defaulting to `default_servers`: its
+    /// `Layer::PARAMETERS`.
+    pub const fn parameters(default_servers: usize) -> [Parameter; 3] {
+        [
+            Parameter::new(
+                Bound::Servers,
+                default_servers,
+                (1, MAX_SERVERS),
+                "per-server arrays hold 5 servers; symmetry tries all n! permutations",
+            ),
+            Parameter::new(
+                Bound::MaxTerm,
+                Self::DEFAULT_MAX_TERM,
+                (0, MAX_TERM),
+                "elections hold terms 1..=6 and the committed bitmask terms 1..=5",
+            ),
+            Parameter::new(
+                Bound::MaxLogLen,
+                Self::DEFAULT_MAX_LOG_LEN,
+                (0, LOG_CAPACITY - 1),
+                "logs hold MaxLogLen + 1 <= 6 entries; the committed bitmask holds indexes 1..=5",
+            ),
+        ]
+    }
 
-    /// The bounds of layer `layer` from `params`, with `default_servers` when `--servers` is not
-    /// given; fails on a bound the layer does not take or the encoding cannot hold.
+    /// The bounds of layer `layer` from `params`, as `declared` (its
+    /// [`RaftBounds::parameters`]); fails on a bound the layer does not take or the encoding
+    /// cannot hold.
     pub fn from_params(
         layer: &'static str,
         params: &Params,
-        default_servers: usize,
+        declared: &[Parameter],
     ) -> Result<RaftBounds, ParamsError> {
-        params.only(layer, Self::BOUNDS)?;
-        let servers = params.value_in(
-            layer,
-            Bound::Servers,
-            default_servers,
-            (1, MAX_SERVERS),
-            "per-server arrays hold 5 servers; symmetry tries all n! permutations",
-        )?;
-        let max_term = params.value_in(
-            layer,
-            Bound::MaxTerm,
-            Self::DEFAULT_MAX_TERM,
-            (0, MAX_TERM),
-            "elections hold terms 1..=6 and the committed bitmask terms 1..=5",
-        )?;
-        let max_log_len = params.value_in(
-            layer,
-            Bound::MaxLogLen,
-            Self::DEFAULT_MAX_LOG_LEN,
-            (0, LOG_CAPACITY - 1),
-            "logs hold MaxLogLen + 1 <= 6 entries; the committed bitmask holds indexes 1..=5",
-        )?;
+        let [servers, max_term, max_log_len] = params.resolve::<3>(layer, declared)?;
         Ok(RaftBounds {
             servers,
             max_term: max_term as u8,
@@ -401,11 +405,11 @@ impl Spec for WeakRaft {
 impl Layer for WeakRaft {
     const NAME: &'static str = "weak-raft";
     const DESCRIPTION: &'static str = "MongoWeakRaft";
-    const BOUNDS: &'static [Bound] = RaftBounds::BOUNDS;
+    const PARAMETERS: &'static [Parameter] = &RaftBounds::parameters(Self::DEFAULT_SERVERS);
 
     fn from_params(params: &Params) -> Result<Self, ParamsError> {
         Ok(WeakRaft {
-            bounds: RaftBounds::from_params(Self::NAME, params, Self::DEFAULT_SERVERS)?,
+            bounds: RaftBounds::from_params(Self::NAME, params, Self::PARAMETERS)?,
             all_invariants: false,
         })
     }
@@ -558,11 +562,11 @@ impl Spec for SafeWeakRaft {
 impl Layer for SafeWeakRaft {
     const NAME: &'static str = "safe-weak-raft";
     const DESCRIPTION: &'static str = "MongoSafeWeakRaft";
-    const BOUNDS: &'static [Bound] = RaftBounds::BOUNDS;
+    const PARAMETERS: &'static [Parameter] = &RaftBounds::parameters(Self::DEFAULT_SERVERS);
 
     fn from_params(params: &Params) -> Result<Self, ParamsError> {
         Ok(SafeWeakRaft {
-            bounds: RaftBounds::from_params(Self::NAME, params, Self::DEFAULT_SERVERS)?,
+            bounds: RaftBounds::from_params(Self::NAME, params, Self::PARAMETERS)?,
         })
     }
 }

@@ -10,49 +10,24 @@
 //!
 //! The upper Log has values `1..=MaxTerm + 1` (terms) and indices `1..=MaxLogLen + 1`, so every
 //! successor the checker generates, even just outside the state constraint, maps faithfully.
+//! The mapping is log-abstract's ([`log_abstract::CommittedAreChosen`]), which MongoRaftReconfig's
+//! oplog part shares.
 
-use crate::{Action, SafeWeakRaft, State};
-use log_abstract::{Choose, Log, LogState};
-use spec_core::{ParamsError, Refinement, StepMapping};
+use crate::{SafeWeakRaft, State};
+use log_abstract::CommitHistory;
+use spec_core::raft::Committed;
 
 /// MongoSafeWeakRaft -> Log by `chosen <- {<<c.entry[1], c.entry[2]>> : c \in committed}`.
-#[derive(Clone, Debug)]
-pub struct CommittedAreChosen {
-    lower: SafeWeakRaft,
-    upper: Log,
-}
+pub type CommittedAreChosen = log_abstract::CommittedAreChosen<SafeWeakRaft>;
 
-impl CommittedAreChosen {
-    /// The mapping for this MongoSafeWeakRaft instance, or why its bounds do not fit Log's
-    /// encoding.
-    pub fn new(lower: SafeWeakRaft) -> Result<Self, ParamsError> {
-        let upper = Log::new(lower.max_term() + 1, lower.max_log_len() + 1)?;
-        Ok(CommittedAreChosen { lower, upper })
+impl CommitHistory for SafeWeakRaft {
+    fn committed(state: &State) -> Committed {
+        state.committed
     }
-}
-
-impl Refinement for CommittedAreChosen {
-    type Lower = SafeWeakRaft;
-    type Upper = Log;
-
-    fn lower(&self) -> &SafeWeakRaft {
-        &self.lower
+    fn max_term(&self) -> usize {
+        SafeWeakRaft::max_term(self)
     }
-
-    fn upper(&self) -> &Log {
-        &self.upper
-    }
-
-    fn map_state(&self, state: &State) -> LogState {
-        let mut chosen = LogState::empty(self.upper.values());
-        for c in state.committed.iter() {
-            chosen.choose(c.index as usize, c.entry_term as usize - 1);
-        }
-        chosen
-    }
-
-    /// A step that commits a new entry chooses its index as a one-index block.
-    fn map_step(&self, state: &State, _: &Action, next: &State) -> StepMapping<Choose> {
-        Log::step_between(&self.map_state(state), &self.map_state(next))
+    fn max_log_len(&self) -> usize {
+        SafeWeakRaft::max_log_len(self)
     }
 }

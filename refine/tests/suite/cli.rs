@@ -5,11 +5,9 @@ use std::process::{Command, Output};
 fn refine(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_refine"))
         .args(args)
-        .args(
-            ["--progress", "0"]
-                .iter()
-                .filter(|_| !args.is_empty() && !["list", "simulate", "bench"].contains(&args[0])),
-        )
+        .args(["--progress", "0"].iter().filter(|_| {
+            !args.is_empty() && !["list", "simulate", "bench", "replay"].contains(&args[0])
+        }))
         .output()
         .expect("refine runs")
 }
@@ -499,7 +497,7 @@ fn every_json_output_has_one_envelope() {
         let v = serde_json::from_str(stdout(&out).trim()).expect("one JSON object");
         (out.status.code(), v)
     };
-    let runs: [(&[&str], i32, &str, &str); 5] = [
+    let runs: [(&[&str], i32, &str, &str); 6] = [
         (&["check", "log-abstract", "--json"], 0, "check", "holds"),
         (
             &[
@@ -533,6 +531,12 @@ fn every_json_output_has_one_envelope() {
             "incomplete",
         ),
         (&["check", "no-such-layer", "--json"], 2, "check", "error"),
+        (
+            &["replay", "distlog", "/nonexistent/trace.json", "--json"],
+            2,
+            "replay",
+            "error",
+        ),
     ];
     for (args, code, command, verdict) in runs {
         let (status, v) = json(args);

@@ -454,6 +454,35 @@ fn the_command_exits_0_1_or_2() {
         "{stdout}"
     );
 
+    // --json: the one envelope, the failure named by kind and state.
+    let (code, stdout, _) = refine_replay(&[
+        "static-raft",
+        cex,
+        "--mutation",
+        "primary-rolls-back",
+        "--json",
+    ]);
+    assert_eq!(code, Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON object");
+    assert_eq!(
+        (&v["schema"], &v["command"], &v["verdict"], &v["target"]),
+        (
+            &json!("refine-json/1"),
+            &json!("replay"),
+            &json!("violation"),
+            &json!("static-raft")
+        )
+    );
+    assert_eq!(
+        v["failure"],
+        json!({"kind": "action-property", "state": 6, "detail": "LeaderAppendOnly"})
+    );
+    assert_eq!(v["states"], json!(6));
+    assert_eq!(
+        v["replayed"][5],
+        json!({"actions": ["RollbackEntries(n1, n3)"], "stutter": false})
+    );
+
     let (code, stdout, _) = refine_replay(&["static-raft", cex]);
     assert_eq!(code, Some(1));
     assert!(stdout.contains("is not a step of static-raft"), "{stdout}");
@@ -468,6 +497,14 @@ fn the_command_exits_0_1_or_2() {
                  state (OnePrimaryPerTerm, LogMatching, LeaderCompleteness, StateMachineSafety)."
             )
         )
+    );
+
+    let (code, stdout, _) =
+        refine_replay(&["static-raft", hand_written().to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON object");
+    assert_eq!(
+        (code, &v["verdict"], &v["failure"], &v["states"]),
+        (Some(0), &json!("holds"), &json!(null), &json!(6))
     );
 
     let bad = dir.join("bad.json");
