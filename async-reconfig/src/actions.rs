@@ -320,23 +320,35 @@ pub fn held_by(s: &State, i: usize, k: usize, t: u8, mutation: Option<Mutation>)
     set
 }
 
-/// ConfigQuorumCheck and TermQuorumCheck from the history, each with its own quorum as
-/// raft-reconfig allows: a quorum of `i`'s config held its config (version, config term) at
-/// some time, and a quorum held its term at some time.
-pub fn config_and_term_quorum_checks(s: &State, i: usize) -> bool {
+/// ConfigQuorumCheck and TermQuorumCheck: either one quorum of `i`'s config whose members
+/// each held its config (version, config term `t`) while in its term `t` at some time (the
+/// acknowledgements a primary gathers by messages), or raft-reconfig's checks on the current
+/// state, each with its own quorum. (Each check alone over the history, with its own quorum, is
+/// too weak: see the README.)
+pub fn config_and_term_quorum_checks(s: &State, i: usize, mutation: Option<Mutation>) -> bool {
     let (t, v) = (
         s.core.current_term[i] as usize,
         s.core.config_version[i] as usize,
     );
-    let (ct, config) = (s.core.config_term[i] as usize, s.core.config[i]);
-    t < TERMS
-        && ct < TERMS
-        && v < VERSIONS
-        && is_quorum(
-            ServerSet(s.history.had_config[ct][v] as u16).with(i),
-            config,
-        )
-        && is_quorum(ServerSet(s.history.in_term[t] as u16).with(i), config)
+    let c = &s.core;
+    let config = c.config[i];
+    let mut acked = ServerSet::single(i);
+    let (mut same_config, mut same_term) = (ServerSet::EMPTY, ServerSet::EMPTY);
+    for j in s.server_ids() {
+        if t < TERMS && v < VERSIONS && s.history.acked[t][j] & (1 << v) != 0 {
+            acked = acked.with(j);
+        }
+        if c.config_version[j] == c.config_version[i] && c.config_term[j] == c.config_term[i] {
+            same_config = same_config.with(j);
+        }
+        if c.current_term[j] == c.current_term[i] {
+            same_term = same_term.with(j);
+        }
+    }
+    is_quorum(acked, config)
+        || (mutation != Some(Mutation::AcknowledgementsOnly)
+            && is_quorum(same_config, config)
+            && is_quorum(same_term, config))
 }
 
 /// `OplogCommitment(i)` from the history: nothing is committed, or `i` committed an entry in
@@ -346,7 +358,9 @@ pub fn config_and_term_quorum_checks(s: &State, i: usize) -> bool {
 pub fn oplog_commitment(s: &State, i: usize, mutation: Option<Mutation>) -> bool {
     let t = s.core.current_term[i];
     let committed = s.core.committed;
-    (committed.is_empty() || s.core.log[i].is_empty() || committed.iter().any(|c| c.term == t))
+    let nothing_committed =
+        committed.is_empty() && mutation != Some(Mutation::OplogCommitmentNeedsTermCommit);
+    (nothing_committed || s.core.log[i].is_empty() || committed.iter().any(|c| c.term == t))
         && committed.iter().filter(|c| c.term == t).all(|c| {
             s.core.log[i].at(c.index as usize) == Some(t)
                 && is_quorum(
@@ -498,7 +512,7 @@ pub fn step(s: &State, action: Action, mutation: Option<Mutation>) -> Option<Sta
                 || !new_config.contains(i)
                 || !new_config.is_subset(ServerSet::all(s.core.servers as usize))
                 || !quorums_overlap(s.core.config[i], new_config)
-                || !config_and_term_quorum_checks(s, i)
+                || !config_and_term_quorum_checks(s, i, mutation)
                 || !(mutation == Some(Mutation::ReconfigSkipsOplogCommitment)
                     || oplog_commitment(s, i, mutation))
             {

@@ -42,14 +42,23 @@ pub enum Mutation {
     CommitCountsCurrentHolders,
     /// Reconfig without OplogCommitment.
     ReconfigSkipsOplogCommitment,
+    /// Too strong, as message-raft's node judges it: ConfigQuorumCheck and TermQuorumCheck only
+    /// from acknowledgements (one quorum whose members held the config while in the term),
+    /// without raft-reconfig's checks on the current state, each with its own quorum.
+    AcknowledgementsOnly,
+    /// Too strong: OplogCommitment asks for an entry committed in the primary's term (or an
+    /// empty log), where raft-reconfig also accepts a state in which nothing is committed.
+    OplogCommitmentNeedsTermCommit,
 }
 
 impl Mutation {
     /// Every mutation.
-    pub const ALL: [Mutation; 3] = [
+    pub const ALL: [Mutation; 5] = [
         Mutation::GrantIgnoresLog,
         Mutation::CommitCountsCurrentHolders,
         Mutation::ReconfigSkipsOplogCommitment,
+        Mutation::AcknowledgementsOnly,
+        Mutation::OplogCommitmentNeedsTermCommit,
     ];
 
     /// The command-line name.
@@ -58,6 +67,8 @@ impl Mutation {
             Mutation::GrantIgnoresLog => "async-grant-ignores-log",
             Mutation::CommitCountsCurrentHolders => "async-commit-counts-current-holders",
             Mutation::ReconfigSkipsOplogCommitment => "async-reconfig-skips-oplog-commitment",
+            Mutation::AcknowledgementsOnly => "async-acknowledgements-only",
+            Mutation::OplogCommitmentNeedsTermCommit => "async-oplog-commitment-needs-term-commit",
         }
     }
 
@@ -69,6 +80,12 @@ impl Mutation {
                 "CommitEntry counts servers holding the entry now, in any term, not those that held it in the primary's term"
             }
             Mutation::ReconfigSkipsOplogCommitment => "Reconfig without OplogCommitment",
+            Mutation::AcknowledgementsOnly => {
+                "too strong: Reconfig's config and term checks only from acknowledgements, not raft-reconfig's independent quorums"
+            }
+            Mutation::OplogCommitmentNeedsTermCommit => {
+                "too strong: OplogCommitment without raft-reconfig's 'nothing committed' case"
+            }
         }
     }
 }

@@ -35,13 +35,9 @@ pub struct History {
     /// `held[t][j]`: bit `k` set if `j` held an entry of term `t` at index `k` while in term
     /// `t`. What a position report tells a primary of term `t`.
     pub held: [[u8; MAX_SERVERS]; TERMS],
-    /// `in_term[t]`: the servers that held term `t` (a bitmask). What any message of term `t`
-    /// tells its receiver; a heartbeat reply tells a primary of term `t` (TermQuorumCheck).
-    pub in_term: [u8; TERMS],
-    /// `had_config[t][v]`: the servers that held the config of config term `t` and version `v`
-    /// (a bitmask). What a heartbeat reply tells a primary whose config it is
-    /// (ConfigQuorumCheck).
-    pub had_config: [[u8; VERSIONS]; TERMS],
+    /// `acked[t][j]`: bit `v` set if `j` held the config of version `v` and config term `t`
+    /// while in term `t`. What a heartbeat reply tells a primary of term `t`.
+    pub acked: [[u8; MAX_SERVERS]; TERMS],
     /// `entries[k][e]`: some log held an entry of term `e` at index `k`, preceded by an entry
     /// of term `entries[k][e] - 1` (0 before index 1); 0 if no log did. Every log ever held is
     /// a chain of these (logs match: the first predecessor recorded is the only one).
@@ -55,8 +51,7 @@ spec_core::impl_pack!(History {
     stood,
     voted,
     held,
-    in_term,
-    had_config,
+    acked,
     entries,
     configs
 });
@@ -136,9 +131,10 @@ impl History {
                 core.config_term[j] as usize,
                 core.config_version[j] as usize,
             );
-            self.in_term[t] |= 1 << j;
             if ct < TERMS && v < VERSIONS {
-                self.had_config[ct][v] |= 1 << j;
+                if ct == t {
+                    self.acked[t][j] |= 1 << v;
+                }
                 if self.configs[ct][v] == 0 {
                     self.configs[ct][v] = core.config[j].0 as u8;
                 }
@@ -267,22 +263,7 @@ impl Serialize for State {
         st.serialize_field("stood", &stood)?;
         st.serialize_field("voted", &voted)?;
         st.serialize_field("held", &facts(&h.held))?;
-        let sets = |row: &[u8]| -> Vec<(u8, ServerSet)> {
-            row.iter()
-                .enumerate()
-                .filter(|(_, &m)| m != 0)
-                .map(|(t, &m)| (t as u8, ServerSet(m as u16)))
-                .collect()
-        };
-        st.serialize_field("inTerm", &sets(&h.in_term))?;
-        let had: Vec<(u8, Vec<(u8, ServerSet)>)> = h
-            .had_config
-            .iter()
-            .enumerate()
-            .map(|(t, row)| (t as u8, sets(row)))
-            .filter(|(_, row)| !row.is_empty())
-            .collect();
-        st.serialize_field("hadConfig", &had)?;
+        st.serialize_field("acked", &facts(&h.acked))?;
         st.serialize_field(
             "logsHeld",
             &h.logs().map(|l| l.as_slice().to_vec()).collect::<Vec<_>>(),
