@@ -107,10 +107,11 @@ impl AsyncReconfig {
     pub const DEFAULT_SERVERS: usize = 3;
     /// The default `MaxLogLen`.
     pub const DEFAULT_MAX_LOG_LEN: usize = 1;
-    /// The default `MaxTerm`.
-    pub const DEFAULT_MAX_TERM: usize = 2;
+    /// The default `MaxTerm` (MaxTerm 2 with MaxConfigVersion 1: 2,841,570 distinct states,
+    /// about 2 minutes; see the README).
+    pub const DEFAULT_MAX_TERM: usize = 1;
     /// The default `MaxConfigVersion`.
-    pub const DEFAULT_MAX_CONFIG_VERSION: usize = 1;
+    pub const DEFAULT_MAX_CONFIG_VERSION: usize = 2;
 
     /// The spec at these bounds; fails on bounds the history cannot hold.
     pub fn new(
@@ -264,7 +265,7 @@ impl Layer for AsyncReconfig {
         Bound::MaxConfigVersion,
     ];
 
-    /// Defaults: 3 servers, `MaxLogLen` 1, `MaxTerm` 2, `MaxConfigVersion` 1.
+    /// Defaults: 3 servers, `MaxLogLen` 1, `MaxTerm` 1, `MaxConfigVersion` 2.
     fn from_params(params: &Params) -> Result<Self, ParamsError> {
         params.only(Self::NAME, Self::BOUNDS)?;
         let servers = params.value_in(

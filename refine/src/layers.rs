@@ -236,22 +236,10 @@ pub fn registry() -> Registry {
     );
 
     r.edge(EdgeDef::new(
-        "message-raft",
-        "async-reconfig",
-        "the nodes' variables and votedFor, the network forgotten; async-reconfig's history variables recorded along the behaviour",
-        |run| run.check(&message_raft::refinement::to_async_reconfig(run.lower()?)?),
-    ))
-    .edge(EdgeDef::new(
         "async-reconfig",
         "log-abstract",
         "chosen <- the committed entries <<index, term>>",
         |run| run.check(&async_reconfig::CommittedAreChosen::new(run.lower()?)?),
-    ))
-    .edge(EdgeDef::new(
-        "raft-reconfig",
-        "async-reconfig",
-        "the same variables, votedFor and the history recorded along the behaviour: every synchronous step is an async-reconfig step",
-        |run| run.check(&async_reconfig::FromRaftReconfig::from_raft_reconfig(run.lower()?)?),
     ))
     .edge(EdgeDef::new(
         "message-raft",
@@ -445,6 +433,29 @@ pub fn registry() -> Registry {
             "raft-reconfig",
             "the node cores' variables (refuted: see message-raft's README)",
             |run| run.check(&message_raft::ToRaftReconfig::new(run.lower()?)?),
+        )
+        .refuted(),
+    )
+    // These two hold (async-reconfig's README: the bounds checked and their counts), but are not
+    // chain rows: with the history variables their lower levels' state spaces at the lower
+    // layers' defaults take far longer than a chain row may (message-raft's defaults are not
+    // exhausted in 10 minutes). `.refuted()` is the registry's only way to keep an edge out of
+    // the chain; the descriptions say they hold.
+    .edge(
+        EdgeDef::new(
+            "message-raft",
+            "async-reconfig",
+            "holds (not a chain row: too large at message-raft's defaults): the nodes' variables and votedFor, the network forgotten; async-reconfig's history variables recorded along the behaviour",
+            |run| run.check(&message_raft::refinement::to_async_reconfig(run.lower()?)?),
+        )
+        .refuted(),
+    )
+    .edge(
+        EdgeDef::new(
+            "raft-reconfig",
+            "async-reconfig",
+            "holds (not a chain row: too large at raft-reconfig's defaults): the same variables, votedFor and the history recorded along the behaviour; every synchronous step is an async-reconfig step",
+            |run| run.check(&async_reconfig::FromRaftReconfig::from_raft_reconfig(run.lower()?)?),
         )
         .refuted(),
     );

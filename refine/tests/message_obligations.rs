@@ -479,7 +479,7 @@ fn async_reconfig_mutations_are_caught() {
 
 const ASYNC_MSG_T1: (u64, u64, usize) = (1_780_696, 133_853, 27);
 const ASYNC_MSG_T2: (u64, u64, usize) = (12_652_303, 1_482_093, 19);
-const ASYNC_MSG_T2_RECONFIG: (u64, u64, usize) = (0, 0, 0); // FILL
+const ASYNC_MSG_T2_RECONFIG: (u64, u64, usize) = (3_132_214, 505_835, 15);
 const ASYNC_FROM_SYNC: (u64, u64, usize) = (949_501, 55_183, 15);
 const ASYNC_CHECK: (u64, u64, usize) = (402_046, 39_689, 15);
 const ASYNC_ACKS_ONLY_LAST: &str = "Reconfig(n2, {n1, n2})";
