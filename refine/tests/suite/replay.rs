@@ -330,7 +330,12 @@ fn a_walk_through_every_layer_replays() {
         message.ends_with("layer message-raft does not read states back"),
         "{message}"
     );
-    assert_eq!(REGISTRY.layers().len(), 12, "a new layer gets a line above");
+    let message = refused::<async_reconfig::AsyncReconfig>();
+    assert!(
+        message.ends_with("layer async-reconfig does not read states back"),
+        "{message}"
+    );
+    assert_eq!(REGISTRY.layers().len(), 13, "a new layer gets a line above");
 }
 
 fn input_error(layer: &str, params: &Params, trace: &Value) -> String {
