@@ -23,7 +23,7 @@
 //! states at DistLog's default bounds). Making it refine Log would take a wider Log still (any
 //! set of unchosen indices at once) or a LogMatching guard on the copy: the Raft levels that
 //! merge keep LogMatching only at small bounds (MongoSafeWeakRaft breaks it with 3 servers).
-//! The tests in `refine/tests/weak_raft_to_distlog.rs` pin all of this.
+//! The tests in `refine/tests/suite/weak_raft_to_distlog.rs` pin all of this.
 //!
 //! The guard of CopyLog is written as DistLog writes RemoveEntry's: "no chosen entry is lost".
 //! It always holds, since `t` is one of the servers that hold every chosen entry; it is stated so

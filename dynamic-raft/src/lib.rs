@@ -5,7 +5,7 @@
 //! commit c7dce8d) state for state: it enumerates the same successors as TLC, with the same
 //! multiplicity, so the checker's counts of generated and distinct states and the search depth
 //! agree with TLC's exactly (the original has no model file; see the tests in
-//! `refine/tests/dynamic_raft.rs` for the model used).
+//! `refine/tests/suite/dynamic_raft.rs` for the model used).
 //!
 //! # What the level models
 //!

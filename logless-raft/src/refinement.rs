@@ -101,7 +101,7 @@
 //! TLC agrees on all of it: a scratch TLA+ module with the same history variables, CommitConfig
 //! and Reconfig restriction checks `MongoDynamicRaft!Init /\ [][Next]_vars` as a property, and
 //! reports the same counterexample lengths and, where it holds, the same counts (pinned in
-//! `refine/tests/logless_to_dynamic.rs`).
+//! `refine/tests/suite/logless_to_dynamic.rs`).
 //!
 //! # Bounds
 //!

@@ -413,7 +413,10 @@ mod tests {
         // cost is the enumeration by definition.
         let mut specs = vec![
             (plain, 20_000),
-            (plain.with_initial_configs(InitialConfigs::EveryNonempty), 20_000),
+            (
+                plain.with_initial_configs(InitialConfigs::EveryNonempty),
+                20_000,
+            ),
         ];
         specs.extend(Mutation::ALL.map(|m| (plain.with_mutation(m), 2_000)));
         for (spec, limit) in specs {

@@ -50,7 +50,7 @@
 //!   holding the entry in `s`'s term), see [`oplog_commitment_witnesses`].
 //!
 //! TLC confirms each factor: evaluating `OplogCommitment(s)` as one boolean changes its
-//! generated counts (see the README and `refine/tests/raft_reconfig.rs`).
+//! generated counts (see the README and `refine/tests/suite/raft_reconfig.rs`).
 //!
 //! [`next`] yields each Reconfig step once and [`multiplicity`] (the spec's `Spec::copies`)
 //! counts its witnesses: building them would cost memory in proportion to their number, which

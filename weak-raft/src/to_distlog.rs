@@ -44,7 +44,7 @@
 //! two or more entries of `log[j]` has no DistLog counterpart, and the checker refutes the edge
 //! in four states at two servers (an election with a no-op, a client write, then a merge that
 //! copies both entries into an empty log; pinned in
-//! `refine/tests/weak_raft_to_distlog.rs`).
+//! `refine/tests/suite/weak_raft_to_distlog.rs`).
 //!
 //! Nothing unsafe happens in that step: a merge keeps every chosen entry (the source `i` holds
 //! it, and the copy is `i`'s log). The failure is one of *atomicity*: MongoSafeWeakRaft is
@@ -66,7 +66,7 @@
 //! [`MergesAsCopies`] maps to DistLog widened with `CopyLog(s, t)` (`distlog::copy`), a merge
 //! being `CopyLog(j, i)` and every other step as above. At every bound tried it holds on
 //! MongoSafeWeakRaft and on MongoWeakRaft alike (pinned in
-//! `refine/tests/weak_raft_to_distlog.rs`, with the composites on to Log at 2
+//! `refine/tests/suite/weak_raft_to_distlog.rs`, with the composites on to Log at 2
 //! servers), and that is the other lesson of this edge: DistLog's
 //! "chosen" (an entry every server holds) is about the shape of logs only, which even the
 //! unsafe protocol keeps (no Raft step removes an entry that every server holds). Commit

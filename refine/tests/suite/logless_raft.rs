@@ -95,7 +95,7 @@ fn tlc_generated_counts_the_initial_states() {
 /// symmetry. TLC: 88,150,563 generated, 6,788,633 distinct, depth 25 (2 min 26 s with 20
 /// workers on the authors' 48-core machine; here about 17 s with 2 threads). Run with
 ///
-/// `cargo test --release -p refine --test logless_raft -- --ignored --nocapture`
+/// `cargo test --release -p refine --test suite logless_raft:: -- --ignored --nocapture`
 ///
 /// or `cargo run --release --bin refine -- check logless-raft --servers 4 --max-term 4
 /// --max-config-version 4 --symmetry --threads 2`.

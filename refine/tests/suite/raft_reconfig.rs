@@ -98,7 +98,7 @@ fn four_servers_match_tlc() {
 /// depth 27. Our checker in release mode: 6.4 s with 1 thread, 6.9 s with 2 (the machine's
 /// other core busy); this test's two runs take about 18 s of CPU in the test profile. Run with
 ///
-/// `cargo test --release -p refine --test raft_reconfig -- --ignored`
+/// `cargo test --release -p refine --test suite raft_reconfig:: -- --ignored`
 ///
 /// or `cargo run --release --bin refine -- check raft-reconfig --servers 3 --max-log-len 2
 /// --max-term 3 --max-config-version 3 --symmetry`.
