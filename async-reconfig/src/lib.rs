@@ -80,11 +80,11 @@ impl AsyncReconfig {
     pub const DEFAULT_SERVERS: usize = 3;
     /// The default `MaxLogLen`.
     pub const DEFAULT_MAX_LOG_LEN: usize = 1;
-    /// The default `MaxTerm` (MaxTerm 2 with MaxConfigVersion 1: 2,841,570 distinct states,
-    /// about 2 minutes; see the README).
-    pub const DEFAULT_MAX_TERM: usize = 1;
-    /// The default `MaxConfigVersion`.
-    pub const DEFAULT_MAX_CONFIG_VERSION: usize = 2;
+    /// The default `MaxTerm`: two terms, the least that reaches RollbackEntries (at MaxTerm 1
+    /// a chain row would be vacuous); 26,355,886 generated, 2,038,473 distinct, depth 21.
+    pub const DEFAULT_MAX_TERM: usize = 2;
+    /// The default `MaxConfigVersion` (1: with 2 as well, the row takes minutes).
+    pub const DEFAULT_MAX_CONFIG_VERSION: usize = 1;
 
     /// The spec at these bounds; fails on bounds the history cannot hold.
     pub fn new(
@@ -258,7 +258,7 @@ impl Layer for AsyncReconfig {
         ),
     ];
 
-    /// Defaults: 3 servers, `MaxLogLen` 1, `MaxTerm` 1, `MaxConfigVersion` 2.
+    /// Defaults: 3 servers, `MaxLogLen` 1, `MaxTerm` 2, `MaxConfigVersion` 1.
     fn from_params(params: &Params) -> Result<Self, ParamsError> {
         let [servers, max_log_len, max_term, max_config_version] =
             params.resolve::<4>(Self::NAME, Self::PARAMETERS)?;

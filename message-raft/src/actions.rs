@@ -87,6 +87,36 @@ pub const ACTION_NAMES: &[&str] = &[
     "Restart",
 ];
 
+/// [`ACTION_NAMES`] without the faults whose budget is zero (`Restart`, `DuplicateMessage`).
+pub fn action_names(restarts: bool, duplicates: bool) -> &'static [&'static str] {
+    let n = ACTION_NAMES.len();
+    match (restarts, duplicates) {
+        (true, true) => ACTION_NAMES,
+        (false, true) => &ACTION_NAMES[..n - 1],
+        (false, false) => &ACTION_NAMES[..n - 2],
+        (true, false) => NO_DUPLICATES,
+    }
+}
+
+/// [`ACTION_NAMES`] without `DuplicateMessage`.
+const NO_DUPLICATES: &[&str] = &[
+    "RequestVote",
+    "VoteGranted",
+    "VoteDenied",
+    "PullEntries",
+    "Entries",
+    "Rollback",
+    "Heartbeat",
+    "HeartbeatReply",
+    "ElectionTimeout",
+    "HeartbeatTimeout",
+    "PullTimeout",
+    "ClientWrite",
+    "Reconfig",
+    "LoseMessage",
+    "Restart",
+];
+
 impl Copy for Action<Compact> {}
 
 impl spec_core::Action for Action {
