@@ -32,6 +32,7 @@
 use crate::{DistLog, DistLogAction, DistLogState, LOG_CAPACITY};
 use log_abstract::{Choose, Log, LogState};
 use spec_core::itf;
+use spec_core::Server;
 use spec_core::{Action, Invariant, Params, ParamsError, Refinement, Spec, StepMapping};
 use std::fmt;
 
@@ -43,9 +44,9 @@ pub enum CopyAction {
     /// `CopyLog(s, t)`: `log[s] := log[t]`.
     CopyLog {
         /// The server whose log is replaced.
-        s: u8,
+        s: Server,
         /// The server copied.
-        t: u8,
+        t: Server,
     },
 }
 
@@ -68,11 +69,11 @@ impl std::str::FromStr for CopyAction {
 
     /// Reads back what `Display` writes: a DistLog action, or `CopyLog(s, t)`.
     fn from_str(text: &str) -> Result<CopyAction, Self::Err> {
-        use spec_core::action_text::{parse, server_byte};
+        use spec_core::action_text::{parse, server};
         match parse(text, |name, args| match (name, args) {
             ("CopyLog", [s, t]) => Ok(CopyAction::CopyLog {
-                s: server_byte(s)?,
-                t: server_byte(t)?,
+                s: server(s)?,
+                t: server(t)?,
             }),
             _ => Err(String::new()),
         }) {

@@ -34,6 +34,7 @@ use log_abstract::{Choose, Log, LogState};
 use serde::{Serialize, Serializer};
 use spec_core::action_text::{self, ParseActionError};
 use spec_core::itf::{self, Map, ReadError, Record};
+use spec_core::Server;
 use spec_core::{
     permutations, Action, Bound, Invariant, Layer, Parameter, Params, ParamsError, Refinement, Seq,
     Spec, StepMapping,
@@ -180,21 +181,21 @@ pub enum DistLogAction {
     /// Server `s` appends value `v`.
     WriteNewEntry {
         /// The server.
-        s: u8,
+        s: Server,
         /// The value.
         v: u8,
     },
     /// Server `s` copies the next entry of server `t`'s longer log.
     AppendEntry {
         /// The server that appends.
-        s: u8,
+        s: Server,
         /// The server copied from.
-        t: u8,
+        t: Server,
     },
     /// Server `s` removes its last entry.
     RemoveEntry {
         /// The server.
-        s: u8,
+        s: Server,
     },
 }
 
@@ -225,7 +226,7 @@ impl FromStr for DistLogAction {
         fn byte(k: usize, what: &str) -> Result<u8, String> {
             u8::try_from(k).map_err(|_| format!("{what} {} is past 256", k + 1))
         }
-        let server = |a: &str| byte(action_text::server(a)?, "server");
+        let server = action_text::server;
         action_text::parse(text, |name, args| match (name, args) {
             ("WriteNewEntry", [s, v]) => Ok(DistLogAction::WriteNewEntry {
                 s: server(s)?,

@@ -10,7 +10,7 @@
 
 use crate::state::State;
 use spec_core::itf::server_name;
-use spec_core::ServerSet;
+use spec_core::{Server, ServerSet};
 use std::fmt;
 use weak_raft::actions as weak;
 use weak_raft::conditions::quorums_overlap;
@@ -22,28 +22,28 @@ pub enum Action {
     /// `ClientRequest(i, newConfig)`: a write that also reconfigures.
     ClientRequest {
         /// The primary that takes the write.
-        i: usize,
+        i: Server,
         /// The config the write carries, which becomes `i`'s config.
         new_config: ServerSet,
     },
     /// `MergeEntries(i, j)`.
     MergeEntries {
         /// The server with the newer log.
-        i: usize,
+        i: Server,
         /// The server whose log, config log and config are replaced by `i`'s.
-        j: usize,
+        j: Server,
     },
     /// `BecomeLeader(i, voteQuorum)`, with its mandatory no-op.
     BecomeLeader {
         /// The candidate.
-        i: usize,
+        i: Server,
         /// The voters, a quorum of the candidate's config.
         vote_quorum: ServerSet,
     },
     /// `CommitEntry(i, commitQuorum)`.
     CommitEntry {
         /// The primary.
-        i: usize,
+        i: Server,
         /// The servers that hold the entry in the primary's term, a quorum of its config.
         commit_quorum: ServerSet,
     },
@@ -52,9 +52,9 @@ pub enum Action {
     /// takes it.
     UpdateTerms {
         /// The server with the newer term.
-        i: usize,
+        i: Server,
         /// The server that learns it.
-        j: usize,
+        j: Server,
     },
 }
 
@@ -301,23 +301,23 @@ pub fn next_guard(
         Action::ClientRequest { i, new_config } => {
             g.conjunct(new_config.is_subset(s.raft.all_servers()), || {
                 format!("{} \\in SUBSET Server", weak::set_name(new_config))
-            }) && client_request_guard(s, i, new_config, g)
+            }) && client_request_guard(s, i.into(), new_config, g)
         }
-        Action::MergeEntries { i, j } => weak::merge_entries_guard(&s.raft, i, j, g),
+        Action::MergeEntries { i, j } => weak::merge_entries_guard(&s.raft, i.into(), j.into(), g),
         Action::BecomeLeader { i, vote_quorum } => {
-            weak::quorum_at_guard(&s.raft, i, vote_quorum, g)
-                && weak::become_leader_guard(&s.raft, i, vote_quorum, g)
+            weak::quorum_at_guard(&s.raft, i.into(), vote_quorum, g)
+                && weak::become_leader_guard(&s.raft, i.into(), vote_quorum, g)
         }
         Action::CommitEntry { i, commit_quorum } => {
-            weak::quorum_at_guard(&s.raft, i, commit_quorum, g)
-                && weak::commit_entry_guard(&s.raft, i, commit_quorum, g)
+            weak::quorum_at_guard(&s.raft, i.into(), commit_quorum, g)
+                && weak::commit_entry_guard(&s.raft, i.into(), commit_quorum, g)
         }
         Action::UpdateTerms { i, j } => {
             g.conjunct(with_update_terms, || {
                 format!(
                     "{action} is a disjunct of Next (MongoDynamicRaft has no UpdateTerms; its generalization with MongoWeakRaft's has)"
                 )
-            }) && weak::update_terms_guard(&s.raft, i, j, g)
+            }) && weak::update_terms_guard(&s.raft, i.into(), j.into(), g)
         }
     }
 }
@@ -329,11 +329,11 @@ pub fn apply(s: &State, action: Action) -> Option<State> {
         return None;
     }
     match action {
-        Action::ClientRequest { i, new_config } => client_request(s, i, new_config),
-        Action::MergeEntries { i, j } => merge_entries(s, i, j),
-        Action::BecomeLeader { i, vote_quorum } => become_leader(s, i, vote_quorum),
-        Action::CommitEntry { i, commit_quorum } => commit_entry(s, i, commit_quorum),
-        Action::UpdateTerms { i, j } => update_terms(s, i, j),
+        Action::ClientRequest { i, new_config } => client_request(s, i.into(), new_config),
+        Action::MergeEntries { i, j } => merge_entries(s, i.into(), j.into()),
+        Action::BecomeLeader { i, vote_quorum } => become_leader(s, i.into(), vote_quorum),
+        Action::CommitEntry { i, commit_quorum } => commit_entry(s, i.into(), commit_quorum),
+        Action::UpdateTerms { i, j } => update_terms(s, i.into(), j.into()),
     }
 }
 
@@ -343,7 +343,7 @@ pub fn apply(s: &State, action: Action) -> Option<State> {
 /// CommitEntry per server and quorum of its config; then, if `with_update_terms`,
 /// UpdateTerms per pair of servers.
 pub fn next(s: &State, with_update_terms: bool, mut visit: impl FnMut(Action, State)) {
-    let servers = s.server_ids();
+    let servers = spec_core::servers::server_range(s.server_ids().len());
     let mut try_action = |action: Action, next: Option<State>| {
         if let Some(next) = next {
             visit(action, next);
@@ -353,35 +353,41 @@ pub fn next(s: &State, with_update_terms: bool, mut visit: impl FnMut(Action, St
         for new_config in s.raft.all_servers().subsets() {
             try_action(
                 Action::ClientRequest { i, new_config },
-                client_request(s, i, new_config),
+                client_request(s, i.into(), new_config),
             );
         }
     }
     for i in servers.clone() {
         for j in servers.clone() {
-            try_action(Action::MergeEntries { i, j }, merge_entries(s, i, j));
-        }
-    }
-    for i in servers.clone() {
-        for vote_quorum in s.raft.config[i].quorums() {
             try_action(
-                Action::BecomeLeader { i, vote_quorum },
-                become_leader(s, i, vote_quorum),
+                Action::MergeEntries { i, j },
+                merge_entries(s, i.into(), j.into()),
             );
         }
     }
     for i in servers.clone() {
-        for commit_quorum in s.raft.config[i].quorums() {
+        for vote_quorum in s.raft.config[usize::from(i)].quorums() {
+            try_action(
+                Action::BecomeLeader { i, vote_quorum },
+                become_leader(s, i.into(), vote_quorum),
+            );
+        }
+    }
+    for i in servers.clone() {
+        for commit_quorum in s.raft.config[usize::from(i)].quorums() {
             try_action(
                 Action::CommitEntry { i, commit_quorum },
-                commit_entry(s, i, commit_quorum),
+                commit_entry(s, i.into(), commit_quorum),
             );
         }
     }
     if with_update_terms {
         for i in servers.clone() {
             for j in servers.clone() {
-                try_action(Action::UpdateTerms { i, j }, update_terms(s, i, j));
+                try_action(
+                    Action::UpdateTerms { i, j },
+                    update_terms(s, i.into(), j.into()),
+                );
             }
         }
     }

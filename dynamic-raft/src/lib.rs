@@ -386,6 +386,7 @@ mod tests {
             let Action::BecomeLeader { i, .. } = *a else {
                 panic!("{a}")
             };
+            let i = usize::from(i);
             assert_eq!(t.raft.log[i].as_slice(), &[1]);
             assert_eq!(t.config_log[i].last(), Some(ServerSet(0b111)));
         }
@@ -450,7 +451,7 @@ mod tests {
     fn every_binding(servers: usize) -> Vec<Action> {
         let all = ServerSet::all(servers);
         let mut bindings = Vec::new();
-        for i in 0..servers {
+        for i in spec_core::servers::server_range(servers) {
             for q in all.subsets() {
                 bindings.push(Action::ClientRequest { i, new_config: q });
                 bindings.push(Action::BecomeLeader { i, vote_quorum: q });
@@ -459,7 +460,7 @@ mod tests {
                     commit_quorum: q,
                 });
             }
-            for j in 0..servers {
+            for j in spec_core::servers::server_range(servers) {
                 bindings.push(Action::MergeEntries { i, j });
                 bindings.push(Action::UpdateTerms { i, j });
             }

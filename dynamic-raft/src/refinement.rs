@@ -41,7 +41,7 @@
 //! checker reports that the named MongoSafeWeakRaft step leads to a different state.
 
 use crate::{Action, DynamicRaft, State};
-use spec_core::{Layer, ParamsError, Refinement, Spec, StepMapping};
+use spec_core::{Layer, ParamsError, Refinement, Server, Spec, StepMapping};
 use weak_raft::{ChangeConfig, SafeWeakRaft, Step};
 
 /// MongoDynamicRaft -> MongoSafeWeakRaft by dropping `configLog`; see the module docs.
@@ -104,9 +104,9 @@ impl Refinement for SafeWeakRaftMapping {
         _next: &State,
     ) -> StepMapping<weak_raft::Action> {
         let config = &state.raft.config;
-        let keep = |i: usize| ChangeConfig {
+        let keep = |i: Server| ChangeConfig {
             i,
-            new_config: config[i],
+            new_config: config[usize::from(i)],
         };
         let (step, change_config) = match *action {
             Action::ClientRequest { i, new_config } => {
@@ -119,7 +119,7 @@ impl Refinement for SafeWeakRaftMapping {
                 } else {
                     ChangeConfig {
                         i: j,
-                        new_config: config[i],
+                        new_config: config[usize::from(i)],
                     }
                 },
             ),

@@ -28,8 +28,8 @@ use std::cmp::Ordering;
 use std::collections::BTreeSet;
 use std::fmt;
 
-/// A replica (0-based; the spec's `r1` is 0).
-pub type Replica = u8;
+/// A replica (0-based; the spec's `r1` is 0): a server, in the type every layer names servers by.
+pub type Replica = spec_core::Server;
 /// A client (0-based; the spec's `c1` is 0).
 pub type Client = u8;
 

@@ -10,7 +10,7 @@
 use std::fmt;
 
 use spec_core::itf::server_name;
-use spec_core::ServerSet;
+use spec_core::{Server, ServerSet};
 
 use crate::state::{
     config_quorum_check, config_quorum_witnesses, is_majority, is_newer_config,
@@ -25,30 +25,30 @@ pub enum Action {
     /// `Reconfig(i, newConfig)`: primary `i` installs `new_config`.
     Reconfig {
         /// The primary.
-        i: u8,
+        i: Server,
         /// The config it installs.
         new_config: ServerSet,
     },
     /// `SendConfig(i, j)`: `j` adopts the newer config of `i`.
     SendConfig {
         /// The sender.
-        i: u8,
+        i: Server,
         /// The receiver.
-        j: u8,
+        j: Server,
     },
     /// `BecomeLeader(i, voteQuorum)`: `i` is elected in the next term by `vote_quorum`.
     BecomeLeader {
         /// The candidate.
-        i: u8,
+        i: Server,
         /// The voters, a quorum of `config[i]`.
         vote_quorum: ServerSet,
     },
     /// `UpdateTerms(i, j)`: `j` learns the newer term of `i` and steps down.
     UpdateTerms {
         /// The server with the newer term.
-        i: u8,
+        i: Server,
         /// The server that adopts it.
-        j: u8,
+        j: Server,
     },
 }
 
@@ -109,7 +109,7 @@ impl std::str::FromStr for Action {
 
     fn from_str(text: &str) -> Result<Action, spec_core::ParseActionError> {
         use spec_core::action_text::{parse, server_set, unknown};
-        let server = spec_core::action_text::server_byte;
+        let server = spec_core::action_text::server;
         parse(text, |name, args| {
             Ok(match (name, args) {
                 ("Reconfig", [i, c]) => Action::Reconfig {

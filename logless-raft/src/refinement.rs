@@ -117,7 +117,8 @@ use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 use spec_core::itf::{self, server_name};
 use spec_core::{
-    permutations, Bound, Invariant, Params, ParamsError, Refinement, ServerSet, Spec, StepMapping,
+    permutations, Bound, Invariant, Params, ParamsError, Refinement, Server, ServerSet, Spec,
+    StepMapping,
 };
 use std::fmt;
 
@@ -232,7 +233,7 @@ pub enum HistoryAction {
     /// config) having its config and its term. No logless variable changes.
     CommitConfig {
         /// The primary.
-        i: usize,
+        i: Server,
         /// The quorum.
         quorum: ServerSet,
     },
@@ -469,7 +470,13 @@ impl Spec for LoglessWithHistory {
         for i in s.server_ids() {
             for quorum in s.config[i].quorums() {
                 if let Some(next) = commit_config(h, i, quorum) {
-                    out.push((HistoryAction::CommitConfig { i, quorum }, next));
+                    out.push((
+                        HistoryAction::CommitConfig {
+                            i: i as Server,
+                            quorum,
+                        },
+                        next,
+                    ));
                 }
             }
         }
@@ -609,24 +616,14 @@ impl Refinement for DynamicRaftMapping {
     ) -> StepMapping<dynamic_raft::Action> {
         use dynamic_raft::Action as Upper;
         StepMapping::Step(match *action {
-            HistoryAction::Logless(Action::Reconfig { i, new_config }) => Upper::ClientRequest {
-                i: i as usize,
-                new_config,
-            },
-            HistoryAction::Logless(Action::SendConfig { i, j }) => Upper::MergeEntries {
-                i: i as usize,
-                j: j as usize,
-            },
-            HistoryAction::Logless(Action::BecomeLeader { i, vote_quorum }) => {
-                Upper::BecomeLeader {
-                    i: i as usize,
-                    vote_quorum,
-                }
+            HistoryAction::Logless(Action::Reconfig { i, new_config }) => {
+                Upper::ClientRequest { i, new_config }
             }
-            HistoryAction::Logless(Action::UpdateTerms { i, j }) => Upper::UpdateTerms {
-                i: i as usize,
-                j: j as usize,
-            },
+            HistoryAction::Logless(Action::SendConfig { i, j }) => Upper::MergeEntries { i, j },
+            HistoryAction::Logless(Action::BecomeLeader { i, vote_quorum }) => {
+                Upper::BecomeLeader { i, vote_quorum }
+            }
+            HistoryAction::Logless(Action::UpdateTerms { i, j }) => Upper::UpdateTerms { i, j },
             HistoryAction::CommitConfig { i, quorum } => Upper::CommitEntry {
                 i,
                 commit_quorum: quorum,

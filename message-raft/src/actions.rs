@@ -13,7 +13,7 @@
 use std::fmt;
 
 use spec_core::itf::server_name;
-use spec_core::ServerSet;
+use spec_core::{Server, ServerSet};
 
 use crate::node::{self, Mutation, Output, Rules, Timer, MESSAGE_KINDS};
 use crate::repr::{Compact, History, NetworkOf, Num, Repr};
@@ -31,21 +31,21 @@ pub enum Action<R: Repr = Compact> {
     /// A timer of node `i` fires.
     Fire {
         /// The node.
-        i: u8,
+        i: Server,
         /// The timer.
         timer: Timer,
     },
     /// A client's write reaches node `i`.
     ClientWrite {
         /// The node.
-        i: u8,
+        i: Server,
         /// The client's command (`()` in the spec).
         payload: R::Payload,
     },
     /// A reconfig request reaches node `i`.
     Reconfig {
         /// The node.
-        i: u8,
+        i: Server,
         /// The config asked for.
         new_config: ServerSet,
     },
@@ -62,13 +62,15 @@ pub enum Action<R: Repr = Compact> {
     /// Node `i` crashes and restarts with its durable variables.
     Restart {
         /// The node.
-        i: u8,
+        i: Server,
     },
 }
 
 /// The action names: one per message handler, then the timers, the client requests and the
 /// faults.
-pub const ACTION_NAMES: &[&str] = &[
+pub const ACTION_NAMES: &[&str] = &ALL_NAMES;
+
+const ALL_NAMES: [&str; 16] = [
     "RequestVote",
     "VoteGranted",
     "VoteDenied",
@@ -89,33 +91,18 @@ pub const ACTION_NAMES: &[&str] = &[
 
 /// [`ACTION_NAMES`] without the faults whose budget is zero (`Restart`, `DuplicateMessage`).
 pub fn action_names(restarts: bool, duplicates: bool) -> &'static [&'static str] {
-    let n = ACTION_NAMES.len();
+    const NO_RESTARTS: [&str; 15] = spec_core::action_names_without(&ALL_NAMES, &["Restart"]);
+    const NO_DUPLICATES: [&str; 15] =
+        spec_core::action_names_without(&ALL_NAMES, &["DuplicateMessage"]);
+    const NO_FAULTS: [&str; 14] =
+        spec_core::action_names_without(&ALL_NAMES, &["Restart", "DuplicateMessage"]);
     match (restarts, duplicates) {
         (true, true) => ACTION_NAMES,
-        (false, true) => &ACTION_NAMES[..n - 1],
-        (false, false) => &ACTION_NAMES[..n - 2],
-        (true, false) => NO_DUPLICATES,
+        (false, true) => &NO_RESTARTS,
+        (false, false) => &NO_FAULTS,
+        (true, false) => &NO_DUPLICATES,
     }
 }
-
-/// [`ACTION_NAMES`] without `DuplicateMessage`.
-const NO_DUPLICATES: &[&str] = &[
-    "RequestVote",
-    "VoteGranted",
-    "VoteDenied",
-    "PullEntries",
-    "Entries",
-    "Rollback",
-    "Heartbeat",
-    "HeartbeatReply",
-    "ElectionTimeout",
-    "HeartbeatTimeout",
-    "PullTimeout",
-    "ClientWrite",
-    "Reconfig",
-    "LoseMessage",
-    "Restart",
-];
 
 impl Copy for Action<Compact> {}
 
@@ -175,7 +162,6 @@ impl std::str::FromStr for Action {
     /// `HeartbeatTimeout(n1, n3)`.
     fn from_str(text: &str) -> Result<Action, Self::Err> {
         use spec_core::action_text::{parse, server, server_set, unknown};
-        let node = spec_core::action_text::server_byte;
         parse(text, |name, args| match (name, args) {
             ("Deliver", [m]) => Ok(Action::Deliver {
                 message: envelope(m)?,
@@ -187,28 +173,30 @@ impl std::str::FromStr for Action {
                 message: envelope(m)?,
             }),
             ("ElectionTimeout", [i]) => Ok(Action::Fire {
-                i: node(i)?,
+                i: server(i)?,
                 timer: Timer::Election,
             }),
             ("HeartbeatTimeout", [i, to]) => Ok(Action::Fire {
-                i: node(i)?,
-                timer: Timer::Heartbeat { to: server(to)? },
+                i: server(i)?,
+                timer: Timer::Heartbeat {
+                    to: server(to)?.into(),
+                },
             }),
             ("PullTimeout", [i, from]) => Ok(Action::Fire {
-                i: node(i)?,
+                i: server(i)?,
                 timer: Timer::Pull {
-                    from: server(from)?,
+                    from: server(from)?.into(),
                 },
             }),
             ("ClientWrite", [i]) => Ok(Action::ClientWrite {
-                i: node(i)?,
+                i: server(i)?,
                 payload: (),
             }),
             ("Reconfig", [i, c]) => Ok(Action::Reconfig {
-                i: node(i)?,
+                i: server(i)?,
                 new_config: server_set(c)?,
             }),
-            ("Restart", [i]) => Ok(Action::Restart { i: node(i)? }),
+            ("Restart", [i]) => Ok(Action::Restart { i: server(i)? }),
             _ => Err(unknown(
                 name,
                 args,
@@ -230,7 +218,7 @@ impl std::str::FromStr for Action {
 
 /// Reads `s -> t: MESSAGE`, as an envelope prints.
 fn envelope(text: &str) -> Result<Envelope, String> {
-    use spec_core::action_text::server_byte;
+    use spec_core::action_text::server;
     let (route, message) = text
         .split_once(':')
         .ok_or_else(|| format!("expected `s -> t: MESSAGE`, not `{text}`"))?;
@@ -238,8 +226,8 @@ fn envelope(text: &str) -> Result<Envelope, String> {
         .split_once("->")
         .ok_or_else(|| format!("expected `s -> t`, not `{route}`"))?;
     Ok(Envelope {
-        from: server_byte(from.trim())?,
-        to: server_byte(to.trim())?,
+        from: server(from.trim())?,
+        to: server(to.trim())?,
         message: message_of(message.trim())?,
     })
 }

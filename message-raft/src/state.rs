@@ -28,7 +28,7 @@ use spec_core::itf::{server_name, Map, Set};
 use spec_core::raft::{in_log, Log};
 
 use spec_core::multiset::{Packed64, SortedMultiset};
-use spec_core::{Pack, ServerSet};
+use spec_core::{Pack, Server, ServerSet};
 
 use crate::node::{Message, NodeRole, NodeState, MAX_SENDS, NOBODY};
 use crate::repr::{Compact, EntryLog, NetworkOf, Repr};
@@ -37,9 +37,9 @@ use crate::repr::{Compact, EntryLog, NetworkOf, Repr};
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Envelope<R: Repr = Compact> {
     /// The sender.
-    pub from: u8,
+    pub from: Server,
     /// The receiver.
-    pub to: u8,
+    pub to: Server,
     /// The message.
     pub message: Message<R>,
 }

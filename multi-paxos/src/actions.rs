@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use spec_core::ServerSet;
+use spec_core::{Server, ServerSet};
 
 use crate::state::{
     Ballot, Commander, Envelope, Message, PValue, Phase, RoleKind, State, Summary, Value,
@@ -25,7 +25,7 @@ pub enum Action {
     /// Replica `r` proposes its request `c` in its next free slot, to every leader.
     Propose {
         /// The replica.
-        r: u8,
+        r: Server,
         /// The command.
         c: Value,
     },
@@ -33,19 +33,19 @@ pub enum Action {
     /// proposed there through it, nothing is decided there, and a later slot is decided.
     ProposeNoop {
         /// The replica.
-        r: u8,
+        r: Server,
     },
     /// Leader `l`, idle, starts the next ballot: it spawns a scout, which sends p1a to every
     /// acceptor.
     StartBallot {
         /// The leader.
-        l: u8,
+        l: Server,
     },
     /// Leader `l`, active, spawns the commander of `slot` for its proposal there, which sends
     /// p2a to every acceptor.
     SpawnCommander {
         /// The leader.
-        l: u8,
+        l: Server,
         /// The slot.
         slot: u8,
     },
@@ -67,7 +67,9 @@ pub enum Action {
 }
 
 /// The action names: the process steps, one handler per message kind, then the faults.
-pub const ACTION_NAMES: &[&str] = &[
+pub const ACTION_NAMES: &[&str] = &ALL_NAMES;
+
+const ALL_NAMES: [&str; 12] = [
     "Propose",
     "ProposeNoop",
     "StartBallot",
@@ -86,29 +88,18 @@ pub const ACTION_NAMES: &[&str] = &[
 /// without loss has no `LoseMessage`, one with no duplications no `DuplicateMessage`), so that
 /// a checker's coverage does not call a fault the model excludes an action never enabled.
 pub fn action_names(lossy: bool, duplicates: bool) -> &'static [&'static str] {
-    let n = ACTION_NAMES.len();
+    const NO_DUPLICATES: [&str; 11] =
+        spec_core::action_names_without(&ALL_NAMES, &["DuplicateMessage"]);
+    const NO_LOSS: [&str; 11] = spec_core::action_names_without(&ALL_NAMES, &["LoseMessage"]);
+    const NO_FAULTS: [&str; 10] =
+        spec_core::action_names_without(&ALL_NAMES, &["LoseMessage", "DuplicateMessage"]);
     match (lossy, duplicates) {
         (true, true) => ACTION_NAMES,
-        (true, false) => &ACTION_NAMES[..n - 1],
-        (false, false) => &ACTION_NAMES[..n - 2],
-        (false, true) => NO_LOSS,
+        (true, false) => &NO_DUPLICATES,
+        (false, false) => &NO_FAULTS,
+        (false, true) => &NO_LOSS,
     }
 }
-
-/// [`ACTION_NAMES`] without `LoseMessage`.
-const NO_LOSS: &[&str] = &[
-    "Propose",
-    "ProposeNoop",
-    "StartBallot",
-    "SpawnCommander",
-    "OnPropose",
-    "OnP1a",
-    "OnP1b",
-    "OnP2a",
-    "OnP2b",
-    "OnDecision",
-    "DuplicateMessage",
-];
 
 /// The handler name of each message kind, in the order of [`MESSAGE_KINDS`].
 const HANDLERS: [&str; 6] = [

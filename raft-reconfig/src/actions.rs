@@ -61,7 +61,7 @@ use std::fmt;
 use logless_raft::actions as config_sm;
 use logless_raft::quorums_within;
 use spec_core::itf::server_name;
-use spec_core::{Role, ServerSet};
+use spec_core::{Role, Server, ServerSet};
 use static_raft::actions as oplog_sm;
 
 use crate::state::{members, State};
@@ -73,56 +73,56 @@ pub enum Action {
     /// `OSM!ClientRequest(i)`: primary `i` appends an entry of its term.
     ClientRequest {
         /// The primary.
-        i: u8,
+        i: Server,
     },
     /// `OSM!GetEntries(i, j)`: secondary `i` pulls the next entry from `j`.
     GetEntries {
         /// The secondary that appends an entry.
-        i: u8,
+        i: Server,
         /// The server it copies the entry from.
-        j: u8,
+        j: Server,
     },
     /// `OSM!RollbackEntries(i, j)`: secondary `i` drops its last entry, stale against `j`.
     RollbackEntries {
         /// The secondary that removes its last entry.
-        i: u8,
+        i: Server,
         /// The server whose log shows that entry is stale.
-        j: u8,
+        j: Server,
     },
     /// `OSM!CommitEntry(i, commitQuorum)`: primary `i` commits its last entry.
     CommitEntry {
         /// The primary.
-        i: u8,
+        i: Server,
         /// The servers holding the entry in the primary's term, a quorum of its config.
         commit_quorum: ServerSet,
     },
     /// `OplogCommitment(i) /\ CSM!Reconfig(i, newConfig)`: primary `i` installs `new_config`.
     Reconfig {
         /// The primary.
-        i: u8,
+        i: Server,
         /// The config it installs.
         new_config: ServerSet,
     },
     /// `CSM!SendConfig(i, j)`: secondary `j` adopts the newer config of `i`.
     SendConfig {
         /// The sender.
-        i: u8,
+        i: Server,
         /// The receiver.
-        j: u8,
+        j: Server,
     },
     /// `OSM!BecomeLeader(i, Q) /\ CSM!BecomeLeader(i, Q)`: `i` is elected by `vote_quorum`.
     BecomeLeader {
         /// The candidate.
-        i: u8,
+        i: Server,
         /// The voters, a quorum of `config[i]`.
         vote_quorum: ServerSet,
     },
     /// `OSM!UpdateTerms(i, j) /\ CSM!UpdateTerms(i, j)`: `j` learns `i`'s newer term.
     UpdateTerms {
         /// The server with the newer term.
-        i: u8,
+        i: Server,
         /// The server that adopts it.
-        j: u8,
+        j: Server,
     },
 }
 
@@ -142,22 +142,17 @@ impl Action {
     /// The oplog state machine's part of this step, for oplog and joint steps: static-raft's
     /// action with the same binding.
     pub fn oplog_action(self) -> Option<oplog_sm::Action> {
-        let s = |x: u8| x as usize;
         Some(match self {
-            Action::ClientRequest { i } => oplog_sm::Action::ClientRequest { i: s(i) },
-            Action::GetEntries { i, j } => oplog_sm::Action::GetEntries { i: s(i), j: s(j) },
-            Action::RollbackEntries { i, j } => {
-                oplog_sm::Action::RollbackEntries { i: s(i), j: s(j) }
+            Action::ClientRequest { i } => oplog_sm::Action::ClientRequest { i },
+            Action::GetEntries { i, j } => oplog_sm::Action::GetEntries { i, j },
+            Action::RollbackEntries { i, j } => oplog_sm::Action::RollbackEntries { i, j },
+            Action::CommitEntry { i, commit_quorum } => {
+                oplog_sm::Action::CommitEntry { i, commit_quorum }
             }
-            Action::CommitEntry { i, commit_quorum } => oplog_sm::Action::CommitEntry {
-                i: s(i),
-                commit_quorum,
-            },
-            Action::BecomeLeader { i, vote_quorum } => oplog_sm::Action::BecomeLeader {
-                i: s(i),
-                vote_quorum,
-            },
-            Action::UpdateTerms { i, j } => oplog_sm::Action::UpdateTerms { i: s(i), j: s(j) },
+            Action::BecomeLeader { i, vote_quorum } => {
+                oplog_sm::Action::BecomeLeader { i, vote_quorum }
+            }
+            Action::UpdateTerms { i, j } => oplog_sm::Action::UpdateTerms { i, j },
             Action::Reconfig { .. } | Action::SendConfig { .. } => return None,
         })
     }
@@ -226,7 +221,7 @@ impl std::str::FromStr for Action {
 
     fn from_str(text: &str) -> Result<Action, spec_core::ParseActionError> {
         use spec_core::action_text::{parse, server_set, unknown};
-        let server = spec_core::action_text::server_byte;
+        let server = spec_core::action_text::server;
         parse(text, |name, args| {
             Ok(match (name, args) {
                 ("ClientRequest", [i]) => Action::ClientRequest { i: server(i)? },
@@ -565,13 +560,13 @@ pub fn commit_quorum_servers(s: &State, i: usize, mutation: Option<Mutation>) ->
 
 /// `ClientRequest(i)` (oplog step): primary `i` takes a client write, appending an entry of its
 /// current term to its log.
-pub fn client_request(s: &State, i: usize, mutation: Option<Mutation>) -> Option<State> {
+pub fn client_request(s: &State, i: Server, mutation: Option<Mutation>) -> Option<State> {
     oplog_step(s, oplog_sm::Action::ClientRequest { i }, mutation)
 }
 
 /// `GetEntries(i, j)` (oplog step): secondary `i` appends the entry of `j`'s longer log that
 /// follows its own last entry, if its last entry matches `j`'s log.
-pub fn get_entries(s: &State, i: usize, j: usize, mutation: Option<Mutation>) -> Option<State> {
+pub fn get_entries(s: &State, i: Server, j: Server, mutation: Option<Mutation>) -> Option<State> {
     oplog_step(s, oplog_sm::Action::GetEntries { i, j }, mutation)
 }
 
@@ -579,8 +574,8 @@ pub fn get_entries(s: &State, i: usize, j: usize, mutation: Option<Mutation>) ->
 /// shows cannot be committed.
 pub fn rollback_entries(
     s: &State,
-    i: usize,
-    j: usize,
+    i: Server,
+    j: Server,
     mutation: Option<Mutation>,
 ) -> Option<State> {
     oplog_step(s, oplog_sm::Action::RollbackEntries { i, j }, mutation)
@@ -590,7 +585,7 @@ pub fn rollback_entries(
 /// term and held by `commit_quorum` in that term, as committed.
 pub fn commit_entry(
     s: &State,
-    i: usize,
+    i: Server,
     commit_quorum: ServerSet,
     mutation: Option<Mutation>,
 ) -> Option<State> {
@@ -661,12 +656,10 @@ pub fn update_terms(s: &State, i: usize, j: usize, mutation: Option<Mutation>) -
 pub fn step(s: &State, action: Action, mutation: Option<Mutation>) -> Option<State> {
     let server = |x: u8| x as usize;
     match action {
-        Action::ClientRequest { i } => client_request(s, server(i), mutation),
-        Action::GetEntries { i, j } => get_entries(s, server(i), server(j), mutation),
-        Action::RollbackEntries { i, j } => rollback_entries(s, server(i), server(j), mutation),
-        Action::CommitEntry { i, commit_quorum } => {
-            commit_entry(s, server(i), commit_quorum, mutation)
-        }
+        Action::ClientRequest { i } => client_request(s, i, mutation),
+        Action::GetEntries { i, j } => get_entries(s, i, j, mutation),
+        Action::RollbackEntries { i, j } => rollback_entries(s, i, j, mutation),
+        Action::CommitEntry { i, commit_quorum } => commit_entry(s, i, commit_quorum, mutation),
         Action::Reconfig { i, new_config } => reconfig(s, server(i), new_config, mutation),
         Action::SendConfig { i, j } => send_config(s, server(i), server(j), mutation),
         Action::BecomeLeader { i, vote_quorum } => {
@@ -709,20 +702,20 @@ pub fn next(s: &State, mutation: Option<Mutation>, out: &mut Vec<(Action, State)
 
     // OSMNext /\ UNCHANGED csmVars
     for i in 0..n {
-        if let Some(next) = client_request(s, i as usize, mutation) {
+        if let Some(next) = client_request(s, i, mutation) {
             push(Action::ClientRequest { i }, next);
         }
     }
     for i in 0..n {
         for j in 0..n {
-            if let Some(next) = get_entries(s, i as usize, j as usize, mutation) {
+            if let Some(next) = get_entries(s, i, j, mutation) {
                 push(Action::GetEntries { i, j }, next);
             }
         }
     }
     for i in 0..n {
         for j in 0..n {
-            if let Some(next) = rollback_entries(s, i as usize, j as usize, mutation) {
+            if let Some(next) = rollback_entries(s, i, j, mutation) {
                 push(Action::RollbackEntries { i, j }, next);
             }
         }

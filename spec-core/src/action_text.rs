@@ -25,7 +25,7 @@
 //! ```
 
 use crate::itf::{server_index, value_index};
-use crate::ServerSet;
+use crate::{Server, ServerSet};
 use std::fmt;
 
 /// Why a text is not an action of a layer: the text, and what is wrong with it.
@@ -121,17 +121,12 @@ pub fn unknown(name: &str, args: &[&str], forms: &[&str]) -> String {
     }
 }
 
-/// A server (0-based) from its name: `n1` is 0. Any number is read (`n9` in a 3-server model
-/// too): whether the server exists is the model's question, answered by `Spec::step`.
-pub fn server(arg: &str) -> Result<usize, String> {
-    server_index(arg).ok_or_else(|| format!("{arg} is not a server name n1, n2, ..."))
-}
-
-/// A server (0-based) from its name, as the byte an action stores: refused past the 256
-/// servers a byte names, never wrapped.
-pub fn server_byte(arg: &str) -> Result<u8, String> {
-    let s = server(arg)?;
-    u8::try_from(s).map_err(|_| format!("{arg} is past the 256 servers an action names"))
+/// A server (0-based) from its name: `n1` is 0. Any number a [`Server`] holds is read (`n9` in
+/// a 3-server model too: whether the server exists is the model's question, answered by
+/// `Spec::step`); one past the 256 servers a `Server` names is refused, never wrapped.
+pub fn server(arg: &str) -> Result<Server, String> {
+    let s = server_index(arg).ok_or_else(|| format!("{arg} is not a server name n1, n2, ..."))?;
+    Server::try_from(s).map_err(|_| format!("{arg} is past the 256 servers an action names"))
 }
 
 /// A client value (0-based) from its name: `v1` is 0.
@@ -158,7 +153,7 @@ pub fn set_items(arg: &str) -> Result<Vec<&str>, String> {
 pub fn server_set(arg: &str) -> Result<ServerSet, String> {
     let mut set = ServerSet::EMPTY;
     for item in set_items(arg)? {
-        let s = server(item)?;
+        let s = usize::from(server(item)?);
         if s >= crate::MAX_SERVERS {
             return Err(format!(
                 "{item} is past the {} servers a set holds",

@@ -94,8 +94,8 @@ impl<K: Serialize, V: Serialize> Serialize for Map<K, V> {
 }
 
 /// The name of server `i` (0-based) in traces: `n1`, `n2`, ...
-pub fn server_name(i: usize) -> String {
-    format!("n{}", i + 1)
+pub fn server_name(i: impl Into<usize>) -> String {
+    format!("n{}", i.into() + 1)
 }
 
 /// The name of client value `v` (0-based) in traces: `v1`, `v2`, ...

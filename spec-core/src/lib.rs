@@ -89,7 +89,7 @@ pub use pack::Pack;
 pub use params::{Bound, NamedBounds, Parameter, Params, ParamsError, MAX_NAMED_BOUNDS};
 pub use role::Role;
 pub use seq::Seq;
-pub use servers::{permutations, Members, Quorums, ServerSet, Subsets, MAX_SERVERS};
+pub use servers::{permutations, Members, Quorums, Server, ServerSet, Subsets, MAX_SERVERS};
 
 use std::fmt::{Debug, Display};
 use std::hash::Hash;
@@ -105,6 +105,70 @@ pub trait Action:
     /// The name of the TLA+ action this step is an instance of, such as `"WriteNewEntry"`. It is
     /// the key of per-action coverage and must be one of [`Spec::action_names`].
     fn name(&self) -> &'static str;
+}
+
+/// `names` without the names in `left_out`, in the same order, computed at compile time, for a
+/// model whose [`Spec::action_names`] leaves out the faults it has no budget for (so that
+/// coverage does not report a fault the model excludes as an action never enabled). `M`, the
+/// length of the result, must be `N` minus the number of names left out, and every name left
+/// out must be in `names`: otherwise the constant that calls this fails to compile.
+///
+/// ```
+/// const ALL: [&str; 4] = ["Send", "Receive", "Lose", "Duplicate"];
+/// const NO_LOSS: [&str; 3] = spec_core::action_names_without(&ALL, &["Lose"]);
+/// assert_eq!(NO_LOSS, ["Send", "Receive", "Duplicate"]);
+/// ```
+pub const fn action_names_without<const N: usize, const M: usize>(
+    names: &[&'static str; N],
+    left_out: &[&str],
+) -> [&'static str; M] {
+    const fn same(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut k = 0;
+        while k < a.len() {
+            if a[k] != b[k] {
+                return false;
+            }
+            k += 1;
+        }
+        true
+    }
+    const fn is_left_out(name: &str, left_out: &[&str]) -> bool {
+        let mut k = 0;
+        while k < left_out.len() {
+            if same(name, left_out[k]) {
+                return true;
+            }
+            k += 1;
+        }
+        false
+    }
+    let mut k = 0;
+    while k < left_out.len() {
+        let mut found = false;
+        let mut j = 0;
+        while j < N {
+            found |= same(names[j], left_out[k]);
+            j += 1;
+        }
+        assert!(found, "a name left out is not an action name");
+        k += 1;
+    }
+    let mut out = [""; M];
+    let (mut i, mut o) = (0, 0);
+    while i < N {
+        if !is_left_out(names[i], left_out) {
+            assert!(o < M, "more names remain than the result holds");
+            out[o] = names[i];
+            o += 1;
+        }
+        i += 1;
+    }
+    assert!(o == M, "fewer names remain than the result holds");
+    out
 }
 
 /// A named predicate that must hold in every reachable state.

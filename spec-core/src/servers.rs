@@ -2,6 +2,18 @@
 
 use serde::{Serialize, Serializer};
 
+/// A server, by its index `0..n` (written `n1`, `n2`, ... in action text, as in TLA+): the one
+/// type every layer's actions name servers by, so that a mapping between layers passes a server
+/// on without a conversion. A set of servers is a [`ServerSet`], whose methods take and yield
+/// indices as `usize` (`usize::from(server)`), the type that indexes a state's arrays.
+pub type Server = u8;
+
+/// Servers `0..n`, the range a successor function binds a server parameter over.
+pub fn server_range(n: usize) -> std::ops::Range<Server> {
+    debug_assert!(n <= MAX_SERVERS);
+    0..n as Server
+}
+
 /// The most servers a [`ServerSet`] can hold.
 pub const MAX_SERVERS: usize = 16;
 

@@ -18,7 +18,8 @@
 use crate::state::{in_log, is_prefix, last_term, CommittedEntry, OplogVars, OplogVarsMut, Role};
 use crate::Mutation;
 use spec_core::itf::server_name;
-use spec_core::ServerSet;
+use spec_core::servers::server_range;
+use spec_core::{Server, ServerSet};
 use std::fmt;
 
 /// One step of MongoStaticRaft: an action and the values of its parameters.
@@ -27,42 +28,42 @@ pub enum Action {
     /// `ClientRequest(i)`.
     ClientRequest {
         /// The primary that takes the write.
-        i: usize,
+        i: Server,
     },
     /// `GetEntries(i, j)`.
     GetEntries {
         /// The secondary that appends an entry.
-        i: usize,
+        i: Server,
         /// The server it copies the entry from.
-        j: usize,
+        j: Server,
     },
     /// `RollbackEntries(i, j)`.
     RollbackEntries {
         /// The secondary that removes its last entry.
-        i: usize,
+        i: Server,
         /// The server whose log shows that entry is stale.
-        j: usize,
+        j: Server,
     },
     /// `BecomeLeader(i, voteQuorum)`.
     BecomeLeader {
         /// The candidate.
-        i: usize,
+        i: Server,
         /// The voters, a quorum of the candidate's config.
         vote_quorum: ServerSet,
     },
     /// `CommitEntry(i, commitQuorum)`.
     CommitEntry {
         /// The primary.
-        i: usize,
+        i: Server,
         /// The servers that hold the entry in the primary's term, a quorum of its config.
         commit_quorum: ServerSet,
     },
     /// `UpdateTerms(i, j)`.
     UpdateTerms {
         /// The server with the newer term.
-        i: usize,
+        i: Server,
         /// The server that learns it.
-        j: usize,
+        j: Server,
     },
 }
 
@@ -166,22 +167,23 @@ const FORMS: &[&str] = &[
 /// state encoding (a log with room for one more entry, a commit record the bitmask holds). A
 /// state outside the model's constraint may fail the second; the model's own states never do.
 pub fn in_model<V: OplogVars + ?Sized>(v: &V, servers: usize, action: Action) -> bool {
-    let server = |s: usize| s < servers;
-    let quorum = |i: usize, q: ServerSet| {
-        let config = v.config(i);
+    let server = |s: Server| usize::from(s) < servers;
+    let quorum = |i: Server, q: ServerSet| {
+        let config = v.config(i.into());
         q.is_subset(config) && q.len() * 2 > config.len()
     };
-    let room = |i: usize| v.log(i).len() < crate::state::LOG_CAPACITY;
+    let room = |i: Server| v.log(i.into()).len() < crate::state::LOG_CAPACITY;
     match action {
         Action::ClientRequest { i } => server(i) && room(i),
         Action::GetEntries { i, j } => server(i) && server(j) && room(i),
         Action::RollbackEntries { i, j } | Action::UpdateTerms { i, j } => server(i) && server(j),
         Action::BecomeLeader { i, vote_quorum } => server(i) && quorum(i, vote_quorum),
         Action::CommitEntry { i, commit_quorum } => {
-            let (index, entry_term) = entry_to_commit(v, i.min(servers.saturating_sub(1)));
+            let i_ = usize::from(i).min(servers.saturating_sub(1));
+            let (index, entry_term) = entry_to_commit(v, i_);
             server(i)
                 && quorum(i, commit_quorum)
-                && spec_core::raft::committable(index, entry_term, v.current_term(i))
+                && spec_core::raft::committable(index, entry_term, v.current_term(i_))
         }
     }
 }
@@ -213,6 +215,7 @@ pub fn false_conjuncts<V: OplogVars + ?Sized>(
         | Action::UpdateTerms { i, j } => (i, Some(j)),
         Action::BecomeLeader { i, .. } | Action::CommitEntry { i, .. } => (i, None),
     };
+    let (i, others) = (usize::from(i), others.map(usize::from));
     for s in std::iter::once(i).chain(others) {
         say(&mut why, s < servers, || format!("{} \\in Server", n(s)));
     }
@@ -249,11 +252,13 @@ pub fn false_conjuncts<V: OplogVars + ?Sized>(
     let dropped = |m: Mutation| mutation == Some(m);
     match action {
         Action::ClientRequest { i } => {
+            let i = usize::from(i);
             say(&mut why, v.role(i) == Role::Primary, || {
                 format!("state[{}] = Primary", n(i))
             });
         }
         Action::GetEntries { i, j } => {
+            let (i, j) = (usize::from(i), usize::from(j));
             let (log_i, log_j) = (v.log(i), v.log(j));
             say(&mut why, v.role(i) == Role::Secondary, || {
                 format!("state[{}] = Secondary", n(i))
@@ -272,6 +277,7 @@ pub fn false_conjuncts<V: OplogVars + ?Sized>(
             );
         }
         Action::RollbackEntries { i, j } => {
+            let (i, j) = (usize::from(i), usize::from(j));
             let (log_i, log_j) = (v.log(i), v.log(j));
             say(
                 &mut why,
@@ -294,6 +300,7 @@ pub fn false_conjuncts<V: OplogVars + ?Sized>(
             });
         }
         Action::BecomeLeader { i, vote_quorum } => {
+            let i = usize::from(i);
             say(&mut why, vote_quorum.contains(i), || {
                 format!("{} \\in {}", n(i), set_name(vote_quorum))
             });
@@ -316,6 +323,7 @@ pub fn false_conjuncts<V: OplogVars + ?Sized>(
             }
         }
         Action::CommitEntry { i, commit_quorum } => {
+            let i = usize::from(i);
             let (ind, entry_term) = entry_to_commit(v, i);
             let term = v.current_term(i);
             say(&mut why, ind > 0, || format!("Len(log[{}]) > 0", n(i)));
@@ -352,6 +360,7 @@ pub fn false_conjuncts<V: OplogVars + ?Sized>(
             }
         }
         Action::UpdateTerms { i, j } => {
+            let (i, j) = (usize::from(i), usize::from(j));
             say(&mut why, v.current_term(i) > v.current_term(j), || {
                 format!("currentTerm[{}] > currentTerm[{}]", n(i), n(j))
             });
@@ -657,16 +666,18 @@ pub fn update_terms_effect<P, N>(
 #[inline]
 pub fn enabled<V: OplogVars + ?Sized>(v: &V, action: Action, mutation: Option<Mutation>) -> bool {
     match action {
-        Action::ClientRequest { i } => client_request_enabled(v, i, mutation),
-        Action::GetEntries { i, j } => get_entries_enabled(v, i, j, mutation),
-        Action::RollbackEntries { i, j } => rollback_entries_enabled(v, i, j, mutation),
+        Action::ClientRequest { i } => client_request_enabled(v, i.into(), mutation),
+        Action::GetEntries { i, j } => get_entries_enabled(v, i.into(), j.into(), mutation),
+        Action::RollbackEntries { i, j } => {
+            rollback_entries_enabled(v, i.into(), j.into(), mutation)
+        }
         Action::BecomeLeader { i, vote_quorum } => {
-            become_leader_enabled(v, i, vote_quorum, mutation)
+            become_leader_enabled(v, i.into(), vote_quorum, mutation)
         }
         Action::CommitEntry { i, commit_quorum } => {
-            commit_entry_enabled(v, i, commit_quorum, mutation)
+            commit_entry_enabled(v, i.into(), commit_quorum, mutation)
         }
-        Action::UpdateTerms { i, j } => update_terms_enabled(v, i, j, mutation),
+        Action::UpdateTerms { i, j } => update_terms_enabled(v, i.into(), j.into(), mutation),
     }
 }
 
@@ -679,16 +690,18 @@ where
     N: OplogVarsMut + ?Sized,
 {
     match action {
-        Action::ClientRequest { i } => client_request_effect(pre, next, i),
-        Action::GetEntries { i, j } => get_entries_effect(pre, next, i, j),
-        Action::RollbackEntries { i, j } => rollback_entries_effect(pre, next, i, j),
+        Action::ClientRequest { i } => client_request_effect(pre, next, i.into()),
+        Action::GetEntries { i, j } => get_entries_effect(pre, next, i.into(), j.into()),
+        Action::RollbackEntries { i, j } => rollback_entries_effect(pre, next, i.into(), j.into()),
         Action::BecomeLeader { i, vote_quorum } => {
-            become_leader_effect(pre, next, i, vote_quorum, mutation)
+            become_leader_effect(pre, next, i.into(), vote_quorum, mutation)
         }
         Action::CommitEntry { i, commit_quorum } => {
-            commit_entry_effect(pre, next, i, commit_quorum)
+            commit_entry_effect(pre, next, i.into(), commit_quorum)
         }
-        Action::UpdateTerms { i, j } => update_terms_effect(pre, next, i, j, mutation),
+        Action::UpdateTerms { i, j } => {
+            update_terms_effect(pre, next, i.into(), j.into(), mutation)
+        }
     }
 }
 
@@ -701,31 +714,31 @@ pub fn candidate_steps<V: OplogVars + ?Sized>(
     servers: usize,
     mut visit: impl FnMut(Action),
 ) {
-    for i in 0..servers {
+    for i in server_range(servers) {
         visit(Action::ClientRequest { i });
     }
-    for i in 0..servers {
-        for j in 0..servers {
+    for i in server_range(servers) {
+        for j in server_range(servers) {
             visit(Action::GetEntries { i, j });
         }
     }
-    for i in 0..servers {
-        for j in 0..servers {
+    for i in server_range(servers) {
+        for j in server_range(servers) {
             visit(Action::RollbackEntries { i, j });
         }
     }
-    for i in 0..servers {
-        for vote_quorum in v.config(i).quorums() {
+    for i in server_range(servers) {
+        for vote_quorum in v.config(i.into()).quorums() {
             visit(Action::BecomeLeader { i, vote_quorum });
         }
     }
-    for i in 0..servers {
-        for commit_quorum in v.config(i).quorums() {
+    for i in server_range(servers) {
+        for commit_quorum in v.config(i.into()).quorums() {
             visit(Action::CommitEntry { i, commit_quorum });
         }
     }
-    for i in 0..servers {
-        for j in 0..servers {
+    for i in server_range(servers) {
+        for j in server_range(servers) {
             visit(Action::UpdateTerms { i, j });
         }
     }
@@ -747,46 +760,46 @@ where
         apply(v, &mut next, action, mutation);
         out.push((action, next));
     };
-    for i in 0..servers {
-        if client_request_enabled(v, i, mutation) {
+    for i in server_range(servers) {
+        if client_request_enabled(v, i.into(), mutation) {
             push(Action::ClientRequest { i });
         }
     }
-    for i in 0..servers {
-        for j in 0..servers {
-            if get_entries_enabled(v, i, j, mutation) {
+    for i in server_range(servers) {
+        for j in server_range(servers) {
+            if get_entries_enabled(v, i.into(), j.into(), mutation) {
                 push(Action::GetEntries { i, j });
             }
         }
     }
-    for i in 0..servers {
-        for j in 0..servers {
-            if rollback_entries_enabled(v, i, j, mutation) {
+    for i in server_range(servers) {
+        for j in server_range(servers) {
+            if rollback_entries_enabled(v, i.into(), j.into(), mutation) {
                 push(Action::RollbackEntries { i, j });
             }
         }
     }
-    for i in 0..servers {
-        let voters = voters_for(v, i, servers, mutation);
-        for vote_quorum in v.config(i).quorums() {
-            if vote_quorum.contains(i) && vote_quorum.is_subset(voters) {
+    for i in server_range(servers) {
+        let voters = voters_for(v, i.into(), servers, mutation);
+        for vote_quorum in v.config(i.into()).quorums() {
+            if vote_quorum.contains(i.into()) && vote_quorum.is_subset(voters) {
                 push(Action::BecomeLeader { i, vote_quorum });
             }
         }
     }
-    for i in 0..servers {
-        if v.role(i) != Role::Primary || v.log(i).is_empty() {
+    for i in server_range(servers) {
+        if v.role(i.into()) != Role::Primary || v.log(i.into()).is_empty() {
             continue;
         }
-        for commit_quorum in v.config(i).quorums() {
-            if commit_entry_enabled(v, i, commit_quorum, mutation) {
+        for commit_quorum in v.config(i.into()).quorums() {
+            if commit_entry_enabled(v, i.into(), commit_quorum, mutation) {
                 push(Action::CommitEntry { i, commit_quorum });
             }
         }
     }
-    for i in 0..servers {
-        for j in 0..servers {
-            if update_terms_enabled(v, i, j, mutation) {
+    for i in server_range(servers) {
+        for j in server_range(servers) {
+            if update_terms_enabled(v, i.into(), j.into(), mutation) {
                 push(Action::UpdateTerms { i, j });
             }
         }

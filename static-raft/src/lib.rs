@@ -485,9 +485,9 @@ mod tests {
     pub(crate) fn candidate_actions(servers: usize) -> Vec<Action> {
         let sets: Vec<ServerSet> = ServerSet::all(servers + 1).subsets().collect();
         let mut all = Vec::new();
-        for i in 0..=servers {
+        for i in 0..=servers as spec_core::Server {
             all.push(Action::ClientRequest { i });
-            for j in 0..=servers {
+            for j in 0..=servers as spec_core::Server {
                 all.push(Action::GetEntries { i, j });
                 all.push(Action::RollbackEntries { i, j });
                 all.push(Action::UpdateTerms { i, j });

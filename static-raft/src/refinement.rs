@@ -75,7 +75,7 @@ use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 use spec_core::itf::{self, server_name};
 use spec_core::{
-    ActionProperty, Invariant, Layer, Params, ParamsError, Refinement, Spec, StepMapping,
+    ActionProperty, Invariant, Layer, Params, ParamsError, Refinement, Server, Spec, StepMapping,
 };
 use weak_raft::{ChangeConfig, Elections, SafeWeakRaft, Step};
 
@@ -165,7 +165,9 @@ impl Spec for StaticRaftWithElections {
         self.spec.next_states(&state.state, &mut successors);
         out.extend(successors.into_iter().map(|(action, next)| {
             let elections = match action {
-                Action::BecomeLeader { i, .. } => state.elections.with(i, next.current_term(i)),
+                Action::BecomeLeader { i, .. } => {
+                    state.elections.with(i.into(), next.current_term(i.into()))
+                }
                 _ => state.elections,
             };
             (
@@ -351,7 +353,7 @@ impl Refinement for WeakRaftMapping {
                     .server_ids()
                     .filter(|&p| s.state[p] == Role::Primary)
                     .max_by_key(|&p| (s.current_term[p], std::cmp::Reverse(p)))
-                    .unwrap_or(i);
+                    .map_or(i, |p| p as Server);
                 Step::ClientRequest { i: newest }
             }
             Action::ClientRequest { i } => Step::ClientRequest { i },

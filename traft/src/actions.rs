@@ -10,7 +10,7 @@
 use crate::state::{author_at, Ballot, Log, Role, State};
 use crate::Mutation;
 use spec_core::itf::server_name;
-use spec_core::ServerSet;
+use spec_core::{Server, ServerSet};
 use std::fmt;
 
 /// One step of TRaft: an action and the values of its parameters.
@@ -19,30 +19,30 @@ pub enum Action {
     /// `ClientRequest(i)`: leader `i` appends an entry it authors.
     ClientRequest {
         /// The leader.
-        i: usize,
+        i: Server,
     },
     /// `LogForward(i, j)`: leader `i` sends `j` its log, and `j` accepts `i` as committer.
     LogForward {
         /// The leader.
-        i: usize,
+        i: Server,
         /// The server that accepts.
-        j: usize,
+        j: Server,
     },
     /// `BecomeLeader(i, voteQuorum, mergeFrom)`: an atomic election, then the merge.
     BecomeLeader {
         /// The candidate.
-        i: usize,
+        i: Server,
         /// The voters, a majority containing the candidate.
         vote_quorum: ServerSet,
         /// The voter whose log the new leader takes: in the spec, the longest log among the
         /// voters with the greatest committer (all of which agree).
-        merge_from: usize,
+        merge_from: Server,
     },
     /// `CommitEntry(i, commitQuorum)`: leader `i` finds an entry held by a quorum that
     /// accepted it from `i`.
     CommitEntry {
         /// The leader.
-        i: usize,
+        i: Server,
         /// The servers that hold the entry with `i` as their committer.
         commit_quorum: ServerSet,
     },
@@ -371,15 +371,15 @@ pub fn commit_entry_effect(s: &State, i: usize, commit_quorum: ServerSet) -> Sta
 /// Whether `action` is enabled in `s`.
 pub fn enabled(s: &State, action: Action, mutation: Option<Mutation>) -> bool {
     match action {
-        Action::ClientRequest { i } => client_request_enabled(s, i),
-        Action::LogForward { i, j } => log_forward_enabled(s, i, j, mutation),
+        Action::ClientRequest { i } => client_request_enabled(s, i.into()),
+        Action::LogForward { i, j } => log_forward_enabled(s, i.into(), j.into(), mutation),
         Action::BecomeLeader {
             i,
             vote_quorum,
             merge_from,
-        } => become_leader_enabled(s, i, vote_quorum, merge_from, mutation),
+        } => become_leader_enabled(s, i.into(), vote_quorum, merge_from.into(), mutation),
         Action::CommitEntry { i, commit_quorum } => {
-            commit_entry_enabled(s, i, commit_quorum, mutation)
+            commit_entry_enabled(s, i.into(), commit_quorum, mutation)
         }
     }
 }
@@ -387,21 +387,21 @@ pub fn enabled(s: &State, action: Action, mutation: Option<Mutation>) -> bool {
 /// The successor of `s` by `action`, whose guard holds, with `mutation` in force.
 pub fn apply(s: &State, action: Action, mutation: Option<Mutation>) -> State {
     match action {
-        Action::ClientRequest { i } => client_request_effect(s, i),
-        Action::LogForward { i, j } => log_forward_effect(s, i, j, mutation),
+        Action::ClientRequest { i } => client_request_effect(s, i.into()),
+        Action::LogForward { i, j } => log_forward_effect(s, i.into(), j.into(), mutation),
         Action::BecomeLeader {
             i,
             vote_quorum,
             merge_from,
-        } => become_leader_effect(s, i, vote_quorum, merge_from),
-        Action::CommitEntry { i, commit_quorum } => commit_entry_effect(s, i, commit_quorum),
+        } => become_leader_effect(s, i.into(), vote_quorum, merge_from.into()),
+        Action::CommitEntry { i, commit_quorum } => commit_entry_effect(s, i.into(), commit_quorum),
     }
 }
 
 /// Every binding of `Next`'s parameters, enabled or not, in `Next`'s order: quorums range over
 /// the majorities of all servers, and BecomeLeader's `mergeFrom` over the quorum's members.
 pub fn candidate_steps(s: &State, mut visit: impl FnMut(Action)) {
-    let servers = s.server_ids();
+    let servers = 0..s.server_ids().end as Server;
     for i in servers.clone() {
         visit(Action::ClientRequest { i });
     }
@@ -412,7 +412,7 @@ pub fn candidate_steps(s: &State, mut visit: impl FnMut(Action)) {
     }
     for i in servers.clone() {
         for vote_quorum in s.all_servers().quorums() {
-            for merge_from in vote_quorum.iter() {
+            for merge_from in vote_quorum.iter().map(|m| m as Server) {
                 visit(Action::BecomeLeader {
                     i,
                     vote_quorum,

@@ -21,7 +21,7 @@ use crate::state::{
     get_term, in_log, last_term, newer_log, CommittedEntry, Role, State, MAX_SERVERS,
 };
 use spec_core::itf::server_name;
-use spec_core::ServerSet;
+use spec_core::{Server, ServerSet};
 use std::fmt;
 
 /// One protocol step of `NextStatic`: an action and the values of its parameters.
@@ -30,27 +30,27 @@ pub enum Step {
     /// `ClientRequest(i)`.
     ClientRequest {
         /// The primary that takes the write.
-        i: usize,
+        i: Server,
     },
     /// `GetEntries(i, j)`.
     GetEntries {
         /// The secondary that appends an entry.
-        i: usize,
+        i: Server,
         /// The server it copies the entry from.
-        j: usize,
+        j: Server,
     },
     /// `RollbackEntries(i, j)`.
     RollbackEntries {
         /// The server that removes its last entry.
-        i: usize,
+        i: Server,
         /// The server whose log shows that entry is stale.
-        j: usize,
+        j: Server,
     },
     /// `BecomeLeader(i, voteQuorum)`, with or without the optional no-op entry (the two
     /// disjuncts of its `log'` conjunct).
     BecomeLeader {
         /// The candidate.
-        i: usize,
+        i: Server,
         /// The voters, a quorum of the candidate's config.
         vote_quorum: ServerSet,
         /// Whether the new leader appends a no-op entry of its new term.
@@ -59,23 +59,23 @@ pub enum Step {
     /// `CommitEntry(i, commitQuorum)`.
     CommitEntry {
         /// The primary.
-        i: usize,
+        i: Server,
         /// The servers that hold the entry in the primary's term, a quorum of its config.
         commit_quorum: ServerSet,
     },
     /// `MergeEntries(i, j)`.
     MergeEntries {
         /// The server with the newer log.
-        i: usize,
+        i: Server,
         /// The server whose log is replaced by `i`'s.
-        j: usize,
+        j: Server,
     },
     /// `UpdateTerms(i, j)`.
     UpdateTerms {
         /// The server with the newer term.
-        i: usize,
+        i: Server,
         /// The server that learns it.
-        j: usize,
+        j: Server,
     },
 }
 
@@ -84,7 +84,7 @@ pub enum Step {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ChangeConfig {
     /// The server whose config is set.
-    pub i: usize,
+    pub i: Server,
     /// Its new config.
     pub new_config: ServerSet,
 }
@@ -207,7 +207,7 @@ impl std::str::FromStr for Step {
     fn from_str(text: &str) -> Result<Step, spec_core::ParseActionError> {
         use spec_core::action_text::{parse, server, server_set, unknown};
         parse(text, |name, args| {
-            let pair = |i: &str, j: &str| -> Result<(usize, usize), String> {
+            let pair = |i: &str, j: &str| -> Result<(Server, Server), String> {
                 Ok((server(i)?, server(j)?))
             };
             Ok(match (name, args) {
@@ -294,8 +294,8 @@ impl std::str::FromStr for Action {
 /// [`next_guard`]'s business.
 pub fn in_model(s: &State, action: Action) -> bool {
     let servers = s.servers as usize;
-    let server = |i: usize| i < servers;
-    let room = |i: usize| s.log[i].len() < crate::state::LOG_CAPACITY;
+    let server = |i: Server| usize::from(i) < servers;
+    let room = |i: Server| s.log[usize::from(i)].len() < crate::state::LOG_CAPACITY;
     let protocol = match action.step {
         Step::ClientRequest { i } => server(i) && room(i),
         Step::GetEntries { i, j } => server(i) && server(j) && room(i),
@@ -304,13 +304,13 @@ pub fn in_model(s: &State, action: Action) -> bool {
         | Step::UpdateTerms { i, j } => server(i) && server(j),
         Step::BecomeLeader { i, noop, .. } => {
             server(i)
-                && (s.current_term[i] as usize) < crate::state::MAX_TERM + 1
+                && (s.current_term[usize::from(i)] as usize) < crate::state::MAX_TERM + 1
                 && (!noop || room(i))
         }
         Step::CommitEntry { i, .. } => {
             server(i) && {
-                let term = s.current_term[i];
-                spec_core::raft::committable(s.log[i].len() as u8, term, term)
+                let term = s.current_term[usize::from(i)];
+                spec_core::raft::committable(s.log[usize::from(i)].len() as u8, term, term)
             }
         }
     };
@@ -618,30 +618,32 @@ pub fn change_config(s: &State, i: usize, new_config: ServerSet) -> Option<State
 /// quorum: see [`next_guard`]).
 pub fn step_guard(s: &State, step: Step, g: &mut impl Conjuncts) -> bool {
     match step {
-        Step::ClientRequest { i } => client_request_guard(s, i, g),
-        Step::GetEntries { i, j } => get_entries_guard(s, i, j, g),
-        Step::RollbackEntries { i, j } => can_rollback(s, i, j, g),
-        Step::BecomeLeader { i, vote_quorum, .. } => become_leader_guard(s, i, vote_quorum, g),
-        Step::CommitEntry { i, commit_quorum } => commit_entry_guard(s, i, commit_quorum, g),
-        Step::MergeEntries { i, j } => merge_entries_guard(s, i, j, g),
-        Step::UpdateTerms { i, j } => update_terms_guard(s, i, j, g),
+        Step::ClientRequest { i } => client_request_guard(s, i.into(), g),
+        Step::GetEntries { i, j } => get_entries_guard(s, i.into(), j.into(), g),
+        Step::RollbackEntries { i, j } => can_rollback(s, i.into(), j.into(), g),
+        Step::BecomeLeader { i, vote_quorum, .. } => {
+            become_leader_guard(s, i.into(), vote_quorum, g)
+        }
+        Step::CommitEntry { i, commit_quorum } => commit_entry_guard(s, i.into(), commit_quorum, g),
+        Step::MergeEntries { i, j } => merge_entries_guard(s, i.into(), j.into(), g),
+        Step::UpdateTerms { i, j } => update_terms_guard(s, i.into(), j.into(), g),
     }
 }
 
 /// The protocol step `step` from `s`, if its guard holds: the successor with `config` as in `s`.
 pub fn apply_step(s: &State, step: Step) -> Option<State> {
     match step {
-        Step::ClientRequest { i } => client_request(s, i),
-        Step::GetEntries { i, j } => get_entries(s, i, j),
-        Step::RollbackEntries { i, j } => rollback_entries(s, i, j),
+        Step::ClientRequest { i } => client_request(s, i.into()),
+        Step::GetEntries { i, j } => get_entries(s, i.into(), j.into()),
+        Step::RollbackEntries { i, j } => rollback_entries(s, i.into(), j.into()),
         Step::BecomeLeader {
             i,
             vote_quorum,
             noop,
-        } => become_leader(s, i, vote_quorum, noop),
-        Step::CommitEntry { i, commit_quorum } => commit_entry(s, i, commit_quorum),
-        Step::MergeEntries { i, j } => merge_entries(s, i, j),
-        Step::UpdateTerms { i, j } => update_terms(s, i, j),
+        } => become_leader(s, i.into(), vote_quorum, noop),
+        Step::CommitEntry { i, commit_quorum } => commit_entry(s, i.into(), commit_quorum),
+        Step::MergeEntries { i, j } => merge_entries(s, i.into(), j.into()),
+        Step::UpdateTerms { i, j } => update_terms(s, i.into(), j.into()),
     }
 }
 
@@ -665,7 +667,7 @@ pub fn next_guard(s: &State, action: Action, g: &mut impl Conjuncts) -> bool {
         | Step::CommitEntry {
             i,
             commit_quorum: q,
-        } => quorum_at_guard(s, i, q, g) && step_guard(s, action.step, g),
+        } => quorum_at_guard(s, i.into(), q, g) && step_guard(s, action.step, g),
         step => step_guard(s, step, g),
     };
     let ChangeConfig { i, new_config } = action.change_config;
@@ -675,16 +677,16 @@ pub fn next_guard(s: &State, action: Action, g: &mut impl Conjuncts) -> bool {
         })
         && change_config_guard(new_config, g)
         && (!action.step.keeps_config()
-            || g.conjunct(new_config == s.config[i], || {
+            || g.conjunct(new_config == s.config[usize::from(i)], || {
                 format!(
                     "{} = config[{}] (UpdateTerms keeps config UNCHANGED)",
                     set_name(new_config),
-                    n(i)
+                    n(i.into())
                 )
             }) && g.conjunct(i == 0, || {
                 format!(
                     "{} = n1 (with config UNCHANGED, TLC names the step once, with ChangeConfig(n1, config[n1]))",
-                    n(i)
+                    n(i.into())
                 )
             }))
 }
@@ -697,7 +699,7 @@ pub fn apply(s: &State, action: Action) -> Option<State> {
     let next = apply_step(s, action.step)?;
     change_config(
         &next,
-        action.change_config.i,
+        action.change_config.i.into(),
         action.change_config.new_config,
     )
 }
@@ -707,7 +709,7 @@ pub fn apply(s: &State, action: Action) -> Option<State> {
 /// TLC binds them; no guard holds there), one per quorum of the server's config for BecomeLeader
 /// (twice: with the no-op, then without) and CommitEntry.
 pub fn next_static(s: &State, mut visit: impl FnMut(Step, State)) {
-    let servers = s.server_ids();
+    let servers = 0..s.servers;
     let mut try_step = |step: Step| {
         if let Some(next) = apply_step(s, step) {
             visit(step, next);
@@ -727,7 +729,7 @@ pub fn next_static(s: &State, mut visit: impl FnMut(Step, State)) {
         }
     }
     for i in servers.clone() {
-        for vote_quorum in s.config[i].quorums() {
+        for vote_quorum in s.config[usize::from(i)].quorums() {
             for noop in [true, false] {
                 try_step(Step::BecomeLeader {
                     i,
@@ -738,7 +740,7 @@ pub fn next_static(s: &State, mut visit: impl FnMut(Step, State)) {
         }
     }
     for i in servers.clone() {
-        for commit_quorum in s.config[i].quorums() {
+        for commit_quorum in s.config[usize::from(i)].quorums() {
             try_step(Step::CommitEntry { i, commit_quorum });
         }
     }
@@ -771,7 +773,7 @@ pub fn config_changes(s: &State, step: Step, mut visit: impl FnMut(ChangeConfig)
         });
         return;
     }
-    for i in s.server_ids() {
+    for i in 0..s.servers {
         for new_config in s
             .all_servers()
             .subsets()
@@ -788,7 +790,7 @@ pub fn next(s: &State, mut visit: impl FnMut(Action, State)) {
     next_static(s, |step, base| {
         config_changes(s, step, |change_config| {
             let mut next = base;
-            next.config[change_config.i] = change_config.new_config;
+            next.config[usize::from(change_config.i)] = change_config.new_config;
             visit(
                 Action {
                     step,

@@ -492,10 +492,11 @@ impl Spec for SafeWeakRaft {
             }
             let failing = base.server_ids().filter(|&s| !holds[s]).count();
             actions::config_changes(state, step, |change| {
-                let others_hold = failing == 0 || (failing == 1 && !holds[change.i]);
-                if others_hold && context.holds_for(change.i, change.new_config) {
+                let i = usize::from(change.i);
+                let others_hold = failing == 0 || (failing == 1 && !holds[i]);
+                if others_hold && context.holds_for(i, change.new_config) {
                     let mut next = base;
-                    next.config[change.i] = change.new_config;
+                    next.config[i] = change.new_config;
                     out.push((
                         Action {
                             step,
@@ -702,7 +703,7 @@ mod tests {
     fn every_binding(servers: usize) -> Vec<Action> {
         let all = ServerSet::all(servers);
         let mut steps = Vec::new();
-        for i in 0..servers {
+        for i in spec_core::servers::server_range(servers) {
             steps.push(Step::ClientRequest { i });
             for q in all.subsets() {
                 for noop in [true, false] {
@@ -717,7 +718,7 @@ mod tests {
                     commit_quorum: q,
                 });
             }
-            for j in 0..servers {
+            for j in spec_core::servers::server_range(servers) {
                 steps.push(Step::GetEntries { i, j });
                 steps.push(Step::RollbackEntries { i, j });
                 steps.push(Step::MergeEntries { i, j });
@@ -726,7 +727,7 @@ mod tests {
         }
         let mut actions = Vec::new();
         for step in steps {
-            for i in 0..servers {
+            for i in spec_core::servers::server_range(servers) {
                 for new_config in all.subsets() {
                     actions.push(Action {
                         step,

@@ -160,39 +160,35 @@ impl Refinement for LogsAsDistLog {
 
     /// See the table in the module docs.
     fn map_step(&self, state: &State, action: &Action, next: &State) -> StepMapping<DistLogAction> {
-        let server = |s: usize| s as u8;
         match action.step {
             Step::ClientRequest { i } => StepMapping::Step(DistLogAction::WriteNewEntry {
-                s: server(i),
-                v: value_of(state.current_term[i]),
+                s: i,
+                v: value_of(state.current_term[usize::from(i)]),
             }),
-            Step::GetEntries { i, j } => StepMapping::Step(DistLogAction::AppendEntry {
-                s: server(i),
-                t: server(j),
-            }),
+            Step::GetEntries { i, j } => {
+                StepMapping::Step(DistLogAction::AppendEntry { s: i, t: j })
+            }
             Step::RollbackEntries { i, .. } => {
-                StepMapping::Step(DistLogAction::RemoveEntry { s: server(i) })
+                StepMapping::Step(DistLogAction::RemoveEntry { s: i })
             }
             Step::BecomeLeader { i, noop: true, .. } => {
                 StepMapping::Step(DistLogAction::WriteNewEntry {
-                    s: server(i),
-                    v: value_of(next.current_term[i]),
+                    s: i,
+                    v: value_of(next.current_term[usize::from(i)]),
                 })
             }
             Step::BecomeLeader { noop: false, .. }
             | Step::CommitEntry { .. }
             | Step::UpdateTerms { .. } => StepMapping::Stutter,
             Step::MergeEntries { i, j } => {
-                let (before, after) = (state.log[j].as_slice(), next.log[j].as_slice());
+                let j_ = usize::from(j);
+                let (before, after) = (state.log[j_].as_slice(), next.log[j_].as_slice());
                 if before == after {
                     StepMapping::Stutter
                 } else if after.len() == before.len() + 1 && after.starts_with(before) {
-                    StepMapping::Step(DistLogAction::AppendEntry {
-                        s: server(j),
-                        t: server(i),
-                    })
+                    StepMapping::Step(DistLogAction::AppendEntry { s: j, t: i })
                 } else if before.len() == after.len() + 1 && before.starts_with(after) {
-                    StepMapping::Step(DistLogAction::RemoveEntry { s: server(j) })
+                    StepMapping::Step(DistLogAction::RemoveEntry { s: j })
                 } else {
                     // Two or more entries change at once: no DistLog step does that, and the
                     // checker's search for a witness says so.
@@ -244,11 +240,10 @@ impl<L: Spec<State = State, Action = Action>> Refinement for MergesAsCopies<L> {
 
     fn map_step(&self, state: &State, action: &Action, next: &State) -> StepMapping<CopyAction> {
         match action.step {
-            Step::MergeEntries { i, j } if state.log[j] != next.log[j] => {
-                StepMapping::Step(CopyAction::CopyLog {
-                    s: j as u8,
-                    t: i as u8,
-                })
+            Step::MergeEntries { i, j }
+                if state.log[usize::from(j)] != next.log[usize::from(j)] =>
+            {
+                StepMapping::Step(CopyAction::CopyLog { s: j, t: i })
             }
             _ => match self.narrow.map_step(state, action, next) {
                 StepMapping::Step(a) => StepMapping::Step(CopyAction::DistLog(a)),

@@ -20,7 +20,7 @@ use message_raft::{Action, Message, MessageRaft, State, Timer, ToRaftReconfig};
 use raft_reconfig::actions as upper;
 use refinement_tests::{explore, FailureKind, Invariants, Options};
 use spec_core::raft::last_term;
-use spec_core::{ActionProperty, Params, Refinement, Spec};
+use spec_core::{ActionProperty, Params, Refinement, Server, Spec};
 
 /// message-raft with the obligations as action properties (same states, same steps).
 struct Obligations {
@@ -87,7 +87,7 @@ fn commit_is_commit_entry(o: &Obligations, s: &State, a: &Action, t: &State) -> 
     s.nodes[i]
         .config
         .quorums()
-        .any(|q| upper::commit_entry(&from, i, q, None) == Some(to))
+        .any(|q| upper::commit_entry(&from, i as Server, q, None) == Some(to))
 }
 
 /// A reconfig is raft-reconfig's Reconfig(i, newConfig).
@@ -113,8 +113,10 @@ fn log_change_is_get_or_rollback(o: &Obligations, s: &State, a: &Action, t: &Sta
     mid.current_term[i] = to.current_term[i];
     mid.state[i] = to.state[i];
     s.server_ids().any(|j| match message {
-        Message::Entries { .. } => upper::get_entries(&mid, i, j, None) == Some(to),
-        _ => upper::rollback_entries(&mid, i, j, None) == Some(to),
+        Message::Entries { .. } => {
+            upper::get_entries(&mid, i as Server, j as Server, None) == Some(to)
+        }
+        _ => upper::rollback_entries(&mid, i as Server, j as Server, None) == Some(to),
     })
 }
 

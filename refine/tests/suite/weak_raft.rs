@@ -20,8 +20,8 @@ use refinement_tests::report::trace_text;
 use refinement_tests::{
     explore, Failure, FailureKind, Invariants, Observer, Options, Outcome, RefinementCheck,
 };
-use spec_core::ServerSet;
 use spec_core::{Refinement, Spec};
+use spec_core::{Server, ServerSet};
 use static_raft::{
     MappingFlaw, Mutation, StateWithElections, StaticRaft, StaticRaftWithElections, WeakRaftMapping,
 };
@@ -253,7 +253,7 @@ fn safe_weak_raft_does_not_keep_election_disables_old_terms() {
 
 /// The steps of a behaviour of MongoSafeWeakRaft from the initial state with config
 /// `{n1, n2, n3}`: each must be one of the spec's successors. Returns the states.
-fn replay(spec: &SafeWeakRaft, steps: &[(Step, usize, u16)]) -> Vec<weak_raft::State> {
+fn replay(spec: &SafeWeakRaft, steps: &[(Step, Server, u16)]) -> Vec<weak_raft::State> {
     let mut states = vec![spec.init_states()[6]];
     for &(step, i, new_config) in steps {
         let action = weak_raft::Action {
@@ -309,7 +309,7 @@ fn safe_weak_raft_breaks_log_matching() {
 /// appends another term-1 entry: `<<2, 1>>`. Finally n3 (log `<<1, 1>>`) wins term 3 with n1's
 /// vote: n1 holds the committed `<<1, 2>>`, so the quorum `{n1, n3}` meets the weak quorum
 /// condition, but n1's log looks no newer than n3's.
-fn leader_completeness_steps() -> Vec<(Step, usize, u16)> {
+fn leader_completeness_steps() -> Vec<(Step, Server, u16)> {
     let (n1, n2, n3, all) = (0b001, 0b010, 0b100, 0b111);
     vec![
         (leader(0, n1 | n2, true), 2, n2 | n3),
@@ -390,14 +390,14 @@ fn safe_weak_raft_leader_completeness_counterexample_is_shortest() {
     );
 }
 
-fn commit(i: usize, commit_quorum: u16) -> Step {
+fn commit(i: Server, commit_quorum: u16) -> Step {
     Step::CommitEntry {
         i,
         commit_quorum: ServerSet(commit_quorum),
     }
 }
 
-fn leader(i: usize, vote_quorum: u16, noop: bool) -> Step {
+fn leader(i: Server, vote_quorum: u16, noop: bool) -> Step {
     Step::BecomeLeader {
         i,
         vote_quorum: ServerSet(vote_quorum),

@@ -104,6 +104,7 @@ fn only_merges_of_several_entries_fail() {
                 Step::MergeEntries { j, .. } => {
                     let mapped = mapping.map_step(&state, action, next);
                     single_entry_merges += u64::from(matches!(mapped, StepMapping::Step(_)));
+                    let j = usize::from(j);
                     let (before, after) = (state.log[j].as_slice(), next.log[j].as_slice());
                     let common = before.iter().zip(after).take_while(|(a, b)| a == b).count();
                     (before.len() - common) + (after.len() - common) >= 2
