@@ -45,6 +45,35 @@
 //! assert_eq!(next.len(), 9);
 //! ```
 //!
+//! # Stepping by action, and replaying a trace
+//!
+//! Without the checker: [`Spec::step`](spec_core::Spec::step) takes one named step and answers
+//! `None` for a step that is disabled or outside the model (never a panic); actions parse from
+//! the text they print, and states read back from the ITF JSON they serialize to, so a trace
+//! written elsewhere (by TLC, by an implementation's log) replays step by step:
+//!
+//! ```
+//! use spec_core::{Layer, Params, Spec};
+//! use static_raft::{Action, StaticRaft};
+//!
+//! let spec = StaticRaft::from_params(&Params::default()).unwrap();
+//! let init = spec.init_states()[6]; // every server in config {n1, n2, n3}
+//! let trace = ["BecomeLeader(n1, {n1, n2})", "ClientRequest(n1)", "GetEntries(n2, n1)"];
+//! let mut state = init;
+//! for (k, text) in trace.iter().enumerate() {
+//!     let action: Action = text.parse().unwrap();
+//!     state = spec.step(&state, &action).unwrap_or_else(|| panic!("step {k} is not a step"));
+//! }
+//! assert_eq!(state.log[1].as_slice(), &[1]);
+//! let disabled: Action = "ClientRequest(n2)".parse().unwrap(); // n2 is not a primary
+//! let outside: Action = "ClientRequest(n4)".parse().unwrap(); // no n4 in a 3-server model
+//! assert_eq!(spec.step(&state, &disabled), None);
+//! assert_eq!(spec.step(&state, &outside), None);
+//! // The state as ITF JSON (TLA+'s variable names), read back.
+//! let json = serde_json::to_value(state).unwrap();
+//! assert_eq!(spec.read_state(&json), Ok(state));
+//! ```
+//!
 //! # Reusing the actions in a composition
 //!
 //! MongoRaftReconfig runs this spec as its *oplog state machine* next to MongoLoglessDynamicRaft
