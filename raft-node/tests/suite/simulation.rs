@@ -235,3 +235,94 @@ fn a_run_recorded_per_node_merges_by_causality_and_validates() {
         validate(3, &merged).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
     }
 }
+
+/// Seeds of the linearizability test (`RAFT_NODE_LIN_SEEDS=N` runs more; the long version is
+/// `raft-node simulate --seeds 0..N --kv --reads`).
+fn lin_seeds() -> u64 {
+    std::env::var("RAFT_NODE_LIN_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20)
+}
+
+/// The simulated key-value service with a reader (`simulate --kv --reads`): the writer's puts
+/// and deletes and the reader's reads through the log, on the simulated clock, make a history
+/// that must be linearizable (`linearize::check`), in every run, besides validating. And the
+/// check bites on these histories: a stale read added after a key's later write is refused.
+#[test]
+fn the_simulated_clients_history_is_linearizable() {
+    use raft_node::linearize::{self, Call, Operation, Outcome};
+    let opts = SimOptions {
+        kv: true,
+        reads: true,
+        ..SimOptions::default()
+    };
+    let (mut ops, mut reads, mut values_read, mut unknown, mut explored) = (0, 0, 0, 0, 0);
+    let mut stale: Option<Vec<Operation>> = None;
+    for seed in 0..lin_seeds() {
+        let run = simulate(seed, &opts).unwrap();
+        let replay = format!("replay: raft-node simulate --seeds {seed} --kv --reads");
+        validate(opts.servers, &run.events)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{replay}"));
+        raft_node::sim::check_service(&run)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{replay}"));
+        let found = linearize::check(&run.history)
+            .unwrap_or_else(|e| panic!("seed {seed}: not linearizable: {e}\n{replay}"));
+        ops += found.operations;
+        unknown += found.unknown;
+        explored += found.explored;
+        reads += run
+            .history
+            .iter()
+            .filter(|o| o.call == Call::Get && o.response.is_some())
+            .count();
+        values_read += run
+            .history
+            .iter()
+            .filter(|o| matches!(&o.outcome, Outcome::Read(Some(_))))
+            .count();
+        // A key's first acknowledged put, overwritten by a later acknowledged write: read
+        // again after the end, its value is stale.
+        if stale.is_none() {
+            let h = &run.history;
+            let end = h
+                .iter()
+                .filter_map(|o| o.response.or(Some(o.invoke)))
+                .max()
+                .unwrap_or(0);
+            stale = h.iter().enumerate().find_map(|(k, first)| {
+                let (Call::Put(v), Outcome::Done) = (&first.call, &first.outcome) else {
+                    return None;
+                };
+                h[k + 1..]
+                    .iter()
+                    .any(|o| o.key == first.key && o.outcome == Outcome::Done)
+                    .then(|| {
+                        let mut bad = h.clone();
+                        bad.push(Operation {
+                            client: 3,
+                            key: first.key.clone(),
+                            call: Call::Get,
+                            invoke: end + 1,
+                            response: Some(end + 2),
+                            outcome: Outcome::Read(Some(v.clone())),
+                        });
+                        bad
+                    })
+            });
+        }
+    }
+    eprintln!(
+        "{} seeds with a reader: {ops} operations checked ({reads} reads answered, {values_read} of a value; {unknown} writes of unknown outcome), {explored} configurations explored",
+        lin_seeds()
+    );
+    if lin_seeds() == 20 {
+        assert_eq!(
+            (ops, reads, values_read, unknown, explored),
+            (433, 103, 41, 242, 557),
+            "pinned: the simulation is deterministic per seed"
+        );
+    }
+    let err = linearize::check(&stale.expect("a key written twice")).unwrap_err();
+    assert!(err.why.starts_with("no linearization"), "{err}");
+}
