@@ -1,7 +1,10 @@
 //! A linearizability checker for client histories of the key-value service.
 //!
 //! A [`History`] records each client operation's invocation and response times (from one
-//! monotonic clock shared by every client thread) and its outcome: done, the value read, or
+//! monotonic clock shared by every client thread: tokio's, so that under a paused runtime, the
+//! simulation's, it is the simulated clock; times are made strictly increasing in the order
+//! they are recorded, so that events at one instant keep the order they happened in) and its
+//! outcome: done, the value read, or
 //! unknown (an error or a timeout: the write may have taken effect, at any time after its
 //! invocation, or never). [`check`] decides whether the history is linearizable with respect
 //! to a sequential map, key by key (linearizability is compositional: a history is
@@ -17,7 +20,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use tokio::time::Instant;
 
 /// What an operation asked.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -86,7 +89,7 @@ impl std::fmt::Display for Operation {
 #[derive(Clone, Debug)]
 pub struct History {
     start: Instant,
-    ops: Arc<Mutex<Vec<Operation>>>,
+    ops: Arc<Mutex<(Vec<Operation>, u64)>>,
 }
 
 impl Default for History {
@@ -104,18 +107,24 @@ impl History {
         }
     }
 
-    fn now(&self) -> u64 {
-        self.start.elapsed().as_nanos() as u64
+    /// The time now, past the last one recorded (under the lock: the order of the times is
+    /// the order of the records).
+    fn now(&self, last: &mut u64) -> u64 {
+        let now = (self.start.elapsed().as_nanos() as u64).max(*last + 1);
+        *last = now;
+        now
     }
 
     /// Records an invocation; the handle for its [`History::complete`].
     pub fn invoke(&self, client: u32, key: &str, call: Call) -> usize {
-        let mut ops = self.ops.lock().expect("history lock");
+        let mut guard = self.ops.lock().expect("history lock");
+        let (ops, last) = &mut *guard;
+        let invoke = self.now(last);
         ops.push(Operation {
             client,
             key: key.to_string(),
             call,
-            invoke: self.now(),
+            invoke,
             response: None,
             outcome: Outcome::Unknown,
         });
@@ -125,8 +134,9 @@ impl History {
     /// Records the response of operation `op`: its outcome ([`Outcome::Unknown`] leaves it
     /// open forever).
     pub fn complete(&self, op: usize, outcome: Outcome) {
-        let now = self.now();
-        let mut ops = self.ops.lock().expect("history lock");
+        let mut guard = self.ops.lock().expect("history lock");
+        let (ops, last) = &mut *guard;
+        let now = self.now(last);
         let o = &mut ops[op];
         if outcome != Outcome::Unknown {
             o.response = Some(now);
@@ -136,7 +146,7 @@ impl History {
 
     /// The operations so far.
     pub fn operations(&self) -> Vec<Operation> {
-        self.ops.lock().expect("history lock").clone()
+        self.ops.lock().expect("history lock").0.clone()
     }
 }
 

@@ -60,6 +60,10 @@ enum Command {
         /// (the spec's `Reconfig`; a primary asked to remove itself steps down).
         #[arg(long)]
         reconfigs: bool,
+        /// With --kv: a second client reads the keys through the log, and the two clients'
+        /// history (puts, deletes, reads) is checked for linearizability.
+        #[arg(long, requires = "kv")]
+        reads: bool,
     },
     /// Validate a recorded run (JSON lines) of a cluster of `--servers` nodes; several files
     /// (records made apart, such as one per node) are merged by causality first. A torn last
@@ -555,6 +559,7 @@ fn main() -> ExitCode {
             record,
             kv,
             reconfigs,
+            reads,
         } => {
             let range = match seeds(&range) {
                 Ok(r) => r,
@@ -590,9 +595,11 @@ fn main() -> ExitCode {
                 },
                 kv,
                 reconfigs,
+                reads,
                 ..SimOptions::default()
             };
             let (mut steps, mut commits, mut writes, mut changes) = (0usize, 0usize, 0usize, 0);
+            let (mut operations, mut explored) = (0usize, 0usize);
             let start = std::time::Instant::now();
             for seed in range.clone() {
                 let run = match simulate(seed, &opts) {
@@ -617,6 +624,13 @@ fn main() -> ExitCode {
                             check_service(&run)
                                 .map_err(|why| format!("the key-value service: {why}"))?;
                         }
+                        if reads {
+                            let found = raft_node::linearize::check(&run.history).map_err(|e| {
+                                format!("the client history is not linearizable: {e}")
+                            })?;
+                            operations += found.operations;
+                            explored += found.explored;
+                        }
                         Ok(v)
                     });
                 match checked {
@@ -629,22 +643,28 @@ fn main() -> ExitCode {
                     Err(e) => {
                         eprintln!("seed {seed}: {e}");
                         eprintln!(
-                            "replay: raft-node simulate --seeds {seed} --servers {servers} --duration-ms {duration_ms} --faults {}{}{}{}{} --record DIR",
+                            "replay: raft-node simulate --seeds {seed} --servers {servers} --duration-ms {duration_ms} --faults {}{}{}{}{}{} --record DIR",
                             if faults == Faults::NONE { "none" } else { "some" },
                             if no_partitions { " --no-partitions" } else { "" },
                             if no_crashes { " --no-crashes" } else { "" },
                             if kv { " --kv" } else { "" },
                             if reconfigs { " --reconfigs" } else { "" },
+                            if reads { " --reads" } else { "" },
                         );
                         return ExitCode::FAILURE;
                     }
                 }
             }
-            let changes = if reconfigs {
+            let mut changes = if reconfigs {
                 format!(", {changes} reconfigs")
             } else {
                 String::new()
             };
+            if reads {
+                changes += &format!(
+                    "; client histories linearizable: {operations} operations, {explored} configurations explored"
+                );
+            }
             println!(
                 "{} seeds validated: {steps} node steps, {commits} commits, {writes} acknowledged writes{changes} ({:.1} s)",
                 range.end.saturating_sub(range.start),

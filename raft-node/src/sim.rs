@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use spec_core::ServerSet;
@@ -15,6 +16,7 @@ use tokio::time::Instant;
 use message_raft::NodeState;
 
 use crate::kv::{Command, KvState};
+use crate::linearize::{Call, History, Operation, Outcome};
 use crate::record::{Event, Input, LocalState, Recorder};
 use crate::rng::Rng;
 use crate::runtime::{run_service, Membership, NodeOptions, Service, WriteReply, WriteRequest};
@@ -58,6 +60,11 @@ pub struct SimOptions {
     /// `on_reconfig`, recorded as the spec's `Reconfig(i, C)`; a primary asked to remove
     /// itself steps down).
     pub reconfigs: bool,
+    /// With [`SimOptions::kv`]: whether a second client reads the keys through the log
+    /// ([`Command::Read`], every 10 ms, from the node it last found primary, the value taken
+    /// from that node's map once the read commits, as `raft-node get` does), and both clients'
+    /// operations are recorded in [`SimRun::history`] for [`crate::linearize::check`].
+    pub reads: bool,
 }
 
 impl Default for SimOptions {
@@ -79,6 +86,7 @@ impl Default for SimOptions {
             mutation: None,
             kv: false,
             reconfigs: false,
+            reads: false,
         }
     }
 }
@@ -101,6 +109,9 @@ pub struct SimRun {
     /// With [`SimOptions::kv`]: each node's applied map at the end of each of its runs (one
     /// per start: a restarted node's map starts empty), with its history: (node, state).
     pub applied: Vec<(usize, crate::kv::KvState)>,
+    /// With [`SimOptions::reads`]: the clients' operations (the writer's puts and deletes,
+    /// the reader's reads), on the simulated clock; empty otherwise.
+    pub history: Vec<Operation>,
 }
 
 /// Why a simulation could not run.
@@ -161,6 +172,9 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
     });
     let mut nodes = Vec::new();
     let mut clients = Vec::new();
+    // Each node's current service (replaced when it restarts), for the reader's answers.
+    let services: Vec<Arc<Mutex<Option<Service>>>> = (0..n).map(|_| Arc::default()).collect();
+    let history = History::new();
     for (id, mut endpoint) in endpoints.into_iter().enumerate() {
         let node_dir = dir.join(format!("n{}", id + 1));
         let (tx, mut rx) = mpsc::channel(16);
@@ -178,6 +192,7 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
         let my_crash = crash.filter(|c| c.0 == id);
         let recorder = recorder.clone();
         let kv = opts.kv;
+        let slot = services[id].clone();
         nodes.push(tokio::spawn(async move {
             let mut applied: Vec<KvState> = Vec::new();
             let mut steps = 0;
@@ -207,6 +222,7 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
                 opts_now.seed = node_opts.seed.wrapping_add(steps);
                 opts_now.start_clock = clock;
                 let service = kv.then(|| Service::new(true));
+                *slot.lock().expect("service slot") = service.clone();
                 let report = run_service(
                     opts_now,
                     wal,
@@ -242,11 +258,13 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
     }
 
     let reconfig_clients = opts.reconfigs.then(|| clients.clone());
+    let reader_clients = clients.clone();
     // The client: a write every `write_every_ms`, to the node it believes is primary.
     let write_every = Duration::from_millis(opts.write_every_ms);
     let max_writes = opts.max_writes;
     let kv = opts.kv;
     let mut client_rng = rng.fork();
+    let writes = (opts.kv && opts.reads).then(|| history.clone());
     let client = tokio::spawn(async move {
         let mut committed = Vec::new();
         let mut target = 0usize;
@@ -256,21 +274,29 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
                 break;
             }
             let (reply, answer) = oneshot::channel();
-            let payload = if kv {
-                if k % 4 == 3 {
-                    Command::Delete {
-                        key: format!("k{}", k % 5),
-                    }
+            let key = format!("k{}", k % 5);
+            let (payload, call) = if kv {
+                let (command, call) = if k % 4 == 3 {
+                    (Command::Delete { key: key.clone() }, Call::Delete)
                 } else {
-                    Command::Put {
-                        key: format!("k{}", k % 5),
-                        value: format!("v{k}"),
-                    }
-                }
-                .encode()
+                    let value = format!("v{k}");
+                    let call = Call::Put(value.clone());
+                    (
+                        Command::Put {
+                            key: key.clone(),
+                            value,
+                        },
+                        call,
+                    )
+                };
+                (command.encode(), Some(call))
             } else {
-                format!("w{k}").into_bytes()
+                (format!("w{k}").into_bytes(), None)
             };
+            let op = writes
+                .as_ref()
+                .zip(call)
+                .map(|(h, call)| h.invoke(1, &key, call));
             if clients[target]
                 .send(WriteRequest::write(payload, reply))
                 .await
@@ -279,8 +305,14 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
                 break;
             }
             match tokio::time::timeout(Duration::from_millis(50), answer).await {
-                Ok(Ok(WriteReply::Committed { index, term })) => committed.push((index, term)),
-                // Not primary, stepped down, or no answer in time: try another node.
+                Ok(Ok(WriteReply::Committed { index, term })) => {
+                    committed.push((index, term));
+                    if let (Some(h), Some(op)) = (&writes, op) {
+                        h.complete(op, Outcome::Done);
+                    }
+                }
+                // Not primary, stepped down, or no answer in time: try another node (the
+                // write's outcome stays unknown: it may commit later, or never).
                 _ => target = client_rng.between(0, clients.len() as u64 - 1) as usize,
             }
         }
@@ -347,6 +379,54 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
         });
     }
 
+    // The reader: every 10 ms a read of the next key through the log, to the node it last
+    // found primary. Its rng is forked last, so that runs without it are what they were.
+    let reader = (opts.kv && opts.reads).then(|| {
+        let mut rrng = rng.fork();
+        let (targets, history) = (reader_clients, history.clone());
+        tokio::spawn(async move {
+            let mut target = 0usize;
+            for j in 0.. {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                if Instant::now() >= until {
+                    break;
+                }
+                let key = format!("k{}", j % 5);
+                let (reply, answer) = oneshot::channel();
+                let op = history.invoke(2, &key, Call::Get);
+                let read = Command::Read { key: key.clone() }.encode();
+                if targets[target]
+                    .send(WriteRequest::write(read, reply))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+                match tokio::time::timeout(Duration::from_millis(50), answer).await {
+                    Ok(Ok(WriteReply::Committed { .. })) => {
+                        // Applied before acknowledged: the node's map holds every entry up to
+                        // the read's (and maybe later ones, all invoked before this answer).
+                        let value = services[target]
+                            .lock()
+                            .expect("service slot")
+                            .as_ref()
+                            .and_then(|s| {
+                                s.shared
+                                    .lock()
+                                    .expect("service lock")
+                                    .kv
+                                    .map
+                                    .get(&key)
+                                    .cloned()
+                            });
+                        history.complete(op, Outcome::Read(value));
+                    }
+                    _ => target = rrng.between(0, targets.len() as u64 - 1) as usize,
+                }
+            }
+        })
+    });
+
     let mut steps = Vec::new();
     let mut applied = Vec::new();
     for (id, node) in nodes.into_iter().enumerate() {
@@ -359,6 +439,9 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
     }
     let committed_writes = client.await.map_err(|e| SimError::Task(e.to_string()))?;
     delivery.await.map_err(|e| SimError::Task(e.to_string()))?;
+    if let Some(reader) = reader {
+        reader.await.map_err(|e| SimError::Task(e.to_string()))?;
+    }
     Ok(SimRun {
         seed,
         events: recorder.events(),
@@ -367,6 +450,11 @@ async fn run(seed: u64, opts: &SimOptions, dir: &std::path::Path) -> Result<SimR
         steps,
         crash,
         applied,
+        history: if opts.kv && opts.reads {
+            history.operations()
+        } else {
+            Vec::new()
+        },
     })
 }
 

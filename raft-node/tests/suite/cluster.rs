@@ -364,16 +364,28 @@ use raft_node::runtime::Membership;
 const WRITERS: u32 = 2;
 const KEYS_PER_WRITER: usize = 3;
 
+/// How many times each fault test repeats its fault in one cluster, under one load and one
+/// history: 1 by default; the long version is `RAFT_NODE_FAULT_ROUNDS=N` (at most 50; each
+/// round's waits are bounded, 20 s each), e.g. `RAFT_NODE_FAULT_ROUNDS=10 cargo test --release
+/// -p raft-node --test suite cluster::a_`.
+fn rounds() -> usize {
+    std::env::var("RAFT_NODE_FAULT_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
+        .clamp(1, 50)
+}
+
 fn keys() -> Vec<String> {
     (1..=WRITERS)
         .flat_map(|c| (0..KEYS_PER_WRITER).map(move |k| format!("c{c}-k{k}")))
         .collect()
 }
 
-/// The client load: until `stop` (or 400 operations each), writers 1 and 2 put unique values
-/// on their own keys (one writer per key: the library's retry of a put is then harmless, see
-/// the README), clients 3 and 4 read every key in turn through the log; each operation is
-/// recorded in `history` (an error is an unknown outcome).
+/// The client load: until `stop` (or 400 operations each per round), writers 1 and 2 put
+/// unique values on their own keys (one writer per key: the library's retry of a put is then
+/// harmless, see the README), clients 3 and 4 read every key in turn through the log; each
+/// operation is recorded in `history` (an error is an unknown outcome).
 fn start_load(
     addrs: &[SocketAddr],
     history: &History,
@@ -388,7 +400,7 @@ fn start_load(
                     client.timeout = Duration::from_secs(2);
                     client.attempt_timeout = Duration::from_millis(500);
                     let all = keys();
-                    for j in 0..400usize {
+                    for j in 0..400 * rounds() {
                         if stop.load(Ordering::Relaxed) {
                             break;
                         }
@@ -511,51 +523,57 @@ fn a_partitioned_primary_is_replaced_and_rejoins() {
     let cluster = LocalCluster::start(Path::new(EXE), 3, &dir, 0, &["--fault-hooks"]).unwrap();
     let addrs = cluster.client_addrs();
     let rt = runtime();
-    let old = rt.block_on(primary(&addrs));
+    let first = rt.block_on(primary(&addrs));
     let (history, stop) = (History::new(), Arc::new(AtomicBool::new(false)));
     let load = start_load(&addrs, &history, &stop);
     std::thread::sleep(Duration::from_millis(300));
-    let others: Vec<u8> = (0..3).filter(|&k| k != old.id).collect();
-    rt.block_on(async {
-        // Cut the primary off from both others (it drops what it sends and receives).
-        assert_eq!(
-            ask(
-                addrs[old.id as usize],
-                Op::CutOff {
+    let mut old = first.clone();
+    for round in 0..rounds() {
+        if round > 0 {
+            old = rt.block_on(primary(&addrs));
+        }
+        let others: Vec<u8> = (0..3).filter(|&k| k != old.id).collect();
+        rt.block_on(async {
+            // Cut the primary off from both others (it drops what it sends and receives).
+            assert_eq!(
+                ask(
+                    addrs[old.id as usize],
+                    Op::CutOff {
+                        peers: others.clone()
+                    }
+                )
+                .await,
+                Reply::Cut {
                     peers: others.clone()
                 }
+            );
+            let majority: Vec<SocketAddr> = others.iter().map(|&k| addrs[k as usize]).collect();
+            wait_for(&majority, "a new primary in the majority", |all| {
+                all.iter()
+                    .any(|s| s.role == NodeRole::Primary && s.term > old.term)
+            })
+            .await;
+            // Writes go through the majority while the old primary is cut off.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let isolated = statuses(&addrs[old.id as usize..=old.id as usize]).await;
+            assert_eq!(
+                (isolated[0].role, isolated[0].term),
+                (NodeRole::Primary, old.term),
+                "cut off, the old primary still believes it is primary (it hears of no newer term)"
+            );
+            // Heal: it hears the newer term and steps down.
+            ask(addrs[old.id as usize], Op::CutOff { peers: vec![] }).await;
+            wait_for(
+                &addrs[old.id as usize..=old.id as usize],
+                "the old primary steps down",
+                |all| {
+                    all.first()
+                        .is_some_and(|s| s.role != NodeRole::Primary && s.term > old.term)
+                },
             )
-            .await,
-            Reply::Cut {
-                peers: others.clone()
-            }
-        );
-        let majority: Vec<SocketAddr> = others.iter().map(|&k| addrs[k as usize]).collect();
-        wait_for(&majority, "a new primary in the majority", |all| {
-            all.iter()
-                .any(|s| s.role == NodeRole::Primary && s.term > old.term)
-        })
-        .await;
-        // Writes go through the majority while the old primary is cut off.
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let isolated = statuses(&addrs[old.id as usize..=old.id as usize]).await;
-        assert_eq!(
-            (isolated[0].role, isolated[0].term),
-            (NodeRole::Primary, old.term),
-            "cut off, the old primary still believes it is primary (it hears of no newer term)"
-        );
-        // Heal: it hears the newer term and steps down.
-        ask(addrs[old.id as usize], Op::CutOff { peers: vec![] }).await;
-        wait_for(
-            &addrs[old.id as usize..=old.id as usize],
-            "the old primary steps down",
-            |all| {
-                all.first()
-                    .is_some_and(|s| s.role != NodeRole::Primary && s.term > old.term)
-            },
-        )
-        .await;
-    });
+            .await;
+        });
+    }
     std::thread::sleep(Duration::from_millis(300));
     let found = finish_load(&addrs, &history, &stop, load);
     assert!(found.operations > 20, "{found:?}");
@@ -568,7 +586,7 @@ fn a_partitioned_primary_is_replaced_and_rejoins() {
         spec_core::ServerSet::all(3),
     );
     eprintln!("{v:?}");
-    assert!(v.max_term > old.term);
+    assert!(v.max_term >= first.term + rounds() as u64);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -578,60 +596,62 @@ fn a_node_restarts_from_a_wal_with_a_torn_tail() {
     let mut cluster = LocalCluster::start(Path::new(EXE), 3, &dir, 0, &[]).unwrap();
     let addrs = cluster.client_addrs();
     let rt = runtime();
-    let old = rt.block_on(primary(&addrs));
     let (history, stop) = (History::new(), Arc::new(AtomicBool::new(false)));
     let load = start_load(&addrs, &history, &stop);
-    std::thread::sleep(Duration::from_millis(500));
-    // kill -9 the primary under load, then tear its WAL's tail: a copy of its last record,
-    // cut 3 bytes short, appended (the file a crash in the middle of writing the next record
-    // leaves: that record was never synced, so nothing that depends on it left the node).
-    let victim = old.id as usize;
-    cluster.kill(victim);
-    let data = cluster.nodes[victim].data.clone();
-    let wal = data.join("wal");
-    let bytes = std::fs::read(&wal).unwrap();
-    // The complete records (the kill may itself have torn one: it is cut off first).
-    let (mut at, mut last) = (0usize, 0usize);
-    while at + 8 <= bytes.len() {
-        let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
-        if at + 8 + len > bytes.len() {
-            break;
+    for _ in 0..rounds() {
+        let old = rt.block_on(primary(&addrs));
+        std::thread::sleep(Duration::from_millis(500));
+        // kill -9 the primary under load, then tear its WAL's tail: a copy of its last record,
+        // cut 3 bytes short, appended (the file a crash in the middle of writing the next record
+        // leaves: that record was never synced, so nothing that depends on it left the node).
+        let victim = old.id as usize;
+        cluster.kill(victim);
+        let data = cluster.nodes[victim].data.clone();
+        let wal = data.join("wal");
+        let bytes = std::fs::read(&wal).unwrap();
+        // The complete records (the kill may itself have torn one: it is cut off first).
+        let (mut at, mut last) = (0usize, 0usize);
+        while at + 8 <= bytes.len() {
+            let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+            if at + 8 + len > bytes.len() {
+                break;
+            }
+            last = at;
+            at += 8 + len;
         }
-        last = at;
-        at += 8 + len;
+        let mut file = std::fs::OpenOptions::new().write(true).open(&wal).unwrap();
+        file.set_len(at as u64).unwrap();
+        let torn = &bytes[last..at - 3];
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::End(0)).unwrap();
+        std::io::Write::write_all(&mut file, torn).unwrap();
+        drop(file);
+        let before = raft_node::storage::read(&data, old.id, spec_core::ServerSet::all(3)).unwrap();
+        assert_eq!(
+            before.torn_bytes,
+            torn.len() as u64,
+            "the torn tail is dropped"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        cluster.spawn(victim).unwrap();
+        rt.block_on(async {
+            let target = primary(&addrs).await.last_index;
+            wait_for(
+                &addrs[victim..=victim],
+                "the restarted node catches up",
+                |all| all.first().is_some_and(|s| s.last_index >= target),
+            )
+            .await;
+        });
+        // Recovery kept every complete record and cut the torn one off the file.
+        let after = raft_node::storage::read(&data, old.id, spec_core::ServerSet::all(3)).unwrap();
+        assert_eq!(after.torn_bytes, 0);
+        assert!(
+            after.records >= before.records,
+            "{} < {}",
+            after.records,
+            before.records
+        );
     }
-    let mut file = std::fs::OpenOptions::new().write(true).open(&wal).unwrap();
-    file.set_len(at as u64).unwrap();
-    let torn = &bytes[last..at - 3];
-    std::io::Seek::seek(&mut file, std::io::SeekFrom::End(0)).unwrap();
-    std::io::Write::write_all(&mut file, torn).unwrap();
-    drop(file);
-    let before = raft_node::storage::read(&data, old.id, spec_core::ServerSet::all(3)).unwrap();
-    assert_eq!(
-        before.torn_bytes,
-        torn.len() as u64,
-        "the torn tail is dropped"
-    );
-    std::thread::sleep(Duration::from_millis(300));
-    cluster.spawn(victim).unwrap();
-    rt.block_on(async {
-        let target = primary(&addrs).await.last_index;
-        wait_for(
-            &addrs[victim..=victim],
-            "the restarted node catches up",
-            |all| all.first().is_some_and(|s| s.last_index >= target),
-        )
-        .await;
-    });
-    // Recovery kept every complete record and cut the torn one off the file.
-    let after = raft_node::storage::read(&data, old.id, spec_core::ServerSet::all(3)).unwrap();
-    assert_eq!(after.torn_bytes, 0);
-    assert!(
-        after.records >= before.records,
-        "{} < {}",
-        after.records,
-        before.records
-    );
     let found = finish_load(&addrs, &history, &stop, load);
     assert!(found.operations > 20, "{found:?}");
     drop(cluster);
@@ -644,7 +664,7 @@ fn a_node_restarts_from_a_wal_with_a_torn_tail() {
     );
     eprintln!("{v:?}");
     assert!(
-        v.by_action.get("Restart").copied().unwrap_or(0) >= 1,
+        v.by_action.get("Restart").copied().unwrap_or(0) >= rounds(),
         "{v:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);
@@ -689,6 +709,19 @@ fn a_reconfig_under_load_removes_the_primary_and_adds_a_spare() {
         })
         .await;
     });
+    // The long version's further rounds: the primary of the 4 removed, then added back.
+    for _ in 1..rounds() {
+        let p = rt.block_on(primary(&addrs));
+        let (members, ..) = rt
+            .block_on(admin.reconfig(Membership::Remove(p.id)))
+            .unwrap();
+        assert!(
+            !members.contains(&(p.id + 1)) && members.len() == 3,
+            "{members:?}"
+        );
+        let (members, ..) = rt.block_on(admin.reconfig(Membership::Add(p.id))).unwrap();
+        assert_eq!(members.len(), 4, "{members:?}");
+    }
     std::thread::sleep(Duration::from_millis(300));
     let found = finish_load(&addrs, &history, &stop, load);
     assert!(found.operations > 20, "{found:?}");
@@ -704,7 +737,7 @@ fn a_reconfig_under_load_removes_the_primary_and_adds_a_spare() {
     // Three changes (a change whose primary was deposed before a quorum acknowledged it
     // is retried, and may be installed twice).
     assert!(
-        v.by_action.get("Reconfig").copied().unwrap_or(0) >= 3,
+        v.by_action.get("Reconfig").copied().unwrap_or(0) >= 3 + 2 * (rounds() - 1),
         "{v:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);

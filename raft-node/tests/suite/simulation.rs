@@ -235,3 +235,175 @@ fn a_run_recorded_per_node_merges_by_causality_and_validates() {
         validate(3, &merged).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
     }
 }
+
+/// Seeds of the linearizability test (`RAFT_NODE_LIN_SEEDS=N` runs more; the long version is
+/// `raft-node simulate --seeds 0..N --kv --reads`).
+fn lin_seeds() -> u64 {
+    std::env::var("RAFT_NODE_LIN_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20)
+}
+
+/// The simulated key-value service with a reader (`simulate --kv --reads`): the writer's puts
+/// and deletes and the reader's reads through the log, on the simulated clock, make a history
+/// that must be linearizable (`linearize::check`), in every run, besides validating. And the
+/// check bites on these histories: a stale read added after a key's later write is refused.
+#[test]
+fn the_simulated_clients_history_is_linearizable() {
+    use raft_node::linearize::{self, Call, Operation, Outcome};
+    let opts = SimOptions {
+        kv: true,
+        reads: true,
+        ..SimOptions::default()
+    };
+    let (mut ops, mut reads, mut values_read, mut unknown, mut explored) = (0, 0, 0, 0, 0);
+    let mut stale: Option<Vec<Operation>> = None;
+    for seed in 0..lin_seeds() {
+        let run = simulate(seed, &opts).unwrap();
+        let replay = format!("replay: raft-node simulate --seeds {seed} --kv --reads");
+        validate(opts.servers, &run.events)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{replay}"));
+        raft_node::sim::check_service(&run)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{replay}"));
+        let found = linearize::check(&run.history)
+            .unwrap_or_else(|e| panic!("seed {seed}: not linearizable: {e}\n{replay}"));
+        ops += found.operations;
+        unknown += found.unknown;
+        explored += found.explored;
+        reads += run
+            .history
+            .iter()
+            .filter(|o| o.call == Call::Get && o.response.is_some())
+            .count();
+        values_read += run
+            .history
+            .iter()
+            .filter(|o| matches!(&o.outcome, Outcome::Read(Some(_))))
+            .count();
+        // A key's first acknowledged put, overwritten by a later acknowledged write: read
+        // again after the end, its value is stale.
+        if stale.is_none() {
+            let h = &run.history;
+            let end = h
+                .iter()
+                .filter_map(|o| o.response.or(Some(o.invoke)))
+                .max()
+                .unwrap_or(0);
+            stale = h.iter().enumerate().find_map(|(k, first)| {
+                let (Call::Put(v), Outcome::Done) = (&first.call, &first.outcome) else {
+                    return None;
+                };
+                h[k + 1..]
+                    .iter()
+                    .any(|o| o.key == first.key && o.outcome == Outcome::Done)
+                    .then(|| {
+                        let mut bad = h.clone();
+                        bad.push(Operation {
+                            client: 3,
+                            key: first.key.clone(),
+                            call: Call::Get,
+                            invoke: end + 1,
+                            response: Some(end + 2),
+                            outcome: Outcome::Read(Some(v.clone())),
+                        });
+                        bad
+                    })
+            });
+        }
+    }
+    eprintln!(
+        "{} seeds with a reader: {ops} operations checked ({reads} reads answered, {values_read} of a value; {unknown} writes of unknown outcome), {explored} configurations explored",
+        lin_seeds()
+    );
+    if lin_seeds() == 20 {
+        assert_eq!(
+            (ops, reads, values_read, unknown, explored),
+            (433, 103, 41, 242, 557),
+            "pinned: the simulation is deterministic per seed"
+        );
+    }
+    let err = linearize::check(&stale.expect("a key written twice")).unwrap_err();
+    assert!(err.why.starts_with("no linearization"), "{err}");
+}
+
+/// `raft-node simulate --kv --reads`: the reader's history checked per seed, its figures in
+/// the summary line; `--reads` without `--kv` is refused (exit 2).
+#[test]
+fn the_simulate_command_checks_the_clients_history() {
+    let exe = env!("CARGO_BIN_EXE_raft-node");
+    let out = std::process::Command::new(exe)
+        .args(["simulate", "--seeds", "0..3", "--kv", "--reads"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = stdout.rsplit_once(" (").map(|(s, _)| s).unwrap_or(&stdout);
+    assert_eq!(
+        summary,
+        "3 seeds validated: 922 node steps, 15 commits, 10 acknowledged writes; client histories linearizable: 59 operations, 65 configurations explored",
+        "{stdout}"
+    );
+    let refused = std::process::Command::new(exe)
+        .args(["simulate", "--seeds", "0..1", "--reads"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--kv"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}
+
+/// `raft-node validate` on a record whose line was lost: refused (exit 1), naming the file
+/// and the line whose delta no longer fits; the intact record validates.
+#[test]
+fn the_validate_command_refuses_a_record_with_a_missing_line() {
+    let exe = env!("CARGO_BIN_EXE_raft-node");
+    let dir = std::env::temp_dir().join(format!("raft-node-missing-line-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = std::process::Command::new(exe)
+        .args(["simulate", "--seeds", "7..8", "--record"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let path = dir.join("seed-7.jsonl");
+    let validate = |path: &std::path::Path| {
+        std::process::Command::new(exe)
+            .args(["validate", "--servers", "3"])
+            .arg(path)
+            .output()
+            .unwrap()
+    };
+    assert!(validate(&path).status.success());
+    // Drop node n1's 5th step: its next step's delta refers to it.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let drop = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.contains(r#""node":0,"#))
+        .nth(4)
+        .unwrap()
+        .0;
+    let mut damaged = lines.clone();
+    damaged.remove(drop);
+    let bad = dir.join("damaged.jsonl");
+    std::fs::write(&bad, damaged.join("\n")).unwrap();
+    let out = validate(&bad);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("{}: line ", bad.display()))
+            && stderr.contains("n1's log is a delta from its step of clock")
+            && stderr.contains("(a line missing or out of place)"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
