@@ -6,9 +6,10 @@
 //!
 //! ```
 //! use spec_core::action_text::{self, ParseActionError};
+//! use spec_core::Server;
 //!
 //! #[derive(Debug, PartialEq)]
-//! enum Step { Write { s: usize, v: usize }, Crash { s: usize } }
+//! enum Step { Write { s: Server, v: usize }, Crash { s: Server } }
 //!
 //! fn parse(text: &str) -> Result<Step, ParseActionError> {
 //!     action_text::parse(text, |name, args| match (name, args) {
