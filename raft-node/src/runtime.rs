@@ -20,6 +20,15 @@
 //! config acknowledged it); asked to remove itself, which the core refuses, it steps down:
 //! for one maximum election timeout no heartbeats, writes, reconfigs or candidacy.
 //!
+//! A membership change found queued behind a batch of client writes waits for that batch's
+//! group commit and runs as the next batch (in queue order): it is not refused for being
+//! behind writes, so a change is not starved by sustained load.
+//!
+//! Compaction: after a batch's messages have left, a node whose write-ahead file grew past
+//! [`NodeOptions::wal_compact_bytes`] since its last snapshot replaces it with a snapshot of
+//! what it holds ([`Wal::compact`]; with the service, the applied map too). A compaction
+//! changes nothing durable and takes no step: it happens between two batches.
+//!
 //! A timer or a client write is handed to the core only when the core says it does something
 //! ([`node::timer_enabled`], [`node::client_write_enabled`]): every recorded step is a step of
 //! the spec.
@@ -67,7 +76,15 @@ pub struct NodeOptions {
     /// its timers alone); `serve` turns it on. Either way every step is a spec step: the
     /// runtime only chooses when the timers fire.
     pub heartbeat_on_write: bool,
+    /// Compact the write-ahead file ([`Wal::compact`]) once the bytes appended since its last
+    /// snapshot reach this many and the snapshot's own size (0: never). Default
+    /// [`DEFAULT_WAL_COMPACT_BYTES`].
+    pub wal_compact_bytes: u64,
 }
+
+/// The default of [`NodeOptions::wal_compact_bytes`]: 4 MiB appended since the last snapshot
+/// (and at least the snapshot's size, so a compaction rewrites no more than was appended).
+pub const DEFAULT_WAL_COMPACT_BYTES: u64 = 4 << 20;
 
 impl NodeOptions {
     /// Defaults for node `id` of `servers`: elections after 150 to 300 ms, heartbeats every
@@ -84,6 +101,7 @@ impl NodeOptions {
             mutation: None,
             start_clock: 0,
             heartbeat_on_write: false,
+            wal_compact_bytes: DEFAULT_WAL_COMPACT_BYTES,
         }
     }
 }
@@ -228,6 +246,8 @@ pub struct NodeReport {
     pub steps: u64,
     /// Group commits (`fsync`s) done.
     pub syncs: usize,
+    /// Compactions of the write-ahead file done.
+    pub compactions: usize,
     /// The logical clock of the last step.
     pub clock: u64,
 }
@@ -333,6 +353,15 @@ pub async fn run_service<T: Transport>(
     };
     let mut rng = Rng::new(opts.seed);
     let mut persisted = Persisted::of(&recovered.durable);
+    if let (Some(service), Some(kv)) = (&service, &recovered.applied) {
+        // The snapshot's applied map: the service applies only the entries after it.
+        let mut shared = service.shared.lock().expect("service lock");
+        if kv.applied > shared.kv.applied {
+            shared.kv.map = kv.map.clone();
+            shared.kv.applied = kv.applied;
+            shared.kv.applied_term = kv.applied_term;
+        }
+    }
     let mut node: NodeState<NodeRepr> = NodeState::recovered(recovered.durable);
     let mut election_at = Instant::now() + election_timeout(&mut rng, &opts);
     let mut heartbeat_at = Instant::now();
@@ -350,6 +379,9 @@ pub async fn run_service<T: Transport>(
     // An installed config, (version, term), whose answer waits until a quorum of it has
     // acknowledged it (MongoDB's reconfig waits for its config to be majority-committed).
     let mut installed: Option<(u64, u64, oneshot::Sender<WriteReply>)> = None;
+    // A membership change found queued behind a batch of writes: it runs once that batch is
+    // durable, as the next batch.
+    let mut deferred: Option<WriteRequest> = None;
 
     loop {
         if step_down_until.is_some_and(|t| Instant::now() >= t) {
@@ -366,8 +398,14 @@ pub async fn run_service<T: Transport>(
             && primary
             && node.log.entries().last().map(|e| e.0) != Some(node.term)
             && node::client_write_enabled(&node, &rules);
+        let mut request: Option<WriteRequest> = None;
         if noop {
             batch.push(Input::ClientWrite(Command::Noop.encode()));
+        } else if deferred.is_some() {
+            if Instant::now() >= until {
+                break;
+            }
+            request = deferred.take();
         } else {
             tokio::select! {
                 biased;
@@ -408,64 +446,70 @@ pub async fn run_service<T: Transport>(
                     pull_at = Instant::now() + Duration::from_micros(opts.pull_us);
                 }
                 req = clients.recv(), if clients_open => match req {
-                    Some(WriteRequest { reply, reconfig: Some(change), .. }) => {
-                        let judged = if stepping_down {
-                            Err(WriteReply::NotPrimary)
-                        } else {
-                            judge_reconfig(&node, &rules, change)
-                        };
-                        match judged {
-                            Ok(new) => {
-                                batch.push(Input::Reconfig { config: new.0 });
-                                reconfig_reply = Some(reply);
-                            }
-                            Err(WriteReply::SteppingDown) => {
-                                let (_, hi) = opts.election_timeout_us;
-                                step_down_until =
-                                    Some(Instant::now() + Duration::from_micros(hi));
-                                tracing::info!(target: "raft_node::reconfig", node = opts.id, "stepping down: asked to remove itself");
-                                let _ = reply.send(WriteReply::SteppingDown);
-                            }
-                            Err(answer) => {
-                                let _ = reply.send(answer);
-                            }
-                        }
-                    }
-                    Some(WriteRequest { payload, reply, .. }) => {
-                        if node::client_write_enabled(&node, &rules) && !stepping_down {
-                            // With the service, the writes already queued behind this one
-                            // go into the same entry ([`Command::batch`]): one entry, one
-                            // group commit, one pull per secondary for all of them.
-                            let mut payloads = vec![payload];
-                            write_replies.push(reply);
-                            while service.is_some() && payloads.len() < opts.max_batch {
-                                match clients.try_recv() {
-                                    Ok(WriteRequest {
-                                        payload,
-                                        reply,
-                                        reconfig: None,
-                                    }) => {
-                                        payloads.push(payload);
-                                        write_replies.push(reply);
-                                    }
-                                    // A membership change is a step of its own: refused for
-                                    // now (the client library retries a refusal).
-                                    Ok(WriteRequest { reply, .. }) => {
-                                        let _ = reply.send(WriteReply::Refused(
-                                            "a batch of writes was being appended; retry".into(),
-                                        ));
-                                        break;
-                                    }
-                                    Err(_) => break,
-                                }
-                            }
-                            batch.push(Input::ClientWrite(Command::batch(payloads)));
-                        } else {
-                            let _ = reply.send(WriteReply::NotPrimary);
-                        }
-                    }
+                    Some(req) => request = Some(req),
                     None => clients_open = false,
                 },
+            }
+        }
+        if let Some(req) = request {
+            match req {
+                WriteRequest {
+                    reply,
+                    reconfig: Some(change),
+                    ..
+                } => {
+                    let judged = if stepping_down {
+                        Err(WriteReply::NotPrimary)
+                    } else {
+                        judge_reconfig(&node, &rules, change)
+                    };
+                    match judged {
+                        Ok(new) => {
+                            batch.push(Input::Reconfig { config: new.0 });
+                            reconfig_reply = Some(reply);
+                        }
+                        Err(WriteReply::SteppingDown) => {
+                            let (_, hi) = opts.election_timeout_us;
+                            step_down_until = Some(Instant::now() + Duration::from_micros(hi));
+                            tracing::info!(target: "raft_node::reconfig", node = opts.id, "stepping down: asked to remove itself");
+                            let _ = reply.send(WriteReply::SteppingDown);
+                        }
+                        Err(answer) => {
+                            let _ = reply.send(answer);
+                        }
+                    }
+                }
+                WriteRequest { payload, reply, .. } => {
+                    if node::client_write_enabled(&node, &rules) && !stepping_down {
+                        // With the service, the writes already queued behind this one
+                        // go into the same entry ([`Command::batch`]): one entry, one
+                        // group commit, one pull per secondary for all of them.
+                        let mut payloads = vec![payload];
+                        write_replies.push(reply);
+                        while service.is_some() && payloads.len() < opts.max_batch {
+                            match clients.try_recv() {
+                                Ok(WriteRequest {
+                                    payload,
+                                    reply,
+                                    reconfig: None,
+                                }) => {
+                                    payloads.push(payload);
+                                    write_replies.push(reply);
+                                }
+                                // A membership change is a step of its own: it waits
+                                // for this batch's group commit and runs next.
+                                Ok(change) => {
+                                    deferred = Some(change);
+                                    break;
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        batch.push(Input::ClientWrite(Command::batch(payloads)));
+                    } else {
+                        let _ = reply.send(WriteReply::NotPrimary);
+                    }
+                }
             }
         }
         while batch.len() < opts.max_batch {
@@ -697,11 +741,34 @@ pub async fn run_service<T: Transport>(
         if node.role != NodeRole::Primary {
             pending.clear();
         }
+        if wal.due(opts.wal_compact_bytes) {
+            // Between two batches, after this one's messages left: nothing waits on it.
+            let applied = service.as_ref().map(|s| {
+                let shared = s.shared.lock().expect("service lock");
+                KvState {
+                    map: shared.kv.map.clone(),
+                    applied: shared.kv.applied,
+                    applied_term: shared.kv.applied_term,
+                    ..KvState::default()
+                }
+            });
+            let done = wal.compact(&node, applied.as_ref())?;
+            tracing::info!(
+                target: "raft_node::storage",
+                node = opts.id,
+                bytes_before = done.bytes_before,
+                bytes_after = done.bytes_after,
+                records_before = done.records_before,
+                records_after = done.records_after,
+                "compacted the write-ahead file"
+            );
+        }
     }
     Ok(NodeReport {
         state: node,
         steps,
         syncs: wal.syncs,
+        compactions: wal.compactions,
         clock,
     })
 }

@@ -54,6 +54,9 @@ pub struct ServeOptions {
     pub members: Option<ServerSet>,
     /// Let clients set the transport's fault hook (`Op::CutOff`): for fault tests only.
     pub fault_hooks: bool,
+    /// Compact the write-ahead file once this many bytes were appended since its last
+    /// snapshot ([`NodeOptions::wal_compact_bytes`]; 0: never).
+    pub wal_compact_bytes: u64,
 }
 
 /// Whether two recorded states have the same durable variables.
@@ -223,6 +226,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
         heartbeat_us: opts.heartbeat_ms * 1000,
         start_clock,
         heartbeat_on_write: true,
+        wal_compact_bytes: opts.wal_compact_bytes,
         ..NodeOptions::new(opts.id, n, seed)
     };
     let until = tokio::time::Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600);
