@@ -777,3 +777,207 @@ fn election_timeout(rng: &mut Rng, opts: &NodeOptions) -> Duration {
     let (lo, hi) = opts.election_timeout_us;
     Duration::from_micros(rng.between(lo, hi))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Event;
+    use crate::transport::{Faults, MemNetwork};
+    use spec_core::ServerSet;
+
+    fn put(k: usize) -> Payload {
+        Command::Put {
+            key: format!("k{k}"),
+            value: format!("v{k}"),
+        }
+        .encode()
+    }
+
+    /// A membership change queued behind writes (so met while the primary batches them) waits
+    /// for their group commit and runs next, in queue order: it is installed with no retry. The
+    /// nodes compact their files every KiB; the primary's file, reopened, starts with a
+    /// snapshot whose applied map is its service's map at an earlier index, and a service
+    /// restarted on it starts from that map. The run validates against the spec.
+    #[test]
+    fn a_reconfig_queued_behind_a_batch_of_writes_runs_after_its_group_commit() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let base =
+            std::env::temp_dir().join(format!("raft-node-reconfig-batch-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let n = 3;
+        let recorder = Recorder::new();
+        let (primary, answers, compactions, services) = runtime.block_on(async {
+            let until = Instant::now() + Duration::from_millis(1500);
+            let (network, ends) = MemNetwork::new(n, 3, Faults::NONE, recorder.clone());
+            tokio::spawn(network.run(until));
+            let mut queues = Vec::new();
+            let mut services = Vec::new();
+            let mut tasks = Vec::new();
+            for (id, mut end) in ends.into_iter().enumerate() {
+                let (wal, recovered) =
+                    Wal::open(&base.join(format!("n{id}")), id as u8, ServerSet::all(n)).unwrap();
+                let (tx, mut rx) = mpsc::channel(64);
+                queues.push(tx);
+                let service = Service::new(false);
+                services.push(service.clone());
+                let opts = NodeOptions {
+                    election_timeout_us: (60_000, 120_000),
+                    heartbeat_us: 20_000,
+                    pull_us: 10_000,
+                    wal_compact_bytes: 1024,
+                    ..NodeOptions::new(id as u8, n, 11 + id as u64)
+                };
+                let recorder = recorder.clone();
+                tasks.push(tokio::spawn(async move {
+                    run_service(
+                        opts,
+                        wal,
+                        recovered,
+                        &mut end,
+                        &mut rx,
+                        recorder,
+                        until,
+                        Some(service),
+                    )
+                    .await
+                    .unwrap()
+                    .compactions
+                }));
+            }
+            // Some writes first (so that the files compact), through whichever node is
+            // primary; then wait until the primary's config is acknowledged in its term (a
+            // change to the config it holds answers `Reconfigured` at once then).
+            let mut primary = None;
+            let mut k = 0;
+            for _ in 0..100 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                let Some(p) = services
+                    .iter()
+                    .position(|s| s.snapshot().role == NodeRole::Primary)
+                else {
+                    continue;
+                };
+                let (reply, answer) = oneshot::channel();
+                let _ = queues[p].send(WriteRequest::write(put(k), reply)).await;
+                let _ = answer.await;
+                k += 1;
+                if k < 20 {
+                    continue;
+                }
+                let (reply, answer) = oneshot::channel();
+                let _ = queues[p]
+                    .send(WriteRequest::reconfig(Membership::Add(p as u8), reply))
+                    .await;
+                if matches!(answer.await, Ok(WriteReply::Reconfigured { .. })) {
+                    primary = Some(p);
+                    break;
+                }
+            }
+            let p = primary.expect("a primary within a second");
+            let removed = (p + 1) % n;
+            // Queued at once, with no await between: the primary takes the first write and
+            // batches the others behind it, and meets the change on the way.
+            let mut answers = Vec::new();
+            for r in 0..9 {
+                let (reply, answer) = oneshot::channel();
+                let request = if r == 5 {
+                    WriteRequest::reconfig(Membership::Remove(removed as u8), reply)
+                } else {
+                    WriteRequest::write(put(100 + r), reply)
+                };
+                queues[p].try_send(request).unwrap();
+                answers.push(answer);
+            }
+            let mut got = Vec::new();
+            for a in answers {
+                got.push(a.await.expect("answered"));
+            }
+            let mut compactions = 0;
+            for t in tasks {
+                compactions += t.await.unwrap();
+            }
+            (p, got, compactions, services)
+        });
+        let removed = (primary + 1) % n;
+        for (r, answer) in answers.iter().enumerate() {
+            if r == 5 {
+                assert!(
+                    matches!(answer, WriteReply::Reconfigured { config, .. } if *config == ServerSet::all(n).0 & !(1 << removed)),
+                    "{answer:?}"
+                );
+            } else {
+                assert!(matches!(answer, WriteReply::Committed { .. }), "{answer:?}");
+            }
+        }
+        // On the primary: one entry for the five writes, then the change, then one entry for
+        // the three writes after it.
+        let events = recorder.events();
+        let steps: Vec<&Input> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Step { node, input, .. } if *node as usize == primary => Some(input),
+                _ => None,
+            })
+            .filter(|i| matches!(i, Input::ClientWrite(_) | Input::Reconfig { .. }))
+            .collect();
+        let writes_of = |i: &Input| match i {
+            Input::ClientWrite(p) => match Command::decode(p) {
+                Some(Command::Batch(c)) => c.len(),
+                Some(_) => 1,
+                None => 0,
+            },
+            _ => 0,
+        };
+        let last = &steps[steps.len() - 3..];
+        assert_eq!(writes_of(last[0]), 5, "{last:?}");
+        assert!(matches!(last[1], Input::Reconfig { .. }), "{last:?}");
+        assert_eq!(writes_of(last[2]), 3, "{last:?}");
+        let checked = crate::validate(n, &events).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(checked.by_action.get("Reconfig").copied(), Some(1));
+        assert_eq!(
+            (compactions, checked.steps, checked.commits),
+            (6, 1_177, 21)
+        );
+
+        // The primary's file starts with a snapshot; its map and the entries after it give
+        // the service's map.
+        let dir = base.join(format!("n{primary}"));
+        let (wal, recovered) = Wal::open(&dir, primary as u8, ServerSet::all(n)).unwrap();
+        assert!(recovered.from_snapshot);
+        let kv = services[primary].snapshot().kv;
+        let mut from_snapshot = recovered.applied.clone().expect("an applied map");
+        assert!(from_snapshot.applied > 0 && from_snapshot.applied <= kv.applied);
+        from_snapshot
+            .apply_committed(recovered.durable.log.entries(), kv.applied)
+            .unwrap();
+        assert_eq!(
+            (&from_snapshot.map, from_snapshot.applied),
+            (&kv.map, kv.applied)
+        );
+        // A service restarted on it starts from the snapshot's map.
+        let restarted = Service::new(false);
+        let snapshot_applied = recovered.applied.as_ref().unwrap().applied;
+        runtime.block_on(async {
+            let (_, mut ends) = MemNetwork::new(n, 0, Faults::NONE, Recorder::discarding());
+            let (_tx, mut rx) = mpsc::channel(1);
+            run_service(
+                NodeOptions::new(primary as u8, n, 0),
+                wal,
+                recovered,
+                &mut ends[primary],
+                &mut rx,
+                Recorder::discarding(),
+                Instant::now(),
+                Some(restarted.clone()),
+            )
+            .await
+            .unwrap();
+        });
+        assert_eq!(restarted.snapshot().kv.applied, snapshot_applied);
+        let _ = std::fs::remove_dir_all(&base);
+    }
+}
