@@ -500,3 +500,38 @@ fn generated_histories_recover_the_same_state_across_compactions_and_crashes() {
     }
     assert!(counts[1..5].iter().all(|&c| c > 0), "{counts:?}");
 }
+
+fn raw_record(body: &[u8]) -> Vec<u8> {
+    let mut out = (body.len() as u32).to_le_bytes().to_vec();
+    out.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+#[test]
+fn a_version_1_file_reads_and_a_newer_version_is_refused() {
+    let d = dir("v1");
+    std::fs::create_dir_all(&*d).unwrap();
+    let mut bytes = raw_record(br#"{"Header":{"node":1,"version":1}}"#);
+    bytes.extend(raw_record(br#"{"TermVote":{"term":3,"voted_for":0}}"#));
+    bytes.extend(raw_record(
+        br#"{"Append":{"index":1,"term":3,"payload":[119,49]}}"#,
+    ));
+    std::fs::write(d.join("wal"), &bytes).unwrap();
+    let (_, rec) = Wal::open(&d, 1, all()).unwrap();
+    assert_eq!((rec.durable.term, rec.durable.voted_for), (3, 0));
+    assert_eq!(rec.durable.log.entries(), &[(3, b"w1".to_vec())]);
+    assert!(!rec.from_snapshot);
+
+    std::fs::write(
+        d.join("wal"),
+        raw_record(br#"{"Header":{"node":1,"version":3,"snapshot":false}}"#),
+    )
+    .unwrap();
+    let err = Wal::open(&d, 1, all()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("(format version 3, newer than this program's 2)"),
+        "{err}"
+    );
+}
