@@ -123,6 +123,10 @@ enum Command {
         /// fault tests; off by default).
         #[arg(long)]
         fault_hooks: bool,
+        /// Compact the write-ahead file once this many bytes were appended since its last
+        /// snapshot (and at least the snapshot's size); 0: never. Default 4 MiB.
+        #[arg(long)]
+        wal_compact_bytes: Option<u64>,
         /// A JSON file of these settings (`{"id": 1, "peers": ["127.0.0.1:7201", ...],
         /// "data": "...", "client_addr": "...", "election_timeout_ms": "150..300", ...}`,
         /// the flags' names with underscores); a flag given overrides the file.
@@ -275,6 +279,7 @@ struct ServeFile {
     commit_timeout_ms: Option<u64>,
     members: Option<Vec<usize>>,
     fault_hooks: Option<bool>,
+    wal_compact_bytes: Option<u64>,
 }
 
 impl ServeFile {
@@ -450,6 +455,7 @@ fn main() -> ExitCode {
             exit_with_parent,
             members,
             fault_hooks,
+            wal_compact_bytes,
             config,
         } => {
             let file = match config.as_deref().map(ServeFile::read).transpose() {
@@ -534,6 +540,9 @@ fn main() -> ExitCode {
                 exit_with_parent,
                 members,
                 fault_hooks,
+                wal_compact_bytes: wal_compact_bytes
+                    .or(file.wal_compact_bytes)
+                    .unwrap_or(raft_node::runtime::DEFAULT_WAL_COMPACT_BYTES),
             };
             match runtime().block_on(serve(opts)) {
                 Ok(()) => ExitCode::SUCCESS,

@@ -20,6 +20,15 @@
 //! config acknowledged it); asked to remove itself, which the core refuses, it steps down:
 //! for one maximum election timeout no heartbeats, writes, reconfigs or candidacy.
 //!
+//! A membership change found queued behind a batch of client writes waits for that batch's
+//! group commit and runs as the next batch (in queue order): it is not refused for being
+//! behind writes, so a change is not starved by sustained load.
+//!
+//! Compaction: after a batch's messages have left, a node whose write-ahead file grew past
+//! [`NodeOptions::wal_compact_bytes`] since its last snapshot replaces it with a snapshot of
+//! what it holds ([`Wal::compact`]; with the service, the applied map too). A compaction
+//! changes nothing durable and takes no step: it happens between two batches.
+//!
 //! A timer or a client write is handed to the core only when the core says it does something
 //! ([`node::timer_enabled`], [`node::client_write_enabled`]): every recorded step is a step of
 //! the spec.
@@ -67,7 +76,15 @@ pub struct NodeOptions {
     /// its timers alone); `serve` turns it on. Either way every step is a spec step: the
     /// runtime only chooses when the timers fire.
     pub heartbeat_on_write: bool,
+    /// Compact the write-ahead file ([`Wal::compact`]) once the bytes appended since its last
+    /// snapshot reach this many and the snapshot's own size (0: never). Default
+    /// [`DEFAULT_WAL_COMPACT_BYTES`].
+    pub wal_compact_bytes: u64,
 }
+
+/// The default of [`NodeOptions::wal_compact_bytes`]: 4 MiB appended since the last snapshot
+/// (and at least the snapshot's size, so a compaction rewrites no more than was appended).
+pub const DEFAULT_WAL_COMPACT_BYTES: u64 = 4 << 20;
 
 impl NodeOptions {
     /// Defaults for node `id` of `servers`: elections after 150 to 300 ms, heartbeats every
@@ -84,6 +101,7 @@ impl NodeOptions {
             mutation: None,
             start_clock: 0,
             heartbeat_on_write: false,
+            wal_compact_bytes: DEFAULT_WAL_COMPACT_BYTES,
         }
     }
 }
@@ -228,6 +246,8 @@ pub struct NodeReport {
     pub steps: u64,
     /// Group commits (`fsync`s) done.
     pub syncs: usize,
+    /// Compactions of the write-ahead file done.
+    pub compactions: usize,
     /// The logical clock of the last step.
     pub clock: u64,
 }
@@ -333,6 +353,15 @@ pub async fn run_service<T: Transport>(
     };
     let mut rng = Rng::new(opts.seed);
     let mut persisted = Persisted::of(&recovered.durable);
+    if let (Some(service), Some(kv)) = (&service, &recovered.applied) {
+        // The snapshot's applied map: the service applies only the entries after it.
+        let mut shared = service.shared.lock().expect("service lock");
+        if kv.applied > shared.kv.applied {
+            shared.kv.map = kv.map.clone();
+            shared.kv.applied = kv.applied;
+            shared.kv.applied_term = kv.applied_term;
+        }
+    }
     let mut node: NodeState<NodeRepr> = NodeState::recovered(recovered.durable);
     let mut election_at = Instant::now() + election_timeout(&mut rng, &opts);
     let mut heartbeat_at = Instant::now();
@@ -350,6 +379,9 @@ pub async fn run_service<T: Transport>(
     // An installed config, (version, term), whose answer waits until a quorum of it has
     // acknowledged it (MongoDB's reconfig waits for its config to be majority-committed).
     let mut installed: Option<(u64, u64, oneshot::Sender<WriteReply>)> = None;
+    // A membership change found queued behind a batch of writes: it runs once that batch is
+    // durable, as the next batch.
+    let mut deferred: Option<WriteRequest> = None;
 
     loop {
         if step_down_until.is_some_and(|t| Instant::now() >= t) {
@@ -366,8 +398,14 @@ pub async fn run_service<T: Transport>(
             && primary
             && node.log.entries().last().map(|e| e.0) != Some(node.term)
             && node::client_write_enabled(&node, &rules);
+        let mut request: Option<WriteRequest> = None;
         if noop {
             batch.push(Input::ClientWrite(Command::Noop.encode()));
+        } else if deferred.is_some() {
+            if Instant::now() >= until {
+                break;
+            }
+            request = deferred.take();
         } else {
             tokio::select! {
                 biased;
@@ -408,64 +446,70 @@ pub async fn run_service<T: Transport>(
                     pull_at = Instant::now() + Duration::from_micros(opts.pull_us);
                 }
                 req = clients.recv(), if clients_open => match req {
-                    Some(WriteRequest { reply, reconfig: Some(change), .. }) => {
-                        let judged = if stepping_down {
-                            Err(WriteReply::NotPrimary)
-                        } else {
-                            judge_reconfig(&node, &rules, change)
-                        };
-                        match judged {
-                            Ok(new) => {
-                                batch.push(Input::Reconfig { config: new.0 });
-                                reconfig_reply = Some(reply);
-                            }
-                            Err(WriteReply::SteppingDown) => {
-                                let (_, hi) = opts.election_timeout_us;
-                                step_down_until =
-                                    Some(Instant::now() + Duration::from_micros(hi));
-                                tracing::info!(target: "raft_node::reconfig", node = opts.id, "stepping down: asked to remove itself");
-                                let _ = reply.send(WriteReply::SteppingDown);
-                            }
-                            Err(answer) => {
-                                let _ = reply.send(answer);
-                            }
-                        }
-                    }
-                    Some(WriteRequest { payload, reply, .. }) => {
-                        if node::client_write_enabled(&node, &rules) && !stepping_down {
-                            // With the service, the writes already queued behind this one
-                            // go into the same entry ([`Command::batch`]): one entry, one
-                            // group commit, one pull per secondary for all of them.
-                            let mut payloads = vec![payload];
-                            write_replies.push(reply);
-                            while service.is_some() && payloads.len() < opts.max_batch {
-                                match clients.try_recv() {
-                                    Ok(WriteRequest {
-                                        payload,
-                                        reply,
-                                        reconfig: None,
-                                    }) => {
-                                        payloads.push(payload);
-                                        write_replies.push(reply);
-                                    }
-                                    // A membership change is a step of its own: refused for
-                                    // now (the client library retries a refusal).
-                                    Ok(WriteRequest { reply, .. }) => {
-                                        let _ = reply.send(WriteReply::Refused(
-                                            "a batch of writes was being appended; retry".into(),
-                                        ));
-                                        break;
-                                    }
-                                    Err(_) => break,
-                                }
-                            }
-                            batch.push(Input::ClientWrite(Command::batch(payloads)));
-                        } else {
-                            let _ = reply.send(WriteReply::NotPrimary);
-                        }
-                    }
+                    Some(req) => request = Some(req),
                     None => clients_open = false,
                 },
+            }
+        }
+        if let Some(req) = request {
+            match req {
+                WriteRequest {
+                    reply,
+                    reconfig: Some(change),
+                    ..
+                } => {
+                    let judged = if stepping_down {
+                        Err(WriteReply::NotPrimary)
+                    } else {
+                        judge_reconfig(&node, &rules, change)
+                    };
+                    match judged {
+                        Ok(new) => {
+                            batch.push(Input::Reconfig { config: new.0 });
+                            reconfig_reply = Some(reply);
+                        }
+                        Err(WriteReply::SteppingDown) => {
+                            let (_, hi) = opts.election_timeout_us;
+                            step_down_until = Some(Instant::now() + Duration::from_micros(hi));
+                            tracing::info!(target: "raft_node::reconfig", node = opts.id, "stepping down: asked to remove itself");
+                            let _ = reply.send(WriteReply::SteppingDown);
+                        }
+                        Err(answer) => {
+                            let _ = reply.send(answer);
+                        }
+                    }
+                }
+                WriteRequest { payload, reply, .. } => {
+                    if node::client_write_enabled(&node, &rules) && !stepping_down {
+                        // With the service, the writes already queued behind this one
+                        // go into the same entry ([`Command::batch`]): one entry, one
+                        // group commit, one pull per secondary for all of them.
+                        let mut payloads = vec![payload];
+                        write_replies.push(reply);
+                        while service.is_some() && payloads.len() < opts.max_batch {
+                            match clients.try_recv() {
+                                Ok(WriteRequest {
+                                    payload,
+                                    reply,
+                                    reconfig: None,
+                                }) => {
+                                    payloads.push(payload);
+                                    write_replies.push(reply);
+                                }
+                                // A membership change is a step of its own: it waits
+                                // for this batch's group commit and runs next.
+                                Ok(change) => {
+                                    deferred = Some(change);
+                                    break;
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        batch.push(Input::ClientWrite(Command::batch(payloads)));
+                    } else {
+                        let _ = reply.send(WriteReply::NotPrimary);
+                    }
+                }
             }
         }
         while batch.len() < opts.max_batch {
@@ -697,11 +741,34 @@ pub async fn run_service<T: Transport>(
         if node.role != NodeRole::Primary {
             pending.clear();
         }
+        if wal.due(opts.wal_compact_bytes) {
+            // Between two batches, after this one's messages left: nothing waits on it.
+            let applied = service.as_ref().map(|s| {
+                let shared = s.shared.lock().expect("service lock");
+                KvState {
+                    map: shared.kv.map.clone(),
+                    applied: shared.kv.applied,
+                    applied_term: shared.kv.applied_term,
+                    ..KvState::default()
+                }
+            });
+            let done = wal.compact(&node, applied.as_ref())?;
+            tracing::info!(
+                target: "raft_node::storage",
+                node = opts.id,
+                bytes_before = done.bytes_before,
+                bytes_after = done.bytes_after,
+                records_before = done.records_before,
+                records_after = done.records_after,
+                "compacted the write-ahead file"
+            );
+        }
     }
     Ok(NodeReport {
         state: node,
         steps,
         syncs: wal.syncs,
+        compactions: wal.compactions,
         clock,
     })
 }
@@ -709,4 +776,208 @@ pub async fn run_service<T: Transport>(
 fn election_timeout(rng: &mut Rng, opts: &NodeOptions) -> Duration {
     let (lo, hi) = opts.election_timeout_us;
     Duration::from_micros(rng.between(lo, hi))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Event;
+    use crate::transport::{Faults, MemNetwork};
+    use spec_core::ServerSet;
+
+    fn put(k: usize) -> Payload {
+        Command::Put {
+            key: format!("k{k}"),
+            value: format!("v{k}"),
+        }
+        .encode()
+    }
+
+    /// A membership change queued behind writes (so met while the primary batches them) waits
+    /// for their group commit and runs next, in queue order: it is installed with no retry. The
+    /// nodes compact their files every KiB; the primary's file, reopened, starts with a
+    /// snapshot whose applied map is its service's map at an earlier index, and a service
+    /// restarted on it starts from that map. The run validates against the spec.
+    #[test]
+    fn a_reconfig_queued_behind_a_batch_of_writes_runs_after_its_group_commit() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let base =
+            std::env::temp_dir().join(format!("raft-node-reconfig-batch-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let n = 3;
+        let recorder = Recorder::new();
+        let (primary, answers, compactions, services) = runtime.block_on(async {
+            let until = Instant::now() + Duration::from_millis(1500);
+            let (network, ends) = MemNetwork::new(n, 3, Faults::NONE, recorder.clone());
+            tokio::spawn(network.run(until));
+            let mut queues = Vec::new();
+            let mut services = Vec::new();
+            let mut tasks = Vec::new();
+            for (id, mut end) in ends.into_iter().enumerate() {
+                let (wal, recovered) =
+                    Wal::open(&base.join(format!("n{id}")), id as u8, ServerSet::all(n)).unwrap();
+                let (tx, mut rx) = mpsc::channel(64);
+                queues.push(tx);
+                let service = Service::new(false);
+                services.push(service.clone());
+                let opts = NodeOptions {
+                    election_timeout_us: (60_000, 120_000),
+                    heartbeat_us: 20_000,
+                    pull_us: 10_000,
+                    wal_compact_bytes: 1024,
+                    ..NodeOptions::new(id as u8, n, 11 + id as u64)
+                };
+                let recorder = recorder.clone();
+                tasks.push(tokio::spawn(async move {
+                    run_service(
+                        opts,
+                        wal,
+                        recovered,
+                        &mut end,
+                        &mut rx,
+                        recorder,
+                        until,
+                        Some(service),
+                    )
+                    .await
+                    .unwrap()
+                    .compactions
+                }));
+            }
+            // Some writes first (so that the files compact), through whichever node is
+            // primary; then wait until the primary's config is acknowledged in its term (a
+            // change to the config it holds answers `Reconfigured` at once then).
+            let mut primary = None;
+            let mut k = 0;
+            for _ in 0..100 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                let Some(p) = services
+                    .iter()
+                    .position(|s| s.snapshot().role == NodeRole::Primary)
+                else {
+                    continue;
+                };
+                let (reply, answer) = oneshot::channel();
+                let _ = queues[p].send(WriteRequest::write(put(k), reply)).await;
+                let _ = answer.await;
+                k += 1;
+                if k < 20 {
+                    continue;
+                }
+                let (reply, answer) = oneshot::channel();
+                let _ = queues[p]
+                    .send(WriteRequest::reconfig(Membership::Add(p as u8), reply))
+                    .await;
+                if matches!(answer.await, Ok(WriteReply::Reconfigured { .. })) {
+                    primary = Some(p);
+                    break;
+                }
+            }
+            let p = primary.expect("a primary within a second");
+            let removed = (p + 1) % n;
+            // Queued at once, with no await between: the primary takes the first write and
+            // batches the others behind it, and meets the change on the way.
+            let mut answers = Vec::new();
+            for r in 0..9 {
+                let (reply, answer) = oneshot::channel();
+                let request = if r == 5 {
+                    WriteRequest::reconfig(Membership::Remove(removed as u8), reply)
+                } else {
+                    WriteRequest::write(put(100 + r), reply)
+                };
+                queues[p].try_send(request).unwrap();
+                answers.push(answer);
+            }
+            let mut got = Vec::new();
+            for a in answers {
+                got.push(a.await.expect("answered"));
+            }
+            let mut compactions = 0;
+            for t in tasks {
+                compactions += t.await.unwrap();
+            }
+            (p, got, compactions, services)
+        });
+        let removed = (primary + 1) % n;
+        for (r, answer) in answers.iter().enumerate() {
+            if r == 5 {
+                assert!(
+                    matches!(answer, WriteReply::Reconfigured { config, .. } if *config == ServerSet::all(n).0 & !(1 << removed)),
+                    "{answer:?}"
+                );
+            } else {
+                assert!(matches!(answer, WriteReply::Committed { .. }), "{answer:?}");
+            }
+        }
+        // On the primary: one entry for the five writes, then the change, then one entry for
+        // the three writes after it.
+        let events = recorder.events();
+        let steps: Vec<&Input> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Step { node, input, .. } if *node as usize == primary => Some(input),
+                _ => None,
+            })
+            .filter(|i| matches!(i, Input::ClientWrite(_) | Input::Reconfig { .. }))
+            .collect();
+        let writes_of = |i: &Input| match i {
+            Input::ClientWrite(p) => match Command::decode(p) {
+                Some(Command::Batch(c)) => c.len(),
+                Some(_) => 1,
+                None => 0,
+            },
+            _ => 0,
+        };
+        let last = &steps[steps.len() - 3..];
+        assert_eq!(writes_of(last[0]), 5, "{last:?}");
+        assert!(matches!(last[1], Input::Reconfig { .. }), "{last:?}");
+        assert_eq!(writes_of(last[2]), 3, "{last:?}");
+        let checked = crate::validate(n, &events).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(checked.by_action.get("Reconfig").copied(), Some(1));
+        assert_eq!(
+            (compactions, checked.steps, checked.commits),
+            (6, 1_177, 21)
+        );
+
+        // The primary's file starts with a snapshot; its map and the entries after it give
+        // the service's map.
+        let dir = base.join(format!("n{primary}"));
+        let (wal, recovered) = Wal::open(&dir, primary as u8, ServerSet::all(n)).unwrap();
+        assert!(recovered.from_snapshot);
+        let kv = services[primary].snapshot().kv;
+        let mut from_snapshot = recovered.applied.clone().expect("an applied map");
+        assert!(from_snapshot.applied > 0 && from_snapshot.applied <= kv.applied);
+        from_snapshot
+            .apply_committed(recovered.durable.log.entries(), kv.applied)
+            .unwrap();
+        assert_eq!(
+            (&from_snapshot.map, from_snapshot.applied),
+            (&kv.map, kv.applied)
+        );
+        // A service restarted on it starts from the snapshot's map.
+        let restarted = Service::new(false);
+        let snapshot_applied = recovered.applied.as_ref().unwrap().applied;
+        runtime.block_on(async {
+            let (_, mut ends) = MemNetwork::new(n, 0, Faults::NONE, Recorder::discarding());
+            let (_tx, mut rx) = mpsc::channel(1);
+            run_service(
+                NodeOptions::new(primary as u8, n, 0),
+                wal,
+                recovered,
+                &mut ends[primary],
+                &mut rx,
+                Recorder::discarding(),
+                Instant::now(),
+                Some(restarted.clone()),
+            )
+            .await
+            .unwrap();
+        });
+        assert_eq!(restarted.snapshot().kv.applied, snapshot_applied);
+        let _ = std::fs::remove_dir_all(&base);
+    }
 }

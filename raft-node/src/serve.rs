@@ -54,6 +54,9 @@ pub struct ServeOptions {
     pub members: Option<ServerSet>,
     /// Let clients set the transport's fault hook (`Op::CutOff`): for fault tests only.
     pub fault_hooks: bool,
+    /// Compact the write-ahead file once this many bytes were appended since its last
+    /// snapshot ([`NodeOptions::wal_compact_bytes`]; 0: never).
+    pub wal_compact_bytes: u64,
 }
 
 /// Whether two recorded states have the same durable variables.
@@ -129,9 +132,7 @@ impl DirLock {
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let owner = std::fs::read_to_string(&path).unwrap_or_default();
                     let owner = owner.trim();
-                    let alive = !owner.is_empty()
-                        && owner != me.to_string()
-                        && std::path::Path::new("/proc").join(owner).exists();
+                    let alive = !owner.is_empty() && owner != me.to_string() && process_runs(owner);
                     if alive {
                         return Err(format!(
                             "the data directory {} is in use by process {owner} (its lock file {}); one process per data directory",
@@ -146,6 +147,19 @@ impl DirLock {
             }
         }
         Err(format!("cannot take the lock {}", path.display()))
+    }
+}
+
+/// Whether process `pid` runs: `/proc/PID` exists and is no zombie (a process killed with
+/// `kill -9` keeps its `/proc/PID`, state `Z`, until its parent reaps it; it holds nothing).
+fn process_runs(pid: &str) -> bool {
+    match std::fs::read_to_string(std::path::Path::new("/proc").join(pid).join("stat")) {
+        // `PID (COMMAND) STATE ...`; the command may hold spaces and parentheses.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next())
+            .is_some_and(|state| state != 'Z'),
+        Err(_) => std::path::Path::new("/proc").join(pid).exists(),
     }
 }
 
@@ -223,6 +237,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
         heartbeat_us: opts.heartbeat_ms * 1000,
         start_clock,
         heartbeat_on_write: true,
+        wal_compact_bytes: opts.wal_compact_bytes,
         ..NodeOptions::new(opts.id, n, seed)
     };
     let until = tokio::time::Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600);
@@ -252,4 +267,57 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
     };
     clients.abort();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A lock held by a running process refuses the directory; one held by a zombie (a
+    /// process that exited and that its parent has not reaped, as a killed node is until its
+    /// parent `wait`s) is taken over.
+    #[test]
+    fn a_zombies_lock_is_taken_over_a_running_ones_is_not() {
+        let dir = std::env::temp_dir().join(format!("raft-node-lock-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut running = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        std::fs::write(dir.join("lock"), running.id().to_string()).unwrap();
+        let err = DirLock::take(&dir).unwrap_err();
+        assert!(
+            err.contains(&format!("in use by process {}", running.id())),
+            "{err}"
+        );
+        running.kill().unwrap();
+        // Killed, not yet reaped: a zombie (waited for up to 5 s).
+        let pid = running.id().to_string();
+        let mut zombie = false;
+        for _ in 0..500 {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+            if stat
+                .rsplit_once(')')
+                .unwrap()
+                .1
+                .trim_start()
+                .starts_with('Z')
+            {
+                zombie = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(zombie);
+        assert!(!process_runs(&pid));
+        let lock = DirLock::take(&dir).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.join("lock")).unwrap(),
+            std::process::id().to_string()
+        );
+        drop(lock);
+        running.wait().unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
