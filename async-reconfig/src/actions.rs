@@ -204,7 +204,7 @@ impl std::str::FromStr for Action {
 
     fn from_str(text: &str) -> Result<Action, ParseActionError> {
         parse(text, |name, args| {
-            let s = |a: &str| server(a).map(|v| v as u8);
+            let s = server;
             let k = |a: &str| natural(a).map(|v| v as u8);
             let b = |a: &str| match a {
                 "true" => Ok(true),
