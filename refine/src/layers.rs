@@ -393,7 +393,7 @@ pub fn registry() -> Registry {
     )
     // These two hold (async-reconfig's README: the bounds checked and their counts), but are not
     // chain rows: with the history variables, message-raft's defaults take 375 million
-    // successors even with symmetry (34 minutes on two busy cores), far longer than a row may.
+    // successors even with symmetry (6.6 minutes on two busy cores), far longer than a row may.
     .edge(
         EdgeDef::new(
             "message-raft",

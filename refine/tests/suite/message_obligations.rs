@@ -403,7 +403,7 @@ fn message_raft_refines_async_reconfig() {
 /// behaviour of up to 18 states implements async-reconfig; the same with a reconfig (the two
 /// obligations that need one break in 10 and 13 states). About 30 s on two cores: ignored by
 /// default (`cargo test --release -p refine --test suite message_obligations:: -- --ignored
-/// --skip at_message_raft_defaults` runs every ignored test here but the 30-minute one).
+/// --skip at_message_raft_defaults` runs every ignored test here but the 7-minute one).
 #[test]
 #[ignore]
 fn message_raft_refines_async_reconfig_through_every_broken_obligation() {
@@ -558,12 +558,12 @@ fn message_raft_refines_async_reconfig_with_two_terms() {
     );
 }
 
-/// The edge exhaustively at message-raft's defaults, the bounds (3 servers, MaxLogLen
-/// 1, MaxTerm 2, no reconfig, 2 messages in flight, one restart, one duplicate), with symmetry:
-/// holds. `refine refines message-raft async-reconfig --symmetry` (the same counts) took 34
-/// minutes on two cores shared with three other sessions' builds (565 s of CPU time), 1.6 GB
-/// peak, with the history's encoding before it was made compact (which saves about 15% of the
-/// time and 40% of the memory); ignored by default (`cargo test --release -p refine --test
+/// The edge exhaustively at message-raft's defaults (the bounds, but logs of 1 as
+/// message-raft's README explains: 3 servers, MaxLogLen 1, MaxTerm 2, no reconfig, 2 messages
+/// in flight, one restart, one duplicate), with symmetry: holds. `refine refines message-raft async-reconfig --symmetry` (the same counts) takes 6.6
+/// minutes (384 s of CPU time: the run got one of two busy cores), 1.66 GB peak; 34 minutes
+/// (565 s of CPU) before the history's encoding was made compact, on a busier machine. Ignored
+/// by default (`cargo test --release -p refine --test
 /// suite message_obligations::message_raft_refines_async_reconfig_at_message_raft_defaults --
 /// --ignored`).
 #[test]
