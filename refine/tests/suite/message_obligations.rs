@@ -403,7 +403,8 @@ fn message_raft_refines_async_reconfig() {
 /// behaviour of up to 18 states implements async-reconfig; the same with a reconfig (the two
 /// obligations that need one break in 10 and 13 states). About 30 s on two cores: ignored by
 /// default (`cargo test --release -p refine --test suite message_obligations:: -- --ignored
-/// --skip at_message_raft_defaults` runs every ignored test here but the 7-minute one).
+/// --skip at_message_raft_defaults --skip with_reconfigs` runs every ignored test here but the
+/// two long ones).
 #[test]
 #[ignore]
 fn message_raft_refines_async_reconfig_through_every_broken_obligation() {
@@ -531,7 +532,8 @@ fn message_raft_refines_async_reconfig_under_faults() {
 }
 
 /// The same without symmetry (about 25 s on two cores; `cargo test --release -p refine --test
-/// suite message_obligations:: -- --ignored --skip at_message_raft_defaults`).
+/// suite message_obligations::message_raft_refines_async_reconfig_under_faults_unreduced --
+/// --ignored`).
 #[test]
 #[ignore]
 fn message_raft_refines_async_reconfig_under_faults_unreduced() {
@@ -560,11 +562,12 @@ fn message_raft_refines_async_reconfig_with_two_terms() {
 
 /// The edge exhaustively at message-raft's defaults (the bounds, but logs of 1 as
 /// message-raft's README explains: 3 servers, MaxLogLen 1, MaxTerm 2, no reconfig, 2 messages
-/// in flight, one restart, one duplicate), with symmetry: holds. `refine refines message-raft async-reconfig --symmetry` (the same counts) takes 6.6
-/// minutes (384 s of CPU time: the run got one of two busy cores), 1.66 GB peak; 34 minutes
-/// (565 s of CPU) before the history's encoding was made compact, on a busier machine. Ignored
-/// by default (`cargo test --release -p refine --test
-/// suite message_obligations::message_raft_refines_async_reconfig_at_message_raft_defaults --
+/// in flight, one restart, one duplicate), with symmetry: holds. `refine refines message-raft
+/// async-reconfig --symmetry` (the same counts) takes 6.6 minutes (384 s of CPU time: the run
+/// got one of two busy cores), 1.66 GB peak; 34 minutes (565 s of CPU) before the history's
+/// encoding was made compact, on a busier machine. Ignored by default (`cargo test --release
+/// -p refine --test suite
+/// message_obligations::message_raft_refines_async_reconfig_at_message_raft_defaults --
 /// --ignored`).
 #[test]
 #[ignore]
@@ -573,6 +576,23 @@ fn message_raft_refines_async_reconfig_at_message_raft_defaults() {
     assert_eq!(
         holds_with(&to_async_reconfig(spec).unwrap(), None, true),
         ASYNC_MSG_DEFAULTS_SYMMETRY
+    );
+}
+
+/// The edge exhaustively with reconfigs (MaxConfigVersion 2: every obligation above breaks
+/// here, the two of Reconfig and SendConfig included), two terms, no faults, with symmetry:
+/// holds. `refine refines message-raft async-reconfig --restarts 0 --duplicates 0
+/// --max-config-version 2 --symmetry` (the same counts; these were pinned from that run) takes
+/// 12.4 minutes on two busy cores (1,060 s of CPU time), 2.9 GB peak; ignored by default
+/// (`cargo test --release -p refine --test suite
+/// message_obligations::message_raft_refines_async_reconfig_with_reconfigs -- --ignored`).
+#[test]
+#[ignore]
+fn message_raft_refines_async_reconfig_with_reconfigs() {
+    let spec = MessageRaft::new(3, 1, 2, 2, 2, 0, 0).unwrap();
+    assert_eq!(
+        holds_with(&to_async_reconfig(spec).unwrap(), None, true),
+        ASYNC_MSG_T2_RECONFIG_SYMMETRY
     );
 }
 
@@ -627,6 +647,7 @@ const ASYNC_MSG_T1_FAULTS: (u64, u64, usize) = (8_795_239, 608_260, 30);
 const ASYNC_MSG_T1_FAULTS_SYMMETRY: (u64, u64, usize) = (1_467_730, 101_516, 30);
 const ASYNC_MSG_T2_SYMMETRY: (u64, u64, usize) = (44_303_767, 3_391_850, 56);
 const ASYNC_MSG_DEFAULTS_SYMMETRY: (u64, u64, usize) = (375_280_184, 26_980_591, 59);
+const ASYNC_MSG_T2_RECONFIG_SYMMETRY: (u64, u64, usize) = (902_524_256, 71_051_731, 63);
 const ASYNC_FROM_SYNC_SYMMETRY: (u64, u64, usize) = (159_625, 9_287, 15);
 const ASYNC_CHECK_SYMMETRY: (u64, u64, usize) = (67_473, 6_651, 15);
 const ASYNC_MSG_T2: (u64, u64, usize) = (12_652_303, 1_482_093, 19);
