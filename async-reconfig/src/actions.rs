@@ -678,6 +678,54 @@ pub fn witness(s: &State, t: &State, mutation: Option<Mutation>) -> Option<Actio
             let u = i as u8;
             let term = t.core.current_term[i];
             let entry_term = t.core.log[i].last().unwrap_or(0);
+            // The likeliest step first, from what changed (each candidate costs a step).
+            let (a, b) = (&s.core, &t.core);
+            let guess = if t.voted_for[i] != s.voted_for[i] && t.voted_for[i] == u + 1 {
+                Action::StartElection { i: u }
+            } else if t.voted_for[i] != s.voted_for[i] && t.voted_for[i] != 0 {
+                Action::GrantVote {
+                    j: u,
+                    i: t.voted_for[i] - 1,
+                    term,
+                }
+            } else if b.log[i].len() > a.log[i].len() && b.state[i] == Role::Primary {
+                Action::ClientRequest {
+                    i: u,
+                    commit: a.committed != b.committed,
+                }
+            } else if b.log[i].len() > a.log[i].len() {
+                Action::GetEntries {
+                    i: u,
+                    term,
+                    entry_term,
+                }
+            } else if b.log[i].len() < a.log[i].len() {
+                Action::RollbackEntries { i: u, term }
+            } else if (a.config_version[i], a.config[i]) != (b.config_version[i], b.config[i])
+                && b.state[i] == Role::Primary
+            {
+                Action::Reconfig {
+                    i: u,
+                    new_config: b.config[i],
+                }
+            } else if (a.config_version[i], a.config_term[i])
+                != (b.config_version[i], b.config_term[i])
+                && b.state[i] != Role::Primary
+            {
+                Action::SendConfig {
+                    i: u,
+                    term,
+                    config_term: b.config_term[i],
+                    config_version: b.config_version[i],
+                }
+            } else if b.state[i] == Role::Primary {
+                Action::BecomeLeader { i: u }
+            } else if a.current_term[i] == b.current_term[i] {
+                Action::StepDown { i: u }
+            } else {
+                Action::UpdateTerms { i: u, term }
+            };
+            candidates.push(guess);
             candidates.extend([
                 Action::StartElection { i: u },
                 Action::UpdateTerms { i: u, term },

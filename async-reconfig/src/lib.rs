@@ -23,6 +23,7 @@
 pub mod actions;
 pub mod refinement;
 pub mod state;
+pub mod symmetry;
 
 pub use actions::{Action, ACTION_NAMES};
 pub use refinement::{CommittedAreChosen, FromRaftReconfig, WithHistory};
@@ -224,6 +225,15 @@ impl Spec for AsyncReconfig {
             self.max_log_len,
             self.max_config_version,
         )
+    }
+
+    /// Renaming servers is an exact symmetry (see [`symmetry`]).
+    fn has_symmetry(&self) -> bool {
+        true
+    }
+
+    fn canonical(&self, state: &State) -> State {
+        symmetry::canonical(state)
     }
 }
 

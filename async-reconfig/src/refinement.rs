@@ -12,6 +12,7 @@
 use log_abstract::{Choose, Log, LogState};
 use raft_reconfig::RaftReconfig;
 use serde::{Serialize, Serializer};
+use spec_core::symmetry::Rename;
 use spec_core::{Pack, Params, ParamsError, Refinement, Spec, StepMapping};
 
 use crate::state::{History, MAX_SERVERS};
@@ -77,6 +78,10 @@ pub trait Recordable: Spec {
     ) -> [u8; MAX_SERVERS];
     /// `votedFor` in an initial state.
     fn initial_voted_for(&self, state: &Self::State) -> [u8; MAX_SERVERS];
+    /// `state` with server `i` renamed `rename[i]`, for the symmetry reduction of
+    /// [`WithHistory`], which it has when the spec has one ([`Spec::has_symmetry`]). The
+    /// renaming must commute with [`Recordable::core`] and [`Recordable::voted_for`].
+    fn permute(&self, state: &Self::State, rename: &Rename) -> Self::State;
 }
 
 /// A state of [`WithHistory`]: the lower state, `votedFor`, and the history.
@@ -133,12 +138,14 @@ impl<S: Serialize> Serialize for Recorded<S> {
 #[derive(Clone, Debug)]
 pub struct WithHistory<L> {
     spec: L,
+    servers: usize,
 }
 
 impl<L: Recordable> WithHistory<L> {
     /// `spec` with the history.
     pub fn new(spec: L) -> Self {
-        WithHistory { spec }
+        let servers = spec.params().servers.unwrap_or(0);
+        WithHistory { spec, servers }
     }
 
     /// The spec underneath.
@@ -210,6 +217,28 @@ where
     fn within_constraint(&self, state: &Self::State) -> bool {
         self.spec.within_constraint(&state.lower)
     }
+
+    /// The spec's symmetry, with the history renamed too: the history's facts are indexed by
+    /// server and name servers as the spec's variables do (see [`crate::symmetry`]).
+    fn has_symmetry(&self) -> bool {
+        self.spec.has_symmetry()
+    }
+
+    /// The renaming of the lower state, `votedFor` and the history whose packed bytes are
+    /// least.
+    fn canonical(&self, state: &Self::State) -> Self::State {
+        let (lower, voted_for, history) = crate::symmetry::least_renaming(
+            self.servers,
+            |rename| self.spec.permute(&state.lower, rename),
+            &state.voted_for,
+            &state.history,
+        );
+        Recorded {
+            lower,
+            voted_for,
+            history,
+        }
+    }
 }
 
 /// A [`Recordable`] spec (with the history) -> AsyncReconfig: each server's variables, `votedFor`
@@ -270,6 +299,37 @@ where
             None => StepMapping::Search,
         }
     }
+
+    /// [`Refinement::implements`] as its default computes it from [`Self::map_step`], but with
+    /// each state mapped once (the default maps both states again in `map_step`) and the
+    /// witness, which [`crate::actions::witness`] has already checked, not stepped again: the
+    /// mapping and the witness were most of the edge's time per step.
+    fn implements(
+        &self,
+        state: &Recorded<L::State>,
+        action: &L::Action,
+        next: &Recorded<L::State>,
+    ) -> Result<Option<Action>, String> {
+        let (from, to) = (self.map_state(state), self.map_state(next));
+        if from == to {
+            return Ok(None);
+        }
+        if let Some(witness) = crate::actions::witness(&from, &to, self.upper.mutation()) {
+            return Ok(Some(witness));
+        }
+        let mut successors = Vec::new();
+        self.upper.next_states(&from, &mut successors);
+        successors
+            .into_iter()
+            .find(|(_, s)| *s == to)
+            .map(|(a, _)| Some(a))
+            .ok_or_else(|| {
+                format!(
+                    "{action} changes the mapped {name} state, and no {name} step leads from the mapped state to the mapped next state",
+                    name = self.upper.name()
+                )
+            })
+    }
 }
 
 /// raft-reconfig's variables are AsyncReconfig's; `votedFor` is auxiliary: an atomic election
@@ -304,6 +364,10 @@ impl Recordable for RaftReconfig {
 
     fn initial_voted_for(&self, _: &raft_reconfig::State) -> [u8; MAX_SERVERS] {
         [0; MAX_SERVERS]
+    }
+
+    fn permute(&self, state: &raft_reconfig::State, rename: &Rename) -> raft_reconfig::State {
+        raft_reconfig::symmetry::permute(state, &rename[..state.servers as usize])
     }
 }
 

@@ -159,6 +159,12 @@ impl Recordable for MessageRaft {
     fn initial_voted_for(&self, state: &State) -> [u8; async_reconfig::state::MAX_SERVERS] {
         voted_for(state)
     }
+
+    /// Renames the nodes, the servers their variables name and the messages' ends (the
+    /// renaming message-raft's own symmetry reduction uses).
+    fn permute(&self, state: &State, rename: &spec_core::symmetry::Rename) -> State {
+        crate::symmetry::permute(state, rename)
+    }
 }
 
 /// message-raft -> async-reconfig (see the module docs).

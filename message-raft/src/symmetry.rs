@@ -136,4 +136,56 @@ mod tests {
             );
         }
     }
+
+    /// The states the edge to async-reconfig explores (message-raft with the history): on
+    /// reachable states with a restart and a duplicate, breadth first, the canonical form is
+    /// idempotent, the same for every renaming of the state (the nodes, the network, `votedFor`
+    /// and the history renamed together), and itself a renaming of the state; and the mapping
+    /// commutes with renaming (the mapped state of a renamed state is the renamed mapped state).
+    #[test]
+    fn the_history_is_renamed_with_the_nodes() {
+        use async_reconfig::refinement::{Recordable, Recorded};
+        use spec_core::Refinement;
+        let spec = MessageRaft::new(3, 1, 2, 2, 2, 1, 1).unwrap();
+        let mapping = crate::refinement::to_async_reconfig(spec).unwrap();
+        let lower = mapping.lower();
+        assert!(lower.has_symmetry());
+        let rename_all = |s: &Recorded<State>, rename: &Rename| Recorded {
+            lower: spec.permute(&s.lower, rename),
+            voted_for: async_reconfig::symmetry::permute_voted_for(&s.voted_for, 3, rename),
+            history: s.history.permute(3, rename),
+        };
+        let mut queue: std::collections::VecDeque<_> = lower.init_states().into();
+        let mut seen = std::collections::HashSet::new();
+        let mut succ = Vec::new();
+        let mut states = Vec::new();
+        while let Some(s) = queue.pop_front() {
+            if states.len() >= 4000 {
+                break;
+            }
+            if seen.insert(s) {
+                states.push(s);
+                succ.clear();
+                lower.next_states(&s, &mut succ);
+                queue.extend(succ.iter().map(|(_, t)| *t));
+            }
+        }
+        let mut nontrivial = 0;
+        for s in &states {
+            let c = lower.canonical(s);
+            assert_eq!(lower.canonical(&c), c, "idempotent: {s:?}");
+            nontrivial += usize::from(c != *s);
+            assert!(renamings(3).iter().any(|r| rename_all(s, r) == c));
+            for rename in renamings(3) {
+                let p = rename_all(s, rename);
+                assert_eq!(lower.canonical(&p), c, "{s:?} {rename:?}");
+                let mapped = async_reconfig::symmetry::permute(&mapping.map_state(s), rename);
+                assert_eq!(mapping.map_state(&p), mapped, "{s:?} {rename:?}");
+            }
+        }
+        assert!(
+            nontrivial > 1000,
+            "{nontrivial} states were not their own representative"
+        );
+    }
 }
