@@ -11,7 +11,7 @@ use raft_reconfig::{Role, ServerSet};
 use spec_core::action_text::{natural, parse, server, server_set};
 use spec_core::itf::server_name;
 use spec_core::raft::{last_term, CommittedEntry};
-use spec_core::ParseActionError;
+use spec_core::{ParseActionError, Server};
 
 use crate::state::{unpack_candidacy, State, TERMS, VERSIONS};
 use crate::Mutation;
@@ -23,16 +23,16 @@ pub enum Action {
     /// quorum of its config it wins at once, as BecomeLeader).
     StartElection {
         /// The candidate.
-        i: u8,
+        i: Server,
     },
     /// `GrantVote(j, i, t)`: `j` receives `i`'s request of term `t` (as `i` stood), adopts `t`,
     /// and votes for `i` if it has not voted for another in `t` and `i`'s log and config were
     /// at least as up to date as its own are now (CanVoteForOplog, CanVoteForConfig).
     GrantVote {
         /// The voter.
-        j: u8,
+        j: Server,
         /// The candidate.
-        i: u8,
+        i: Server,
         /// The candidate's term.
         term: u8,
     },
@@ -40,19 +40,19 @@ pub enum Action {
     /// from a quorum of its config: Primary, its config stamped with its term.
     BecomeLeader {
         /// The candidate.
-        i: u8,
+        i: Server,
     },
     /// `Elect(i, Q)`: raft-reconfig's atomic `BecomeLeader(i, Q)`, every voter voting at once.
     Elect {
         /// The candidate.
-        i: u8,
+        i: Server,
         /// The voters, `i` among them.
         vote_quorum: ServerSet,
     },
     /// `UpdateTerms(i, t)`: `i` adopts a newer term some server has held, and steps down.
     UpdateTerms {
         /// The server.
-        i: u8,
+        i: Server,
         /// The term.
         term: u8,
     },
@@ -60,7 +60,7 @@ pub enum Action {
     /// also commits it, alone a quorum of its config.
     ClientRequest {
         /// The primary.
-        i: u8,
+        i: Server,
         /// Whether the entry is committed in the same step.
         commit: bool,
     },
@@ -68,7 +68,7 @@ pub enum Action {
     /// `e` that some log held right after the entry its own log ends with.
     GetEntries {
         /// The secondary.
-        i: u8,
+        i: Server,
         /// The term adopted first.
         term: u8,
         /// The appended entry's term.
@@ -78,7 +78,7 @@ pub enum Action {
     /// which some log held without it and with a newer last term.
     RollbackEntries {
         /// The secondary.
-        i: u8,
+        i: Server,
         /// The term adopted first.
         term: u8,
     },
@@ -86,13 +86,13 @@ pub enum Action {
     /// its config held while in its term.
     CommitEntry {
         /// The primary.
-        i: u8,
+        i: Server,
     },
     /// `Reconfig(i, C)`: as raft-reconfig's, with ConfigQuorumCheck, TermQuorumCheck and
     /// OplogCommitment read from the history.
     Reconfig {
         /// The primary.
-        i: u8,
+        i: Server,
         /// The new config.
         new_config: ServerSet,
     },
@@ -100,7 +100,7 @@ pub enum Action {
     /// config some server held at config term `ct` and version `v`.
     SendConfig {
         /// The receiver.
-        i: u8,
+        i: Server,
         /// The term adopted first.
         term: u8,
         /// The config's term.
@@ -111,7 +111,7 @@ pub enum Action {
     /// `StepDown(i)`: a primary becomes Secondary in its term (a restart).
     StepDown {
         /// The primary.
-        i: u8,
+        i: Server,
     },
 }
 
