@@ -32,28 +32,14 @@
 //! order in which states are found.
 
 use std::cmp::Ordering;
-use std::sync::OnceLock;
 
 use spec_core::symmetry::{rename_set, Rename};
 use spec_core::{Pack, ServerSet};
 
 use crate::state::{History, State, MAX_SERVERS, TERMS, VERSIONS};
 
-/// Every permutation of `0..n` as renamings, computed once per size.
-pub fn renamings(n: usize) -> &'static [Rename] {
-    static TABLES: [OnceLock<Vec<Rename>>; MAX_SERVERS + 1] =
-        [const { OnceLock::new() }; MAX_SERVERS + 1];
-    TABLES[n].get_or_init(|| {
-        spec_core::permutations(n)
-            .into_iter()
-            .map(|p| {
-                let mut rename: Rename = [0; spec_core::MAX_SERVERS];
-                rename[..n].copy_from_slice(&p);
-                rename
-            })
-            .collect()
-    })
-}
+/// Every permutation of `0..n` as renamings (spec-core's table).
+pub use spec_core::symmetry::renamings;
 
 /// `votedFor` (plus one; 0 for none) with server `i` renamed `rename[i]`.
 pub fn permute_voted_for(

@@ -12,25 +12,10 @@
 use spec_core::symmetry::{rename_set, Rename};
 use spec_core::Pack;
 
-use crate::node::{Message, NodeState, MAX_SERVERS, NOBODY};
+use crate::node::{Message, NodeState, NOBODY};
 use crate::state::{Envelope, Network, State};
 
-/// Every permutation of `0..n` as renamings, computed once per size.
-fn renamings(n: usize) -> &'static [Rename] {
-    use std::sync::OnceLock;
-    static TABLES: [OnceLock<Vec<Rename>>; MAX_SERVERS + 1] =
-        [const { OnceLock::new() }; MAX_SERVERS + 1];
-    TABLES[n].get_or_init(|| {
-        spec_core::permutations(n)
-            .into_iter()
-            .map(|p| {
-                let mut rename: Rename = [0; spec_core::MAX_SERVERS];
-                rename[..n].copy_from_slice(&p);
-                rename
-            })
-            .collect()
-    })
-}
+use spec_core::symmetry::renamings;
 
 fn rename_message(m: Message, rename: &Rename) -> Message {
     match m {

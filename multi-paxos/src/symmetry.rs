@@ -14,24 +14,9 @@
 use spec_core::symmetry::{rename_set, Rename};
 use spec_core::Pack;
 
-use crate::state::{Commander, Envelope, Network, RoleKind, State, MAX_ACCEPTORS};
+use crate::state::{Commander, Envelope, Network, RoleKind, State};
 
-/// Every permutation of `0..n` as renamings, computed once per size.
-fn renamings(n: usize) -> &'static [Rename] {
-    use std::sync::OnceLock;
-    static TABLES: [OnceLock<Vec<Rename>>; MAX_ACCEPTORS + 1] =
-        [const { OnceLock::new() }; MAX_ACCEPTORS + 1];
-    TABLES[n].get_or_init(|| {
-        spec_core::permutations(n)
-            .into_iter()
-            .map(|p| {
-                let mut rename: Rename = [0; spec_core::MAX_SERVERS];
-                rename[..n].copy_from_slice(&p);
-                rename
-            })
-            .collect()
-    })
-}
+use spec_core::symmetry::renamings;
 
 /// `s` with acceptor `a` renamed `rename[a]`.
 pub fn permute(s: &State, rename: &Rename) -> State {

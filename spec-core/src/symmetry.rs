@@ -19,6 +19,25 @@ use crate::servers::{ServerSet, MAX_SERVERS};
 /// A renaming of servers: server `s` becomes `rename[s]`; one slot per bit of a [`ServerSet`].
 pub type Rename = [u8; MAX_SERVERS];
 
+/// Every permutation of servers `0..n` as a [`Rename`] (the identity first, as
+/// [`crate::permutations`] orders them), computed once per `n` and kept for the process: the
+/// renamings a canonical form tries on every state it is asked for.
+pub fn renamings(n: usize) -> &'static [Rename] {
+    use std::sync::OnceLock;
+    static TABLES: [OnceLock<Vec<Rename>>; MAX_SERVERS + 1] =
+        [const { OnceLock::new() }; MAX_SERVERS + 1];
+    TABLES[n].get_or_init(|| {
+        crate::permutations(n)
+            .into_iter()
+            .map(|p| {
+                let mut rename: Rename = [0; MAX_SERVERS];
+                rename[..n].copy_from_slice(&p);
+                rename
+            })
+            .collect()
+    })
+}
+
 /// Renames the members of `set`.
 pub fn rename_set(set: ServerSet, rename: &Rename) -> ServerSet {
     let mut bits = set.0;
