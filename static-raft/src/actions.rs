@@ -179,11 +179,12 @@ pub fn in_model<V: OplogVars + ?Sized>(v: &V, servers: usize, action: Action) ->
         Action::RollbackEntries { i, j } | Action::UpdateTerms { i, j } => server(i) && server(j),
         Action::BecomeLeader { i, vote_quorum } => server(i) && quorum(i, vote_quorum),
         Action::CommitEntry { i, commit_quorum } => {
-            let i_ = usize::from(i).min(servers.saturating_sub(1));
-            let (index, entry_term) = entry_to_commit(v, i_);
+            // Read before `server(i)` is known to hold: clamped into the model.
+            let clamped = usize::from(i).min(servers.saturating_sub(1));
+            let (index, entry_term) = entry_to_commit(v, clamped);
             server(i)
                 && quorum(i, commit_quorum)
-                && spec_core::raft::committable(index, entry_term, v.current_term(i_))
+                && spec_core::raft::committable(index, entry_term, v.current_term(i.into()))
         }
     }
 }

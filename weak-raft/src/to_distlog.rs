@@ -181,8 +181,8 @@ impl Refinement for LogsAsDistLog {
             | Step::CommitEntry { .. }
             | Step::UpdateTerms { .. } => StepMapping::Stutter,
             Step::MergeEntries { i, j } => {
-                let j_ = usize::from(j);
-                let (before, after) = (state.log[j_].as_slice(), next.log[j_].as_slice());
+                let merged = usize::from(j);
+                let (before, after) = (state.log[merged].as_slice(), next.log[merged].as_slice());
                 if before == after {
                     StepMapping::Stutter
                 } else if after.len() == before.len() + 1 && after.starts_with(before) {
