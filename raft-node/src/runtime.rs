@@ -353,11 +353,11 @@ pub async fn run_service<T: Transport>(
     };
     let mut rng = Rng::new(opts.seed);
     let mut persisted = Persisted::of(&recovered.durable);
-    if let (Some(service), Some(kv)) = (&service, &recovered.applied) {
+    if let (Some(service), Some(kv)) = (&service, recovered.applied) {
         // The snapshot's applied map: the service applies only the entries after it.
         let mut shared = service.shared.lock().expect("service lock");
         if kv.applied > shared.kv.applied {
-            shared.kv.map = kv.map.clone();
+            shared.kv.map = kv.map;
             shared.kv.applied = kv.applied;
             shared.kv.applied_term = kv.applied_term;
         }
