@@ -496,6 +496,30 @@ fn validate_records_from(
     raft_node::validate_from(servers, members, &events, None).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The end of a process fault test: stops the load and checks the clients' history
+/// ([`finish_load`], which must hold more than 20 operations), stops the cluster, and validates
+/// the records of its `nodes` nodes (started in the config of the first three) merged by
+/// causality.
+fn stop_and_validate(
+    cluster: LocalCluster,
+    dir: &Path,
+    addrs: &[SocketAddr],
+    history: &History,
+    stop: &Arc<AtomicBool>,
+    load: Vec<std::thread::JoinHandle<()>>,
+    nodes: usize,
+) -> raft_node::Validation {
+    let found = finish_load(addrs, history, stop, load);
+    assert!(found.operations > 20, "{found:?}");
+    drop(cluster);
+    let records: Vec<PathBuf> = (1..=nodes)
+        .map(|k| dir.join(format!("n{k}.jsonl")))
+        .collect();
+    let v = validate_records_from(&records, nodes, spec_core::ServerSet::all(3));
+    eprintln!("{v:?}");
+    v
+}
+
 async fn ask(addr: SocketAddr, op: Op) -> Reply {
     let mut client = Client::new(vec![addr]);
     client.ask(addr, op).await.unwrap()
@@ -575,17 +599,7 @@ fn a_partitioned_primary_is_replaced_and_rejoins() {
         });
     }
     std::thread::sleep(Duration::from_millis(300));
-    let found = finish_load(&addrs, &history, &stop, load);
-    assert!(found.operations > 20, "{found:?}");
-    drop(cluster);
-    let v = validate_records_from(
-        &(1..=3)
-            .map(|k| dir.join(format!("n{k}.jsonl")))
-            .collect::<Vec<_>>(),
-        3,
-        spec_core::ServerSet::all(3),
-    );
-    eprintln!("{v:?}");
+    let v = stop_and_validate(cluster, &dir, &addrs, &history, &stop, load, 3);
     assert!(v.max_term >= first.term + rounds() as u64);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -652,17 +666,7 @@ fn a_node_restarts_from_a_wal_with_a_torn_tail() {
             before.records
         );
     }
-    let found = finish_load(&addrs, &history, &stop, load);
-    assert!(found.operations > 20, "{found:?}");
-    drop(cluster);
-    let v = validate_records_from(
-        &(1..=3)
-            .map(|k| dir.join(format!("n{k}.jsonl")))
-            .collect::<Vec<_>>(),
-        3,
-        spec_core::ServerSet::all(3),
-    );
-    eprintln!("{v:?}");
+    let v = stop_and_validate(cluster, &dir, &addrs, &history, &stop, load, 3);
     assert!(
         v.by_action.get("Restart").copied().unwrap_or(0) >= rounds(),
         "{v:?}"
@@ -723,17 +727,7 @@ fn a_reconfig_under_load_removes_the_primary_and_adds_a_spare() {
         assert_eq!(members.len(), 4, "{members:?}");
     }
     std::thread::sleep(Duration::from_millis(300));
-    let found = finish_load(&addrs, &history, &stop, load);
-    assert!(found.operations > 20, "{found:?}");
-    drop(cluster);
-    let v = validate_records_from(
-        &(1..=4)
-            .map(|k| dir.join(format!("n{k}.jsonl")))
-            .collect::<Vec<_>>(),
-        4,
-        spec_core::ServerSet::all(3),
-    );
-    eprintln!("{v:?}");
+    let v = stop_and_validate(cluster, &dir, &addrs, &history, &stop, load, 4);
     // Three changes (a change whose primary was deposed before a quorum acknowledged it
     // is retried, and may be installed twice).
     assert!(
