@@ -676,3 +676,34 @@ const ASYNC_MUTATIONS: &[(async_reconfig::Mutation, &str, usize, &str)] = &[
         "CommitEntry(n3)",
     ),
 ];
+
+/// Reconfig without OplogCommitment is caught at async-reconfig's level once the initial
+/// config may be a single server and two reconfigs may follow: a primary alone in `{n1}`
+/// commits an entry by itself, grows its config twice without the entry reaching anyone, and a
+/// quorum of the last config that lacks the entry elects a new primary. message-raft's
+/// `msg-reconfig-skips-oplog-commitment` is the same bug one level down (14 states at the same
+/// bounds, in `message_raft.rs`). With one initial config of all servers, or a single reconfig,
+/// it is not found within reach (async-reconfig's README).
+#[test]
+fn async_reconfig_without_oplog_commitment_loses_a_committed_entry() {
+    let spec = AsyncReconfig::new(3, 1, 2, 3)
+        .unwrap()
+        .with_every_initial_config()
+        .with_mutation(async_reconfig::Mutation::ReconfigSkipsOplogCommitment);
+    let out = explore(&spec, &Invariants::of(&spec), &Options::quiet(2, true)).unwrap();
+    let cex = out.violation.expect("caught");
+    assert_eq!(cex.failure.property, "LeaderCompleteness");
+    assert_eq!(
+        cex.actions(),
+        [
+            "StartElection(n1)",
+            "ClientRequest(n1, true)",
+            "Reconfig(n1, {n1, n2})",
+            "SendConfig(n2, 1, 1, 2)",
+            "Reconfig(n1, {n1, n2, n3})",
+            "SendConfig(n2, 1, 1, 3)",
+            "Elect(n2, {n2, n3})",
+        ]
+    );
+    assert_eq!(cex.steps.len(), 8);
+}
