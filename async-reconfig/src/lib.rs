@@ -64,6 +64,21 @@ spec_core::mutations! {
     }
 }
 
+/// Which configs the cluster may start with, a bound of this layer's own (and message-raft's):
+/// `--initial-configs 0`, every node in the config of all servers (a new replica set, the
+/// default), or `1`, one initial state per nonempty config, as MongoRaftReconfig's `Init`. The
+/// classic reconfiguration bugs need two reconfigs from a small config, four from all servers.
+pub const INITIAL_CONFIGS: Bound = Bound::Named("--initial-configs");
+
+/// The declaration of [`INITIAL_CONFIGS`], shared by the layers that take it.
+pub const INITIAL_CONFIGS_PARAMETER: Parameter = Parameter::new(
+    INITIAL_CONFIGS,
+    0,
+    (0, 1),
+    "0: every node starts in the config of all servers; 1: one initial state per nonempty \
+     config, as MongoRaftReconfig's Init",
+);
+
 /// AsyncReconfig at given bounds: `servers` servers and the state constraint `currentTerm <=
 /// max_term`, `Len(log) <= max_log_len`, `configVersion <= max_config_version`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,13 +169,19 @@ impl Spec for AsyncReconfig {
     }
 
     fn params(&self) -> Params {
-        Params {
+        let mut params = Params {
             servers: Some(self.servers),
             max_log_len: Some(self.max_log_len()),
             max_term: Some(self.max_term()),
             max_config_version: Some(self.max_config_version()),
             ..Params::default()
+        };
+        // Written only when it is not the default, so that the default model's bounds read
+        // (and its checkpoints compare) as they did before the bound existed.
+        if self.every_initial_config {
+            params.set(INITIAL_CONFIGS, 1);
         }
+        params
     }
 
     fn action_names(&self) -> &'static [&'static str] {
@@ -266,19 +287,21 @@ impl Layer for AsyncReconfig {
             (1, state::VERSIONS - 2),
             "the history holds versions 1..=7 and successors reach MaxConfigVersion + 1",
         ),
+        INITIAL_CONFIGS_PARAMETER,
     ];
 
-    /// Defaults: 3 servers, `MaxLogLen` 1, `MaxTerm` 2, `MaxConfigVersion` 1.
+    /// Defaults: 3 servers, `MaxLogLen` 1, `MaxTerm` 2, `MaxConfigVersion` 1, the one initial
+    /// config of all servers.
     fn from_params(params: &Params) -> Result<Self, ParamsError> {
-        let [servers, max_log_len, max_term, max_config_version] =
-            params.resolve::<4>(Self::NAME, Self::PARAMETERS)?;
+        let [servers, max_log_len, max_term, max_config_version, initial_configs] =
+            params.resolve::<5>(Self::NAME, Self::PARAMETERS)?;
         Ok(AsyncReconfig {
             servers,
             max_log_len: max_log_len as u8,
             max_term: max_term as u8,
             max_config_version: max_config_version as u8,
             mutation: None,
-            every_initial_config: false,
+            every_initial_config: initial_configs == 1,
         })
     }
 }

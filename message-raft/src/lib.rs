@@ -143,6 +143,11 @@ impl MessageRaft {
         self.mutation
     }
 
+    /// The configs the cluster may start with (`--initial-configs`).
+    pub fn initial_configs(&self) -> InitialConfigs {
+        self.initial_configs
+    }
+
     /// Number of servers.
     pub fn servers(&self) -> usize {
         self.servers
@@ -170,7 +175,7 @@ impl Spec for MessageRaft {
     }
 
     fn params(&self) -> Params {
-        Params {
+        let mut params = Params {
             servers: Some(self.servers),
             max_log_len: Some(self.max_log_len as usize),
             max_term: Some(self.max_term as usize),
@@ -179,7 +184,12 @@ impl Spec for MessageRaft {
             restarts: Some(self.restarts as usize),
             duplicates: Some(self.duplicates as usize),
             ..Params::default()
+        };
+        // Written only when it is not the default, as async-reconfig does.
+        if self.initial_configs == InitialConfigs::EveryNonempty {
+            params.set(async_reconfig::INITIAL_CONFIGS, 1);
         }
+        params
     }
 
     /// Every action, but a fault whose budget is zero: it is not part of the model then (a
@@ -329,11 +339,12 @@ impl Layer for MessageRaft {
             (0, 9),
             "a budget beyond 9 duplications only multiplies states",
         ),
+        async_reconfig::INITIAL_CONFIGS_PARAMETER,
     ];
 
     fn from_params(params: &Params) -> Result<Self, ParamsError> {
-        let [servers, max_log_len, max_term, max_config_version, max_messages, restarts, duplicates] =
-            params.resolve::<7>(Self::NAME, Self::PARAMETERS)?;
+        let [servers, max_log_len, max_term, max_config_version, max_messages, restarts, duplicates, initial_configs] =
+            params.resolve::<8>(Self::NAME, Self::PARAMETERS)?;
         Ok(MessageRaft {
             servers,
             max_log_len: max_log_len as u8,
@@ -342,7 +353,11 @@ impl Layer for MessageRaft {
             max_messages: max_messages as u8,
             restarts: restarts as u8,
             duplicates: duplicates as u8,
-            initial_configs: InitialConfigs::AllServers,
+            initial_configs: if initial_configs == 1 {
+                InitialConfigs::EveryNonempty
+            } else {
+                InitialConfigs::AllServers
+            },
             mutation: None,
         })
     }

@@ -24,7 +24,7 @@ use raft_reconfig::RaftReconfig;
 use spec_core::{ParamsError, Refinement, Role, StepMapping};
 
 use crate::node::{NodeRole, NOBODY};
-use crate::{Action, MessageRaft, State};
+use crate::{Action, InitialConfigs, MessageRaft, State};
 
 /// message-raft -> Log by `chosen <- {<<c.entry[1], c.entry[2]>> : c \in committed}`.
 #[derive(Clone, Debug)]
@@ -171,7 +171,8 @@ impl Recordable for MessageRaft {
 pub type ToAsyncReconfig = HistoryMapping<MessageRaft>;
 
 /// The mapping for `lower`: async-reconfig at its bounds plus one (its bounds only cut its own
-/// searches), or why they do not fit async-reconfig's history.
+/// searches) and from the same initial configs, or why they do not fit async-reconfig's
+/// history.
 pub fn to_async_reconfig(lower: MessageRaft) -> Result<ToAsyncReconfig, ParamsError> {
     let upper = AsyncReconfig::new(
         lower.servers(),
@@ -179,5 +180,9 @@ pub fn to_async_reconfig(lower: MessageRaft) -> Result<ToAsyncReconfig, ParamsEr
         lower.max_term() + 1,
         lower.max_config_version() + 1,
     )?;
+    let upper = match lower.initial_configs() {
+        InitialConfigs::AllServers => upper,
+        InitialConfigs::EveryNonempty => upper.with_every_initial_config(),
+    };
     Ok(HistoryMapping::new(lower, upper))
 }

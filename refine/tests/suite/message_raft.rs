@@ -384,6 +384,102 @@ fn the_command_line_refuses_bad_bounds_and_shows_the_refuted_edge() {
     assert!(text.contains("msg-second-vote-in-term"), "{text}");
 }
 
+/// `--initial-configs 1` (one initial state per nonempty config, as MongoRaftReconfig's Init)
+/// reproduces from the command line the reconfiguration bugs the tests above find through
+/// `with_initial_configs`, at message-raft's level and at async-reconfig's; the edge between them
+/// holds from every initial config (a sixth of the states with symmetry); a value past 1 is
+/// refused.
+#[test]
+fn every_initial_config_from_the_command_line() {
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = refine(&[args, &["--json", "--progress", "0"]].concat());
+        serde_json::from_slice(&out.stdout).expect("one JSON object")
+    };
+    let safety: Vec<&str> = SAFETY.iter().flat_map(|p| ["--invariant", p]).collect();
+    let v = json(
+        &[
+            &[
+                "check",
+                "message-raft",
+                "--max-config-version",
+                "3",
+                "--restarts",
+                "0",
+                "--duplicates",
+                "0",
+                "--initial-configs",
+                "1",
+                "--mutation",
+                "msg-reconfig-skips-oplog-commitment",
+                "--symmetry",
+            ][..],
+            &safety,
+        ]
+        .concat(),
+    );
+    assert_eq!(v["bounds"]["initial-configs"], 1);
+    assert_eq!(v["violation"]["property"], "LeaderCompleteness");
+    assert_eq!(v["violation"]["trace_length"], 14);
+    let v = json(&[
+        "check",
+        "async-reconfig",
+        "--max-config-version",
+        "3",
+        "--initial-configs",
+        "1",
+        "--mutation",
+        "async-reconfig-skips-oplog-commitment",
+        "--symmetry",
+    ]);
+    assert_eq!(v["violation"]["property"], "LeaderCompleteness");
+    assert_eq!(v["violation"]["trace_length"], 8);
+    let edge = [
+        "refines",
+        "message-raft",
+        "async-reconfig",
+        "--initial-configs",
+        "1",
+        "--max-term",
+        "1",
+        "--max-log-len",
+        "0",
+        "--max-config-version",
+        "2",
+        "--restarts",
+        "0",
+        "--duplicates",
+        "0",
+    ];
+    let counts = |v: serde_json::Value| {
+        assert!(v["violation"].is_null(), "{v}");
+        (
+            v["generated"].clone(),
+            v["distinct"].clone(),
+            v["depth"].clone(),
+        )
+    };
+    assert_eq!(
+        counts(json(&[&edge[..], &["--symmetry"]].concat())),
+        (549_305.into(), 42_266.into(), 25.into())
+    );
+    assert_eq!(
+        counts(json(&edge)),
+        (3_291_949.into(), 253_280.into(), 25.into())
+    );
+    let out = refine(&["check", "async-reconfig", "--initial-configs", "2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(
+        "layer async-reconfig: --initial-configs 2 is out of range 0..=1 (0: every node starts \
+         in the config of all servers; 1: one initial state per nonempty config, as \
+         MongoRaftReconfig's Init)"
+    ));
+    // A layer that does not take the bound refuses it.
+    let out = refine(&["check", "raft-reconfig", "--initial-configs", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("layer raft-reconfig has no bound --initial-configs"));
+}
+
 /// A bug shown at both levels: without the voter's log check, a primary that lacks a committed
 /// entry commits another at the same index, and the edge to Log breaks there (the trace prints
 /// each message-raft state beside its Log state). The other voting bugs elect two primaries in
