@@ -615,6 +615,23 @@ fn message_raft_refines_async_reconfig_with_logs_of_two() {
     );
 }
 
+/// The edge exhaustively at the issue's bounds (3 servers, logs of 2, MaxTerm 2, no reconfig, 2
+/// messages in flight, one restart, one duplicate), with symmetry: holds. `refine refines
+/// message-raft async-reconfig --max-log-len 2 --symmetry --checkpoint DIR` (the same counts;
+/// pinned from that run) took 80 minutes on two otherwise idle cores (7,218 s of CPU time),
+/// 8.2 GB peak and 17 GB of checkpoint on disk; ignored by default (`cargo test --release -p
+/// refine --test suite message_obligations::message_raft_refines_async_reconfig_at_the_issues_bounds
+/// -- --ignored`).
+#[test]
+#[ignore]
+fn message_raft_refines_async_reconfig_at_the_issues_bounds() {
+    let spec = MessageRaft::new(3, 2, 2, 1, 2, 1, 1).unwrap();
+    assert_eq!(
+        holds_with(&to_async_reconfig(spec).unwrap(), None, true),
+        ASYNC_MSG_ISSUE_BOUNDS_SYMMETRY
+    );
+}
+
 /// The edge exhaustively with reconfigs and faults together (3 servers, empty logs, MaxTerm 2,
 /// MaxConfigVersion 2, 2 messages in flight, one restart, one duplicate), with symmetry: holds.
 /// A config travels by heartbeats that may be lost, duplicated and delivered late, to nodes that
@@ -686,6 +703,7 @@ const ASYNC_MSG_T1_FAULTS_SYMMETRY: (u64, u64, usize) = (1_467_730, 101_516, 30)
 const ASYNC_MSG_T2_SYMMETRY: (u64, u64, usize) = (44_303_767, 3_391_850, 56);
 const ASYNC_MSG_DEFAULTS_SYMMETRY: (u64, u64, usize) = (375_280_184, 26_980_591, 59);
 const ASYNC_MSG_T2_RECONFIG_SYMMETRY: (u64, u64, usize) = (902_524_256, 71_051_731, 63);
+const ASYNC_MSG_ISSUE_BOUNDS_SYMMETRY: (u64, u64, usize) = (5_075_467_216, 357_085_836, 84);
 const ASYNC_MSG_LOGS_OF_TWO_SYMMETRY: (u64, u64, usize) = (644_368_111, 48_258_377, 81);
 const ASYNC_MSG_RECONFIG_FAULTS_SYMMETRY: (u64, u64, usize) = (256_577_107, 18_519_982, 41);
 const ASYNC_FROM_SYNC_SYMMETRY: (u64, u64, usize) = (159_625, 9_287, 15);
