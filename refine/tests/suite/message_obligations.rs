@@ -511,12 +511,21 @@ fn orbits_of_three_servers(reduced: u64, unreduced: u64) {
     );
 }
 
+/// Generated, distinct, depth of message-raft -> async-reconfig at `bounds` (message-raft's
+/// seven, as [`MessageRaft::new`] takes them), exhaustively with symmetry; it must hold.
+fn edge_with_symmetry(
+    bounds: (usize, usize, usize, usize, usize, usize, usize),
+) -> (u64, u64, usize) {
+    let (a, b, c, d, e, f, g) = bounds;
+    let spec = MessageRaft::new(a, b, c, d, e, f, g).unwrap();
+    holds_with(&to_async_reconfig(spec).unwrap(), None, true)
+}
+
 /// message-raft -> async-reconfig with symmetry, at the bounds of
 /// [`message_raft_refines_async_reconfig`]: holds, with about a sixth of the states.
 #[test]
 fn message_raft_refines_async_reconfig_with_symmetry() {
-    let spec = MessageRaft::new(3, 1, 1, 1, 2, 0, 0).unwrap();
-    let reduced = holds_with(&to_async_reconfig(spec).unwrap(), None, true);
+    let reduced = edge_with_symmetry((3, 1, 1, 1, 2, 0, 0));
     assert_eq!(reduced, ASYNC_MSG_T1_SYMMETRY);
     orbits_of_three_servers(reduced.1, ASYNC_MSG_T1.1);
 }
@@ -527,8 +536,7 @@ fn message_raft_refines_async_reconfig_with_symmetry() {
 /// stutter, and a duplicated message, delivered late, carries facts the history still holds.
 #[test]
 fn message_raft_refines_async_reconfig_under_faults() {
-    let spec = MessageRaft::new(3, 1, 1, 1, 2, 1, 1).unwrap();
-    let reduced = holds_with(&to_async_reconfig(spec).unwrap(), None, true);
+    let reduced = edge_with_symmetry((3, 1, 1, 1, 2, 1, 1));
     assert_eq!(reduced, ASYNC_MSG_T1_FAULTS_SYMMETRY);
     orbits_of_three_servers(reduced.1, ASYNC_MSG_T1_FAULTS.1);
 }
@@ -555,9 +563,8 @@ fn message_raft_refines_async_reconfig_under_faults_unreduced() {
 #[test]
 #[ignore]
 fn message_raft_refines_async_reconfig_with_two_terms() {
-    let spec = MessageRaft::new(3, 1, 2, 1, 2, 0, 0).unwrap();
     assert_eq!(
-        holds_with(&to_async_reconfig(spec).unwrap(), None, true),
+        edge_with_symmetry((3, 1, 2, 1, 2, 0, 0)),
         ASYNC_MSG_T2_SYMMETRY
     );
 }
@@ -574,9 +581,8 @@ fn message_raft_refines_async_reconfig_with_two_terms() {
 #[test]
 #[ignore]
 fn message_raft_refines_async_reconfig_at_message_raft_defaults() {
-    let spec = MessageRaft::new(3, 1, 2, 1, 2, 1, 1).unwrap();
     assert_eq!(
-        holds_with(&to_async_reconfig(spec).unwrap(), None, true),
+        edge_with_symmetry((3, 1, 2, 1, 2, 1, 1)),
         ASYNC_MSG_DEFAULTS_SYMMETRY
     );
 }
@@ -591,9 +597,8 @@ fn message_raft_refines_async_reconfig_at_message_raft_defaults() {
 #[test]
 #[ignore]
 fn message_raft_refines_async_reconfig_with_reconfigs() {
-    let spec = MessageRaft::new(3, 1, 2, 2, 2, 0, 0).unwrap();
     assert_eq!(
-        holds_with(&to_async_reconfig(spec).unwrap(), None, true),
+        edge_with_symmetry((3, 1, 2, 2, 2, 0, 0)),
         ASYNC_MSG_T2_RECONFIG_SYMMETRY
     );
 }
@@ -608,9 +613,8 @@ fn message_raft_refines_async_reconfig_with_reconfigs() {
 #[test]
 #[ignore]
 fn message_raft_refines_async_reconfig_with_logs_of_two() {
-    let spec = MessageRaft::new(3, 2, 2, 1, 2, 0, 0).unwrap();
     assert_eq!(
-        holds_with(&to_async_reconfig(spec).unwrap(), None, true),
+        edge_with_symmetry((3, 2, 2, 1, 2, 0, 0)),
         ASYNC_MSG_LOGS_OF_TWO_SYMMETRY
     );
 }
@@ -625,9 +629,8 @@ fn message_raft_refines_async_reconfig_with_logs_of_two() {
 #[test]
 #[ignore]
 fn message_raft_refines_async_reconfig_at_the_issues_bounds() {
-    let spec = MessageRaft::new(3, 2, 2, 1, 2, 1, 1).unwrap();
     assert_eq!(
-        holds_with(&to_async_reconfig(spec).unwrap(), None, true),
+        edge_with_symmetry((3, 2, 2, 1, 2, 1, 1)),
         ASYNC_MSG_ISSUE_BOUNDS_SYMMETRY
     );
 }
@@ -644,9 +647,8 @@ fn message_raft_refines_async_reconfig_at_the_issues_bounds() {
 #[test]
 #[ignore]
 fn message_raft_refines_async_reconfig_with_reconfigs_and_faults() {
-    let spec = MessageRaft::new(3, 0, 2, 2, 2, 1, 1).unwrap();
     assert_eq!(
-        holds_with(&to_async_reconfig(spec).unwrap(), None, true),
+        edge_with_symmetry((3, 0, 2, 2, 2, 1, 1)),
         ASYNC_MSG_RECONFIG_FAULTS_SYMMETRY
     );
 }
