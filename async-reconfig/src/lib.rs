@@ -79,6 +79,48 @@ pub const INITIAL_CONFIGS_PARAMETER: Parameter = Parameter::new(
      config, as MongoRaftReconfig's Init",
 );
 
+/// Which configs the cluster may start with ([`INITIAL_CONFIGS`]), for this layer and for
+/// message-raft, whose edge up starts async-reconfig from the same ones.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InitialConfigs {
+    /// Every node starts with the config of all servers: a new replica set (the default).
+    #[default]
+    AllServers,
+    /// One initial state per nonempty config shared by all nodes, as MongoRaftReconfig's
+    /// `Init`: a cluster that starts small reaches the classic reconfiguration bugs with two
+    /// reconfigs instead of four.
+    EveryNonempty,
+}
+
+impl InitialConfigs {
+    /// The configs at `servers` servers, one initial state each.
+    pub fn configs(self, servers: usize) -> Vec<ServerSet> {
+        let all = ServerSet::all(servers);
+        match self {
+            InitialConfigs::AllServers => vec![all],
+            InitialConfigs::EveryNonempty => all.subsets().filter(|c| !c.is_empty()).collect(),
+        }
+    }
+
+    /// From the value of `--initial-configs`, which [`Params::resolve`] has kept in `0..=1`.
+    pub fn from_bound(value: usize) -> InitialConfigs {
+        if value == 1 {
+            InitialConfigs::EveryNonempty
+        } else {
+            InitialConfigs::AllServers
+        }
+    }
+
+    /// Writes `--initial-configs` into `params`, only when it is not the default, so that the
+    /// default model's bounds read (and its checkpoints compare) as they did before the bound
+    /// existed.
+    pub fn write(self, params: &mut Params) {
+        if self == InitialConfigs::EveryNonempty {
+            params.set(INITIAL_CONFIGS, 1);
+        }
+    }
+}
+
 /// AsyncReconfig at given bounds: `servers` servers and the state constraint `currentTerm <=
 /// max_term`, `Len(log) <= max_log_len`, `configVersion <= max_config_version`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,7 +130,7 @@ pub struct AsyncReconfig {
     max_term: u8,
     max_config_version: u8,
     mutation: Option<Mutation>,
-    every_initial_config: bool,
+    initial_configs: InitialConfigs,
 }
 
 impl AsyncReconfig {
@@ -125,13 +167,17 @@ impl AsyncReconfig {
         self
     }
 
-    /// The same spec with one initial state per nonempty config, as MongoRaftReconfig's `Init`
-    /// (the default is one initial state, every server in the config of all servers, as
-    /// message-raft's).
-    #[must_use = "with_every_initial_config returns the spec; check that one"]
-    pub fn with_every_initial_config(mut self) -> AsyncReconfig {
-        self.every_initial_config = true;
+    /// The same spec with other initial configs (the default is one initial state, every
+    /// server in the config of all servers, as message-raft's).
+    #[must_use = "with_initial_configs returns the spec; check that one"]
+    pub fn with_initial_configs(mut self, initial_configs: InitialConfigs) -> AsyncReconfig {
+        self.initial_configs = initial_configs;
         self
+    }
+
+    /// The configs the cluster may start with (`--initial-configs`).
+    pub fn initial_configs(&self) -> InitialConfigs {
+        self.initial_configs
     }
 
     /// The mutation in force, if any.
@@ -176,11 +222,7 @@ impl Spec for AsyncReconfig {
             max_config_version: Some(self.max_config_version()),
             ..Params::default()
         };
-        // Written only when it is not the default, so that the default model's bounds read
-        // (and its checkpoints compare) as they did before the bound existed.
-        if self.every_initial_config {
-            params.set(INITIAL_CONFIGS, 1);
-        }
+        self.initial_configs.write(&mut params);
         params
     }
 
@@ -189,15 +231,11 @@ impl Spec for AsyncReconfig {
     }
 
     fn init_states(&self) -> Vec<State> {
-        if self.every_initial_config {
-            ServerSet::all(self.servers)
-                .subsets()
-                .filter(|c| !c.is_empty())
-                .map(|c| State::initial(self.servers, c))
-                .collect()
-        } else {
-            vec![State::initial(self.servers, ServerSet::all(self.servers))]
-        }
+        self.initial_configs
+            .configs(self.servers)
+            .into_iter()
+            .map(|c| State::initial(self.servers, c))
+            .collect()
     }
 
     fn next_states(&self, state: &State, out: &mut Vec<(Action, State)>) {
@@ -301,7 +339,7 @@ impl Layer for AsyncReconfig {
             max_term: max_term as u8,
             max_config_version: max_config_version as u8,
             mutation: None,
-            every_initial_config: initial_configs == 1,
+            initial_configs: InitialConfigs::from_bound(initial_configs),
         })
     }
 }

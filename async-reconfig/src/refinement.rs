@@ -385,7 +385,7 @@ impl FromRaftReconfig {
             lower.max_term(),
             lower.max_config_version(),
         )?
-        .with_every_initial_config();
+        .with_initial_configs(crate::InitialConfigs::EveryNonempty);
         Ok(HistoryMapping::new(lower, upper))
     }
 }

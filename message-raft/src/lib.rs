@@ -46,6 +46,7 @@ pub mod state;
 mod symmetry;
 
 pub use actions::{Action, ACTION_NAMES};
+pub use async_reconfig::InitialConfigs;
 pub use node::{Durable, Message, Mutation, NodeRole, NodeState, Output, Rules, Timer};
 pub use refinement::{CommittedAreChosen, ToRaftReconfig};
 pub use repr::{Compact, Repr, Wide, WideLog};
@@ -68,18 +69,6 @@ pub struct MessageRaft {
     duplicates: u8,
     initial_configs: InitialConfigs,
     mutation: Option<Mutation>,
-}
-
-/// Which configs the cluster may start with.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum InitialConfigs {
-    /// Every node starts with the config of all servers: a new replica set (the default).
-    #[default]
-    AllServers,
-    /// One initial state per nonempty config shared by all nodes, as MongoRaftReconfig's
-    /// `Init`: a cluster that starts small reaches the classic reconfiguration bugs with two
-    /// reconfigs instead of four.
-    EveryNonempty,
 }
 
 impl MessageRaft {
@@ -185,10 +174,7 @@ impl Spec for MessageRaft {
             duplicates: Some(self.duplicates as usize),
             ..Params::default()
         };
-        // Written only when it is not the default, as async-reconfig does.
-        if self.initial_configs == InitialConfigs::EveryNonempty {
-            params.set(async_reconfig::INITIAL_CONFIGS, 1);
-        }
+        self.initial_configs.write(&mut params);
         params
     }
 
@@ -202,12 +188,8 @@ impl Spec for MessageRaft {
     /// or one state per nonempty config: see [`InitialConfigs`]); nothing in flight; the whole
     /// fault budgets.
     fn init_states(&self) -> Vec<State> {
-        let all = spec_core::ServerSet::all(self.servers);
-        let configs: Vec<_> = match self.initial_configs {
-            InitialConfigs::AllServers => vec![all],
-            InitialConfigs::EveryNonempty => all.subsets().filter(|c| !c.is_empty()).collect(),
-        };
-        configs
+        self.initial_configs
+            .configs(self.servers)
             .into_iter()
             .map(|config| State::initial(self.servers, config, self.restarts, self.duplicates))
             .collect()
@@ -353,11 +335,7 @@ impl Layer for MessageRaft {
             max_messages: max_messages as u8,
             restarts: restarts as u8,
             duplicates: duplicates as u8,
-            initial_configs: if initial_configs == 1 {
-                InitialConfigs::EveryNonempty
-            } else {
-                InitialConfigs::AllServers
-            },
+            initial_configs: InitialConfigs::from_bound(initial_configs),
             mutation: None,
         })
     }

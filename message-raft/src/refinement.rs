@@ -24,7 +24,7 @@ use raft_reconfig::RaftReconfig;
 use spec_core::{ParamsError, Refinement, Role, StepMapping};
 
 use crate::node::{NodeRole, NOBODY};
-use crate::{Action, InitialConfigs, MessageRaft, State};
+use crate::{Action, MessageRaft, State};
 
 /// message-raft -> Log by `chosen <- {<<c.entry[1], c.entry[2]>> : c \in committed}`.
 #[derive(Clone, Debug)]
@@ -179,10 +179,7 @@ pub fn to_async_reconfig(lower: MessageRaft) -> Result<ToAsyncReconfig, ParamsEr
         lower.max_log_len() + 1,
         lower.max_term() + 1,
         lower.max_config_version() + 1,
-    )?;
-    let upper = match lower.initial_configs() {
-        InitialConfigs::AllServers => upper,
-        InitialConfigs::EveryNonempty => upper.with_every_initial_config(),
-    };
+    )?
+    .with_initial_configs(lower.initial_configs());
     Ok(HistoryMapping::new(lower, upper))
 }

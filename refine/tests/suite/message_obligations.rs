@@ -348,7 +348,7 @@ fn a_config_arrives_after_its_sender_replaced_it() {
 // ---------------------------------------------------------------------------------------------
 
 use async_reconfig::refinement::HistoryMapping;
-use async_reconfig::{AsyncReconfig, FromRaftReconfig};
+use async_reconfig::{AsyncReconfig, FromRaftReconfig, InitialConfigs};
 use message_raft::refinement::to_async_reconfig;
 use refinement_tests::RefinementCheck;
 
@@ -447,7 +447,7 @@ fn async_guards_as_the_node_judges_them_are_too_strong_for_raft_reconfig() {
     ] {
         let upper = AsyncReconfig::new(3, 1, 2, 1)
             .unwrap()
-            .with_every_initial_config()
+            .with_initial_configs(InitialConfigs::EveryNonempty)
             .with_mutation(mutation);
         let (len, actions) = refuted(&HistoryMapping::new(lower.clone(), upper));
         assert_eq!(
@@ -665,7 +665,7 @@ fn async_reconfig_symmetry_keeps_the_verdicts() {
     orbits_of_three_servers(reduced.1, ASYNC_FROM_SYNC.1);
     let upper = AsyncReconfig::new(3, 1, 2, 1)
         .unwrap()
-        .with_every_initial_config()
+        .with_initial_configs(InitialConfigs::EveryNonempty)
         .with_mutation(async_reconfig::Mutation::AcknowledgementsOnly);
     let (len, actions) = refuted_with(&HistoryMapping::new(lower, upper), true);
     assert_eq!((len, action_name(actions.last().unwrap())), (4, "Reconfig"));
@@ -746,7 +746,7 @@ const ASYNC_MUTATIONS: &[(async_reconfig::Mutation, &str, usize, &str)] = &[
 fn async_reconfig_without_oplog_commitment_loses_a_committed_entry() {
     let spec = AsyncReconfig::new(3, 1, 2, 3)
         .unwrap()
-        .with_every_initial_config()
+        .with_initial_configs(InitialConfigs::EveryNonempty)
         .with_mutation(async_reconfig::Mutation::ReconfigSkipsOplogCommitment);
     let out = explore(&spec, &Invariants::of(&spec), &Options::quiet(2, true)).unwrap();
     let cex = out.violation.expect("caught");
